@@ -1,0 +1,86 @@
+"""Settings for Alongside, read from ``ALONGSIDE_*`` environment variables.
+
+Nothing else in the package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alongside.errors import ConfigurationError
+
+DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 - refused outside demo/dev
+
+
+class Mode(enum.StrEnum):
+    """How the instance runs; only demo and development accept default secrets."""
+
+    DEMO = "demo"
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting Alongside reads, with its environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ALONGSIDE_", extra="ignore")
+
+    mode: Mode = Mode.DEVELOPMENT
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data directory"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = DEFAULT_SECRET_KEY
+    key_file: Path | None = Field(
+        default=None, description="key-encryption key file; default: <data_dir>/keys/kek.key"
+    )
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    break_glass_minutes: int = Field(default=60, ge=1)
+    run_worker_in_server: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "alongside@localhost"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'alongside.sqlite3').resolve()}"
+
+    @property
+    def effective_key_file(self) -> Path:
+        """Where the key-encryption key lives (outside the database)."""
+        return self.key_file or self.data_dir / "keys" / "kek.key"
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether every page should carry the demo-data banner."""
+        return self.mode is Mode.DEMO
+
+    def check_secrets(self) -> None:
+        """Refuse to run a real clinic with the default secret."""
+        if self.mode is Mode.PRODUCTION and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ConfigurationError(
+                "ALONGSIDE_SECRET_KEY is still the default. Set it to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))') "
+                "before starting Alongside in production mode."
+            )
+        if self.mode is Mode.PRODUCTION and len(self.secret_key) < 32:
+            raise ConfigurationError(
+                "ALONGSIDE_SECRET_KEY is shorter than 32 characters; set a longer random value."
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

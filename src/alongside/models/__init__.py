@@ -1,0 +1,23 @@
+"""Every ORM model, re-exported so Alembic has one target and relations need no cycles."""
+
+from alongside.models.base import Base
+from alongside.models.care_team import CareTeam
+from alongside.models.client import Client
+from alongside.models.clinician_profile import ClinicianProfile
+from alongside.models.organization import Organization
+from alongside.models.site import Site
+from alongside.models.user import STAFF_ROLES, Role, User
+from alongside.models.user_session import UserSession
+
+__all__ = [
+    "STAFF_ROLES",
+    "Base",
+    "CareTeam",
+    "Client",
+    "ClinicianProfile",
+    "Organization",
+    "Role",
+    "Site",
+    "User",
+    "UserSession",
+]
