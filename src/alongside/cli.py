@@ -6,13 +6,16 @@ registered at the bottom of this file.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from alongside import __version__
+from alongside.config import Mode, Settings
+from alongside.errors import AlongsideError
+from alongside.models.user import Role
 
 app = typer.Typer(
     name="alongside",
@@ -53,10 +56,178 @@ def root(
     """Alongside command line."""
 
 
+def _settings(data_dir: Path | None, **overrides: object) -> Settings:
+    values: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise fail(str(exc)) from None
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from alongside.app import create_app
+    from alongside.kit.logging import configure_logging
+
+    configure_logging()
+    try:
+        application = create_app(settings)
+    except AlongsideError as exc:
+        raise fail(exc.message) from None
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+@app.command()
+def serve(
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve Alongside (migrate the database first with `alongside db upgrade`)."""
+    settings = _settings(data_dir, host=host, port=port)
+    from alongside.db import get_engine
+    from alongside.migrate import current_revision
+
+    if current_revision(get_engine(settings.effective_database_url)) is None:
+        raise fail("The database has no tables yet. Run `alongside db upgrade` first.")
+    _serve(settings)
+
+
+@app.command()
+def demo(
+    data_dir: DataDirOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    seed_only: Annotated[
+        bool, typer.Option("--seed-only", help="Create the demo clinic and exit without serving.")
+    ] = False,
+) -> None:
+    """Create a fresh synthetic clinic in the data directory and serve it."""
+    base = _settings(data_dir)
+    demo_db = (base.data_dir / "demo.sqlite3").resolve()
+    settings = _settings(
+        data_dir, mode=Mode.DEMO, host=host, port=port, database_url=f"sqlite:///{demo_db}"
+    )
+    from alongside.db import build_engine, make_sessionmaker, session_scope
+    from alongside.demo.seed import DEMO_PASSWORD, seed_demo_clinic
+    from alongside.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+    upgrade(settings.effective_database_url)
+    engine = build_engine(settings.effective_database_url)
+    with session_scope(make_sessionmaker(engine)) as session:
+        clinic = seed_demo_clinic(session)
+        logins = list(clinic.logins)
+        client_count = len(clinic.clients)
+    engine.dispose()
+    typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {demo_db}")
+    typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
+    for email, role in logins:
+        typer.echo(f"  {email:<28} {role}")
+    if seed_only:
+        return
+    typer.echo(f"Open http://{host}:{port}/ (Ctrl+C to stop)")
+    _serve(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    data_dir: DataDirOption = None,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the database up (default: to the newest revision)."""
+    from alongside.migrate import upgrade
+
+    settings = _settings(data_dir)
+    upgrade(settings.effective_database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Migrate the database down to a revision."""
+    from alongside.migrate import downgrade
+
+    settings = _settings(data_dir)
+    downgrade(settings.effective_database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOption = None) -> None:
+    """Print the revision the database is at."""
+    from alongside.db import get_engine
+    from alongside.migrate import current_revision
+
+    settings = _settings(data_dir)
+    typer.echo(current_revision(get_engine(settings.effective_database_url)) or "none")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="Sign-in email.")],
+    name: Annotated[str, typer.Option("--name", help="Name shown to colleagues.")],
+    role: Annotated[Role, typer.Option("--role", help="What the person does.")],
+    organization: Annotated[
+        str, typer.Option("--org", help="Organisation slug; created when new.")
+    ],
+    password: Annotated[
+        str, typer.Option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    ],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Add a user to an organisation."""
+    from sqlalchemy import select
+
+    from alongside.accounts.service import create_user
+    from alongside.db import get_engine, make_sessionmaker, session_scope
+    from alongside.models import Organization
+
+    settings = _settings(data_dir)
+    try:
+        with session_scope(make_sessionmaker(get_engine(settings.effective_database_url))) as db:
+            org = db.scalar(select(Organization).where(Organization.slug == organization))
+            if org is None:
+                org = Organization(name=organization, slug=organization)
+                db.add(org)
+                db.flush()
+            user = create_user(
+                db,
+                organization=org,
+                email=email,
+                display_name=name,
+                role=role,
+                password=password,
+            )
+            user_id = user.id
+    except AlongsideError as exc:
+        raise fail(exc.message) from None
+    typer.echo(f"Added {role.value} {email} ({user_id}).")
+
+
 def main() -> None:
     """Entry point of the ``alongside`` script."""
     app(prog_name="alongside")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+
+from alongside.instruments import cli as instruments_cli  # noqa: E402
+
+instruments_cli.register(app)

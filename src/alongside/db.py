@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, start transactions, so SAVEPOINT and
+    # BEGIN IMMEDIATE behave as documented (the pysqlite recipe in SQLAlchemy's docs).
+    dbapi_connection.isolation_level = None
     # WAL lets readers work while a writer commits; FULL sync keeps a committed intake
     # on disk through a power cut; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
@@ -24,6 +27,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_sqlite(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def build_engine(url: str) -> Engine:
     """Create an engine for ``url``, with SQLite set up for safe embedded use."""
     parsed = make_url(url)
@@ -32,6 +39,7 @@ def build_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -35,8 +35,13 @@ class User(IdMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=20,
-             values_callable=lambda roles: [r.value for r in roles])
+        Enum(
+            Role,
+            name="user_role",
+            native_enum=False,
+            length=20,
+            values_callable=lambda roles: [r.value for r in roles],
+        )
     )
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

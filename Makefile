@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install demo test test-postgres check bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/alongside demo
+
+test: install
+	$(BIN)/python -m pytest --cov=alongside --cov-report=term:skip-covered
+
+test-postgres: install
+	ALONGSIDE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+
+check: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	rm -f .alembic-check.sqlite3
+	ALONGSIDE_DATABASE_URL=sqlite:///$(CURDIR)/.alembic-check.sqlite3 $(BIN)/alembic upgrade head
+	ALONGSIDE_DATABASE_URL=sqlite:///$(CURDIR)/.alembic-check.sqlite3 $(BIN)/alembic check
+	rm -f .alembic-check.sqlite3*
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,75 @@
+"""Sign-in page and the home pages for staff and clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alongside.accounts import service
+from alongside.accounts.web import clear_session_cookie, set_session_cookie
+from alongside.clients.service import list_readable_clients
+from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession
+from alongside.errors import NotAuthenticated
+from alongside.kit.time import utcnow
+from alongside.models import Role
+from alongside.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    """Send people to their home page, or to sign in."""
+    target = "/home" if request.cookies.get(SESSION_COOKIE) else "/login"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    """The sign-in form."""
+    return render(request, "accounts/login.html", {"error": None, "email": ""})
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    db: DbSession,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Check the credentials; on success start a session and go home."""
+    try:
+        user = service.authenticate(db, email, password)
+    except NotAuthenticated as exc:
+        return render(
+            request,
+            "accounts/login.html",
+            {"error": exc.message, "email": email},
+            status_code=401,
+        )
+    tokens = service.start_session(db, user, utcnow())
+    response = RedirectResponse("/home", status_code=303)
+    set_session_cookie(request, response, tokens.session_token)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """End the session and return to the sign-in page."""
+    service.end_session(db, request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/home")
+def home(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Staff see their work; clients see their own space."""
+    user = signed_in.user
+    context = {"user": user, "csrf_token": signed_in.csrf_token}
+    if user.role is Role.CLIENT:
+        return render(request, "accounts/client_home.html", context)
+    clients = list_readable_clients(db, user)
+    return render(request, "accounts/staff_home.html", {**context, "clients": clients})

@@ -1,0 +1,132 @@
+"""Sign-in, server-side sessions and user creation; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from alongside.errors import Conflict, InvalidInput, NotAuthenticated
+from alongside.models import Organization, Role, User, UserSession
+from alongside.security.passwords import check_password_policy, hash_password, verify_password
+
+INVALID_LOGIN = "Email or password is not right. Check both and try again."
+
+# Verifying against a fixed hash when the account does not exist keeps the response time
+# the same, so timing does not reveal which emails have accounts.
+_DUMMY_HASH = hash_password("alongside-timing-equaliser-not-a-password")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionTokens:
+    """What the browser or API client receives on sign-in."""
+
+    session_token: str
+    csrf_token: str
+
+
+def normalise_email(email: str) -> str:
+    """Email addresses compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session,
+    *,
+    organization: Organization,
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    enforce_policy: bool = True,
+) -> User:
+    """Add a user after checking the password against the policy."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise InvalidInput(f"'{email}' is not an email address.")
+    if enforce_policy:
+        problems = check_password_policy(password, email=email, name=display_name)
+        if problems:
+            raise InvalidInput("Password not accepted: " + " ".join(problems))
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"A user with the email {email} already exists.")
+    user = User(
+        organization_id=organization.id,
+        email=email,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """Return the active user with these credentials, or raise the same error for any failure."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise NotAuthenticated(INVALID_LOGIN)
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        raise NotAuthenticated(INVALID_LOGIN)
+    return user
+
+
+def start_session(session: Session, user: User, now: datetime) -> SessionTokens:
+    """Create a fresh server-side session (a new id at every sign-in prevents fixation)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return SessionTokens(session_token=token, csrf_token=csrf)
+
+
+def resolve_session(
+    session: Session,
+    token: str,
+    now: datetime,
+    *,
+    idle: timedelta,
+    absolute: timedelta,
+) -> tuple[User, UserSession] | None:
+    """The user behind a session cookie, or None when unknown, expired or disabled."""
+    record = session.get(UserSession, _token_hash(token))
+    if record is None:
+        return None
+    if now - record.last_seen_at > idle or now - record.created_at > absolute:
+        session.delete(record)
+        session.flush()
+        return None
+    user = session.get(User, record.user_id)
+    if user is None or not user.is_active:
+        return None
+    record.last_seen_at = now
+    return user, record
+
+
+def end_session(session: Session, token: str) -> None:
+    """Sign out: forget the session on the server."""
+    session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+
+
+def end_all_sessions(session: Session, user_id: uuid.UUID) -> None:
+    """Sign a user out everywhere (used when disabling an account)."""
+    session.execute(delete(UserSession).where(UserSession.user_id == user_id))

@@ -1,0 +1,222 @@
+"""The web application: middleware, routers, error handlers, static files and templates."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from alongside import __version__
+from alongside.config import Settings, get_settings
+from alongside.db import database_is_reachable, get_engine, make_sessionmaker
+from alongside.errors import AlongsideError, NotAuthenticated
+from alongside.kit.http import is_htmx, wants_html
+from alongside.templating import render
+
+log = logging.getLogger("alongside.http")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+class RequestContextMiddleware:
+    """Request ids, security headers and one structured log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {"status": 500, "started": 0}
+        path: str = scope["path"]
+        is_static = path.startswith("/static/")
+        secure = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = 1
+                headers = [(k, v) for k, v in message.get("headers", [])]
+                names = {k.lower() for k, _ in headers}
+                extra = {
+                    b"x-request-id": request_id.encode(),
+                    b"content-security-policy": CONTENT_SECURITY_POLICY.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"x-frame-options": b"DENY",
+                    b"referrer-policy": b"no-referrer",
+                    b"cross-origin-opener-policy": b"same-origin",
+                    b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
+                }
+                if not is_static:
+                    # Pages and API answers may carry client data: never keep them in a cache.
+                    extra[b"cache-control"] = b"no-store"
+                if secure:
+                    extra[b"strict-transport-security"] = b"max-age=63072000; includeSubDomains"
+                for key, value in extra.items():
+                    if key not in names or key == b"cache-control":
+                        headers = [(k, v) for k, v in headers if k.lower() != key]
+                        headers.append((key, value))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            if status_holder["started"]:
+                raise
+            # Handled here, inside this middleware, so even a crash gets the security
+            # headers and request id; the person sees a message, never a stack trace.
+            response = _unexpected_error(Request(scope), exc)
+            await response(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    # The route template, not the path: paths may carry tokens.
+                    "route": getattr(route, "path", "unmatched"),
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+def error_response(request: Request, status_code: int, message: str) -> Response:
+    """The one shape of every error: JSON for the API, an HTML page or fragment for people."""
+    if wants_html(request):
+        template = "_error.html" if is_htmx(request) else "error.html"
+        return render(
+            request,
+            template,
+            {"status_code": status_code, "message": message},
+            status_code=status_code,
+        )
+    return JSONResponse(
+        {"error": message, "status": status_code, "request_id": _request_id(request)},
+        status_code=status_code,
+    )
+
+
+async def _alongside_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AlongsideError)  # noqa: S101 - registered for this class only
+    if isinstance(exc, NotAuthenticated) and wants_html(request) and request.method == "GET":
+        return RedirectResponse("/login", status_code=303)
+    if exc.status_code >= 500:
+        log.error(
+            "alongside_error",
+            extra={"request_id": _request_id(request), "error_type": type(exc).__name__},
+        )
+    return error_response(request, exc.status_code, exc.message)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
+    # Name the fields and what is wrong, but never echo the submitted values (they may be PHI).
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
+        parts.append(f"{location or 'request'}: {error.get('msg', 'invalid')}")
+    return error_response(request, 422, "Please correct the request. " + "; ".join(parts))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
+    messages = {
+        404: "There is nothing at this address. Check the link, or go back to your home page.",
+        405: "This address does not accept that kind of request.",
+    }
+    message = messages.get(exc.status_code, str(exc.detail))
+    return error_response(request, exc.status_code, message)
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.error(
+        "unhandled_error",
+        extra={"request_id": _request_id(request), "error_type": type(exc).__name__},
+    )
+    return error_response(
+        request,
+        500,
+        "Something went wrong on our side and nothing was changed. "
+        f"If it happens again, give your administrator the reference {_request_id(request)}.",
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for the given settings (default: from the environment)."""
+    settings = settings or get_settings()
+    settings.check_secrets()
+    app = FastAPI(
+        title="Alongside",
+        version=__version__,
+        docs_url="/api/docs" if settings.mode.value != "production" else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = get_engine(settings.effective_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    app.add_exception_handler(AlongsideError, _alongside_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(Path(__file__).parent / "static")),
+        name="static",
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Alive: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        """Ready: the database answers."""
+        if database_is_reachable(engine):
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "database unreachable"}, status_code=503)
+
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from alongside.accounts import pages as account_pages
+    from alongside.accounts import routes as account_routes
+    from alongside.clients import routes as client_routes
+
+    routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
+    for router in routers:
+        app.include_router(router)

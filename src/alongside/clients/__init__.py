@@ -1,0 +1,1 @@
+"""Clients: the people a clinic cares for, and who on staff may see them."""

@@ -1,0 +1,30 @@
+"""JSON API for clients; what an actor may not see answers 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from alongside.clients import service
+from alongside.clients.schemas import ClientRead
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import NotFound
+
+router = APIRouter(prefix="/api/clients", tags=["clients"])
+
+
+@router.get("", response_model=list[ClientRead])
+def list_clients(db: DbSession, signed_in: CurrentSignedIn) -> list[ClientRead]:
+    """The clients the signed-in user may see."""
+    return [ClientRead.model_validate(c) for c in service.list_readable_clients(db, signed_in.user)]
+
+
+@router.get("/{client_id}", response_model=ClientRead)
+def get_client(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> ClientRead:
+    """One client; 404 when it does not exist or is not yours to see."""
+    try:
+        parsed = uuid.UUID(client_id)
+    except ValueError:
+        raise NotFound(service.NOT_FOUND) from None
+    return ClientRead.model_validate(service.get_readable_client(db, signed_in.user, parsed))

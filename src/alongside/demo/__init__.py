@@ -1,0 +1,1 @@
+"""The synthetic demo clinic: invented people only, created only by ``alongside demo``."""

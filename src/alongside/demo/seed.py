@@ -1,0 +1,217 @@
+"""Seed a synthetic clinic so a newcomer sees every capability within a minute."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from alongside.accounts.service import create_user
+from alongside.models import CareTeam, Client, ClinicianProfile, Organization, Role, Site, User
+
+DEMO_PASSWORD = "alongside-demo"  # noqa: S105 - documented demo credential, created only by `demo`
+DEMO_DOMAIN = "demo.test"
+
+
+@dataclass(frozen=True)
+class ClinicianSpec:
+    """One invented clinician of the demo clinic."""
+
+    name: str
+    specialties: tuple[str, ...]
+    languages: tuple[str, ...]
+    modalities: tuple[str, ...]
+
+
+CLINICIANS: list[ClinicianSpec] = [
+    ClinicianSpec(
+        "Dr Amara Okafor",
+        (
+            "depression",
+            "trauma",
+        ),
+        (
+            "en",
+            "yo",
+        ),
+        (
+            "CBT",
+            "EMDR",
+        ),
+    ),
+    ClinicianSpec(
+        "Jonas Lindqvist",
+        (
+            "anxiety",
+            "obsessive-compulsive disorder",
+        ),
+        (
+            "en",
+            "sv",
+        ),
+        (
+            "CBT",
+            "ERP",
+        ),
+    ),
+    ClinicianSpec(
+        "María Fernández",
+        (
+            "depression",
+            "grief",
+        ),
+        (
+            "en",
+            "es",
+        ),
+        (
+            "IPT",
+            "CBT",
+        ),
+    ),
+    ClinicianSpec(
+        "Wei Chen",
+        (
+            "anxiety",
+            "perinatal",
+        ),
+        (
+            "en",
+            "zh",
+        ),
+        (
+            "ACT",
+            "CBT",
+        ),
+    ),
+    ClinicianSpec(
+        "Priya Raman",
+        (
+            "self-harm",
+            "emotion regulation",
+        ),
+        (
+            "en",
+            "ta",
+            "hi",
+        ),
+        ("DBT",),
+    ),
+    ClinicianSpec(
+        "Sam O'Connor",
+        (
+            "alcohol use",
+            "trauma",
+        ),
+        ("en",),
+        (
+            "MI",
+            "CBT",
+            "EMDR",
+        ),
+    ),
+]
+
+
+@dataclass
+class DemoClinic:
+    """What the demo created, for printing and for tests."""
+
+    organization: Organization
+    sites: list[Site] = field(default_factory=list)
+    clinicians: list[User] = field(default_factory=list)
+    clients: list[Client] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40) -> DemoClinic:
+    """Create one organisation, two sites, staff of every role and synthetic clients."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not security
+    fake = Faker(["en_US", "en_GB", "es_ES"])
+    fake.seed_instance(seed)
+
+    org = Organization(
+        name="Riverside Counselling Collective (demo)",
+        slug="riverside-demo",
+        timezone="America/New_York",
+        country="US",
+    )
+    session.add(org)
+    session.flush()
+    clinic = DemoClinic(organization=org)
+    for name, tz in (
+        ("Riverside Main Street", "America/New_York"),
+        ("Riverside Telehealth Hub", "America/New_York"),
+    ):
+        site = Site(organization_id=org.id, name=name, timezone=tz)
+        session.add(site)
+        clinic.sites.append(site)
+    session.flush()
+
+    def staff(email: str, name: str, role: Role) -> User:
+        user = create_user(
+            session,
+            organization=org,
+            email=email,
+            display_name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+            enforce_policy=False,
+        )
+        clinic.logins.append((email, role.value))
+        return user
+
+    staff(f"admin@{DEMO_DOMAIN}", "Alex Admin", Role.ADMIN)
+    staff(f"lead@{DEMO_DOMAIN}", "Dr Lena Hart", Role.CLINICAL_LEAD)
+    staff(f"coordinator@{DEMO_DOMAIN}", "Casey Coordinator", Role.COORDINATOR)
+    for index, spec in enumerate(CLINICIANS, start=1):
+        user = staff(f"clinician{index}@{DEMO_DOMAIN}", spec.name, Role.CLINICIAN)
+        user.site_id = clinic.sites[index % 2].id
+        session.add(
+            ClinicianProfile(
+                user_id=user.id,
+                specialties=list(spec.specialties),
+                languages=list(spec.languages),
+                modalities=list(spec.modalities),
+                caseload_capacity=rng.randint(18, 30),
+            )
+        )
+        clinic.clinicians.append(user)
+    session.flush()
+
+    languages = ["en"] * 7 + ["es", "zh", "hi"]
+    for _ in range(client_count):
+        client = Client(
+            organization_id=org.id,
+            site_id=rng.choice(clinic.sites).id,
+            given_name=fake.first_name(),
+            family_name=fake.last_name(),
+            email=f"{fake.user_name()}{rng.randint(10, 99)}@example.org",
+            phone=fake.numerify("+1-555-01##-####"),
+            date_of_birth=fake.date_of_birth(minimum_age=18, maximum_age=80).isoformat(),
+            preferred_language=rng.choice(languages),
+        )
+        session.add(client)
+        clinic.clients.append(client)
+    session.flush()
+
+    # Each client has one or two clinicians, so care teams differ between clinicians.
+    for client in clinic.clients:
+        team = rng.sample(clinic.clinicians, k=rng.choice([1, 1, 2]))
+        for position, clinician in enumerate(team):
+            session.add(
+                CareTeam(
+                    organization_id=org.id,
+                    client_id=client.id,
+                    clinician_id=clinician.id,
+                    team_role="primary" if position == 0 else "secondary",
+                )
+            )
+    # One client can sign in to see the client side of Alongside.
+    portal_client = clinic.clients[0]
+    client_user = staff(f"client@{DEMO_DOMAIN}", portal_client.given_name, Role.CLIENT)
+    client_user.client_id = portal_client.id
+    session.flush()
+    return clinic

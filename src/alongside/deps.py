@@ -1,0 +1,92 @@
+"""FastAPI dependencies shared by routes and pages: the database session and the signed-in user."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from alongside.accounts.service import resolve_session
+from alongside.config import Settings
+from alongside.db import session_scope
+from alongside.errors import AlongsideError, NotAuthenticated
+from alongside.kit.time import utcnow
+from alongside.models import User
+
+SESSION_COOKIE = "alongside_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfRejected(AlongsideError):
+    """A state-changing request with a cookie came without the session's CSRF token."""
+
+    status_code = 403
+
+
+def get_settings_from(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with session_scope(factory) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The user of this request and their session's CSRF token."""
+
+    user: User
+    csrf_token: str
+
+
+async def _form_csrf(request: Request) -> str | None:
+    content_type = request.headers.get("content-type", "")
+    if "form" not in content_type:
+        return None
+    form = await request.form()
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else None
+
+
+async def current_signed_in(request: Request, db: DbSession) -> SignedIn:
+    """The signed-in user; state-changing requests must carry the session's CSRF token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated("Please sign in to continue.")
+    settings = get_settings_from(request)
+    resolved = resolve_session(
+        db,
+        token,
+        utcnow(),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+    if resolved is None:
+        raise NotAuthenticated("Your session has ended. Please sign in again.")
+    user, record = resolved
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
+        if not sent or not hmac.compare_digest(sent, record.csrf_token):
+            raise CsrfRejected(
+                "This form has expired or did not come from Alongside. "
+                "Reload the page and try again."
+            )
+    request.state.user_id = str(user.id)
+    return SignedIn(user=user, csrf_token=record.csrf_token)
+
+
+CurrentSignedIn = Annotated[SignedIn, Depends(current_signed_in)]

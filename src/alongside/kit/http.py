@@ -1,0 +1,18 @@
+"""Content negotiation helpers for routes that serve pages and fragments."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether the request came from htmx and wants a fragment."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_html(request: Request) -> bool:
+    """Whether the caller is a browser page rather than an API client."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or is_htmx(request) or "application/json" not in accept

@@ -1,0 +1,58 @@
+"""Structured JSON logs that carry ids and outcomes, never personal data.
+
+Only allow-listed keys are written, so a client's name or words cannot slip into a log line
+through a stray ``extra=`` or an exception message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+ALLOWED_FIELDS = (
+    "request_id",
+    "method",
+    "route",
+    "status",
+    "duration_ms",
+    "event",
+    "error_type",
+    "outbox_id",
+    "count",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line with an allow-list of fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.msg if isinstance(record.msg, str) else type(record.msg).__name__,
+        }
+        for key in ALLOWED_FIELDS:
+            value = record.__dict__.get(key)
+            if value is not None:
+                payload[key] = value
+        # Exception text can quote user input (e.g. a failing value); log only its type.
+        if record.exc_info and record.exc_info[0] is not None:
+            payload["error_type"] = record.exc_info[0].__name__
+        return json.dumps(payload, separators=(",", ":"))
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Route the app's and the server's logs through the JSON formatter."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    for name in ("alongside", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+    # uvicorn's access log prints full URLs (with query strings that may hold tokens).
+    logging.getLogger("uvicorn.access").disabled = True

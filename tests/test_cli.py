@@ -1,0 +1,121 @@
+"""The command line: version, bad input, migrations, users and the demo clinic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from alongside import __version__
+from alongside.cli import app
+from alongside.db import build_engine, make_sessionmaker, session_scope
+from alongside.models import CareTeam, Client, ClinicianProfile, Role, Site, User
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"alongside {__version__}"
+
+
+def test_unknown_option_exits_2_with_a_message() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "alongside.cli", "serve", "--no-such-option"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+    assert result.stdout == ""
+
+
+def test_db_upgrade_current_downgrade(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["db", "current", "--data-dir", str(tmp_path)]).stdout.strip() == (
+        "none"
+    )
+    assert runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)]).exit_code == 0
+    current = runner.invoke(app, ["db", "current", "--data-dir", str(tmp_path)]).stdout.strip()
+    assert current not in ("", "none")
+    down = runner.invoke(app, ["db", "downgrade", "base", "--data-dir", str(tmp_path)])
+    assert down.exit_code == 0
+    assert runner.invoke(app, ["db", "current", "--data-dir", str(tmp_path)]).stdout.strip() == (
+        "none"
+    )
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "alongside db upgrade" in result.stderr
+
+
+def test_user_add_checks_the_password_policy_and_duplicates(tmp_path: Path) -> None:
+    runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)])
+    args = [
+        "user",
+        "add",
+        "lead@clinic.test",
+        "--name",
+        "Dr Lead",
+        "--role",
+        "clinical_lead",
+        "--org",
+        "clinic",
+        "--data-dir",
+        str(tmp_path),
+    ]
+    weak = runner.invoke(app, [*args, "--password", "password"])
+    assert weak.exit_code == 2
+    assert "Password not accepted" in weak.stderr
+    ok = runner.invoke(app, [*args, "--password", "a long and unusual passphrase 42"])
+    assert ok.exit_code == 0, ok.output
+    again = runner.invoke(app, [*args, "--password", "a long and unusual passphrase 42"])
+    assert again.exit_code == 2
+    assert "already exists" in again.stderr
+    bad_role = runner.invoke(app, [*args[:5], "--role", "wizard"])
+    assert bad_role.exit_code == 2
+
+
+def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for login in [
+        "admin@demo.test",
+        "lead@demo.test",
+        "coordinator@demo.test",
+        "clinician1@demo.test",
+        "clinician6@demo.test",
+    ]:
+        assert login in result.stdout
+    assert "alongside-demo" in result.stdout
+    engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    with session_scope(make_sessionmaker(engine)) as db:
+        assert db.scalar(select(func.count()).select_from(Client)) == 40
+        assert db.scalar(select(func.count()).select_from(Site)) == 2
+        clinicians = db.scalars(select(User).where(User.role == Role.CLINICIAN)).all()
+        assert len(clinicians) == 6
+        assert db.scalar(select(func.count()).select_from(ClinicianProfile)) == 6
+        teams = [
+            frozenset(db.scalars(select(CareTeam.client_id).where(CareTeam.clinician_id == c.id)))
+            for c in clinicians
+        ]
+        assert len(set(teams)) == 6  # care teams differ
+        per_client = db.execute(
+            select(CareTeam.client_id, func.count()).group_by(CareTeam.client_id)
+        ).all()
+        assert {count for _, count in per_client} <= {1, 2}
+        assert len(per_client) == 40
+    engine.dispose()
+    # Running it again starts from a fresh clinic rather than piling up data.
+    again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
+    assert again.exit_code == 0
+    engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    with session_scope(make_sessionmaker(engine)) as db:
+        assert db.scalar(select(func.count()).select_from(Client)) == 40
+    engine.dispose()
