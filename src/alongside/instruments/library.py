@@ -9,6 +9,7 @@ instrument means adding a file here and its reference tests.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Literal, Self
@@ -259,6 +260,11 @@ class InstrumentDefinition(_Frozen):
         item = self.items[position]
         label = item.label or f"item {position + 1}"
         return f"{label} ({_shorten(item.text)})"
+
+    def holds(self, condition: Condition, values: Sequence[int]) -> bool:
+        """Whether a condition holds for answers given for every item, in item order."""
+        position = next(i for i, item in enumerate(self.items) if item.id == condition.item)
+        return condition.holds(values[position])
 
     @property
     def required_count(self) -> int:

@@ -100,7 +100,7 @@ def score_definition(
     """Score answers against a definition (the generic mechanism behind score_instrument)."""
     chosen_sex = _parse_sex(sex)
     values, notes = _checked_answers(definition, answers)
-    flags = [f for f in definition.flags if _holds(definition, f.when, values)]
+    flags = [f for f in definition.flags if definition.holds(f.when, values)]
     total: int | None = None
     raw_total: int | None = None
     cutoff_sex: Sex | None = None
@@ -109,7 +109,7 @@ def score_definition(
         categories = definition.risk_categories
         severity = categories.otherwise
         for rule in categories.rules:
-            if any(all(_holds(definition, c, values) for c in group) for group in rule.any_of):
+            if any(all(definition.holds(c, values) for c in group) for group in rule.any_of):
                 severity = rule.name
                 break
         else:
@@ -301,7 +301,7 @@ def _checked_answers(
         if condition is None:
             continue
         where = f"{name} {definition.item_label(position)}"
-        asked = _holds(definition, condition, values + [0] * (count - len(values)))
+        asked = definition.holds(condition, values + [0] * (count - len(values)))
         if position >= len(values):
             if asked:
                 raise InvalidInput(
@@ -321,11 +321,6 @@ def _checked_answers(
         )
     values.extend([0] * (count - len(values)))
     return values, notes
-
-
-def _holds(definition: InstrumentDefinition, condition: Condition, values: list[int]) -> bool:
-    position = next(i for i, item in enumerate(definition.items) if item.id == condition.item)
-    return condition.holds(values[position])
 
 
 def _describe(definition: InstrumentDefinition, condition: Condition) -> str:
