@@ -42,7 +42,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a client that follows a redirect
+# (or acts on a 200) always finds the change stored, and a failed commit is an error response.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 @dataclass(frozen=True)
