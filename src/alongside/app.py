@@ -20,6 +20,7 @@ from alongside import __version__
 from alongside.config import Settings, get_settings
 from alongside.db import database_is_reachable, get_engine, make_sessionmaker
 from alongside.errors import AlongsideError, NotAuthenticated
+from alongside.kit.context import request_id_var
 from alongside.kit.http import is_htmx, wants_html
 from alongside.templating import render
 
@@ -47,6 +48,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        context_token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 500, "started": 0}
         path: str = scope["path"]
@@ -90,6 +92,7 @@ class RequestContextMiddleware:
             response = _unexpected_error(Request(scope), exc)
             await response(scope, receive, send_with_headers)
         finally:
+            request_id_var.reset(context_token)
             route = scope.get("route")
             log.info(
                 "request",
