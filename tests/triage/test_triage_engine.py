@@ -311,19 +311,24 @@ def test_reader_moderate_alone_is_routine_but_still_reviewed() -> None:
         pytest.param({"gad7": gad7_total(7)}, "routine-assessment", id="gad7-mild"),
         pytest.param({"phq9": phq9_total(4)}, "routine-assessment", id="phq9-minimal"),
         pytest.param(
-            {"audit-c": {"total": 5, "severity": "positive", "answers": [2, 2, 1]}},
+            {"auditc": {"total": 5, "severity": "positive", "answers": [2, 2, 1]}},
             "alcohol-service",
-            id="audit-c-positive",
+            id="auditc-positive",
         ),
         pytest.param(
-            {"audit-c": {"total": 2, "severity": "negative", "answers": [1, 1, 0]}},
+            {"auditc": {"total": 2, "severity": "negative", "answers": [1, 1, 0]}},
             "routine-assessment",
-            id="audit-c-negative",
+            id="auditc-negative",
         ),
         pytest.param(
-            {"pcl5": {"total": 40, "answers": [2] * 20}},
+            {"pcl5": {"total": 40, "severity": "probable ptsd", "answers": [2] * 20}},
             "trauma-focused-therapy",
             id="pcl5-probable",
+        ),
+        pytest.param(
+            {"pcl5": {"total": 32, "severity": "below threshold", "answers": [2] * 16}},
+            "routine-assessment",
+            id="pcl5-below",
         ),
         pytest.param(
             {"phq9": phq9_total(16, item9=1), "cssrs-screen": cssrs([1, 1, 0, 1, 0, 0])},
@@ -342,7 +347,7 @@ def test_other_indicated_pathways_are_kept_in_precedence_order() -> None:
         {
             "phq9": phq9_total(12, item9=1),
             "gad7": gad7_total(16),
-            "audit-c": {"total": 6, "severity": "positive", "answers": [2, 2, 2]},
+            "auditc": {"total": 6, "severity": "positive", "answers": [2, 2, 2]},
         }
     )
     assert proposal.pathway == "urgent-risk-assessment"
@@ -395,11 +400,14 @@ def test_reader_failure_fails_closed(risk: dict[str, Any] | None) -> None:
     assert any("Not screened by software" in reason.text for reason in proposal.reasons)
 
 
-def test_reading_with_unavailable_evidence_keeps_a_known_level() -> None:
-    risk = reading("imminent", "goodbye", signal="reader_unavailable")
-    proposal = propose({}, risk)
-    assert proposal.urgency == "crisis"
-    assert "reader-unavailable" in proposal.fired_rules
+def test_unavailable_readers_level_is_not_presented_as_a_reading() -> None:
+    proposal = propose({}, unavailable())
+    assert proposal.fired_rules == ("reader-unavailable",)
+    assert proposal.urgency == "urgent"
+    # The instruments alone still reach crisis when the reader is down.
+    crisis = propose({"cssrs-screen": cssrs([1, 1, 0, 1, 0, 0])}, unavailable())
+    assert crisis.urgency == "crisis"
+    assert crisis.needs_human_reading is True
 
 
 def test_nothing_wrong_still_goes_to_a_clinician() -> None:
@@ -462,6 +470,27 @@ def test_risk_probability_is_available_to_templates() -> None:
     )
     proposal = propose({}, reading("imminent"), ruleset=ruleset)
     assert proposal.reasons[0].text == "p=0.50 level=imminent no phrase highlighted"
+
+
+def test_flags_in_the_reading_are_not_quoted_as_the_clients_words() -> None:
+    risk = reading("high", "no way out")
+    risk["evidence"].append({"start": 0, "end": 0, "text": "phq9-item9", "signal": "critical_item"})
+    proposal = propose({"phq9": phq9_total(4, item9=1)}, risk)
+    text = next(r.text for r in proposal.reasons if r.rule_id == "risk-high")
+    assert 'highlighted: "no way out"; instrument items: phq9-item9.' in text
+    assert '"phq9-item9"' not in text
+    only_items = reading("high")
+    only_items["evidence"] = [{"start": 0, "end": 0, "text": "cssrs-q4", "signal": "critical_item"}]
+    text = next(r.text for r in propose({}, only_items).reasons if r.rule_id == "risk-high")
+    assert "highlighted: no phrase highlighted; instrument items: cssrs-q4." in text
+
+
+def test_who5_low_wellbeing_asks_for_a_phq9() -> None:
+    proposal = propose({"who5": {"total": 24, "severity": "likely depression"}})
+    reason = next(r for r in proposal.reasons if r.rule_id == "who5-low-wellbeing")
+    assert reason.text.startswith("WHO-5 score 24 of 100 (likely depression;")
+    assert "Topp" in reason.source
+    assert proposal.urgency == "routine"
 
 
 def test_inputs_digest_is_canonical() -> None:

@@ -15,8 +15,11 @@ How a proposal is made:
 
 Fail closed (invariant 2): when the client consented but there is no reading, the reading's
 evidence says ``reader_unavailable``, or its level is not one the engine knows, the intake
-counts as *reader unavailable* — never as "no risk". A proposal only orders the work: every
-proposal goes to a clinician whatever its urgency (invariant 9).
+counts as *reader unavailable* — never as "no risk" — and the reading's level (the reader's
+fail-closed placeholder) is not presented as a reading of the client's words.
+
+A proposal only orders the work: every proposal goes to a clinician whatever its urgency
+(invariant 9).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from alongside.triage.rulesets import (
 )
 
 READER_UNAVAILABLE = "reader_unavailable"
+CRITICAL_ITEM = "critical_item"
+_NOT_PHRASES = frozenset({READER_UNAVAILABLE, CRITICAL_ITEM})
 NOT_ANSWERED = "not answered"
 FALLBACK_RULE_ID = "fallback"
 # The C-SSRS screener flags question 6 (behaviour); its follow-up ("within the past three
@@ -186,8 +191,9 @@ def _facts(
                     item.signal == READER_UNAVAILABLE for item in reading.evidence
                 )
     # Without consent any reading passed in is ignored: the client's words were not for it.
-    # A known level is used even beside ``reader_unavailable`` evidence: more caution, not less.
-    level = reading.level if reading is not None and reading.level in RISK_LEVEL_ORDER else None
+    # An unavailable reader's level is a fail-closed placeholder, not a reading of the words,
+    # so it is not reported as one; the reader-unavailable rule sets the urgency instead.
+    level = reading.level if reading is not None and not unavailable else None
     return _Facts(
         scores=parsed,
         flags=flags,
@@ -264,8 +270,16 @@ def _template_context(facts: _Facts, ruleset: Ruleset) -> dict[str, str]:
         context["risk_level"] = facts.risk.level or ""
         if facts.risk.probability is not None:
             context["risk_probability"] = f"{facts.risk.probability:.2f}"
-        phrases = [f'"{item.text}"' for item in facts.risk.evidence if item.text]
+        # Phrases from the client's words and instrument items are told apart, so a flag name
+        # is never quoted as if the client had written it.
+        phrases = [
+            f'"{item.text}"'
+            for item in facts.risk.evidence
+            if item.text and item.signal not in _NOT_PHRASES
+        ]
+        items = [item.text for item in facts.risk.evidence if item.signal == CRITICAL_ITEM]
         context["risk_evidence"] = ", ".join(phrases) if phrases else "no phrase highlighted"
+        context["risk_items"] = ", ".join(items) if items else "none"
     return context
 
 

@@ -185,7 +185,7 @@ AllCondition.model_rebuild()
 
 # Template fields are plain names (no attribute or index access, no format spec), so a reason
 # template can only ever show values the engine chose to expose.
-_FIXED_FIELDS = frozenset({"risk_level", "risk_evidence", "risk_probability"})
+_FIXED_FIELDS = frozenset({"risk_level", "risk_evidence", "risk_items", "risk_probability"})
 _SCORE_FIELD = re.compile(r"^[a-z0-9_]+_(total|severity|item[1-9][0-9]*|item[1-9][0-9]*_label)$")
 
 
@@ -199,7 +199,7 @@ def template_fields(template: str) -> list[str]:
             raise ValueError(f"field {{{field}}} may not carry a format spec or conversion")
         if field not in _FIXED_FIELDS and not _SCORE_FIELD.match(field):
             raise ValueError(
-                f"unknown template field {{{field}}}; use risk_level, risk_evidence, "
+                f"unknown template field {{{field}}}; use risk_level, risk_evidence, risk_items, "
                 "risk_probability or <instrument>_total/_severity/_itemN/_itemN_label"
             )
         fields.append(field)
