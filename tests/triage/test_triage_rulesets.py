@@ -377,3 +377,12 @@ def test_preview_does_not_change_its_inputs() -> None:
     past = copy.deepcopy(PAST)
     preview_change(DEFAULT, _changed(DEFAULT, "risk-high", drop=True), past)
     assert past == PAST
+
+
+def test_docs_list_every_default_rule_and_pathway() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "triage-rules.md").read_text(encoding="utf-8")
+    for rule in DEFAULT.rules:
+        assert f"| `{rule.id}` |" in docs, rule.id
+    for pathway in DEFAULT.pathways:
+        assert f"| `{pathway.id}` |" in docs, pathway.id
+    assert f"version `{DEFAULT.version}`" in docs
