@@ -36,6 +36,14 @@ class Purpose(enum.StrEnum):
     TREATMENT = "treatment"
 
 
+class Outcome(enum.Enum):
+    ALLOWED = "allowed"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
 def fields_for(i: int, note: str = "") -> dict[str, Any]:
     return {
         "event_id": str(uuid.UUID(int=i + 1)),
@@ -100,10 +108,13 @@ def test_canonical_json_of_typed_values() -> None:
         "id": uuid.UUID(int=5),
         "purpose": Purpose.TREATMENT,
         "pair": (1, 2.5),
+        "outcome": Outcome.ALLOWED,
+        "level": Level.HIGH,
     }
     assert canonical_json(event) == (
         b'{"at":"2026-03-01T09:30:00.000000Z","day":"2026-03-01",'
-        b'"id":"00000000-0000-0000-0000-000000000005","pair":[1,2.5],"purpose":"treatment"}'
+        b'"id":"00000000-0000-0000-0000-000000000005","level":3,"outcome":"allowed",'
+        b'"pair":[1,2.5],"purpose":"treatment"}'
     )
 
 
