@@ -386,3 +386,7 @@ def test_docs_list_every_default_rule_and_pathway() -> None:
     for pathway in DEFAULT.pathways:
         assert f"| `{pathway.id}` |" in docs, pathway.id
     assert f"version `{DEFAULT.version}`" in docs
+
+
+def test_default_ruleset_is_read_once() -> None:
+    assert default_ruleset() is default_ruleset()

@@ -10,6 +10,7 @@ Pure: no database, no settings, no clock.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Mapping, Sequence
@@ -368,8 +369,9 @@ def load_ruleset(source: str | Path) -> Ruleset:
     return parse_ruleset(raw)
 
 
+@functools.cache
 def default_ruleset() -> Ruleset:
-    """The ruleset that ships with Alongside (``rules/default.yaml``)."""
+    """The ruleset that ships with Alongside (``rules/default.yaml``), read once per process."""
     text = (
         resources.files("alongside.triage")
         .joinpath("rules", DEFAULT_RULESET_FILE)
