@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from alongside import __version__
 from alongside.cli import app
+from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.models import CareTeam, Client, ClinicianProfile, Role, Site, User
 
@@ -95,7 +96,8 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         assert login in result.stdout
     assert "alongside-demo" in result.stdout
     engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
-    with session_scope(make_sessionmaker(engine)) as db:
+    keys = FileKeyProvider(tmp_path / "keys" / "kek.key")
+    with session_scope(make_sessionmaker(engine, keys)) as db:
         assert db.scalar(select(func.count()).select_from(Client)) == 40
         assert db.scalar(select(func.count()).select_from(Site)) == 2
         clinicians = db.scalars(select(User).where(User.role == Role.CLINICIAN)).all()
@@ -116,6 +118,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
     assert again.exit_code == 0
     engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
-    with session_scope(make_sessionmaker(engine)) as db:
+    keys = FileKeyProvider(tmp_path / "keys" / "kek.key")
+    with session_scope(make_sessionmaker(engine, keys)) as db:
         assert db.scalar(select(func.count()).select_from(Client)) == 40
     engine.dispose()

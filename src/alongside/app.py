@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alongside import __version__
 from alongside.config import Settings, get_settings
-from alongside.db import database_is_reachable, get_engine, make_sessionmaker
+from alongside.db import database_is_reachable, get_engine, key_provider_for, make_sessionmaker
 from alongside.errors import AlongsideError, NotAuthenticated
 from alongside.kit.context import request_id_var
 from alongside.kit.http import is_htmx, wants_html
@@ -186,7 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = get_engine(settings.effective_database_url)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sessionmaker = make_sessionmaker(engine, key_provider_for(settings))
 
     app.add_exception_handler(AlongsideError, _alongside_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -27,6 +27,8 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+keys_app = typer.Typer(help="Key-encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 DataDirOption = Annotated[
     Path | None,
@@ -118,7 +120,7 @@ def demo(
     settings = _settings(
         data_dir, mode=Mode.DEMO, host=host, port=port, database_url=f"sqlite:///{demo_db}"
     )
-    from alongside.db import build_engine, make_sessionmaker, session_scope
+    from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
     from alongside.demo.seed import DEMO_PASSWORD, seed_demo_clinic
     from alongside.migrate import upgrade
 
@@ -127,7 +129,7 @@ def demo(
         Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
     upgrade(settings.effective_database_url)
     engine = build_engine(settings.effective_database_url)
-    with session_scope(make_sessionmaker(engine)) as session:
+    with session_scope(make_sessionmaker(engine, key_provider_for(settings))) as session:
         clinic = seed_demo_clinic(session)
         logins = list(clinic.logins)
         client_count = len(clinic.clients)
@@ -195,12 +197,12 @@ def user_add(
     from sqlalchemy import select
 
     from alongside.accounts.service import create_user
-    from alongside.db import get_engine, make_sessionmaker, session_scope
+    from alongside.db import session_factory_for, session_scope
     from alongside.models import Organization
 
     settings = _settings(data_dir)
     try:
-        with session_scope(make_sessionmaker(get_engine(settings.effective_database_url))) as db:
+        with session_scope(session_factory_for(settings)) as db:
             org = db.scalar(select(Organization).where(Organization.slug == organization))
             if org is None:
                 org = Organization(name=organization, slug=organization)
@@ -220,6 +222,32 @@ def user_add(
     typer.echo(f"Added {role.value} {email} ({user_id}).")
 
 
+@keys_app.command("rotate")
+def keys_rotate(
+    data_dir: DataDirOption = None,
+    retire_old: Annotated[
+        bool,
+        typer.Option("--retire-old", help="Remove old KEKs from the key file once unused."),
+    ] = False,
+) -> None:
+    """Make a new key-encryption key and re-wrap every client's data key (safe while serving)."""
+    from alongside.db import key_provider_for, session_factory_for
+    from alongside.privacy.keys import rotate_key_encryption_key
+
+    settings = _settings(data_dir)
+    try:
+        result = rotate_key_encryption_key(
+            session_factory_for(settings), key_provider_for(settings), retire_old=retire_old
+        )
+    except AlongsideError as exc:
+        raise fail(exc.message) from None
+    typer.echo(
+        f"New key-encryption key {result.new_key_id}; re-wrapped {result.rewrapped} data keys."
+    )
+    if result.retired:
+        typer.echo("Retired: " + ", ".join(result.retired))
+
+
 def main() -> None:
     """Entry point of the ``alongside`` script."""
     app(prog_name="alongside")
@@ -231,3 +259,11 @@ if __name__ == "__main__":
 from alongside.instruments import cli as instruments_cli  # noqa: E402
 
 instruments_cli.register(app)
+
+from alongside.risk import cli as risk_cli  # noqa: E402
+
+risk_cli.register(app)
+
+from alongside.triage import cli as triage_cli  # noqa: E402
+
+triage_cli.register(app)

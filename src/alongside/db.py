@@ -12,6 +12,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from alongside.config import Settings
+from alongside.crypto.keys import FileKeyProvider, KeyEncryptionKeyProvider
+from alongside.models.encrypted import KEYRING_PROVIDER
+
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, start transactions, so SAVEPOINT and
@@ -52,9 +56,23 @@ def get_engine(url: str) -> Engine:
     return build_engine(url)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (pages render after the transaction)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: Engine, kek_provider: KeyEncryptionKeyProvider | None = None
+) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit and can decrypt client fields."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info={KEYRING_PROVIDER: kek_provider})
+
+
+def key_provider_for(settings: Settings) -> FileKeyProvider:
+    """The key-encryption keys in the configured key file (created with mode 0600 if new)."""
+    return FileKeyProvider(settings.effective_key_file)
+
+
+def session_factory_for(settings: Settings) -> sessionmaker[Session]:
+    """The one way the app, the CLI and the worker open database sessions."""
+    return make_sessionmaker(
+        get_engine(settings.effective_database_url), key_provider_for(settings)
+    )
 
 
 @contextmanager

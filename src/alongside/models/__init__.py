@@ -3,6 +3,7 @@
 from alongside.models.base import Base
 from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
+from alongside.models.client_key import ClientKey
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.organization import Organization
 from alongside.models.site import Site
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "CareTeam",
     "Client",
+    "ClientKey",
     "ClinicianProfile",
     "Organization",
     "Role",

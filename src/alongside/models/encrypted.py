@@ -1,0 +1,271 @@
+"""Transparent per-client field encryption at the ORM level.
+
+A model lists its personal fields as :class:`EncryptedField` descriptors over ``LargeBinary``
+columns. Setting a field keeps the plaintext on the instance; a ``before_flush`` hook encrypts
+it with the owning client's data key (AES-256-GCM; table, column and row id bound as associated
+data) before anything reaches the database. Reading decrypts on first access. The data keys
+come from a :class:`Keyring` kept in ``session.info``, which unwraps :class:`ClientKey` rows
+with the key-encryption key provider the session factory was given.
+
+A client whose key row is gone (erased) reads as :data:`ERASED`: their ciphertexts, including
+those in backups, can no longer be decrypted by anyone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any, ClassVar, overload
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
+
+from alongside.crypto.blind_index import blind_index, index_key_for
+from alongside.crypto.envelope import FieldCipher, new_data_key
+from alongside.crypto.keys import KeyEncryptionKeyProvider, wrapped_key_id
+from alongside.errors import Conflict
+from alongside.kit.time import utcnow
+from alongside.models.base import new_id
+from alongside.models.client_key import ClientKey
+
+KEYRING_PROVIDER = "kek_provider"
+_KEYRING = "keyring"
+ERASED = "[erased]"
+_PENDING = "_alongside_pending_plaintext"
+_PLAIN = "_alongside_plaintext"
+
+
+class MissingKeyProvider(RuntimeError):
+    """A session touched encrypted data without a key provider (a wiring error, not user input)."""
+
+
+class Keyring:
+    """Unwraps and caches client data keys for one database session."""
+
+    def __init__(self, provider: KeyEncryptionKeyProvider) -> None:
+        self.provider = provider
+        self._keys: dict[uuid.UUID, bytes | None] = {}
+        self._index_keys: dict[str, bytes] = {}
+
+    def preload(self, session: Session, client_ids: Iterable[uuid.UUID]) -> None:
+        """Unwrap many clients' keys with one query (list pages)."""
+        wanted = [cid for cid in set(client_ids) if cid not in self._keys]
+        if not wanted:
+            return
+        with session.no_autoflush:
+            rows = session.scalars(select(ClientKey).where(ClientKey.client_id.in_(wanted)))
+            found = {row.client_id: row for row in rows}
+        for cid in wanted:
+            row = found.get(cid)
+            self._keys[cid] = (
+                None if row is None else self.provider.unwrap(row.wrapped_key, row.kek_id)
+            )
+
+    def data_key(self, session: Session, client_id: uuid.UUID) -> bytes | None:
+        """The client's data key, or None when it was destroyed (erasure)."""
+        if client_id not in self._keys:
+            self.preload(session, [client_id])
+        return self._keys[client_id]
+
+    def create_key(self, session: Session, client_id: uuid.UUID) -> bytes:
+        """Make and store a fresh wrapped data key for a new client."""
+        key = new_data_key()
+        wrapped = self.provider.wrap(key)
+        session.add(
+            ClientKey(
+                client_id=client_id,
+                wrapped_key=wrapped,
+                kek_id=wrapped_key_id(wrapped),
+                created_at=utcnow(),
+            )
+        )
+        self._keys[client_id] = key
+        return key
+
+    def forget(self, client_id: uuid.UUID) -> None:
+        """Drop a cached key (after erasure) so later reads see it is gone."""
+        self._keys[client_id] = None
+
+    def index_key(self, purpose: str) -> bytes:
+        """The blind-index key for ``purpose``, derived from the KEK provider."""
+        if purpose not in self._index_keys:
+            self._index_keys[purpose] = index_key_for(self.provider, purpose)
+        return self._index_keys[purpose]
+
+
+def keyring_for(session: Session) -> Keyring:
+    """The session's keyring, created on first use from the factory's key provider."""
+    keyring = session.info.get(_KEYRING)
+    if keyring is None:
+        provider = session.info.get(KEYRING_PROVIDER)
+        if provider is None:
+            raise MissingKeyProvider(
+                "This database session has no key provider; build it with make_sessionmaker(...,"
+                " kek_provider=...)."
+            )
+        keyring = Keyring(provider)
+        session.info[_KEYRING] = keyring
+    assert isinstance(keyring, Keyring)  # noqa: S101 - only this module writes the slot
+    return keyring
+
+
+class EncryptedModel:
+    """Mixin for models with encrypted fields; says whose key protects the row."""
+
+    # "self" for the Client row itself; otherwise the attribute holding the client's id.
+    __encryption_owner__: ClassVar[str] = "client_id"
+    # Blind indexes to maintain: field name -> (index column attribute, purpose).
+    __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def encryption_owner_id(self) -> uuid.UUID:
+        """The id of the client whose data key encrypts this row."""
+        attribute = "id" if self.__encryption_owner__ == "self" else self.__encryption_owner__
+        owner = getattr(self, attribute)
+        if owner is None:
+            raise ValueError(f"{type(self).__name__} has no {attribute} to pick a data key")
+        assert isinstance(owner, uuid.UUID)  # noqa: S101 - ids are UUID columns
+        return owner
+
+
+class EncryptedField:
+    """A plaintext view of an encrypted ``LargeBinary`` column on an :class:`EncryptedModel`."""
+
+    def __init__(self, column_attribute: str, *, column_name: str | None = None) -> None:
+        self.column_attribute = column_attribute
+        self.column_name = column_name
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        if self.column_name is None:
+            self.column_name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> EncryptedField: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> Any: ...
+
+    def __get__(self, instance: object | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        plain: dict[str, str | None] = instance.__dict__.setdefault(_PLAIN, {})
+        if self.name in plain:
+            return plain[self.name]
+        ciphertext = getattr(instance, self.column_attribute)
+        if ciphertext is None:
+            return None
+        assert isinstance(instance, EncryptedModel)  # noqa: S101 - descriptor is for these only
+        session = object_session(instance)
+        if session is None:
+            raise MissingKeyProvider(
+                f"{type(instance).__name__}.{self.name} read outside a database session"
+            )
+        key = keyring_for(session).data_key(session, instance.encryption_owner_id())
+        if key is None:
+            return ERASED
+        value = FieldCipher(key).decrypt(
+            ciphertext,
+            table=type(instance).__tablename__,  # type: ignore[attr-defined]
+            column=str(self.column_name),
+            row_id=instance.id,  # type: ignore[attr-defined]
+        )
+        plain[self.name] = value
+        return value
+
+    def __set__(self, instance: object, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{self.name} takes text, not {type(value).__name__}")
+        instance.__dict__.setdefault(_PLAIN, {})[self.name] = value
+        instance.__dict__.setdefault(_PENDING, set()).add(self.name)
+        if value is None:
+            setattr(instance, self.column_attribute, None)
+        else:
+            # A placeholder marks the row dirty; before_flush replaces it with the ciphertext.
+            setattr(instance, self.column_attribute, b"")
+
+
+def _fields(model: type) -> dict[str, EncryptedField]:
+    found: dict[str, EncryptedField] = {}
+    for klass in reversed(model.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, EncryptedField):
+                found[name] = value
+    return found
+
+
+def encrypt_pending(session: Session, instance: EncryptedModel) -> None:
+    """Encrypt the plaintexts set on ``instance`` since its last flush."""
+    pending: set[str] = instance.__dict__.get(_PENDING, set())
+    if not pending:
+        return
+    if getattr(instance, "id", None) is None:
+        instance.id = new_id()  # type: ignore[attr-defined]
+    keyring = keyring_for(session)
+    owner = instance.encryption_owner_id()
+    key = keyring.data_key(session, owner)
+    if key is None:
+        raise Conflict("This client's record was erased; nothing more can be stored for them.")
+    cipher = FieldCipher(key)
+    fields = _fields(type(instance))
+    plain = instance.__dict__.get(_PLAIN, {})
+    for name in sorted(pending):
+        field = fields[name]
+        value = plain.get(name)
+        if value is not None:
+            setattr(
+                instance,
+                field.column_attribute,
+                cipher.encrypt(
+                    value,
+                    table=type(instance).__tablename__,  # type: ignore[attr-defined]
+                    column=str(field.column_name),
+                    row_id=instance.id,  # type: ignore[attr-defined]
+                ),
+            )
+        index = instance.__blind_indexes__.get(name)
+        if index is not None:
+            index_attribute, purpose = index
+            setattr(
+                instance,
+                index_attribute,
+                None
+                if value is None
+                else blind_index(keyring.index_key(purpose), value, purpose=purpose),
+            )
+    pending.clear()
+
+
+@event.listens_for(Session, "before_flush")
+def _encrypt_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    # Clients first, so their data keys exist before rows that belong to them.
+    new = [obj for obj in session.new if isinstance(obj, EncryptedModel)]
+    dirty = [obj for obj in session.dirty if isinstance(obj, EncryptedModel)]
+    new.sort(key=lambda obj: obj.__encryption_owner__ != "self")
+    keyring = keyring_for(session) if new or dirty else None
+    for obj in new:
+        if obj.__encryption_owner__ == "self":
+            if getattr(obj, "id", None) is None:
+                obj.id = new_id()  # type: ignore[attr-defined]
+            assert keyring is not None  # noqa: S101 - set above whenever there is work
+            keyring.create_key(session, obj.encryption_owner_id())
+    for obj in new:
+        encrypt_pending(session, obj)
+    for obj in dirty:
+        encrypt_pending(session, obj)
+
+
+def blind_index_for(session: Session, value: str, *, purpose: str) -> str:
+    """The blind index of ``value`` for exact lookups (e.g. a client by email)."""
+    keyring = keyring_for(session)
+    return blind_index(keyring.index_key(purpose), value, purpose=purpose)
+
+
+def _forget_plaintext(target: object, *_args: Any) -> None:
+    # Loaded, refreshed or expired: the stored ciphertext is the truth again.
+    target.__dict__.pop(_PLAIN, None)
+    target.__dict__.pop(_PENDING, None)
+
+
+for _event_name in ("load", "refresh", "expire"):
+    event.listen(EncryptedModel, _event_name, _forget_plaintext, propagate=True)

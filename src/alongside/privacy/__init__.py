@@ -1,0 +1,1 @@
+"""Privacy: key rotation, a client's export and erasure (crypto-shredding)."""
