@@ -456,3 +456,14 @@ def test_any_sealed_chain_of_plain_values_verifies(details: list[dict[str, Any]]
     result = verify_chain(iter(events), expected_head=head(events), expected_count=len(events))
     assert result.ok
     assert result.count == len(events)
+
+
+def test_read_only_mappings_and_str_enum_keys_are_canonical() -> None:
+    from types import MappingProxyType
+
+    nested = MappingProxyType({"b": 2, "a": [MappingProxyType({"z": 1})]})
+    assert canonical_json(MappingProxyType({"x": nested, Purpose.TREATMENT: 1})) == (
+        b'{"treatment":1,"x":{"a":[{"z":1}],"b":2}}'
+    )
+    with pytest.raises(TypeError, match="must be strings"):
+        canonical_json({"x": [1, ({2: "deep"},)]})
