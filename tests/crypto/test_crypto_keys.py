@@ -336,3 +336,25 @@ def test_rewrap_of_a_current_key_is_harmless() -> None:
     wrapped, key_id = rewrap(provider, provider.wrap(data_key), provider.key_id)
     assert key_id == provider.key_id
     assert provider.unwrap(wrapped, key_id) == data_key
+
+
+def test_many_first_users_at_once_share_one_key_file(key_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def first_use(_: int) -> str:
+        return FileKeyProvider(key_path).key_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(first_use, range(16)))
+    assert len(ids) == 1
+    assert [p.name for p in key_path.parent.iterdir()] == ["kek.key"]
+
+
+def test_concurrent_rotations_lose_no_key(key_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = FileKeyProvider(key_path).key_id
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        new_ids = set(pool.map(lambda _: FileKeyProvider(key_path).rotate(), range(8)))
+    assert len(new_ids) == 8
+    assert FileKeyProvider(key_path).key_ids == new_ids | {first}
