@@ -179,7 +179,8 @@ def make_clients(rng: random.Random, count: int, clinician_ids: Sequence[str]) -
     for k in range(count):
         urgency = rng.choices(list(URGENCY_MIX), list(URGENCY_MIX.values()))[0]
         waited = min(int(rng.expovariate(1 / MEAN_WAIT_DAYS[urgency])), 720)
-        setting: Setting = rng.choices(["either", "telehealth", "in_person"], [0.5, 0.3, 0.2])[0]
+        settings: list[Setting] = ["either", "telehealth", "in_person"]
+        setting = rng.choices(settings, [0.5, 0.3, 0.2])[0]
         modality = (
             rng.choices(list(MODALITY_POPULARITY), list(MODALITY_POPULARITY.values()))[0]
             if rng.random() < 0.4

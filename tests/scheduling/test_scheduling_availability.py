@@ -24,9 +24,9 @@ LONDON = ZoneInfo("Europe/London")
 EVERY_DAY_NINE_TO_NOON = [WeeklyHours(d, time(9), time(12)) for d in range(7)]
 
 
-def utc(*parts: int) -> datetime:
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A UTC datetime from its parts."""
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def local_starts(slots: list[Slot], zone: ZoneInfo) -> list[str]:

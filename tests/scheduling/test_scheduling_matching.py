@@ -149,7 +149,7 @@ def test_each_hard_constraint_picks_the_clinician_who_meets_it(
     # can explain choosing the other one.
     early_miss = clinician("dr-miss", slots=(slot(1),), **misses)
     late_fit = clinician("dr-fit", slots=(slot(30),), **fits)
-    clients = [client(**need)]
+    clients = [client("c1", **need)]
     result = propose_matches(clients, [early_miss, late_fit], NOW)
     assert [p.clinician_id for p in result.proposals] == ["dr-fit"]
     alone = propose_matches(clients, [early_miss], NOW)
