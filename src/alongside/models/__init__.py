@@ -6,6 +6,7 @@ from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.organization import Organization
+from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.site import Site
 from alongside.models.user import STAFF_ROLES, Role, User
 from alongside.models.user_session import UserSession
@@ -18,6 +19,9 @@ __all__ = [
     "ClientKey",
     "ClinicianProfile",
     "Organization",
+    "OutboxChannel",
+    "OutboxMessage",
+    "OutboxStatus",
     "Role",
     "Site",
     "User",

@@ -1,0 +1,82 @@
+"""OutboxMessage: something that must reach a person, stored with the change that caused it."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alongside.kit.time import utcnow
+from alongside.models.base import Base, IdMixin, UTCDateTime, phi
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where a message is on its way out; ``failed`` is retried, ``dead`` waits for an admin."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class OutboxChannel(enum.StrEnum):
+    """How a message travels."""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class OutboxMessage(IdMixin, Base):
+    """An alert or reminder written in the transaction that caused it and delivered by a worker.
+
+    ``next_attempt_at`` is when the worker may next pick the message up; while the message is
+    ``sending`` it is the end of the worker's lease, after which a crashed worker's claim is
+    taken over. ``attempts`` counts claims and doubles as the fencing token of a lease.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # The worker's only query: due messages of the live statuses, oldest first.
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[OutboxChannel] = mapped_column(
+        Enum(
+            OutboxChannel,
+            name="outbox_channel",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    # An email address, or the name of a webhook configured in settings (never a raw URL,
+    # so a stored row cannot send data to an address the clinic did not configure).
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    # Alerts link to the case and never quote the client, but the body is still treated as PHI.
+    body: Mapped[str] = mapped_column(Text, info=phi())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(
+            OutboxStatus,
+            name="outbox_status",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
