@@ -402,3 +402,23 @@ def test_generated_instances_most_urgent_matched_no_later_than_less_urgent(
         assert first.id in result
         # Their preferences are the same, so swapping slots changes only the waiting cost.
         assert result[first.id].slot.start <= result["twin"].slot.start
+
+
+def test_plain_sets_and_lists_are_accepted() -> None:
+    need = client(setting="in_person", sites={"north"}, times_of_day=["morning"])
+    offer = clinician(languages={"en"}, slots=[slot(1)])
+    result = propose_matches([need], [offer], NOW)
+    assert [p.clinician_id for p in result.proposals] == ["dr-a"]
+    assert need.sites == frozenset({"north"})
+
+
+def test_clients_beyond_the_arc_budget_are_served_after_the_flow_in_priority_order() -> None:
+    offer = clinician(remaining_caseload=2, slots=(slot(1), slot(2), slot(3)))
+    clients = [client("urgent", urgency="urgent"), client("soon", urgency="soon"), client("r")]
+    # Each client fits three arcs; a budget of three admits only the urgent client to the flow.
+    result = propose_matches(clients, [offer], NOW, max_arcs=3)
+    proposals = by_client(result)
+    assert proposals["urgent"].slot == slot(1)
+    assert proposals["soon"].slot == slot(2)
+    assert "best free slot left after the solve" in proposals["soon"].reasons[0]
+    assert [u.client_id for u in result.unmatched] == ["r"]

@@ -94,8 +94,8 @@ URGENCY_ORDER: tuple[Urgency, ...] = get_args(Urgency)
 # as four days for a "soon" one; waiting time only orders clients within a level.
 URGENCY_WEIGHT: dict[Urgency, int] = {"crisis": 64, "urgent": 16, "soon": 4, "routine": 1}
 _WAIT_CAP_DAYS = 365
-# Above this many client-slot arcs (about 10 s and 0.6 GB for the solver) the lowest-priority
-# clients are served by the fill pass instead of the flow.
+# Above this many client-slot arcs (about 6 s and 0.6 GB on the benchmark's two-core machine)
+# the lowest-priority clients are served by the fill pass instead of the flow.
 DEFAULT_MAX_ARCS = 4_000_000
 _TIMES_OF_DAY = tuple(TIMES_OF_DAY)
 
@@ -123,6 +123,9 @@ class ClientNeed:
     time_zone: str | None = None
 
     def __post_init__(self) -> None:
+        # Accept any collection for the set-valued fields; store frozensets so needs hash.
+        object.__setattr__(self, "sites", frozenset(self.sites))
+        object.__setattr__(self, "times_of_day", frozenset(self.times_of_day))
         if self.urgency not in URGENCY_WEIGHT:
             raise InvalidInput(
                 f"Client {self.id}: urgency must be one of {', '.join(URGENCY_ORDER)}, "
@@ -164,6 +167,9 @@ class ClinicianOffer:
     time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
+        for name in ("languages", "modalities", "populations", "specialties"):
+            object.__setattr__(self, name, frozenset(getattr(self, name)))
+        object.__setattr__(self, "slots", tuple(self.slots))
         if self.remaining_caseload < 0:
             raise InvalidInput(f"Clinician {self.id}: remaining caseload cannot be negative.")
         resolve_zone(self.time_zone)
