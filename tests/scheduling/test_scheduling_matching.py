@@ -242,6 +242,9 @@ def test_greedy_serves_longest_waiting_first_at_their_earliest_fitting_slot() ->
     assert result["en-new"].slot == slot(4)
     assert result["es"].clinician_id == "dr-es"
     assert "first come, first served" in result["en-old"].reasons[0]
+    full = greedy_first_come([*clients, client("en-late", waited_days=0)], clinicians, NOW)
+    assert [u.client_id for u in full.unmatched] == ["en-late"]
+    assert "clients who had waited longer" in full.unmatched[0].reasons[0]
 
 
 def test_check_hard_constraints_finds_every_kind_of_breach() -> None:

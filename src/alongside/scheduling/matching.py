@@ -200,6 +200,7 @@ class MatchProposal:
     client_id: str
     clinician_id: str
     slot: Slot
+    # Share of the client's stated preferences this proposal meets; 1.0 when none were stated.
     score: float
     days_to_appointment: float
     preferences_met: tuple[str, ...]
@@ -360,7 +361,7 @@ def _proposal(
 
 
 def _why_unmatched(
-    client: ClientNeed, clinicians: Sequence[ClinicianOffer], now: datetime
+    client: ClientNeed, clinicians: Sequence[ClinicianOffer], now: datetime, passed_over: str
 ) -> Unmatched:
     """Explain, in words, why a client has no proposal; they stay on the waitlist."""
     stay = "Stays on the waitlist in priority order; the next round considers them again."
@@ -401,7 +402,7 @@ def _why_unmatched(
         client.id,
         (
             f"The free slots and caseload places of the {len(with_room)} clinicians who fit went "
-            "to clients with higher priority (urgency, then time waited).",
+            f"to {passed_over}.",
             stay,
         ),
     )
@@ -659,7 +660,19 @@ def propose_matches(
         room[arrays.clinician[best]] -= 1
 
     return _result(
-        "min-cost flow (OR-Tools)", clients, clinicians, arrays, chosen, filled, caseloads, now
+        "min-cost flow (OR-Tools)",
+        clients,
+        clinicians,
+        arrays,
+        chosen,
+        caseloads,
+        now,
+        how=lambda i: (
+            "given the best free slot left after the solve"
+            if i in filled
+            else "weighed against every other client's urgency and wait"
+        ),
+        passed_over="clients with higher priority (urgency, then time waited)",
     )
 
 
@@ -669,9 +682,10 @@ def _result(
     clinicians: Sequence[ClinicianOffer],
     arrays: _Arrays,
     chosen: dict[int, int],
-    filled: set[int],
     caseloads: IntArray,
     now: datetime,
+    how: Callable[[int], str],
+    passed_over: str,
 ) -> MatchResult:
     """Turn chosen (client index -> slot index) into proposals and explanations."""
     proposals: list[MatchProposal] = []
@@ -683,13 +697,10 @@ def _result(
             continue
         slot_index = chosen[i]
         j = int(arrays.clinician[slot_index])
-        how = (
-            "given the best free slot left after the solve"
-            if i in filled
-            else "weighed against every other client's urgency and wait"
-        )
         proposals.append(
-            _proposal(clients[i], clinicians[j], arrays.slots[slot_index], now, int(room[j]), how)
+            _proposal(
+                clients[i], clinicians[j], arrays.slots[slot_index], now, int(room[j]), how(i)
+            )
         )
         room[j] -= 1
     # Clients with the same hard needs are unmatched for the same reasons: explain each need once.
@@ -698,7 +709,7 @@ def _result(
         if i not in chosen:
             sig = _signature(clients[i])
             if sig not in why:
-                why[sig] = _why_unmatched(clients[i], clinicians, now).reasons
+                why[sig] = _why_unmatched(clients[i], clinicians, now, passed_over).reasons
             unmatched.append(Unmatched(clients[i].id, why[sig]))
     return MatchResult(method, proposals, unmatched)
 
@@ -759,30 +770,17 @@ def greedy_first_come(
         chosen[i] = slot_index
         next_free[j] += 1
         room[j] -= 1
-    result = _result(
-        "first come, first served", clients, clinicians, arrays, chosen, set(), caseloads, now
+    return _result(
+        "first come, first served",
+        clients,
+        clinicians,
+        arrays,
+        chosen,
+        caseloads,
+        now,
+        how=lambda i: "first come, first served: the earliest slot that fits",
+        passed_over="clients who had waited longer (first come, first served)",
     )
-    # The baseline ignores urgency: say so in each proposal rather than claim it was weighed.
-    proposals = [
-        MatchProposal(
-            p.client_id,
-            p.clinician_id,
-            p.slot,
-            p.score,
-            p.days_to_appointment,
-            p.preferences_met,
-            p.preferences_unmet,
-            tuple(
-                r.replace(
-                    "weighed against every other client's urgency and wait",
-                    "first come, first served: earliest slot that fits",
-                )
-                for r in p.reasons
-            ),
-        )
-        for p in result.proposals
-    ]
-    return MatchResult(result.method, proposals, result.unmatched)
 
 
 # ---------------------------------------------------------------------------------------------
