@@ -326,3 +326,15 @@ def test_preview_bad_line_exits_2(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "line 1" in result.stderr
     assert "reader_consent" in result.stderr
+
+
+def test_registered_on_the_root_cli(reader: FakeReader) -> None:
+    from alongside.cli import app
+
+    intake = {"answers": {"phq9": [3, 3, 3, 3, 3, 3, 2, 0, 0]}, "consent": {"reader": True}}
+    result = runner.invoke(app, ["triage"], input=json.dumps(intake))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["urgency"], data["pathway"]) == ("soon", "high-intensity-therapy")
+    bad = runner.invoke(app, ["triage"], input="{")
+    assert (bad.exit_code, bad.stdout) == (2, "")
