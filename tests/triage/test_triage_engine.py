@@ -443,7 +443,7 @@ def test_malformed_score_is_invalid_input() -> None:
 
 
 def test_missing_values_do_not_fire_and_templates_say_not_answered() -> None:
-    scores = {
+    scores: dict[str, dict[str, Any]] = {
         "phq9": {"total": None, "answers": [0, 0, 0, 0, 0, 0, 0, 0, None]},
         "gad7": {"answers": [5]},  # a label beyond the published wording is left out
     }
@@ -542,8 +542,8 @@ def _propose_intake(intake: dict[str, Any]) -> TriageProposal:
 @st.composite
 def worsened(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     """An intake and the same intake with one risk input made worse."""
-    before = draw(intakes)
-    after = {
+    before: dict[str, Any] = draw(intakes)
+    after: dict[str, Any] = {
         key: list(value) if isinstance(value, list) else value for key, value in before.items()
     }
     what = draw(st.sampled_from(["phq9", "gad7", "cssrs", "level"]))

@@ -258,7 +258,7 @@ def test_conditions_can_be_built_in_python() -> None:
 
 def test_a_non_condition_model_is_not_a_condition() -> None:
     with pytest.raises(ValueError, match="tag"):
-        AnyCondition(any=(DEFAULT.fallback,))  # type: ignore[arg-type]
+        AnyCondition(any=(DEFAULT.fallback,))
 
 
 def test_severity_and_all_conditions_from_yaml() -> None:
@@ -279,7 +279,10 @@ def test_severity_and_all_conditions_from_yaml() -> None:
         }
     ]
     ruleset = parse_ruleset(raw)
-    scores = {"phq9": {"total": 21, "severity": "severe"}, "gad7": {"total": 16}}
+    scores: dict[str, dict[str, Any]] = {
+        "phq9": {"total": 21, "severity": "severe"},
+        "gad7": {"total": 16},
+    }
     proposal = propose_triage(scores=scores, risk=None, reader_consent=False, ruleset=ruleset)
     assert proposal.urgency == "soon"
     assert proposal.reasons[0].text == "PHQ-9 severe, GAD-7 16"
