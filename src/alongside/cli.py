@@ -267,3 +267,7 @@ risk_cli.register(app)
 from alongside.triage import cli as triage_cli  # noqa: E402
 
 triage_cli.register(app)
+
+from alongside.audit import cli as audit_cli  # noqa: E402
+
+audit_cli.register(app)

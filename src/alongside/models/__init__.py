@@ -1,5 +1,7 @@
 """Every ORM model, re-exported so Alembic has one target and relations need no cycles."""
 
+from alongside.models.audit_event import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
+from alongside.models.audit_head import AuditHead
 from alongside.models.base import Base
 from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
@@ -13,6 +15,11 @@ from alongside.models.user_session import UserSession
 
 __all__ = [
     "STAFF_ROLES",
+    "AuditAction",
+    "AuditEvent",
+    "AuditHead",
+    "AuditOutcome",
+    "AuditPurpose",
     "Base",
     "CareTeam",
     "Client",

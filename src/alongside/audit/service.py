@@ -1,0 +1,398 @@
+"""The stored audit log: record one chained event per access, read it back, verify it.
+
+API (stable: every service that touches client data calls :func:`record`)
+-----------------------------------------------------------------------------
+- :func:`record` ``(session, *, actor, action, resource_type, resource_id, client_id,
+  organization_id, purpose, outcome, now, request_id=None) -> AuditEvent``: writes exactly one
+  event in the caller's transaction (it flushes, never commits), chained to the one before.
+
+  - ``actor``: the :class:`~alongside.models.User` acting, or ``None`` for Alongside itself
+    (the worker, a scheduled job). Staff are recorded by name and role as clients will see them
+    in their access log; a client acting on their own record is recorded as "the client", not
+    by name, because audit rows are kept after erasure and must hold no client PHI.
+  - ``action``, ``purpose``, ``outcome``: :class:`~alongside.models.AuditAction`,
+    :class:`~alongside.models.AuditPurpose`, :class:`~alongside.models.AuditOutcome` or their
+    string values (an unknown value raises ``ValueError``: the access log must be able to word
+    every event).
+  - ``resource_type``: a short snake_case noun (``client``, ``intake``, ``note``...);
+    ``resource_id``: its id (UUID or text, at most 128 characters) or ``None``.
+  - ``client_id``: whose record it is (``None`` when no client is involved);
+    ``organization_id``: the tenant (``None`` only when unknown, e.g. a refused sign-in).
+  - ``now``: timezone-aware; ``request_id`` defaults to
+    :func:`alongside.kit.context.current_request_id`.
+
+  Record refusals too (``outcome=AuditOutcome.REFUSED``). An event written in a transaction
+  that is then rolled back disappears with it, so a refusal must be recorded in a transaction
+  that commits (see :mod:`alongside.audit.routes` for the pattern: answer 404 without raising).
+- :func:`iter_stored_chain` ``(session, *, batch_size=1000) -> Iterator[ChainedEvent]``: the
+  stored events in sequence order, streamed (server-side cursor on PostgreSQL).
+- :func:`verify_stored_chain` ``(session, *, expected_head=None, expected_count=None) ->
+  VerifyResult``: :func:`alongside.audit.chain.verify_chain` over the stored events, then a
+  comparison with the head row in ``audit_heads``.
+- :func:`search_events` and :func:`client_access_log`: the clinical lead's view (FHIR export)
+  and a client's own access log; both are themselves audited.
+
+Order and concurrency: :func:`record` starts with ``UPDATE audit_heads SET sequence = sequence
+... RETURNING``. On PostgreSQL that row lock makes concurrent writers queue, so the chain has one
+order across processes; on SQLite it takes the database's write lock before anything is read.
+On SQLite a transaction that has already read and then records must still get the write lock
+(WAL mode refuses that upgrade with "database is locked" if another writer committed since
+the read); transactions that write should therefore begin with ``BEGIN IMMEDIATE``.
+
+What the database enforces (triggers in migration ``c4a1d7e0a5d1``): events cannot be updated
+or deleted (nor truncated on PostgreSQL); an insert must carry the head's sequence + 1 and its
+hash as ``previous_hash``; the head row cannot be deleted and only moves forward by one, onto
+the event that follows it.
+
+What verification detects, and its limits:
+
+- a changed, deleted, inserted, duplicated or reordered event, and any renumbering: the chain
+  itself (sequence gaps and repeats, ``previous_hash`` links, each event's hash);
+- a truncated tail: the head row records a later event than the last one stored;
+- events appended behind :func:`record`'s back: they lie after the head row;
+- a rewrite that also recomputes every later hash **and** moves the head row to match needs the
+  triggers dropped first (a table owner or superuser). Only a head kept outside the database
+  catches that: pass the head printed by an earlier verification as ``expected_head`` (the CLI's
+  ``--expected-head``), and keep those heads somewhere the database's owner cannot reach
+  (printed, e-mailed, in another system's log).
+- On PostgreSQL the application's database role must not own these tables: an owner can drop
+  the triggers, and ``REVOKE`` does not apply to owners.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from alongside.audit.chain import GENESIS_HASH, ChainedEvent, VerifyResult, seal, verify_chain
+from alongside.audit.wording import AccessLogEntry, describe_for_client
+from alongside.errors import ConfigurationError, InvalidInput
+from alongside.kit.context import current_request_id
+from alongside.models import (
+    AuditAction,
+    AuditEvent,
+    AuditHead,
+    AuditOutcome,
+    AuditPurpose,
+    Organization,
+    User,
+)
+from alongside.models.audit_event import HASHED_COLUMNS, SYSTEM_ROLE
+from alongside.models.audit_head import HEAD_ROW_ID
+from alongside.models.base import new_id
+from alongside.models.user import Role
+from alongside.security.permissions import Action, role_allows
+
+__all__ = [
+    "CLIENT_ACTOR_NAME",
+    "SYSTEM_ACTOR_NAME",
+    "AccessLog",
+    "AuditAction",
+    "AuditOutcome",
+    "AuditPurpose",
+    "can_read_audit",
+    "client_access_log",
+    "iter_stored_chain",
+    "record",
+    "search_events",
+    "stored_head",
+    "verify_stored_chain",
+]
+
+SYSTEM_ACTOR_NAME = "Alongside"
+CLIENT_ACTOR_NAME = "The client"
+MAX_RESOURCE_ID = 128
+MAX_ACTOR_NAME = 200
+MAX_REQUEST_ID = 64
+
+
+def _actor_columns(actor: User | None) -> tuple[uuid.UUID | None, str, str]:
+    if actor is None:
+        return None, SYSTEM_ROLE, SYSTEM_ACTOR_NAME
+    role = Role(actor.role)
+    if role is Role.CLIENT:
+        return actor.id, role.value, CLIENT_ACTOR_NAME
+    return actor.id, role.value, actor.display_name[:MAX_ACTOR_NAME]
+
+
+def event_fields(event: AuditEvent) -> dict[str, object]:
+    """The fields of a stored event that its hash covers (besides its sequence)."""
+    return {name: getattr(event, name) for name in HASHED_COLUMNS}
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    # A no-op UPDATE ... RETURNING: on PostgreSQL it row-locks the head (writers queue here
+    # and then read the newest committed head); on SQLite it takes the write lock first.
+    statement = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ROW_ID)
+        .values(sequence=AuditHead.sequence)
+        .returning(AuditHead.sequence, AuditHead.hash)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(statement).one_or_none()
+    if row is None:
+        raise ConfigurationError(
+            "The audit log has no head row. Run `alongside db upgrade` to set up the database."
+        )
+    return int(row[0]), str(row[1])
+
+
+def record(
+    session: Session,
+    *,
+    actor: User | None,
+    action: AuditAction | str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    client_id: uuid.UUID | None,
+    organization_id: uuid.UUID | None,
+    purpose: AuditPurpose | str,
+    outcome: AuditOutcome | str,
+    now: datetime,
+    request_id: str | None = None,
+) -> AuditEvent:
+    """Write one audit event, chained to the previous one, in the caller's transaction."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("audit times must be timezone-aware")
+    if not resource_type:
+        raise ValueError("an audit event needs a resource type")
+    resource = None if resource_id is None else str(resource_id)
+    if resource is not None and len(resource) > MAX_RESOURCE_ID:
+        raise ValueError(f"resource ids are at most {MAX_RESOURCE_ID} characters")
+    request = request_id if request_id is not None else current_request_id()
+    actor_id, actor_role, actor_name = _actor_columns(actor)
+    head_sequence, head_hash = _lock_head(session)
+    event = AuditEvent(
+        id=new_id(),
+        sequence=head_sequence + 1,
+        occurred_at=now.astimezone(UTC),
+        actor_id=actor_id,
+        actor_role=actor_role,
+        actor_name=actor_name,
+        action=AuditAction(action).value,
+        resource_type=resource_type,
+        resource_id=resource,
+        client_id=client_id,
+        organization_id=organization_id,
+        purpose=AuditPurpose(purpose).value,
+        outcome=AuditOutcome(outcome).value,
+        request_id=None if request is None else request[:MAX_REQUEST_ID],
+    )
+    sealed = seal(event.sequence, event_fields(event), head_hash)
+    event.previous_hash = sealed.previous_hash
+    event.hash = sealed.hash
+    session.add(event)
+    # The event first: the database accepts a head that moves only onto an existing event.
+    session.flush()
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ROW_ID)
+        .values(sequence=event.sequence, hash=event.hash)
+        .execution_options(synchronize_session=False)
+    )
+    return event
+
+
+def stored_head(session: Session) -> tuple[int, str] | None:
+    """The head row (sequence, hash); ``(0, GENESIS_HASH)`` when empty; None when missing."""
+    row = session.execute(
+        select(AuditHead.sequence, AuditHead.hash).where(AuditHead.id == HEAD_ROW_ID)
+    ).one_or_none()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def iter_stored_chain(session: Session, *, batch_size: int = 1000) -> Iterator[ChainedEvent]:
+    """The stored events in sequence order, streamed in batches (constant memory)."""
+    columns = [getattr(AuditEvent, name) for name in HASHED_COLUMNS]
+    statement = (
+        select(AuditEvent.sequence, AuditEvent.previous_hash, AuditEvent.hash, *columns)
+        .order_by(AuditEvent.sequence)
+        .execution_options(yield_per=batch_size)
+    )
+    names = HASHED_COLUMNS
+    rows = session.execute(statement)
+    try:
+        for row in rows:
+            yield ChainedEvent(row[0], dict(zip(names, row[3:], strict=True)), row[1], row[2])
+    finally:
+        # Close the server-side cursor even when the reader stops at a broken event.
+        rows.close()
+
+
+def verify_stored_chain(
+    session: Session,
+    *,
+    expected_head: tuple[int, str] | None = None,
+    expected_count: int | None = None,
+    batch_size: int = 1000,
+) -> VerifyResult:
+    """Verify the stored chain and its head row; name the first broken event and why."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # One snapshot for the head row and the whole stream, or events committed while we
+        # read would look like tampering.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    head = stored_head(session)
+    events = iter_stored_chain(session, batch_size=batch_size)
+    try:
+        result = verify_chain(events, expected_head=expected_head, expected_count=expected_count)
+    finally:
+        events.close()
+    if not result.ok:
+        return result
+    last_sequence, last_hash = result.head or (0, GENESIS_HASH)
+    if head is None:
+        return VerifyResult(
+            result.count,
+            result.head,
+            last_sequence + 1,
+            "the audit head row is missing (deleted with the triggers dropped)",
+        )
+    head_sequence, head_hash = head
+    if head_sequence > last_sequence:
+        return VerifyResult(
+            result.count,
+            result.head,
+            last_sequence + 1,
+            f"the chain ends at event {last_sequence} but the audit head records event "
+            f"{head_sequence} (truncated)",
+        )
+    if head_sequence < last_sequence:
+        return VerifyResult(
+            result.count,
+            result.head,
+            head_sequence + 1,
+            f"it follows the recorded audit head (event {head_sequence}): events were appended "
+            "without moving the head, or the head was moved back",
+        )
+    if head_hash != last_hash:
+        return VerifyResult(
+            result.count,
+            result.head,
+            last_sequence,
+            "its hash differs from the one recorded in the audit head (the chain was rewritten)",
+        )
+    return result
+
+
+def can_read_audit(actor: User) -> bool:
+    """Whether the actor may read the organisation's audit events (``audit.read``)."""
+    return role_allows(actor.role, Action.AUDIT_READ)
+
+
+def search_events(
+    session: Session,
+    actor: User,
+    *,
+    client_id: uuid.UUID | None,
+    limit: int,
+    now: datetime,
+) -> list[AuditEvent] | None:
+    """The organisation's newest events (for one client if given); None when refused.
+
+    Both outcomes are audited; the caller must let the transaction commit on a refusal too
+    (answer 404 without raising), or the refusal's event is rolled back with it.
+    """
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    allowed = can_read_audit(actor)
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.SEARCH,
+        resource_type="audit_event",
+        resource_id=None,
+        client_id=client_id,
+        organization_id=actor.organization_id,
+        purpose=AuditPurpose.OPERATIONS,
+        outcome=AuditOutcome.SUCCESS if allowed else AuditOutcome.REFUSED,
+        now=now,
+    )
+    if not allowed:
+        return None
+    query = select(AuditEvent).where(AuditEvent.organization_id == actor.organization_id)
+    if client_id is not None:
+        query = query.where(AuditEvent.client_id == client_id)
+    return list(session.scalars(query.order_by(AuditEvent.sequence.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    """One page of a client's access log, newest first."""
+
+    entries: list[AccessLogEntry]
+    total: int
+    offset: int
+    limit: int
+    include_own: bool
+    timezone: str
+
+
+def _client_events(client_user: User, *, include_own: bool) -> Select[AuditEvent]:
+    query = select(AuditEvent).where(
+        AuditEvent.client_id == client_user.client_id,
+        AuditEvent.organization_id == client_user.organization_id,
+    )
+    if not include_own:
+        # The client's own actions (including each look at this log) would bury the staff's.
+        query = query.where(
+            (AuditEvent.actor_id.is_(None)) | (AuditEvent.actor_id != client_user.id)
+        )
+    return query
+
+
+def client_access_log(
+    session: Session,
+    actor: User,
+    *,
+    include_own: bool,
+    offset: int,
+    limit: int,
+    now: datetime,
+) -> AccessLog | None:
+    """Who looked at the actor's own record, when, why and what; None unless a client user.
+
+    Reading the log is itself recorded (action ``read``, resource ``access_log``).
+    """
+    if not role_allows(actor.role, Action.ACCESS_LOG_READ) or actor.client_id is None:
+        return None
+    if offset < 0 or not 1 <= limit <= 500:
+        raise InvalidInput("offset must be 0 or more and limit between 1 and 500")
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.READ,
+        resource_type="access_log",
+        resource_id=actor.client_id,
+        client_id=actor.client_id,
+        organization_id=actor.organization_id,
+        purpose=AuditPurpose.CLIENT_ACCESS,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+    query = _client_events(actor, include_own=include_own)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    events = session.scalars(
+        query.order_by(AuditEvent.sequence.desc()).offset(offset).limit(limit)
+    ).all()
+    entries = [
+        describe_for_client(
+            occurred_at=e.occurred_at,
+            actor_is_viewer=e.actor_id == actor.id,
+            actor_name=e.actor_name,
+            actor_role=e.actor_role,
+            action=e.action,
+            resource_type=e.resource_type,
+            purpose=e.purpose,
+            outcome=e.outcome,
+        )
+        for e in events
+    ]
+    organization = session.get(Organization, actor.organization_id)
+    timezone = organization.timezone if organization is not None else "UTC"
+    return AccessLog(entries, int(total), offset, limit, include_own, timezone)

@@ -1,0 +1,107 @@
+"""AuditEvent: one append-only, hash-chained record of an access to client data.
+
+Rows are never updated or deleted: triggers created by the migration refuse UPDATE and DELETE
+on both PostgreSQL and SQLite (and TRUNCATE on PostgreSQL), and an INSERT must extend the head
+kept in :class:`~alongside.models.audit_head.AuditHead`. There are deliberately no foreign
+keys: an event outlives the user and the client it names (erasing a client destroys their key,
+never their access history), and a cascade could not delete it anyway.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alongside.models.base import Base, UTCDateTime, new_id
+
+
+class AuditAction(enum.StrEnum):
+    """What the actor did."""
+
+    READ = "read"
+    LIST = "list"
+    SEARCH = "search"
+    EXPORT = "export"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    DECIDE = "decide"
+    SIGN = "sign"
+    ERASE = "erase"
+    BREAK_GLASS = "break_glass"
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    REFUSED = "refused"
+
+
+class AuditPurpose(enum.StrEnum):
+    """Why the access happened (shown to the client as the reason)."""
+
+    TREATMENT = "treatment"
+    EMERGENCY = "emergency"
+    EXPORT = "export"
+    OPERATIONS = "operations"
+    CLIENT_ACCESS = "client_access"
+    SECURITY = "security"
+
+
+class AuditOutcome(enum.StrEnum):
+    """Whether the access went through."""
+
+    SUCCESS = "success"
+    REFUSED = "refused"
+    ERROR = "error"
+
+
+SYSTEM_ROLE = "system"
+
+# The columns an event's hash covers, in addition to its sequence number. Changing this tuple
+# changes the hash of every stored event, so it is fixed for the life of a chain.
+HASHED_COLUMNS: tuple[str, ...] = (
+    "id",
+    "occurred_at",
+    "actor_id",
+    "actor_role",
+    "actor_name",
+    "action",
+    "resource_type",
+    "resource_id",
+    "client_id",
+    "organization_id",
+    "purpose",
+    "outcome",
+    "request_id",
+)
+
+
+class AuditEvent(Base):
+    """One access to client data: who, what, why, when, and its place in the hash chain."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        # A client's access log and the FHIR export read one client's or organisation's
+        # events newest first.
+        Index("ix_audit_events_client_sequence", "client_id", "sequence"),
+        Index("ix_audit_events_organization_sequence", "organization_id", "sequence"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    sequence: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    resource_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    resource_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    purpose: Mapped[str] = mapped_column(String(32), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

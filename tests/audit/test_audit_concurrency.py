@@ -1,0 +1,86 @@
+"""Concurrent writers with real commits still produce one unbroken chain (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alongside.audit.service import record, stored_head, verify_stored_chain
+from alongside.db import build_engine, make_sessionmaker, session_scope
+from alongside.kit.time import utcnow
+from alongside.migrate import upgrade
+from alongside.models import AuditEvent
+from tests.fixtures.db import fresh_database_url
+
+THREADS = 8
+EVENTS_PER_THREAD = 25
+
+
+def writer(
+    factory: sessionmaker[Session],
+    start: threading.Barrier,
+    errors: list[BaseException],
+    number: int,
+) -> None:
+    """Record 25 events, each in its own committed transaction."""
+    try:
+        start.wait()
+        for i in range(EVENTS_PER_THREAD):
+            with session_scope(factory) as session:
+                record(
+                    session,
+                    actor=None,
+                    action="read",
+                    resource_type="client",
+                    resource_id=f"thread-{number}-{i}",
+                    client_id=None,
+                    organization_id=None,
+                    purpose="operations",
+                    outcome="success",
+                    now=utcnow(),
+                    request_id=f"thread-{number}",
+                )
+    except BaseException as error:  # reported by the test, in its own thread
+        errors.append(error)
+
+
+def test_eight_threads_recording_25_events_each_make_a_verified_chain_of_200(
+    tmp_path: Path,
+) -> None:
+    for url in fresh_database_url(tmp_path, "audit_threads"):
+        upgrade(url)
+        engine = build_engine(url)
+        factory = make_sessionmaker(engine)
+        start = threading.Barrier(THREADS)
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(target=writer, args=(factory, start, errors, n))
+            for n in range(THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        try:
+            assert errors == []
+            with factory() as session:
+                total = THREADS * EVENTS_PER_THREAD
+                result = verify_stored_chain(session)
+                assert result.ok, result.describe()
+                assert result.count == total
+                assert stored_head(session) == result.head
+                assert result.head is not None
+                assert result.head[0] == total
+                assert (
+                    session.scalar(select(func.count(func.distinct(AuditEvent.resource_id))))
+                    == total
+                )
+                per_thread = session.execute(
+                    select(AuditEvent.request_id, func.count()).group_by(AuditEvent.request_id)
+                ).all()
+                assert sorted(n for _, n in per_thread) == [EVENTS_PER_THREAD] * THREADS
+        finally:
+            engine.dispose()

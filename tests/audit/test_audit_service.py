@@ -1,0 +1,210 @@
+"""record(): one chained event per call, in the caller's transaction; the database refuses edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from alongside.audit.chain import GENESIS_HASH, chained_content, event_hash
+from alongside.audit.service import (
+    CLIENT_ACTOR_NAME,
+    SYSTEM_ACTOR_NAME,
+    event_fields,
+    record,
+    stored_head,
+    verify_stored_chain,
+)
+from alongside.kit.context import request_id_var
+from alongside.models import AuditAction, AuditEvent, AuditOutcome, AuditPurpose, Role
+from tests.fixtures.factories import World
+
+T0 = dt.datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+def record_read(db: Session, world: World, role: Role = Role.CLINICIAN, **overrides: object):
+    values: dict[str, object] = {
+        "actor": world.users[role],
+        "action": AuditAction.READ,
+        "resource_type": "client",
+        "resource_id": world.own_client.id,
+        "client_id": world.own_client.id,
+        "organization_id": world.org.id,
+        "purpose": AuditPurpose.TREATMENT,
+        "outcome": AuditOutcome.SUCCESS,
+        "now": T0,
+    }
+    values.update(overrides)
+    return record(db, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def request_id() -> Iterator[str]:
+    token = request_id_var.set("req-audit-test-1")
+    try:
+        yield "req-audit-test-1"
+    finally:
+        request_id_var.reset(token)
+
+
+def test_record_writes_one_event_chained_to_the_head(db: Session, world: World) -> None:
+    before = stored_head(db)
+    assert before is not None
+    count_before = db.scalar(select(func.count()).select_from(AuditEvent))
+
+    first = record_read(db, world)
+    second = record_read(db, world, action="list", resource_id=None)
+
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == count_before + 2
+    assert first.sequence == before[0] + 1
+    assert first.previous_hash == before[1]
+    assert second.sequence == first.sequence + 1
+    assert second.previous_hash == first.hash
+    assert stored_head(db) == (second.sequence, second.hash)
+    # The hash covers every recorded field and the sequence number.
+    assert first.hash == event_hash(
+        chained_content(first.sequence, event_fields(first)), first.previous_hash
+    )
+    assert verify_stored_chain(db).ok
+
+
+def test_record_keeps_who_what_why_and_when(db: Session, world: World, request_id: str) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    event = record_read(db, world, now=T0.astimezone(dt.timezone(dt.timedelta(hours=-5))))
+    db.expire_all()
+    stored = db.get(AuditEvent, event.id)
+    assert stored is not None
+    assert stored.occurred_at == T0
+    assert stored.occurred_at.tzinfo is not None
+    assert (stored.actor_id, stored.actor_role, stored.actor_name) == (
+        clinician.id,
+        "clinician",
+        clinician.display_name,
+    )
+    assert (stored.action, stored.resource_type, stored.resource_id) == (
+        "read",
+        "client",
+        str(world.own_client.id),
+    )
+    assert (stored.client_id, stored.organization_id) == (world.own_client.id, world.org.id)
+    assert (stored.purpose, stored.outcome) == ("treatment", "success")
+    # The request id comes from the request context unless given.
+    assert stored.request_id == request_id
+    explicit = record_read(db, world, request_id="req-explicit-2")
+    assert explicit.request_id == "req-explicit-2"
+
+
+def test_the_system_and_clients_are_recorded_without_client_names(
+    db: Session, world: World
+) -> None:
+    system = record_read(db, world, actor=None, action="create", purpose="operations")
+    assert (system.actor_id, system.actor_role, system.actor_name) == (
+        None,
+        "system",
+        SYSTEM_ACTOR_NAME,
+    )
+    own = record_read(db, world, role=Role.CLIENT, purpose="client_access")
+    assert (own.actor_id, own.actor_role, own.actor_name) == (
+        world.client_user.id,
+        "client",
+        CLIENT_ACTOR_NAME,
+    )
+    assert world.client_user.display_name not in own.actor_name
+    assert verify_stored_chain(db).ok
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"action": "peek"}, "peek"),
+        ({"purpose": "curiosity"}, "curiosity"),
+        ({"outcome": "maybe"}, "maybe"),
+        ({"now": dt.datetime(2026, 3, 2, 9, 30)}, "timezone-aware"),  # noqa: DTZ001 - on purpose
+        ({"resource_type": ""}, "resource type"),
+        ({"resource_id": "x" * 129}, "128"),
+    ],
+)
+def test_record_refuses_what_the_log_could_not_word(
+    db: Session, world: World, overrides: dict[str, object], message: str
+) -> None:
+    head = stored_head(db)
+    with pytest.raises(ValueError, match=message):
+        record_read(db, world, **overrides)
+    assert stored_head(db) == head
+
+
+def _refused(db: Session, statement: str, **params: object) -> str:
+    """Run a statement that the database must refuse; return its error text."""
+    with pytest.raises(DBAPIError) as caught, db.begin_nested():
+        db.execute(text(statement), params)
+    return str(caught.value.orig)
+
+
+def test_update_and_delete_of_audit_events_are_refused(db: Session, world: World) -> None:
+    event = record_read(db, world)
+    db.flush()
+    assert "append-only" in _refused(
+        db,
+        "UPDATE audit_events SET actor_name = 'Someone else' WHERE sequence = :s",
+        s=event.sequence,
+    )
+    assert "append-only" in _refused(db, "UPDATE audit_events SET outcome = 'refused'")
+    assert "append-only" in _refused(
+        db, "DELETE FROM audit_events WHERE sequence = :s", s=event.sequence
+    )
+    assert "append-only" in _refused(db, "DELETE FROM audit_events")
+    db.expire_all()
+    assert db.get(AuditEvent, event.id) is not None
+    assert verify_stored_chain(db).ok
+
+
+def test_inserts_must_extend_the_head_and_the_head_only_moves_forward(
+    db: Session, world: World
+) -> None:
+    first = record_read(db, world)
+    second = record_read(db, world)
+    insert = (
+        "INSERT INTO audit_events (id, sequence, occurred_at, actor_role, actor_name, action, "
+        "resource_type, purpose, outcome, previous_hash, hash) VALUES (:id, :seq, :at, "
+        "'clinician', 'Forger', 'read', 'client', 'treatment', 'success', :prev, :hash)"
+    )
+    at = T0.isoformat() if db.get_bind().dialect.name == "postgresql" else "2026-03-02 09:30:15"
+    forged = {"id": uuid.uuid4().hex, "at": at, "hash": "f" * 64}
+    # Into the middle of the chain, past its end, or with a wrong link: all refused.
+    for seq, prev in [
+        (first.sequence, first.previous_hash),
+        (second.sequence + 5, second.hash),
+        (second.sequence + 1, first.hash),
+    ]:
+        error = _refused(db, insert, seq=seq, prev=prev, **forged)
+        assert "does not extend the audit head" in error
+    # The head cannot be deleted, rolled back, or moved to an event that does not exist.
+    assert "append-only" in _refused(db, "DELETE FROM audit_heads")
+    assert "forward" in _refused(
+        db, "UPDATE audit_heads SET sequence = :s, hash = :h", s=first.sequence, h=first.hash
+    )
+    assert "forward" in _refused(
+        db, "UPDATE audit_heads SET sequence = sequence + 1, hash = :h", h="e" * 64
+    )
+    assert "forward" in _refused(db, "UPDATE audit_heads SET hash = :h", h=GENESIS_HASH)
+    assert stored_head(db) == (second.sequence, second.hash)
+    assert verify_stored_chain(db).ok
+
+
+def test_a_rolled_back_transaction_leaves_no_event_and_no_head_change(
+    db: Session, world: World
+) -> None:
+    head = stored_head(db)
+    nested = db.begin_nested()
+    record_read(db, world)
+    nested.rollback()
+    assert stored_head(db) == head
+    event = record_read(db, world)
+    assert head is not None
+    assert event.sequence == head[0] + 1
+    assert verify_stored_chain(db).ok
