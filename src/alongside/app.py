@@ -6,6 +6,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +174,25 @@ def _unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The embedded deployment delivers the outbox from this process (DESIGN.md, Deployment);
+    # the worker gets its own sessions on the engine, never a request's.
+    from alongside.notify.worker import start_background_worker
+
+    settings: Settings = app.state.settings
+    worker = None
+    if settings.run_worker_in_server:
+        factory = make_sessionmaker(app.state.engine, key_provider_for(settings))
+        worker = start_background_worker(settings, factory)
+    app.state.outbox_worker = worker
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()  # blocks shutdown only until the round in flight has finished
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -182,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs" if settings.mode.value != "production" else None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )
     engine = get_engine(settings.effective_database_url)
     app.state.settings = settings
@@ -219,7 +241,10 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
     from alongside.clients import routes as client_routes
+    from alongside.notify import pages as notify_pages
+    from alongside.notify import routes as notify_routes
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
+    routers += [notify_routes.router, notify_pages.router]
     for router in routers:
         app.include_router(router)

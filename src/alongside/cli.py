@@ -271,3 +271,7 @@ triage_cli.register(app)
 from alongside.audit import cli as audit_cli  # noqa: E402
 
 audit_cli.register(app)
+
+from alongside.notify import cli as notify_cli  # noqa: E402
+
+notify_cli.register(app)

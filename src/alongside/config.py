@@ -9,7 +9,7 @@ import enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alongside.errors import ConfigurationError
@@ -23,6 +23,13 @@ class Mode(enum.StrEnum):
     DEMO = "demo"
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class WebhookTarget(BaseModel):
+    """A webhook receiver the outbox may post to, and the secret its requests are signed with."""
+
+    url: str = Field(pattern=r"^https?://")
+    secret: str = Field(min_length=16)
 
 
 class Settings(BaseSettings):
@@ -48,6 +55,23 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "alongside@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhooks: dict[str, WebhookTarget] = Field(
+        default_factory=dict,
+        description='name → receiver, as JSON: {"oncall": {"url": "...", "secret": "..."}}',
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    outbox_batch_size: int = Field(default=20, ge=1, le=500)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    outbox_backoff_factor: float = Field(default=2.0, ge=1)
+    outbox_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    outbox_backoff_jitter: float = Field(default=0.1, ge=0, le=1)
+    outbox_sending_timeout_seconds: float = Field(default=300.0, gt=0)
 
     @property
     def effective_database_url(self) -> str:

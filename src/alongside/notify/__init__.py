@@ -1,0 +1,1 @@
+"""Notifications: the transactional outbox, its delivery worker and its admin view."""

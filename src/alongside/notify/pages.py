@@ -1,0 +1,45 @@
+"""The administrator's outbox page: what is failing, why, and a button to try again."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import NotFound
+from alongside.kit.http import is_htmx
+from alongside.kit.time import utcnow
+from alongside.notify import service
+from alongside.notify.access import outbox_organization
+from alongside.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/admin/outbox")
+def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Dead and failing messages of the organisation, newest first (no bodies)."""
+    organization_id = outbox_organization(signed_in.user)
+    messages = service.list_messages(db, organization_id)
+    context = {
+        "user": signed_in.user,
+        "csrf_token": signed_in.csrf_token,
+        "messages": messages,
+        "retried": request.query_params.get("retried"),
+    }
+    template = "notify/_outbox_table.html" if is_htmx(request) else "notify/outbox.html"
+    return render(request, template, context)
+
+
+@router.post("/admin/outbox/{message_id}/retry")
+def outbox_retry(message_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Queue the message for another attempt now and return to the list."""
+    organization_id = outbox_organization(signed_in.user)
+    try:
+        parsed = uuid.UUID(message_id)
+    except ValueError:
+        raise NotFound(service.NOT_FOUND) from None
+    service.retry(db, parsed, organization_id=organization_id, now=utcnow())
+    return RedirectResponse(f"/admin/outbox?retried={parsed}", status_code=303)

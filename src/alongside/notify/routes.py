@@ -1,0 +1,43 @@
+"""JSON API of the outbox for administrators: failing and dead messages, and retry."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import NotFound
+from alongside.kit.time import utcnow
+from alongside.models import OutboxStatus
+from alongside.notify import service
+from alongside.notify.access import outbox_organization
+from alongside.notify.schemas import OutboxMessageRead
+
+router = APIRouter(prefix="/api/outbox", tags=["outbox"])
+
+
+@router.get("", response_model=list[OutboxMessageRead])
+def list_outbox(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    status: Annotated[list[OutboxStatus] | None, Query()] = None,
+) -> list[OutboxMessageRead]:
+    """The organisation's messages in the given statuses (default: dead and failed)."""
+    organization_id = outbox_organization(signed_in.user)
+    statuses = tuple(status) if status else service.ATTENTION_STATUSES
+    messages = service.list_messages(db, organization_id, statuses=statuses)
+    return [OutboxMessageRead.model_validate(m) for m in messages]
+
+
+@router.post("/{message_id}/retry", response_model=OutboxMessageRead)
+def retry_message(message_id: str, db: DbSession, signed_in: CurrentSignedIn) -> OutboxMessageRead:
+    """Send a failed or dead message again now."""
+    organization_id = outbox_organization(signed_in.user)
+    try:
+        parsed = uuid.UUID(message_id)
+    except ValueError:
+        raise NotFound(service.NOT_FOUND) from None
+    message = service.retry(db, parsed, organization_id=organization_id, now=utcnow())
+    return OutboxMessageRead.model_validate(message)

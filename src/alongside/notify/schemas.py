@@ -1,0 +1,25 @@
+"""Outbox shapes for the admin API: what failed and why, never the message body."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from alongside.kit.schema import Schema
+from alongside.models import OutboxChannel, OutboxStatus
+
+
+class OutboxMessageRead(Schema):
+    """A message as an administrator sees it: routing and delivery state, no content."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID | None
+    kind: str
+    channel: OutboxChannel
+    recipient: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime

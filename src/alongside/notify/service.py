@@ -1,0 +1,199 @@
+"""The outbox: write alerts and reminders in the caller's transaction; list and retry failures.
+
+Anything that must reach a person is *enqueued* here, inside the same transaction as the
+change that caused it (DESIGN.md invariant 3): if the intake rolls back, so does its alert;
+if it commits, the alert is stored and the worker (``notify/worker.py``) will deliver it,
+retrying with backoff and leaving a ``dead`` message for an administrator when it gives up.
+
+Calling contract for other domains (keep stable)::
+
+    from alongside.notify.service import enqueue
+
+    enqueue(
+        session,
+        kind="crisis_alert",                 # what it is; shown to admins, used in logs
+        channel="email",                     # "email" or "webhook"
+        recipient="oncall@clinic.example",   # an address, or a webhook name from settings
+        subject="Urgent: intake needs review",
+        body="An intake needs review now: https://.../review/<id>",  # no client names
+        payload={"intake_id": str(intake.id)},  # JSON-serialisable; sent with webhooks
+        idempotency_key=f"crisis_alert:{intake.id}:{oncall.id}",  # unique per delivery
+        organization_id=intake.organization_id,
+        now=now,
+    )
+
+The function only adds and flushes; the caller's ``session_scope`` commits.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alongside.errors import Conflict, InvalidInput, NotFound
+from alongside.models import OutboxChannel, OutboxMessage, OutboxStatus
+
+NOT_FOUND = "There is no such message in your organisation's outbox."
+MAX_KEY_LENGTH = 200
+MAX_SUBJECT_LENGTH = 200
+MAX_RECIPIENT_LENGTH = 320
+# Statuses an administrator is shown: still failing (will retry) or given up.
+ATTENTION_STATUSES: tuple[OutboxStatus, ...] = (OutboxStatus.DEAD, OutboxStatus.FAILED)
+RETRYABLE_STATUSES: frozenset[OutboxStatus] = frozenset(ATTENTION_STATUSES)
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    channel: str | OutboxChannel,
+    recipient: str,
+    subject: str,
+    body: str,
+    payload: Mapping[str, Any],
+    idempotency_key: str,
+    organization_id: uuid.UUID | None = None,
+    now: datetime,
+) -> OutboxMessage:
+    """Store a message for delivery in the caller's transaction (flush, never commit).
+
+    Enqueueing the same ``idempotency_key`` again returns the message already stored, so a
+    retried request cannot alert anyone twice. Raises :class:`InvalidInput` for an unknown
+    channel, an empty field, an over-long field or a payload that is not JSON.
+    """
+    parsed_channel = _channel(channel)
+    _require("kind", kind, 40)
+    _require("recipient", recipient, MAX_RECIPIENT_LENGTH)
+    _require("subject", subject, MAX_SUBJECT_LENGTH)
+    _require("idempotency_key", idempotency_key, MAX_KEY_LENGTH)
+    if parsed_channel is OutboxChannel.EMAIL and "@" not in recipient:
+        raise InvalidInput("recipient: an email message needs an email address.")
+    if now.tzinfo is None:
+        raise InvalidInput("now: pass a timezone-aware time.")
+    try:
+        # Round-trip so what is stored is exactly what a JSON column gives back.
+        stored_payload: dict[str, Any] = json.loads(json.dumps(dict(payload)))
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            "payload: must be JSON-serialisable (strings, numbers, lists, maps)."
+        ) from None
+
+    existing = _by_key(session, idempotency_key)
+    if existing is not None:
+        return existing
+    message = OutboxMessage(
+        organization_id=organization_id,
+        kind=kind,
+        channel=parsed_channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        payload=stored_payload,
+        idempotency_key=idempotency_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    # A concurrent transaction may store the same key between our look-up and our insert;
+    # the unique constraint decides, inside a savepoint so the caller's transaction survives.
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        winner = _by_key(session, idempotency_key)
+        if winner is None:
+            raise
+        return winner
+    return message
+
+
+def list_messages(
+    session: Session,
+    organization_id: uuid.UUID | None,
+    *,
+    statuses: Sequence[OutboxStatus] = ATTENTION_STATUSES,
+    limit: int = 200,
+) -> list[OutboxMessage]:
+    """Messages of one organisation (None: system messages) in the given statuses, newest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(list(statuses)))
+        .where(_organization_is(organization_id))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def dead_letters(session: Session, organization_id: uuid.UUID | None) -> list[OutboxMessage]:
+    """Messages the worker gave up on, for an administrator to look at and retry."""
+    return list_messages(session, organization_id, statuses=(OutboxStatus.DEAD,))
+
+
+def get_message(
+    session: Session, message_id: uuid.UUID, organization_id: uuid.UUID | None
+) -> OutboxMessage:
+    """One message of the organisation; :class:`NotFound` for any other (never confirmed)."""
+    message = session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .where(_organization_is(organization_id))
+    )
+    if message is None:
+        raise NotFound(NOT_FOUND)
+    return message
+
+
+def retry(
+    session: Session,
+    message_id: uuid.UUID,
+    *,
+    organization_id: uuid.UUID | None,
+    now: datetime,
+) -> OutboxMessage:
+    """Send a dead or failing message again now, with a fresh allowance of attempts."""
+    message = get_message(session, message_id, organization_id)
+    if message.status not in RETRYABLE_STATUSES:
+        raise Conflict(
+            f"This message is {message.status.value}; only failed or dead messages can be retried."
+        )
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    session.flush()
+    return message
+
+
+def _by_key(session: Session, idempotency_key: str) -> OutboxMessage | None:
+    return session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+
+
+def _organization_is(organization_id: uuid.UUID | None) -> Any:
+    if organization_id is None:
+        return OutboxMessage.organization_id.is_(None)
+    return OutboxMessage.organization_id == organization_id
+
+
+def _channel(channel: str | OutboxChannel) -> OutboxChannel:
+    try:
+        return OutboxChannel(channel)
+    except ValueError:
+        known = ", ".join(c.value for c in OutboxChannel)
+        raise InvalidInput(f"channel: {channel!r} is not one of {known}.") from None
+
+
+def _require(name: str, value: str, max_length: int) -> None:
+    if not value or not value.strip():
+        raise InvalidInput(f"{name}: must not be empty.")
+    if len(value) > max_length:
+        raise InvalidInput(f"{name}: at most {max_length} characters.")
