@@ -23,8 +23,8 @@ from alongside.config import Settings, get_settings
 from alongside.db import database_is_reachable, get_engine, key_provider_for, make_sessionmaker
 from alongside.errors import AlongsideError, NotAuthenticated
 from alongside.kit.context import request_id_var
-from alongside.kit.http import is_htmx, wants_html
-from alongside.templating import render
+from alongside.kit.http import wants_html
+from alongside.responses import error_response, request_id_of
 
 log = logging.getLogger("alongside.http")
 
@@ -110,23 +110,7 @@ class RequestContextMiddleware:
 
 
 def _request_id(request: Request) -> str:
-    return str(getattr(request.state, "request_id", ""))
-
-
-def error_response(request: Request, status_code: int, message: str) -> Response:
-    """The one shape of every error: JSON for the API, an HTML page or fragment for people."""
-    if wants_html(request):
-        template = "_error.html" if is_htmx(request) else "error.html"
-        return render(
-            request,
-            template,
-            {"status_code": status_code, "message": message},
-            status_code=status_code,
-        )
-    return JSONResponse(
-        {"error": message, "status": status_code, "request_id": _request_id(request)},
-        status_code=status_code,
-    )
+    return request_id_of(request)
 
 
 async def _alongside_error(request: Request, exc: Exception) -> Response:
@@ -208,7 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = get_engine(settings.effective_database_url)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine, key_provider_for(settings))
+    app.state.kek_provider = key_provider_for(settings)
+    app.state.sessionmaker = make_sessionmaker(engine, app.state.kek_provider)
 
     app.add_exception_handler(AlongsideError, _alongside_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -241,10 +226,11 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
     from alongside.clients import routes as client_routes
+    from alongside.security import routes as security_routes
     from alongside.notify import pages as notify_pages
     from alongside.notify import routes as notify_routes
 
-    routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
+    routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router, security_routes.router]
     routers += [notify_routes.router, notify_pages.router]
     for router in routers:
         app.include_router(router)

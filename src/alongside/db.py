@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +32,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: a transaction that reads and then writes (every
+    # audited access does) can otherwise fail with "database is locked" under WAL when another
+    # writer committed in between. The embedded default trades some read concurrency for that.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def build_engine(url: str) -> Engine:
@@ -75,15 +78,30 @@ def session_factory_for(settings: Settings) -> sessionmaker[Session]:
     )
 
 
+AFTER_ROLLBACK = "after_rollback_writes"
+
+
+def after_rollback(session: Session, write: Callable[[Session], object]) -> None:
+    """Keep ``write`` even if this transaction fails: it runs in a new transaction after the
+    rollback (used to audit refused accesses, which answer with an error)."""
+    session.info.setdefault(AFTER_ROLLBACK, []).append(write)
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
     session = factory()
     try:
         yield session
+        session.info.pop(AFTER_ROLLBACK, None)
         session.commit()
     except BaseException:
         session.rollback()
+        writes = session.info.pop(AFTER_ROLLBACK, [])
+        if writes:
+            for write in writes:
+                write(session)
+            session.commit()
         raise
     finally:
         session.close()
@@ -92,8 +110,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 def database_is_reachable(engine: Engine) -> bool:
     """Whether a trivial query succeeds (used by /readyz)."""
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        # A raw ping: it must not queue behind a writer's lock (SQLite begins IMMEDIATE).
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        finally:
+            connection.close()
     except Exception:
         return False
     return True

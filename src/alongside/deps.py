@@ -17,6 +17,9 @@ from alongside.db import session_scope
 from alongside.errors import AlongsideError, NotAuthenticated
 from alongside.kit.time import utcnow
 from alongside.models import User
+from alongside.security.access import actor_for
+from alongside.security.policy import Actor
+from alongside.security.tokens import resolve_token
 
 SESSION_COOKIE = "alongside_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,10 +52,12 @@ DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The user of this request and their session's CSRF token."""
+    """The user of this request, the policy's view of them, and their session's CSRF token."""
 
     user: User
+    actor: Actor
     csrf_token: str
+    via_token: bool = False
 
 
 async def _form_csrf(request: Request) -> str | None:
@@ -64,16 +69,40 @@ async def _form_csrf(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
 async def current_signed_in(request: Request, db: DbSession) -> SignedIn:
-    """The signed-in user; state-changing requests must carry the session's CSRF token."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    """The signed-in user (session cookie or API token); cookie requests that change state
+    must carry the session's CSRF token."""
+    now = utcnow()
+    bearer = _bearer(request)
+    if bearer is not None:
+        # A bearer token is not sent automatically by browsers, so it needs no CSRF token.
+        resolved_token = resolve_token(db, bearer, now)
+        if resolved_token is None:
+            raise NotAuthenticated("This API token is not valid or was revoked.")
+        token_user, token = resolved_token
+        request.state.user_id = str(token_user.id)
+        return SignedIn(
+            user=token_user,
+            actor=actor_for(db, token_user, now, allowed_actions=token.scopes),
+            csrf_token="",
+            via_token=True,
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
         raise NotAuthenticated("Please sign in to continue.")
     settings = get_settings_from(request)
     resolved = resolve_session(
         db,
-        token,
-        utcnow(),
+        cookie,
+        now,
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
@@ -88,7 +117,12 @@ async def current_signed_in(request: Request, db: DbSession) -> SignedIn:
                 "Reload the page and try again."
             )
     request.state.user_id = str(user.id)
-    return SignedIn(user=user, csrf_token=record.csrf_token)
+    return SignedIn(user=user, actor=actor_for(db, user, now), csrf_token=record.csrf_token)
 
 
 CurrentSignedIn = Annotated[SignedIn, Depends(current_signed_in)]
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server saw it (behind the proxy: X-Forwarded-For)."""
+    return request.client.host if request.client else None

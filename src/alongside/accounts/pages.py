@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from alongside.accounts import service
 from alongside.accounts.web import clear_session_cookie, set_session_cookie
 from alongside.clients.service import list_readable_clients
-from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession
-from alongside.errors import NotAuthenticated
+from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
+from alongside.errors import NotAuthenticated, TooManyRequests
 from alongside.kit.time import utcnow
 from alongside.models import Role
 from alongside.templating import render
@@ -38,18 +38,33 @@ def login_submit(
     db: DbSession,
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
+    totp: Annotated[str | None, Form(max_length=12)] = None,
 ) -> Response:
     """Check the credentials; on success start a session and go home."""
+    now = utcnow()
     try:
-        user = service.authenticate(db, email, password)
-    except NotAuthenticated as exc:
+        user = service.sign_in(
+            db,
+            email=email,
+            password=password,
+            totp=totp,
+            address=client_address(request),
+            now=now,
+            provider=request.app.state.kek_provider,
+            demo=request.app.state.settings.is_demo,
+        )
+    except (NotAuthenticated, TooManyRequests) as exc:
+        # Rendered, not raised, so a failed attempt's count is committed.
         return render(
             request,
             "accounts/login.html",
             {"error": exc.message, "email": email},
-            status_code=401,
+            status_code=exc.status_code,
         )
-    tokens = service.start_session(db, user, utcnow())
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        service.end_session(db, old)
+    tokens = service.start_session(db, user, now)
     response = RedirectResponse("/home", status_code=303)
     set_session_cookie(request, response, tokens.session_token)
     return response
@@ -71,5 +86,5 @@ def home(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Respons
     context = {"user": user, "csrf_token": signed_in.csrf_token}
     if user.role is Role.CLIENT:
         return render(request, "accounts/client_home.html", context)
-    clients = list_readable_clients(db, user)
+    clients = list_readable_clients(db, user, signed_in.actor, utcnow())
     return render(request, "accounts/staff_home.html", {**context, "clients": clients})

@@ -8,17 +8,40 @@ from fastapi.responses import JSONResponse, Response
 from alongside.accounts import service
 from alongside.accounts.schemas import SessionCreate, SessionRead
 from alongside.accounts.web import clear_session_cookie, set_session_cookie
-from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession
+from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
+from alongside.errors import NotAuthenticated
+from alongside.responses import error_response
 from alongside.kit.time import utcnow
 
 router = APIRouter(prefix="/api", tags=["session"])
 
 
-@router.post("/session", response_model=SessionRead)
+@router.post(
+    "/session",
+    response_model=SessionRead,
+    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
+)
 def create_session(body: SessionCreate, request: Request, db: DbSession) -> Response:
     """Sign in; the response sets the session cookie and returns the CSRF token."""
-    user = service.authenticate(db, body.email, body.password)
-    tokens = service.start_session(db, user, utcnow())
+    now = utcnow()
+    try:
+        user = service.sign_in(
+            db,
+            email=body.email,
+            password=body.password,
+            totp=body.totp,
+            address=client_address(request),
+            now=now,
+            provider=request.app.state.kek_provider,
+            demo=request.app.state.settings.is_demo,
+        )
+    except NotAuthenticated as exc:
+        # Answer without raising so the failure count is committed.
+        return error_response(request, 401, exc.message)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        service.end_session(db, old)
+    tokens = service.start_session(db, user, now)
     payload = SessionRead(
         user_id=str(user.id),
         role=user.role.value,

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from alongside.errors import Conflict, InvalidInput, NotAuthenticated
 from alongside.models import Organization, Role, User, UserSession
+from alongside.crypto.keys import KeyEncryptionKeyProvider
+from alongside.security.mfa import check_second_factor, second_factor_required
 from alongside.security.passwords import check_password_policy, hash_password, verify_password
+from alongside.security.throttle import check_not_throttled, clear_account, record_failure
 
 INVALID_LOGIN = "Email or password is not right. Check both and try again."
 
@@ -79,6 +82,34 @@ def authenticate(session: Session, email: str, password: str) -> User:
         raise NotAuthenticated(INVALID_LOGIN)
     if not verify_password(user.password_hash, password) or not user.is_active:
         raise NotAuthenticated(INVALID_LOGIN)
+    return user
+
+
+def sign_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    totp: str | None,
+    address: str | None,
+    now: datetime,
+    provider: KeyEncryptionKeyProvider,
+    demo: bool,
+) -> User:
+    """Check throttling, password and (for staff who need it) the second factor.
+
+    A failure is counted before it is raised; the caller must still commit (answer 401
+    without rolling back), or repeated guessing would never be throttled.
+    """
+    check_not_throttled(session, email, address, now)
+    try:
+        user = authenticate(session, email, password)
+        if second_factor_required(user, demo=demo):
+            check_second_factor(user, totp, provider, now)
+    except NotAuthenticated:
+        record_failure(session, email, address, now)
+        raise
+    clear_account(session, email)
     return user
 
 

@@ -10,6 +10,7 @@ from alongside.clients import service
 from alongside.clients.schemas import ClientRead
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import NotFound
+from alongside.kit.time import utcnow
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
 
@@ -17,7 +18,8 @@ router = APIRouter(prefix="/api/clients", tags=["clients"])
 @router.get("", response_model=list[ClientRead])
 def list_clients(db: DbSession, signed_in: CurrentSignedIn) -> list[ClientRead]:
     """The clients the signed-in user may see."""
-    return [ClientRead.model_validate(c) for c in service.list_readable_clients(db, signed_in.user)]
+    clients = service.list_readable_clients(db, signed_in.user, signed_in.actor, utcnow())
+    return [ClientRead.model_validate(c) for c in clients]
 
 
 @router.get("/{client_id}", response_model=ClientRead)
@@ -27,4 +29,5 @@ def get_client(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Cli
         parsed = uuid.UUID(client_id)
     except ValueError:
         raise NotFound(service.NOT_FOUND) from None
-    return ClientRead.model_validate(service.get_readable_client(db, signed_in.user, parsed))
+    client = service.get_readable_client(db, signed_in.user, signed_in.actor, parsed, utcnow())
+    return ClientRead.model_validate(client)

@@ -1,42 +1,140 @@
-"""Every query for client data starts here, from the actor's readable set."""
+"""Every query for client data starts here, from the actor's readable set; every access is
+audited in the same transaction, and every refusal is audited too."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from alongside.audit.service import record
+from alongside.db import after_rollback
 from alongside.errors import NotFound
-from alongside.models import CareTeam, Client, Role, User
+from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
+from alongside.models.encrypted import keyring_for
+from alongside.security.permissions import Action, Role
+from alongside.security.policy import Actor, Resource, can, readable_clients
 
 NOT_FOUND = "No client with this id is available to you."
 
 
-def readable_clients_query(actor: User) -> Select[Client]:
-    """Clients the actor may read: their organisation, narrowed to the care team for clinicians."""
-    query = select(Client).where(Client.organization_id == actor.organization_id)
-    if actor.role is Role.CLINICIAN:
-        query = query.where(
-            Client.id.in_(select(CareTeam.client_id).where(CareTeam.clinician_id == actor.id))
-        )
-    elif actor.role is Role.CLIENT:
-        query = query.where(Client.id == actor.client_id)
-    elif actor.role is Role.ADMIN:
-        # Administrators run the system; they do not read clinical records.
-        query = query.where(Client.id.is_(None))
+def purpose_of(actor: Actor, client_id: uuid.UUID | None = None) -> AuditPurpose:
+    """Why this actor is looking, in the audit log's words."""
+    if (
+        client_id is not None
+        and client_id in actor.break_glass_client_ids
+        and (client_id not in actor.care_team_client_ids)
+    ):
+        return AuditPurpose.EMERGENCY
+    if actor.role == Role.CLIENT:
+        return AuditPurpose.CLIENT_ACCESS
+    if actor.role in (Role.CLINICIAN, Role.CLINICAL_LEAD):
+        return AuditPurpose.TREATMENT
+    return AuditPurpose.OPERATIONS
+
+
+def readable_clients_query(actor: Actor, action: Action = Action.CLIENT_READ) -> Select[Client]:
+    """Clients the actor may take ``action`` on: the start of every client query."""
+    scope = readable_clients(actor, action)
+    query = select(Client).where(Client.organization_id == scope.organization_id)
+    if scope.client_ids is not None:
+        query = query.where(Client.id.in_(scope.client_ids))
     return query
 
 
-def list_readable_clients(session: Session, actor: User) -> list[Client]:
-    """The clients this actor may see, by family then given name."""
-    clients = session.scalars(readable_clients_query(actor)).all()
+def refuse(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    client_id: uuid.UUID | None,
+    now: datetime,
+    message: str = NOT_FOUND,
+) -> NotFound:
+    """Audit a refused access (kept even though the request fails) and return the 404."""
+
+    def write(s: Session) -> None:
+        record(
+            s,
+            actor=user,
+            action=AuditAction.READ,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            client_id=client_id,
+            organization_id=actor.organization_id,
+            purpose=purpose_of(actor),
+            outcome=AuditOutcome.REFUSED,
+            now=now,
+        )
+
+    after_rollback(session, write)
+    return NotFound(message)
+
+
+def list_readable_clients(
+    session: Session, user: User, actor: Actor, now: datetime
+) -> list[Client]:
+    """The clients this actor may see, by family then given name (one audited list access)."""
+    clients = list(session.scalars(readable_clients_query(actor)).all())
+    keyring_for(session).preload(session, [c.id for c in clients])
+    record(
+        session,
+        actor=user,
+        action=AuditAction.LIST,
+        resource_type="client",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        purpose=purpose_of(actor),
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
     return sorted(clients, key=lambda c: (c.family_name.casefold(), c.given_name.casefold()))
 
 
-def get_readable_client(session: Session, actor: User, client_id: uuid.UUID) -> Client:
+def get_readable_client(
+    session: Session,
+    user: User,
+    actor: Actor,
+    client_id: uuid.UUID,
+    now: datetime,
+    *,
+    action: Action = Action.CLIENT_READ,
+) -> Client:
     """One client, or NotFound whether it is missing or not the actor's to see."""
-    client = session.scalar(readable_clients_query(actor).where(Client.id == client_id))
-    if client is None:
-        raise NotFound(NOT_FOUND)
+    client = session.get(Client, client_id)
+    allowed = client is not None and can(
+        actor, action, Resource(organization_id=client.organization_id, client_id=client.id)
+    )
+    if client is None or not allowed:
+        raise refuse(
+            session,
+            user=user,
+            actor=actor,
+            resource_type="client",
+            resource_id=client_id,
+            # Only name the client in the log when they are of the actor's organisation.
+            client_id=(
+                client.id
+                if client is not None and client.organization_id == actor.organization_id
+                else None
+            ),
+            now=now,
+        )
+    record(
+        session,
+        actor=user,
+        action=AuditAction.READ,
+        resource_type="client",
+        resource_id=client.id,
+        client_id=client.id,
+        organization_id=client.organization_id,
+        purpose=purpose_of(actor, client.id),
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
     return client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alongside.models.base import Base, IdMixin
@@ -51,6 +51,11 @@ class User(IdMixin, Base):
     client_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("clients.id", ondelete="CASCADE"), nullable=True, unique=True
     )
+    # The TOTP secret, encrypted with a key derived from the key-encryption key.
+    totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last accepted time step: a code is accepted once.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @property
     def is_staff(self) -> bool:

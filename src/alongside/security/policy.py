@@ -14,6 +14,7 @@ API
 
 Rules, in the order they are checked (any failure refuses):
 
+0. An API token's scopes (``Actor.allowed_actions``), when present, must include the action.
 1. The role must be granted the action (:data:`~alongside.security.permissions.GRANTS`).
 2. Never across organisations: a resource of another organisation is refused, whatever the
    care team or grants say.
@@ -55,6 +56,8 @@ class Actor:
     care_team_client_ids: frozenset[uuid.UUID] = frozenset()
     break_glass_client_ids: frozenset[uuid.UUID] = frozenset()
     client_id: uuid.UUID | None = None
+    # An API token's scopes: when set, only these actions, even if the role grants more.
+    allowed_actions: frozenset[Action] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,8 @@ def _client_in_scope(actor: Actor, action: Action, scope: Scope, resource: Resou
 
 def can(actor: Actor, action: Action, resource: Resource | None = None) -> bool:
     """Whether ``actor`` may take ``action`` on ``resource`` (None: organisation-wide)."""
+    if actor.allowed_actions is not None and action not in actor.allowed_actions:
+        return False
     scope = scope_of(actor.role, action)
     if scope is None:
         return False
@@ -123,6 +128,8 @@ def readable_clients(actor: Actor, action: Action = Action.CLIENT_READ) -> Clien
         raise ValueError(f"{action} is not an action on a client's record")
     scope = scope_of(actor.role, action)
     nobody = ClientScope(actor.organization_id, frozenset())
+    if actor.allowed_actions is not None and action not in actor.allowed_actions:
+        return nobody
     if scope is None:
         return nobody
     if scope is Scope.ORGANIZATION:

@@ -1,0 +1,138 @@
+"""JSON API for break-glass access, API tokens and the second factor."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+
+from alongside.audit.service import record
+from alongside.clients.service import refuse
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import NotFound
+from alongside.kit.time import utcnow
+from alongside.models import AuditAction, AuditOutcome, AuditPurpose
+from alongside.security import access, mfa, tokens
+from alongside.security.schemas import (
+    BreakGlassCreate,
+    BreakGlassRead,
+    BreakGlassReview,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    TotpConfirm,
+    TotpEnrolment,
+)
+
+router = APIRouter(prefix="/api", tags=["security"])
+
+
+def _uuid(value: str, message: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(message) from None
+
+
+@router.post("/clients/{client_id}/break-glass", response_model=BreakGlassRead, status_code=201)
+def break_glass(
+    client_id: str,
+    body: BreakGlassCreate,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> BreakGlassRead:
+    """Open a client outside your care team for a limited time, stating why."""
+    now = utcnow()
+    parsed = _uuid(client_id, access.CLIENT_NOT_FOUND)
+    try:
+        grant = access.request_break_glass(
+            db,
+            signed_in.actor,
+            client_id=parsed,
+            reason=body.reason,
+            now=now,
+            minutes=request.app.state.settings.break_glass_minutes,
+        )
+    except NotFound:
+        raise refuse(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            resource_type="client",
+            resource_id=parsed,
+            client_id=None,
+            now=now,
+        ) from None
+    record(
+        db,
+        actor=signed_in.user,
+        action=AuditAction.BREAK_GLASS,
+        resource_type="client",
+        resource_id=parsed,
+        client_id=parsed,
+        organization_id=grant.organization_id,
+        purpose=AuditPurpose.EMERGENCY,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+    return BreakGlassRead.model_validate(grant)
+
+
+@router.get("/break-glass", response_model=list[BreakGlassReview])
+def break_glass_reviews(db: DbSession, signed_in: CurrentSignedIn) -> list[BreakGlassReview]:
+    """Emergency accesses waiting for the clinical lead's review."""
+    grants = access.break_glass_review_list(db, signed_in.actor)
+    return [BreakGlassReview.model_validate(g) for g in grants]
+
+
+@router.post("/break-glass/{grant_id}/acknowledge", response_model=BreakGlassRead)
+def acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> BreakGlassRead:
+    """Mark an emergency access as reviewed."""
+    parsed = _uuid(grant_id, "No emergency access with this id is available to you.")
+    grant = access.acknowledge_break_glass(db, signed_in.actor, parsed, utcnow())
+    return BreakGlassRead.model_validate(grant)
+
+
+@router.get("/tokens", response_model=list[TokenRead])
+def list_tokens(db: DbSession, signed_in: CurrentSignedIn) -> list[TokenRead]:
+    """Your API tokens (never their secrets)."""
+    return [TokenRead.model_validate(t) for t in tokens.list_tokens(db, signed_in.user)]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201)
+def create_token(body: TokenCreate, db: DbSession, signed_in: CurrentSignedIn) -> TokenCreated:
+    """Issue a token limited to the given actions; copy its secret now, it is not shown again."""
+    if signed_in.via_token:
+        raise NotFound("Tokens are created by a signed-in person, not by another token.")
+    secret, token = tokens.create_token(db, signed_in.user, name=body.name, scopes=body.scopes)
+    return TokenCreated.model_validate(
+        {**TokenRead.model_validate(token).model_dump(), "token": secret}
+    )
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> None:
+    """Revoke a token; it stops working on its next request."""
+    parsed = _uuid(token_id, "No token with this id is yours.")
+    tokens.revoke_token(db, signed_in.user, parsed, utcnow())
+
+
+@router.post("/me/totp", response_model=TotpEnrolment)
+def begin_totp(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> TotpEnrolment:
+    """Start setting up the second factor: add the secret to an authenticator app."""
+    if not signed_in.user.is_staff or signed_in.via_token:
+        raise NotFound("There is nothing at this address.")
+    secret, uri = mfa.begin_enrolment(signed_in.user, request.app.state.kek_provider)
+    db.flush()
+    return TotpEnrolment(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/me/totp/confirm", status_code=204)
+def confirm_totp(
+    body: TotpConfirm, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> None:
+    """Turn the second factor on with a code from the app."""
+    if not signed_in.user.is_staff or signed_in.via_token:
+        raise NotFound("There is nothing at this address.")
+    mfa.confirm_enrolment(db, signed_in.user, body.code, request.app.state.kek_provider, utcnow())

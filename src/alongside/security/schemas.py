@@ -1,0 +1,70 @@
+"""Request and response shapes for break-glass, API tokens and the second factor."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field
+
+from alongside.kit.schema import Schema
+
+
+class BreakGlassCreate(Schema):
+    """Why emergency access to a client outside the care team is needed."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BreakGlassRead(Schema):
+    """An emergency access grant."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    clinician_id: uuid.UUID
+    granted_at: datetime
+    expires_at: datetime
+    acknowledged_at: datetime | None
+
+
+class BreakGlassReview(BreakGlassRead):
+    """A grant as the clinical lead reviews it, with its reason."""
+
+    reason: str
+
+
+class TokenCreate(Schema):
+    """A new API token: a name to recognise it by and the actions it may take."""
+
+    name: str = Field(min_length=1, max_length=120)
+    scopes: list[str] = Field(min_length=1, max_length=40)
+
+
+class TokenRead(Schema):
+    """An API token without its secret."""
+
+    id: uuid.UUID
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    """A new token: the only time its secret is shown."""
+
+    token: str
+
+
+class TotpEnrolment(Schema):
+    """A new second-factor secret to add to an authenticator app."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirm(Schema):
+    """A code from the authenticator app proving the enrolment worked."""
+
+    code: str = Field(min_length=6, max_length=12)
