@@ -132,12 +132,15 @@ def demo(
     with session_scope(make_sessionmaker(engine, key_provider_for(settings))) as session:
         clinic = seed_demo_clinic(session)
         logins = list(clinic.logins)
+        intake_links = list(clinic.intake_links)
         client_count = len(clinic.clients)
     engine.dispose()
     typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {demo_db}")
     typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
     for email, role in logins:
         typer.echo(f"  {email:<28} {role}")
+    for path in intake_links:
+        typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
     if seed_only:
         return
     typer.echo(f"Open http://{host}:{port}/ (Ctrl+C to stop)")
@@ -220,6 +223,58 @@ def user_add(
     except AlongsideError as exc:
         raise fail(exc.message) from None
     typer.echo(f"Added {role.value} {email} ({user_id}).")
+    if role in (Role.CLINICAL_LEAD, Role.ADMIN):
+        typer.echo("This role signs in with a second factor; set it up now:")
+        _enrol_totp(settings, email)
+
+
+def _enrol_totp(settings: Settings, email: str) -> None:
+    from sqlalchemy import select
+
+    from alongside.accounts.service import normalise_email
+    from alongside.db import key_provider_for, session_factory_for, session_scope
+    from alongside.models import User
+    from alongside.security.mfa import begin_enrolment
+
+    with session_scope(session_factory_for(settings)) as db:
+        user = db.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise fail(f"No user with the email {email}.")
+        secret, uri = begin_enrolment(user, key_provider_for(settings))
+        # Enabled at once: the person adds it to their app before their first sign-in.
+        user.totp_enabled = True
+    typer.echo(f"  secret: {secret}")
+    typer.echo(f"  or add this URI to the authenticator app: {uri}")
+
+
+@user_app.command("totp")
+def user_totp(
+    email: Annotated[str, typer.Argument(help="The user's sign-in email.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set up (or reset) a user's second factor and print the secret to give them."""
+    _enrol_totp(_settings(data_dir), email)
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The user's sign-in email.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Disable a user; their sessions and tokens stop working on the next request."""
+    from sqlalchemy import select
+
+    from alongside.accounts.service import end_all_sessions, normalise_email
+    from alongside.db import session_factory_for, session_scope
+    from alongside.models import User
+
+    with session_scope(session_factory_for(_settings(data_dir))) as db:
+        user = db.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise fail(f"No user with the email {email}.")
+        user.is_active = False
+        end_all_sessions(db, user.id)
+    typer.echo(f"Disabled {email}.")
 
 
 @keys_app.command("rotate")
@@ -268,10 +323,10 @@ from alongside.triage import cli as triage_cli  # noqa: E402
 
 triage_cli.register(app)
 
-from alongside.audit import cli as audit_cli  # noqa: E402
-
-audit_cli.register(app)
-
 from alongside.notify import cli as notify_cli  # noqa: E402
 
 notify_cli.register(app)
+
+from alongside.audit import cli as audit_cli  # noqa: E402
+
+audit_cli.register(app)
