@@ -122,3 +122,37 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     with session_scope(make_sessionmaker(engine, keys)) as db:
         assert db.scalar(select(func.count()).select_from(Client)) == 40
     engine.dispose()
+
+
+def test_user_totp_and_disable(tmp_path: Path) -> None:
+    runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)])
+    lead = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "lead2@clinic.test",
+            "--name",
+            "Lead",
+            "--role",
+            "clinical_lead",
+            "--org",
+            "clinic",
+            "--password",
+            "a long and unusual passphrase 42",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
+    assert lead.exit_code == 0, lead.output
+    assert "otpauth://totp/" in lead.stdout
+    again = runner.invoke(app, ["user", "totp", "lead2@clinic.test", "--data-dir", str(tmp_path)])
+    assert again.exit_code == 0
+    assert "secret:" in again.stdout
+    off = runner.invoke(app, ["user", "disable", "lead2@clinic.test", "--data-dir", str(tmp_path)])
+    assert off.exit_code == 0
+    missing = runner.invoke(
+        app, ["user", "disable", "nobody@clinic.test", "--data-dir", str(tmp_path)]
+    )
+    assert missing.exit_code == 2
+    assert "No user" in missing.stderr
