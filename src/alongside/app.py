@@ -225,6 +225,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
+    from alongside.audit import pages as audit_pages
+    from alongside.audit import routes as audit_routes
     from alongside.clients import routes as client_routes
     from alongside.security import routes as security_routes
     from alongside.notify import pages as notify_pages
@@ -232,5 +234,6 @@ def _include_routers(app: FastAPI) -> None:
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router, security_routes.router]
     routers += [notify_routes.router, notify_pages.router]
+    routers += [audit_routes.router, audit_pages.router]
     for router in routers:
         app.include_router(router)

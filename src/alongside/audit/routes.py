@@ -1,0 +1,61 @@
+"""Audit API: FHIR AuditEvent export for the clinical lead, and a client's own access log.
+
+What the actor may not use answers 404 exactly like an address that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from alongside.audit import service
+from alongside.audit.fhir import audit_event_bundle
+from alongside.audit.schemas import AccessLogEntryRead, AccessLogRead
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.kit.time import utcnow
+
+router = APIRouter(tags=["audit"])
+
+FHIR_JSON = "application/fhir+json"
+
+
+@router.get("/api/audit/events", response_class=JSONResponse)
+def audit_events(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    client_id: Annotated[
+        uuid.UUID | None, Query(description="Only events about this client.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Newest events first.")] = 200,
+) -> JSONResponse:
+    """The organisation's audit events as a FHIR Bundle of AuditEvent (``audit.read``)."""
+    events = service.search_events(
+        db, signed_in.user, client_id=client_id, limit=limit, now=utcnow()
+    )
+    return JSONResponse(audit_event_bundle(events), media_type=FHIR_JSON)
+
+
+@router.get("/api/me/access-log", response_model=AccessLogRead)
+def my_access_log(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    include_own: Annotated[
+        bool, Query(description="Also list your own actions on your record.")
+    ] = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AccessLogRead:
+    """Who looked at your record: name and role, when, what and why (clients only)."""
+    log = service.client_access_log(
+        db, signed_in.user, include_own=include_own, offset=offset, limit=limit, now=utcnow()
+    )
+    return AccessLogRead(
+        entries=[AccessLogEntryRead.model_validate(entry) for entry in log.entries],
+        total=log.total,
+        offset=log.offset,
+        limit=log.limit,
+        include_own=log.include_own,
+    )
