@@ -133,12 +133,15 @@ def demo(
         clinic = seed_demo_clinic(session)
         logins = list(clinic.logins)
         intake_links = list(clinic.intake_links)
+        intake_links = list(clinic.intake_links)
         client_count = len(clinic.clients)
     engine.dispose()
     typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {demo_db}")
     typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
     for email, role in logins:
         typer.echo(f"  {email:<28} {role}")
+    for path in intake_links:
+        typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
     for path in intake_links:
         typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
     if seed_only:

@@ -124,6 +124,7 @@ class DemoClinic:
     clinicians: list[User] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    intake_links: list[str] = field(default_factory=list)
 
 
 def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40) -> DemoClinic:
@@ -214,4 +215,12 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     client_user = staff(f"client@{DEMO_DOMAIN}", portal_client.given_name, Role.CLIENT)
     client_user.client_id = portal_client.id
     session.flush()
+    clinic.intake_links = _seed_intakes(session, clinic)
     return clinic
+
+
+def _seed_intakes(session: Session, clinic: DemoClinic) -> list[str]:
+    from alongside.intake.demo import seed_demo_intakes
+    from alongside.kit.time import utcnow
+
+    return seed_demo_intakes(session, clinic.clinicians, clinic.clients, utcnow())

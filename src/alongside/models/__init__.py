@@ -9,10 +9,17 @@ from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
 from alongside.models.clinician_profile import ClinicianProfile
+from alongside.models.consent import Consent
+from alongside.models.intake import Intake, IntakeStatus
+from alongside.models.on_call_rota import OnCallRota
 from alongside.models.login_failure import LoginFailure
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
+from alongside.models.questionnaire_response import QuestionnaireResponse
+from alongside.models.risk_reading import RiskReading
+from alongside.models.score import Score
 from alongside.models.site import Site
+from alongside.models.suggestion import Suggestion, SuggestionStatus
 from alongside.models.user import STAFF_ROLES, Role, User
 from alongside.models.user_session import UserSession
 
@@ -31,12 +38,21 @@ __all__ = [
     "Client",
     "ClientKey",
     "ClinicianProfile",
+    "Consent",
+    "Intake",
+    "IntakeStatus",
+    "OnCallRota",
     "Organization",
     "OutboxChannel",
     "OutboxMessage",
     "OutboxStatus",
+    "QuestionnaireResponse",
+    "RiskReading",
     "Role",
+    "Score",
     "Site",
+    "Suggestion",
+    "SuggestionStatus",
     "User",
     "UserSession",
 ]

@@ -1,0 +1,46 @@
+"""API shapes for creating an intake link."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NewClientIn(BaseModel):
+    """A client new to the clinic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    preferred_language: str = Field(default="en", min_length=1, max_length=16)
+
+
+class IntakeCreate(BaseModel):
+    """Create an intake for an existing client (``client_id``) or a new one (``new_client``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID | None = None
+    new_client: NewClientIn | None = None
+    instruments: list[str] | None = Field(
+        default=None, description="Instrument ids; default phq9, gad7, cssrs-screen."
+    )
+    reviewer_id: uuid.UUID | None = Field(
+        default=None, description="The reviewing clinician; default: you, if you are one."
+    )
+    expires_in_days: int = Field(default=14, ge=1, le=90)
+
+
+class IntakeCreated(BaseModel):
+    """A new intake link. ``url`` holds the single-use token and is shown only this once."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    reviewer_id: uuid.UUID | None
+    instruments: list[str]
+    expires_at: datetime
+    url: str

@@ -1,0 +1,580 @@
+"""Intake service: staff create single-use links; the client consents, answers and submits.
+
+API (services flush, never commit; routes and the CLI own the transaction)
+-------------------------------------------------------------------------
+Staff:
+
+- :func:`create_intake` ``(session, *, actor, client_id=None, new_client=None,
+  instruments=None, reviewer_id=None, expires_in=DEFAULT_EXPIRY, now) -> CreatedIntake``:
+  for an existing client the actor may read, or a new client (created encrypted); the
+  reviewing clinician joins the care team (``team_role="intake"``) when not on it. Returns the
+  token once (only its SHA-256 is stored). Audited. Refusals answer :class:`NotFound`.
+- :func:`reviewer_choices` ``(session, actor) -> list[User]``: clinicians who may review.
+
+The client (the token is the credential; every call is audited as the client's access):
+
+- :func:`open_intake` ``(session, token, now) -> Intake``: :class:`IntakeNotFound` (404),
+  :class:`IntakeExpired` (410) or :class:`IntakeAlreadySubmitted` (410).
+- :func:`progress` ``(session, intake) -> Progress``: steps done and the next one to show.
+- :func:`record_consent` ``(session, intake, *, processing, software_reading, now)``.
+- :func:`save_instrument_part` ``(session, intake, instrument_id, part, form, now) -> int |
+  None``: the next part of that instrument, or None when it is complete.
+- :func:`save_own_words` ``(session, intake, text, now)``.
+- :func:`submit_intake` ``(session, intake, *, now, case_url_base, oncall_webhook) ->
+  SubmitOutcome``: checks every step is done, then runs
+  :func:`alongside.triage.service.process_submission` in the same transaction.
+
+Validation errors raise :class:`IntakeFormInvalid` with one :class:`FieldError` per question,
+each message naming it ("Question 3: please choose an answer").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alongside.audit.service import record
+from alongside.errors import AlongsideError, InvalidInput, NotFound
+from alongside.instruments import get_instrument, list_instruments
+from alongside.intake.consent_text import consent_text, current_consent_text
+from alongside.intake.questions import (
+    FieldError,
+    current_part,
+    is_complete,
+    next_part_after,
+    parts_of,
+    read_part,
+)
+from alongside.models import (
+    AuditAction,
+    AuditOutcome,
+    AuditPurpose,
+    CareTeam,
+    Client,
+    Consent,
+    Intake,
+    IntakeStatus,
+    QuestionnaireResponse,
+    Role,
+    User,
+)
+from alongside.models.consent import INTAKE_PROCESSING, SOFTWARE_READING
+from alongside.security.permissions import Action
+from alongside.security.policy import Actor, can, readable_clients
+from alongside.triage.service import SubmitOutcome, process_submission
+
+DEFAULT_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7", "cssrs-screen")
+DEFAULT_EXPIRY = timedelta(days=14)
+MAX_EXPIRY = timedelta(days=90)
+# 32 random bytes: 256 bits, well above the 128 a guessing attacker would have to beat.
+TOKEN_BYTES = 32
+MAX_OWN_WORDS = 10_000
+INTAKE_TEAM_ROLE = "intake"
+REVIEWER_ROLES = frozenset({Role.CLINICIAN, Role.CLINICAL_LEAD})
+CONSENT_STEP = "consent"
+WORDS_STEP = "words"
+REVIEW_STEP = "review"
+NOT_AVAILABLE = "No client with this id is available to you."
+LINK_NOT_FOUND = (
+    "This intake link does not work. Please check you copied all of it, or contact the clinic "
+    "for a new one."
+)
+
+
+class IntakeNotFound(NotFound):
+    """No intake has this token."""
+
+
+class IntakeExpired(AlongsideError):
+    """The link's time ran out before it was submitted."""
+
+    status_code = 410
+
+
+class IntakeAlreadySubmitted(AlongsideError):
+    """The intake was submitted; the link is spent."""
+
+    status_code = 410
+
+
+class IntakeFormInvalid(InvalidInput):
+    """A page of the intake has answers missing or invalid; each error names its question."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class NewClientDetails:
+    """A client who is new to the clinic, as staff enter them on the intake form."""
+
+    given_name: str
+    family_name: str
+    email: str | None = None
+    preferred_language: str = "en"
+
+
+@dataclass(frozen=True)
+class CreatedIntake:
+    """A new intake and its token (shown once, never stored)."""
+
+    intake: Intake
+    token: str
+
+    @property
+    def path(self) -> str:
+        """The link's path, to be put after the clinic's address."""
+        return f"/intake/{self.token}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Which steps of an intake are done and which comes next."""
+
+    steps: tuple[str, ...]
+    done: frozenset[str]
+    next_step: str
+    next_part: int = 0
+    answers: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    software_reading: bool | None = None
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 (hex) of a token: what the database holds instead of the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def actor_for_user(session: Session, user: User) -> Actor:
+    """The policy's view of a staff member (care team only; break-glass is not for intakes)."""
+    care_team: frozenset[uuid.UUID] = frozenset()
+    if user.role in REVIEWER_ROLES:
+        care_team = frozenset(
+            session.scalars(select(CareTeam.client_id).where(CareTeam.clinician_id == user.id))
+        )
+    return Actor(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        role=user.role.value,
+        care_team_client_ids=care_team,
+        client_id=user.client_id,
+    )
+
+
+def clients_for_form(session: Session, actor: User, now: datetime) -> list[Client]:
+    """Clients the actor may create an intake for, by name (an audited list access)."""
+    policy_actor = actor_for_user(session, actor)
+    if not can(policy_actor, Action.INTAKE_CREATE):
+        raise NotFound("There is nothing at this address.")
+    scope = readable_clients(policy_actor, Action.CLIENT_READ)
+    query = select(Client).where(Client.organization_id == scope.organization_id)
+    if scope.client_ids is not None:
+        query = query.where(Client.id.in_(list(scope.client_ids)))
+    clients = list(session.scalars(query))
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.LIST,
+        resource_type="client",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        purpose=AuditPurpose.TREATMENT,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+    return sorted(
+        clients, key=lambda c: (str(c.family_name).casefold(), str(c.given_name).casefold())
+    )
+
+
+def reviewer_choices(session: Session, actor: User) -> list[User]:
+    """Active clinicians and clinical leads of the actor's organisation, by name."""
+    users = session.scalars(
+        select(User)
+        .where(User.organization_id == actor.organization_id)
+        .where(User.role.in_(sorted(REVIEWER_ROLES)))
+        .where(User.is_active.is_(True))
+    )
+    return sorted(users, key=lambda user: user.display_name.casefold())
+
+
+def _clean_instruments(instruments: Sequence[str] | None) -> list[str]:
+    chosen = list(instruments) if instruments else list(DEFAULT_INSTRUMENTS)
+    known = set(list_instruments())
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        raise InvalidInput(
+            f"instruments: unknown {', '.join(unknown)}; known: {', '.join(list_instruments())}"
+        )
+    if len(set(chosen)) != len(chosen):
+        raise InvalidInput("instruments: each instrument may be chosen once")
+    order = {name: position for position, name in enumerate(list_instruments())}
+    return sorted(chosen, key=order.__getitem__)
+
+
+def _reviewer(session: Session, actor: User, reviewer_id: uuid.UUID | None) -> User:
+    if reviewer_id is None:
+        if actor.role in REVIEWER_ROLES:
+            return actor
+        raise InvalidInput("reviewer_id: choose the clinician who will review this intake.")
+    reviewer = session.get(User, reviewer_id)
+    if (
+        reviewer is None
+        or reviewer.organization_id != actor.organization_id
+        or reviewer.role not in REVIEWER_ROLES
+        or not reviewer.is_active
+    ):
+        raise InvalidInput("reviewer_id: choose an active clinician of your organisation.")
+    return reviewer
+
+
+def _new_client(session: Session, actor: User, details: NewClientDetails) -> Client:
+    given, family = details.given_name.strip(), details.family_name.strip()
+    if not given or not family:
+        raise InvalidInput("new_client: given and family names are both needed.")
+    if len(given) > 200 or len(family) > 200:
+        raise InvalidInput("new_client: names are at most 200 characters.")
+    email = (details.email or "").strip() or None
+    if email is not None and ("@" not in email or len(email) > 254):
+        raise InvalidInput("new_client.email: enter an email address like name@example.org.")
+    language = details.preferred_language.strip() or "en"
+    if len(language) > 16:
+        raise InvalidInput("new_client.preferred_language: use a language code such as en.")
+    client = Client(
+        organization_id=actor.organization_id,
+        given_name=given,
+        family_name=family,
+        email=email,
+        preferred_language=language,
+    )
+    session.add(client)
+    session.flush()
+    return client
+
+
+def create_intake(
+    session: Session,
+    *,
+    actor: User,
+    client_id: uuid.UUID | None = None,
+    new_client: NewClientDetails | None = None,
+    instruments: Sequence[str] | None = None,
+    reviewer_id: uuid.UUID | None = None,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    now: datetime,
+) -> CreatedIntake:
+    """Create an intake link for an existing client the actor may see, or a new client."""
+    policy_actor = actor_for_user(session, actor)
+    if not can(policy_actor, Action.INTAKE_CREATE):
+        raise NotFound("There is nothing at this address.")
+    if (client_id is None) == (new_client is None):
+        raise InvalidInput("Choose an existing client or enter a new one (not both).")
+    if not timedelta(hours=1) <= expires_in <= MAX_EXPIRY:
+        raise InvalidInput("expires_in_days: between 1 hour and 90 days.")
+    chosen = _clean_instruments(instruments)
+    reviewer = _reviewer(session, actor, reviewer_id)
+    if client_id is not None:
+        scope = readable_clients(policy_actor, Action.CLIENT_READ)
+        client = session.scalar(
+            select(Client)
+            .where(Client.id == client_id)
+            .where(Client.organization_id == actor.organization_id)
+        )
+        if client is None or not scope.contains(client.organization_id, client.id):
+            raise NotFound(NOT_AVAILABLE)
+    else:
+        assert new_client is not None  # noqa: S101 - checked above
+        client = _new_client(session, actor, new_client)
+    on_team = session.scalar(
+        select(CareTeam.id)
+        .where(CareTeam.client_id == client.id)
+        .where(CareTeam.clinician_id == reviewer.id)
+    )
+    if on_team is None:
+        session.add(
+            CareTeam(
+                organization_id=client.organization_id,
+                client_id=client.id,
+                clinician_id=reviewer.id,
+                team_role=INTAKE_TEAM_ROLE,
+            )
+        )
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    intake = Intake(
+        organization_id=client.organization_id,
+        client_id=client.id,
+        created_by_id=actor.id,
+        reviewer_id=reviewer.id,
+        token_hash=hash_token(token),
+        instruments=chosen,
+        status=IntakeStatus.OPEN,
+        expires_at=now + expires_in,
+        updated_at=now,
+    )
+    session.add(intake)
+    session.flush()
+    _audit(session, intake, AuditAction.CREATE, now, actor=actor)
+    return CreatedIntake(intake=intake, token=token)
+
+
+def _audit(
+    session: Session,
+    intake: Intake,
+    action: AuditAction,
+    now: datetime,
+    *,
+    actor: User | None = None,
+    resource_type: str = "intake",
+    resource_id: uuid.UUID | None = None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id or intake.id,
+        client_id=intake.client_id,
+        organization_id=intake.organization_id,
+        # Staff create links to arrange care; everything else here is the client's own access.
+        purpose=AuditPurpose.TREATMENT if actor is not None else AuditPurpose.CLIENT_ACCESS,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+
+
+def open_intake(session: Session, token: str, now: datetime) -> Intake:
+    """The intake this token opens, if it is still open and in time."""
+    if not token or len(token) > 200:
+        raise IntakeNotFound(LINK_NOT_FOUND)
+    intake = session.scalar(select(Intake).where(Intake.token_hash == hash_token(token)))
+    if intake is None:
+        raise IntakeNotFound(LINK_NOT_FOUND)
+    if intake.status is IntakeStatus.SUBMITTED:
+        raise IntakeAlreadySubmitted(
+            "Your answers were received, thank you. This link has been used and no longer "
+            "opens the questionnaires."
+        )
+    if now >= intake.expires_at:
+        raise IntakeExpired(
+            "This intake link has expired. Please contact the clinic and they will send you a "
+            "new one."
+        )
+    return intake
+
+
+def responses_for(session: Session, intake: Intake) -> dict[str, QuestionnaireResponse]:
+    """The intake's saved questionnaire responses by instrument id."""
+    rows = session.scalars(
+        select(QuestionnaireResponse).where(QuestionnaireResponse.intake_id == intake.id)
+    )
+    return {row.instrument_id: row for row in rows}
+
+
+def consents_for(session: Session, intake: Intake) -> dict[str, Consent]:
+    """The intake's consents by purpose."""
+    rows = session.scalars(select(Consent).where(Consent.intake_id == intake.id))
+    return {row.purpose: row for row in rows}
+
+
+def steps_of(intake: Intake) -> tuple[str, ...]:
+    """The intake's pages in order: consent, one per instrument, own words, review."""
+    return (CONSENT_STEP, *intake.instruments, WORDS_STEP, REVIEW_STEP)
+
+
+def progress(session: Session, intake: Intake) -> Progress:
+    """What is done and where the client should continue."""
+    consents = consents_for(session, intake)
+    responses = responses_for(session, intake)
+    answers = {name: response.answer_map for name, response in responses.items()}
+    done: set[str] = set()
+    processing = consents.get(INTAKE_PROCESSING)
+    reading = consents.get(SOFTWARE_READING)
+    if processing is not None and processing.granted and reading is not None:
+        done.add(CONSENT_STEP)
+    for name in intake.instruments:
+        if name in answers and is_complete(get_instrument(name), answers[name]):
+            done.add(name)
+    if intake.own_words_saved_at is not None:
+        done.add(WORDS_STEP)
+    next_step = next((step for step in steps_of(intake) if step not in done), REVIEW_STEP)
+    next_part = 0
+    if next_step in intake.instruments:
+        next_part = current_part(get_instrument(next_step), answers.get(next_step, {})) or 0
+    return Progress(
+        steps=steps_of(intake),
+        done=frozenset(done),
+        next_step=next_step,
+        next_part=next_part,
+        answers=answers,
+        software_reading=None if reading is None else reading.granted,
+    )
+
+
+def record_consent(
+    session: Session,
+    intake: Intake,
+    *,
+    processing: bool,
+    software_reading: str | None,
+    now: datetime,
+) -> None:
+    """Store the client's answer for each purpose with the version of the text they saw."""
+    text = consent_text(intake.consent_text_version or current_consent_text().version)
+    errors: list[FieldError] = []
+    if not processing:
+        errors.append(FieldError("consent-processing", text.processing.error))
+    if software_reading not in ("yes", "no"):
+        errors.append(FieldError("consent-reading-yes", text.software_reading.error))
+    if errors:
+        raise IntakeFormInvalid(errors)
+    intake.consent_text_version = text.version
+    existing = consents_for(session, intake)
+    for purpose, granted in (
+        (INTAKE_PROCESSING, True),
+        (SOFTWARE_READING, software_reading == "yes"),
+    ):
+        row = existing.get(purpose)
+        if row is None:
+            row = Consent(
+                organization_id=intake.organization_id,
+                client_id=intake.client_id,
+                intake_id=intake.id,
+                purpose=purpose,
+            )
+            session.add(row)
+        row.granted = granted
+        row.text_version = text.version
+        row.recorded_at = now
+    intake.updated_at = now
+    session.flush()
+    _audit(session, intake, AuditAction.UPDATE, now, resource_type="consent")
+
+
+def _require_consent(session: Session, intake: Intake) -> None:
+    processing = consents_for(session, intake).get(INTAKE_PROCESSING)
+    if processing is None or not processing.granted:
+        raise InvalidInput("Please read and agree to the first page before answering.")
+
+
+def _require_instrument(intake: Intake, instrument_id: str) -> None:
+    if instrument_id not in intake.instruments:
+        raise IntakeNotFound("This intake does not include that questionnaire.")
+
+
+def part_count(instrument_id: str) -> int:
+    """How many pages an instrument takes without script."""
+    return len(parts_of(get_instrument(instrument_id)))
+
+
+def save_instrument_part(
+    session: Session,
+    intake: Intake,
+    instrument_id: str,
+    part: int,
+    form: Mapping[str, str],
+    now: datetime,
+) -> int | None:
+    """Save one page of answers (encrypted); return the instrument's next page, or None."""
+    _require_instrument(intake, instrument_id)
+    _require_consent(session, intake)
+    definition = get_instrument(instrument_id)
+    if not 0 <= part < len(parts_of(definition)):
+        raise IntakeNotFound("This questionnaire has no such page.")
+    response = responses_for(session, intake).get(instrument_id)
+    saved = response.answer_map if response is not None else {}
+    merged, errors = read_part(definition, part, saved, form)
+    if errors:
+        raise IntakeFormInvalid(errors)
+    if response is None:
+        response = QuestionnaireResponse(
+            organization_id=intake.organization_id,
+            client_id=intake.client_id,
+            intake_id=intake.id,
+            instrument_id=instrument_id,
+        )
+        session.add(response)
+    response.instrument_version = definition.version
+    response.set_answers(merged)
+    response.completed = is_complete(definition, merged)
+    response.updated_at = now
+    intake.updated_at = now
+    session.flush()
+    _audit(
+        session,
+        intake,
+        AuditAction.UPDATE,
+        now,
+        resource_type="questionnaire_response",
+        resource_id=response.id,
+    )
+    return next_part_after(definition, part, merged)
+
+
+def save_own_words(session: Session, intake: Intake, text: str, now: datetime) -> None:
+    """Save what the client wrote (may be empty: the step still counts as done)."""
+    _require_consent(session, intake)
+    cleaned = text.replace("\r\n", "\n").strip()
+    if len(cleaned) > MAX_OWN_WORDS:
+        raise IntakeFormInvalid(
+            [
+                FieldError(
+                    "own-words",
+                    f"In your own words: please keep to {MAX_OWN_WORDS:,} characters "
+                    f"(you wrote {len(cleaned):,}).",
+                )
+            ]
+        )
+    intake.own_words = cleaned
+    intake.own_words_saved_at = now
+    intake.updated_at = now
+    session.flush()
+    _audit(session, intake, AuditAction.UPDATE, now)
+
+
+def audit_client_read(session: Session, intake: Intake, now: datetime) -> None:
+    """Record that the client's own answers were shown back to them (a PHI read)."""
+    _audit(session, intake, AuditAction.READ, now)
+
+
+def submit_intake(
+    session: Session,
+    intake: Intake,
+    *,
+    now: datetime,
+    case_url_base: str,
+    oncall_webhook: bool,
+) -> SubmitOutcome:
+    """Check every step is done, then score, read, propose and alert in this transaction."""
+    state = progress(session, intake)
+    missing = [step for step in state.steps if step != REVIEW_STEP and step not in state.done]
+    if missing:
+        raise IntakeFormInvalid(
+            [
+                FieldError(f"step-{step}", f"{_step_title(step)}: not finished yet")
+                for step in missing
+            ]
+        )
+    return process_submission(
+        session, intake, now=now, case_url_base=case_url_base, oncall_webhook=oncall_webhook
+    )
+
+
+def _step_title(step: str) -> str:
+    if step == CONSENT_STEP:
+        return "Before you start"
+    if step == WORDS_STEP:
+        return "In your own words"
+    return get_instrument(step).short_name
+
+
+def step_title(step: str) -> str:
+    """The heading a step has in the flow and on the review page."""
+    return _step_title(step)
