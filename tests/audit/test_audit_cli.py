@@ -6,6 +6,7 @@ database, as someone with the table owner's rights could.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from alongside.audit.chain import seal
-from alongside.audit.cli import parse_head
+from alongside.audit.cli import parse_head, reader_engine
 from alongside.audit.service import iter_stored_chain, record
 from alongside.cli import app
 from alongside.db import build_engine, make_sessionmaker, session_scope
@@ -305,3 +306,28 @@ def test_data_dir_and_an_unmigrated_database(
     code, out, _ = verify("--data-dir", str(data))
     assert code == 0
     assert "intact: 3 events" in out
+
+
+def test_verification_on_sqlite_never_holds_the_write_lock(scratch: Engine) -> None:
+    if scratch.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL readers never block writers")
+    database = scratch.url.database
+    assert database is not None
+    reader = reader_engine(scratch.url.render_as_string(hide_password=False))
+    try:
+        with Session(reader) as session:
+            events = iter_stored_chain(session)
+            assert next(events).sequence == 1  # a read transaction is now open
+            probe = sqlite3.connect(database, timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")  # would fail at once if the reader held it
+                probe.execute("ROLLBACK")
+            finally:
+                probe.close()
+            seed(scratch, 1, start=EVENTS)  # the application records meanwhile
+            # The reader keeps its snapshot: the new event is not half-seen.
+            assert [e.sequence for e in events] == list(range(2, EVENTS + 1))
+            events.close()
+    finally:
+        reader.dispose()
+    assert verify()[0] == 0

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,35 @@ def _bad_input(message: str) -> typer.Exit:
     # Same contract as the root CLI: message on stderr, nothing on stdout, exit code 2.
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=2)
+
+
+def _sqlite_reader_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, starts transactions; wait for a writer's commit if needed.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_reader_begin(connection: Any) -> None:
+    # A deferred BEGIN: the snapshot starts at the first read and lasts the whole transaction,
+    # without the write lock that the application's BEGIN IMMEDIATE takes.
+    connection.exec_driver_sql("BEGIN")
+
+
+def reader_engine(url: str) -> Engine:
+    """An engine for a long read-only pass that never holds the database's write lock.
+
+    On SQLite the application's engine begins IMMEDIATE, which would stop every request for
+    the whole verification; this one begins a plain read transaction, and does not create a
+    missing database file's directory. Other databases use the application's engine.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return build_engine(url)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_reader_connect)
+    event.listen(engine, "begin", _sqlite_reader_begin)
+    return engine
 
 
 def parse_head(text: str) -> tuple[int, str]:
@@ -66,7 +97,7 @@ def verify_command(
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     except ValidationError as error:
         raise _bad_input(str(error)) from None
-    engine = build_engine(settings.effective_database_url)
+    engine = reader_engine(settings.effective_database_url)
     try:
         with Session(engine) as session:
             result = verify_stored_chain(session, expected_head=head)
