@@ -3,11 +3,15 @@
 from alongside.models.audit_event import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
 from alongside.models.audit_head import AuditHead
 from alongside.models.api_token import ApiToken
+from alongside.models.appointment import Appointment, AppointmentKind, AppointmentStatus
+from alongside.models.availability import Availability, AvailabilityKind
 from alongside.models.base import Base
+from alongside.models.calendar_feed import CalendarFeed
 from alongside.models.break_glass_grant import BreakGlassGrant
 from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
+from alongside.models.client_preference import ClientPreference
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
 from alongside.models.intake import Intake, IntakeStatus
@@ -18,13 +22,25 @@ from alongside.models.outbox_message import OutboxChannel, OutboxMessage, Outbox
 from alongside.models.questionnaire_response import QuestionnaireResponse
 from alongside.models.risk_reading import RiskReading
 from alongside.models.score import Score
+from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.site import Site
 from alongside.models.suggestion import Suggestion, SuggestionStatus
 from alongside.models.user import STAFF_ROLES, Role, User
 from alongside.models.user_session import UserSession
+from alongside.models.waitlist_entry import WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "ApiToken",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStatus",
+    "Availability",
+    "AvailabilityKind",
+    "CalendarFeed",
+    "ClientPreference",
+    "SchedulingRules",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "BreakGlassGrant",
     "LoginFailure",
     "STAFF_ROLES",
