@@ -1,0 +1,206 @@
+"""Pages for emergency (break-glass) access, its review, and a staff member's own security."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from alongside.audit.service import record
+from alongside.crypto.blind_index import EMAIL
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import AlongsideError, NotFound
+from alongside.kit.time import utcnow
+from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
+from alongside.models.encrypted import blind_index_for
+from alongside.security import access, mfa, tokens
+from alongside.security.permissions import Action, role_allows
+from alongside.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _context(signed_in: CurrentSignedIn, **extra: object) -> dict[str, object]:
+    return {"user": signed_in.user, "csrf_token": signed_in.csrf_token, **extra}
+
+
+@router.get("/access/emergency")
+def emergency_form(request: Request, signed_in: CurrentSignedIn) -> Response:
+    """Ask for time-limited access to a client outside your care team."""
+    if not role_allows(signed_in.actor.role, Action.BREAK_GLASS_REQUEST):
+        raise NotFound("There is nothing at this address.")
+    return render(request, "security/emergency.html", _context(signed_in, error=None, email=""))
+
+
+@router.post("/access/emergency")
+def emergency_submit(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    email: Annotated[str, Form(max_length=254)],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """Find the client by exact email (blind index) and open their record, stating why."""
+    now = utcnow()
+    index = blind_index_for(db, email, purpose=EMAIL)
+    client = db.scalar(
+        select(Client).where(
+            Client.email_index == index, Client.organization_id == signed_in.actor.organization_id
+        )
+    )
+    try:
+        if client is None:
+            raise NotFound("No client of your organisation has exactly this email address.")
+        grant = access.request_break_glass(
+            db,
+            signed_in.actor,
+            client_id=client.id,
+            reason=reason,
+            now=now,
+            minutes=request.app.state.settings.break_glass_minutes,
+        )
+    except AlongsideError as exc:
+        return render(
+            request,
+            "security/emergency.html",
+            _context(signed_in, error=exc.message, email=email),
+            status_code=exc.status_code,
+        )
+    record(
+        db,
+        actor=signed_in.user,
+        action=AuditAction.BREAK_GLASS,
+        resource_type="client",
+        resource_id=grant.client_id,
+        client_id=grant.client_id,
+        organization_id=grant.organization_id,
+        purpose=AuditPurpose.EMERGENCY,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+    return RedirectResponse(f"/clients/{grant.client_id}", status_code=303)
+
+
+@router.get("/access/review")
+def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The clinical lead's list of emergency accesses to review."""
+    grants = access.break_glass_review_list(db, signed_in.actor)
+    rows = db.execute(
+        select(User.id, User.display_name).where(User.id.in_({g.clinician_id for g in grants}))
+    ).all()
+    names = {user_id: name for user_id, name in rows}
+    return render(
+        request,
+        "security/review.html",
+        _context(signed_in, grants=grants, names=names, now=utcnow()),
+    )
+
+
+@router.post("/access/review/{grant_id}")
+def review_acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Acknowledge one emergency access."""
+    try:
+        parsed = uuid.UUID(grant_id)
+    except ValueError:
+        raise NotFound("No emergency access with this id is available to you.") from None
+    access.acknowledge_break_glass(db, signed_in.actor, parsed, utcnow())
+    return RedirectResponse("/access/review", status_code=303)
+
+
+@router.get("/account")
+def account_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Your second factor and API tokens."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    return render(
+        request,
+        "security/account.html",
+        _context(
+            signed_in,
+            tokens=tokens.list_tokens(db, signed_in.user),
+            enrolment=None,
+            new_token=None,
+            error=None,
+        ),
+    )
+
+
+@router.post("/account/totp")
+def account_totp(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    code: Annotated[str | None, Form(max_length=12)] = None,
+) -> Response:
+    """Start (no code) or confirm (with a code) the second factor."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    provider = request.app.state.kek_provider
+    enrolment = None
+    error = None
+    if code:
+        try:
+            mfa.confirm_enrolment(db, signed_in.user, code, provider, utcnow())
+        except AlongsideError as exc:
+            error = exc.message
+    else:
+        secret, uri = mfa.begin_enrolment(signed_in.user, provider)
+        db.flush()
+        enrolment = {"secret": secret, "uri": uri}
+    return render(
+        request,
+        "security/account.html",
+        _context(
+            signed_in,
+            tokens=tokens.list_tokens(db, signed_in.user),
+            enrolment=enrolment,
+            new_token=None,
+            error=error,
+        ),
+    )
+
+
+@router.post("/account/tokens")
+def account_token_create(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    name: Annotated[str, Form(max_length=120)],
+    scopes: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """Create an API token; its secret is shown once."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    error = None
+    new_token = None
+    try:
+        new_token, _token = tokens.create_token(
+            db, signed_in.user, name=name, scopes=[s for s in scopes.replace(",", " ").split()]
+        )
+    except AlongsideError as exc:
+        error = exc.message
+    return render(
+        request,
+        "security/account.html",
+        _context(
+            signed_in,
+            tokens=tokens.list_tokens(db, signed_in.user),
+            enrolment=None,
+            new_token=new_token,
+            error=error,
+        ),
+    )
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def account_token_revoke(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Revoke one of your tokens."""
+    try:
+        parsed = uuid.UUID(token_id)
+    except ValueError:
+        raise NotFound("No token with this id is yours.") from None
+    tokens.revoke_token(db, signed_in.user, parsed, utcnow())
+    return RedirectResponse("/account", status_code=303)
