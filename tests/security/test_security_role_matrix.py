@@ -1,5 +1,5 @@
-"""The role matrix, generated from the app's routes: every route and page × every role ×
-(own client, client outside the care team, client of another organisation) × (no session,
+"""The role matrix, generated from the app's routes: every route and page x every role x
+(own client, client outside the care team, client of another organisation) x (no session,
 expired session, revoked token). A new route is covered without anyone remembering it.
 
 What must hold everywhere: no server error; nothing without a valid credential; another

@@ -92,7 +92,9 @@ def test_sign_in_rotates_the_session_and_old_ids_stop_working(
     first = client.cookies.get(SESSION_COOKIE)
     sign_in(client, user)
     second = client.cookies.get(SESSION_COOKIE)
-    assert first and second and first != second
+    assert first
+    assert second
+    assert first != second
     stale = TestClient(client.app, cookies={SESSION_COOKIE: first})
     assert stale.get("/api/clients").status_code == 401
     assert client.get("/api/clients").status_code == 200

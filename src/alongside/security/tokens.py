@@ -15,7 +15,7 @@ from alongside.errors import InvalidInput, NotFound
 from alongside.models import ApiToken, User
 from alongside.security.permissions import ROLE_ACTIONS, Action, Role
 
-TOKEN_PREFIX = "alg_"
+TOKEN_PREFIX = "alg_"  # noqa: S105 - a public prefix that marks our tokens, not a secret
 
 
 def _hash(token: str) -> str:
