@@ -227,16 +227,17 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.accounts import routes as account_routes
     from alongside.audit import pages as audit_pages
     from alongside.audit import routes as audit_routes
-    from alongside.clients import routes as client_routes
     from alongside.clients import pages as client_pages
-    from alongside.security import pages as security_pages
-    from alongside.security import routes as security_routes
+    from alongside.clients import routes as client_routes
     from alongside.intake import pages as intake_pages
     from alongside.intake import routes as intake_routes
     from alongside.notify import pages as notify_pages
     from alongside.notify import routes as notify_routes
+    from alongside.security import pages as security_pages
+    from alongside.security import routes as security_routes
 
-    routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router, security_routes.router]
+    routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
+    routers += [security_routes.router]
     routers += [client_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]
     routers += [audit_routes.router, audit_pages.router]

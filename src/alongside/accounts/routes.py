@@ -10,8 +10,8 @@ from alongside.accounts.schemas import SessionCreate, SessionRead
 from alongside.accounts.web import clear_session_cookie, set_session_cookie
 from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
 from alongside.errors import NotAuthenticated
-from alongside.responses import error_response
 from alongside.kit.time import utcnow
+from alongside.responses import error_response
 
 router = APIRouter(prefix="/api", tags=["session"])
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from alongside.crypto.keys import KeyEncryptionKeyProvider
 from alongside.errors import Conflict, InvalidInput, NotAuthenticated
 from alongside.models import Organization, Role, User, UserSession
-from alongside.crypto.keys import KeyEncryptionKeyProvider
 from alongside.security.mfa import check_second_factor, second_factor_required
 from alongside.security.passwords import check_password_policy, hash_password, verify_password
 from alongside.security.throttle import check_not_throttled, clear_account, record_failure

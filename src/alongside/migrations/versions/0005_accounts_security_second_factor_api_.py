@@ -14,7 +14,6 @@ from alembic import op
 
 import alongside.models.base
 
-
 revision: str = "0005"
 down_revision: str | None = "c4a1d7e0a5d1"
 branch_labels: str | Sequence[str] | None = None
