@@ -45,6 +45,7 @@ class Keyring:
     def __init__(self, provider: KeyEncryptionKeyProvider) -> None:
         self.provider = provider
         self._keys: dict[uuid.UUID, bytes | None] = {}
+        self._ciphers: dict[uuid.UUID, FieldCipher] = {}
         self._index_keys: dict[str, bytes] = {}
 
     def preload(self, session: Session, client_ids: Iterable[uuid.UUID]) -> None:
@@ -67,6 +68,16 @@ class Keyring:
             self.preload(session, [client_id])
         return self._keys[client_id]
 
+    def cipher(self, session: Session, client_id: uuid.UUID) -> FieldCipher | None:
+        """A cipher for the client's fields (set up once per session), or None if erased."""
+        cipher = self._ciphers.get(client_id)
+        if cipher is None:
+            key = self.data_key(session, client_id)
+            if key is None:
+                return None
+            cipher = self._ciphers[client_id] = FieldCipher(key)
+        return cipher
+
     def create_key(self, session: Session, client_id: uuid.UUID) -> bytes:
         """Make and store a fresh wrapped data key for a new client."""
         key = new_data_key()
@@ -85,6 +96,7 @@ class Keyring:
     def forget(self, client_id: uuid.UUID) -> None:
         """Drop a cached key (after erasure) so later reads see it is gone."""
         self._keys[client_id] = None
+        self._ciphers.pop(client_id, None)
 
     def index_key(self, purpose: str) -> bytes:
         """The blind-index key for ``purpose``, derived from the KEK provider."""
@@ -161,10 +173,10 @@ class EncryptedField:
             raise MissingKeyProvider(
                 f"{type(instance).__name__}.{self.name} read outside a database session"
             )
-        key = keyring_for(session).data_key(session, instance.encryption_owner_id())
-        if key is None:
+        cipher = keyring_for(session).cipher(session, instance.encryption_owner_id())
+        if cipher is None:
             return ERASED
-        value = FieldCipher(key).decrypt(
+        value = cipher.decrypt(
             ciphertext,
             table=type(instance).__tablename__,  # type: ignore[attr-defined]
             column=str(self.column_name),
@@ -203,10 +215,9 @@ def encrypt_pending(session: Session, instance: EncryptedModel) -> None:
         instance.id = new_id()  # type: ignore[attr-defined]
     keyring = keyring_for(session)
     owner = instance.encryption_owner_id()
-    key = keyring.data_key(session, owner)
-    if key is None:
+    cipher = keyring.cipher(session, owner)
+    if cipher is None:
         raise Conflict("This client's record was erased; nothing more can be stored for them.")
-    cipher = FieldCipher(key)
     fields = _fields(type(instance))
     plain = instance.__dict__.get(_PLAIN, {})
     for name in sorted(pending):
