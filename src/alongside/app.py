@@ -242,6 +242,11 @@ def _include_routers(app: FastAPI) -> None:
     routers += [notify_routes.router, notify_pages.router]
     routers += [audit_routes.router, audit_pages.router]
     routers += [intake_routes.router, intake_pages.router]
+    from alongside.review import pages as review_pages
+    from alongside.review import routes as review_routes
+    from alongside.review import rules_pages as review_rules_pages
+
+    routers += [review_routes.router, review_pages.router, review_rules_pages.router]
 
     for router in routers:
         app.include_router(router)

@@ -14,13 +14,17 @@ from alongside.models.client_key import ClientKey
 from alongside.models.client_preference import ClientPreference
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
+from alongside.models.crisis_alert import CrisisAction, CrisisAlert
+from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.on_call_rota import OnCallRota
 from alongside.models.login_failure import LoginFailure
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.questionnaire_response import QuestionnaireResponse
+from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
+from alongside.models.ruleset_version import RulesetVersion
 from alongside.models.score import Score
 from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.site import Site
@@ -55,6 +59,10 @@ __all__ = [
     "ClientKey",
     "ClinicianProfile",
     "Consent",
+    "CrisisAction",
+    "CrisisAlert",
+    "Decision",
+    "DecisionOutcome",
     "Intake",
     "IntakeStatus",
     "OnCallRota",
@@ -63,7 +71,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "QuestionnaireResponse",
+    "ReviewSettings",
     "RiskReading",
+    "RulesetVersion",
     "Role",
     "Score",
     "Site",

@@ -272,6 +272,19 @@ def record_outcome(
     return applied
 
 
+def escalate_crisis_alerts(session_factory: sessionmaker[Session], now: datetime) -> int:
+    """Alert the next person on call for crisis alerts nobody acknowledged in time."""
+    # Imported here: triage builds on the outbox, so the outbox cannot import it at load time.
+    from alongside.triage.escalation import escalate_due
+
+    try:
+        return escalate_due(session_factory, now)
+    except Exception:
+        # Delivery of what is already in the outbox (first alerts included) must go on.
+        log.exception("crisis_escalation_failed", extra={"event": "escalation_failed"})
+        return 0
+
+
 def build_senders(settings: Settings) -> dict[str, Sender]:
     """The email and webhook senders the settings describe."""
     email = SmtpEmailSender(
@@ -329,6 +342,7 @@ class Worker:
 
     def run_once(self, stop_event: threading.Event | None = None, max_rounds: int = 100) -> int:
         """Deliver everything due now (round after round while batches come back full)."""
+        escalate_crisis_alerts(self.session_factory, self.clock())
         total = 0
         for _ in range(max_rounds):
             sent = deliver_due(

@@ -1,0 +1,228 @@
+"""HTML pages: the review queue, a case with its decision form, crisis alerts, oversight.
+
+Every form works without JavaScript: a post followed by a redirect (303). A decision form
+with a mistake (no reason to amend or reject) is shown again with the message, status 422.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import AlongsideError, InvalidInput, NotFound
+from alongside.kit.http import is_htmx
+from alongside.kit.time import utcnow
+from alongside.review import service
+from alongside.review.queue import URGENCIES, describe_duration
+from alongside.security.permissions import Action, role_allows
+from alongside.templating import render
+from alongside.triage import escalation
+
+router = APIRouter(include_in_schema=False)
+
+OUTCOME_WORDS = {"accepted": "accepted", "amended": "amended", "rejected": "rejected"}
+
+
+def _uuid(value: str, message: str = service.NOT_FOUND) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(message) from None
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def nav_context(signed_in: Any) -> dict[str, Any]:
+    """What the pages' navigation needs: which of the review pages this role has."""
+    role = signed_in.user.role.value
+    return {
+        "user": signed_in.user,
+        "csrf_token": signed_in.csrf_token,
+        "can_review": role_allows(role, Action.INTAKE_REVIEW),
+        "can_edit_rules": role_allows(role, Action.RULES_EDIT),
+        "can_oversee": role_allows(role, Action.FAIRNESS_READ),
+        "duration": describe_duration,
+        "urgencies": URGENCIES,
+    }
+
+
+@router.get("/review")
+def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The review queue: crisis first, then longest waiting; each wait against its target."""
+    now = utcnow()
+    entries = service.review_queue(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    alerts = escalation.alerts_for_user(db, actor=signed_in.actor)
+    context = {
+        **nav_context(signed_in),
+        "entries": entries,
+        "my_alerts": alerts,
+        "decided": request.query_params.get("decided"),
+    }
+    template = "review/_queue_table.html" if is_htmx(request) else "review/queue.html"
+    return render(request, template, context)
+
+
+@router.get("/review/intakes/{intake_id}")
+def case_by_intake(intake_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The link crisis alerts carry: the case, or the alert page for on-call staff."""
+    parsed = _uuid(intake_id)
+    suggestion_id = service.case_for_intake(db, actor=signed_in.actor, intake_id=parsed)
+    alert = escalation.alert_for(db, suggestion_id)
+    may_review = service.may_review(db, actor=signed_in.actor, suggestion_id=suggestion_id)
+    if may_review:
+        return RedirectResponse(f"/review/{suggestion_id}", status_code=303)
+    if alert is not None and escalation.may_acknowledge(alert, signed_in.actor):
+        return RedirectResponse(f"/review/alerts/{alert.id}", status_code=303)
+    raise NotFound(service.NOT_FOUND)
+
+
+@router.get("/review/alerts/{alert_id}")
+def alert_page(
+    alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """A crisis alert for someone on call (who may not be on the client's care team)."""
+    alert = escalation.get_alert(db, actor=signed_in.actor, alert_id=_uuid(alert_id))
+    view = service.alert_view(db, alert, signed_in.actor)
+    may_review = service.may_review(db, actor=signed_in.actor, suggestion_id=alert.suggestion_id)
+    context = {
+        **nav_context(signed_in),
+        "alert": view,
+        "suggestion_id": alert.suggestion_id,
+        "may_review": may_review,
+        "actions": escalation.ACTION_LABELS,
+        "errors": [],
+    }
+    return render(request, "review/alert.html", context)
+
+
+@router.post("/review/alerts/{alert_id}/acknowledge")
+async def alert_acknowledge(
+    alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Record the acknowledgement and the action taken, then go back where it came from."""
+    parsed = _uuid(alert_id)
+    form = await _form(request)
+    escalation.acknowledge_alert(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        alert_id=parsed,
+        action=form.get("action", ""),
+        note=form.get("note"),
+        now=utcnow(),
+    )
+    back = form.get("back", "")
+    target = back if back.startswith("/review/") and "//" not in back else "/review"
+    return RedirectResponse(target, status_code=303)
+
+
+def _case_context(
+    db: DbSession, signed_in: Any, suggestion_id: uuid.UUID, errors: list[str], form: dict[str, str]
+) -> dict[str, Any]:
+    case = service.get_case(
+        db, user=signed_in.user, actor=signed_in.actor, suggestion_id=suggestion_id, now=utcnow()
+    )
+    return {
+        **nav_context(signed_in),
+        "case": case,
+        "errors": errors,
+        "form": form,
+        "actions": escalation.ACTION_LABELS,
+    }
+
+
+@router.get("/review/{suggestion_id}")
+def case_page(
+    suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """One case: answers, scores, the client's words with the evidence marked, the proposal."""
+    context = _case_context(db, signed_in, _uuid(suggestion_id), [], {})
+    return render(request, "review/case.html", context)
+
+
+@router.post("/review/{suggestion_id}/decision")
+async def case_decide(
+    suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Store the clinician's decision and return to the queue."""
+    parsed = _uuid(suggestion_id)
+    form = await _form(request)
+    outcome = form.get("outcome", "")
+    try:
+        service.decide(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            suggestion_id=parsed,
+            outcome=outcome,
+            urgency=form.get("urgency") or None,
+            pathway=form.get("pathway") or None,
+            reason=form.get("reason"),
+            now=utcnow(),
+        )
+    except InvalidInput as exc:
+        context = _case_context(db, signed_in, parsed, [exc.message], form)
+        return render(request, "review/case.html", context, status_code=422)
+    word = OUTCOME_WORDS.get(outcome, "decided")
+    return RedirectResponse(f"/review?decided={word}", status_code=303)
+
+
+@router.get("/oversight")
+def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Override rates and time to first review, and the organisation's review settings."""
+    figures = service.oversight_figures(db, actor=signed_in.actor)
+    context = {
+        **nav_context(signed_in),
+        "figures": figures,
+        "saved": request.query_params.get("saved"),
+        "errors": [],
+    }
+    return render(request, "review/oversight.html", context)
+
+
+@router.post("/oversight/settings")
+async def oversight_settings(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Save the wait targets (hours) and escalation time (minutes)."""
+    form = await _form(request)
+    try:
+        hours = {urgency: float(form.get(f"target_{urgency}", "")) for urgency in URGENCIES}
+        escalation_minutes = int(form.get("escalation_minutes", ""))
+    except ValueError:
+        figures = service.oversight_figures(db, actor=signed_in.actor)
+        context = {
+            **nav_context(signed_in),
+            "figures": figures,
+            "saved": None,
+            "errors": ["Every target is a number of hours, and escalation a number of minutes."],
+        }
+        return render(request, "review/oversight.html", context, status_code=422)
+    try:
+        service.update_review_settings(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            target_minutes={key: max(1, round(value * 60)) for key, value in hours.items()},
+            escalation_minutes=escalation_minutes,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        figures = service.oversight_figures(db, actor=signed_in.actor)
+        context = {
+            **nav_context(signed_in),
+            "figures": figures,
+            "saved": None,
+            "errors": [exc.message],
+        }
+        return render(request, "review/oversight.html", context, status_code=422)
+    return RedirectResponse("/oversight?saved=1", status_code=303)

@@ -1,0 +1,746 @@
+"""The review queue, the case view and the clinician's decision (DESIGN.md invariant 1).
+
+A triage proposal is a :class:`~alongside.models.Suggestion` in status ``proposed``. Nothing
+proposed reaches the client or the record until a clinician with ``suggestion.decide`` on the
+client moves it to ``accepted``, ``amended`` or ``rejected`` here; the
+:class:`~alongside.models.Decision` keeps who, when, what and why. The record (what other
+parts of Alongside may show or act on) is :func:`decided_triage`: decisions only.
+
+API
+---
+- :func:`review_queue` ``(session, *, user, actor, now) -> list[QueueEntry]``: proposals of
+  clients the actor may review (``intake.review``), crisis first, then longest waiting; each
+  with its wait against the organisation's target. One audited list access.
+- :func:`get_case` ``(session, *, user, actor, suggestion_id, now) -> Case``: answers with
+  item wording, scores with bands, the client's words with the evidence spans, the proposal,
+  any decision and crisis alert. Audited; 404 for anyone who may not review the client.
+- :func:`case_for_intake` ``(session, *, actor, intake_id) -> uuid.UUID``: the proposal of an
+  intake (the link alerts carry).
+- :func:`decide` ``(session, *, user, actor, suggestion_id, outcome, urgency=None,
+  pathway=None, reason=None, now) -> Decision``: 404 without ``suggestion.decide``; 409 when
+  already decided; 422 when a reason is missing for amend or reject, or an amendment changes
+  nothing or names an unknown urgency or pathway. Accepted and amended decisions go on the
+  waitlist (:func:`alongside.scheduling.waitlist.add_to_waitlist`, when installed).
+- :func:`decided_triage` ``(session, client_id) -> list[Decision]``: the record.
+- :func:`review_targets` / :func:`update_review_settings`: the organisation's wait targets
+  and escalation time (defaults in :mod:`alongside.review.queue`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from alongside.audit.service import record
+from alongside.clients.service import purpose_of, refuse
+from alongside.errors import Conflict, InvalidInput, NotFound
+from alongside.instruments import get_instrument
+from alongside.models import (
+    AuditAction,
+    AuditOutcome,
+    Client,
+    CrisisAlert,
+    Decision,
+    DecisionOutcome,
+    Intake,
+    QuestionnaireResponse,
+    ReviewSettings,
+    RiskReading,
+    Score,
+    Suggestion,
+    SuggestionStatus,
+    User,
+)
+from alongside.models.encrypted import keyring_for
+from alongside.review.highlight import Piece, highlight
+from alongside.review.oversight import (
+    NOT_READ_BY_SOFTWARE,
+    DecisionRecord,
+    OverrideRate,
+    ReviewTime,
+    overall_override_rate,
+    override_rate_by_model,
+    override_rate_by_rule,
+    override_rate_by_ruleset,
+    time_to_first_review,
+)
+from alongside.review.queue import (
+    DEFAULT_ESCALATION_MINUTES,
+    URGENCIES,
+    QueueItem,
+    Wait,
+    order_queue,
+    targets_from,
+    wait_of,
+)
+from alongside.security.permissions import Action
+from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.triage.escalation import (
+    ACTION_LABELS,
+    alert_for,
+    may_acknowledge,
+    open_crisis_alert,
+)
+from alongside.triage.rule_changes import require_rules_edit, ruleset_for_versions
+from alongside.triage.rulesets import Ruleset, default_ruleset
+
+log = logging.getLogger("alongside.review")
+
+NOT_FOUND = "There is no such case available to you."
+TRIAGE_KIND = "triage"
+MAX_REASON_LENGTH = 2000
+STATUS_FOR: dict[DecisionOutcome, SuggestionStatus] = {
+    DecisionOutcome.ACCEPTED: SuggestionStatus.ACCEPTED,
+    DecisionOutcome.AMENDED: SuggestionStatus.AMENDED,
+    DecisionOutcome.REJECTED: SuggestionStatus.REJECTED,
+}
+WAITLIST_MODULE = "alongside.scheduling.waitlist"
+
+
+@dataclass(frozen=True)
+class QueueEntry(QueueItem):
+    """One waiting proposal as the queue shows it."""
+
+    client_id: uuid.UUID
+    client_name: str
+    pathway: str
+    wait: Wait
+    needs_human_reading: bool
+    alert_state: str | None  # None, "unacknowledged" or "acknowledged"
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    """One question as the client saw it, and their answer."""
+
+    label: str
+    text: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class InstrumentAnswers:
+    """The answers to one instrument, with its score."""
+
+    instrument_id: str
+    title: str
+    version: str
+    lines: list[AnswerLine]
+    total: int | None
+    total_range: tuple[int, int] | None
+    severity: str
+    flags: list[str]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """A crisis alert as the case shows it."""
+
+    id: uuid.UUID
+    level: int
+    recipient_name: str | None
+    sent_at: datetime | None
+    escalate_at: datetime | None
+    exhausted_at: datetime | None
+    acknowledged_by_name: str | None
+    acknowledged_at: datetime | None
+    action_taken: str | None
+    action_label: str | None
+    action_note: str | None
+    may_acknowledge: bool
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything a clinician reads to decide on one proposal."""
+
+    suggestion: Suggestion
+    client: Client
+    intake: Intake | None
+    instruments: list[InstrumentAnswers]
+    words: str | None
+    pieces: list[Piece]
+    reading: RiskReading | None
+    pathway_labels: dict[str, str]
+    urgencies: tuple[str, ...]
+    decision: Decision | None
+    decided_by_name: str | None
+    alert: AlertView | None
+    may_decide: bool
+    wait: Wait
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+def review_targets(session: Session, organization_id: uuid.UUID) -> dict[str, timedelta]:
+    """The organisation's wait targets per urgency (defaults where none is set)."""
+    row = _settings_row(session, organization_id)
+    minutes: dict[str, int | None] = {}
+    if row is not None:
+        minutes = {
+            "crisis": row.target_crisis_minutes,
+            "urgent": row.target_urgent_minutes,
+            "soon": row.target_soon_minutes,
+            "routine": row.target_routine_minutes,
+        }
+    return targets_from(minutes)
+
+
+def _settings_row(session: Session, organization_id: uuid.UUID) -> ReviewSettings | None:
+    return session.scalar(
+        select(ReviewSettings).where(ReviewSettings.organization_id == organization_id)
+    )
+
+
+def update_review_settings(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    target_minutes: Mapping[str, int],
+    escalation_minutes: int,
+    now: datetime,
+) -> ReviewSettings:
+    """Set the organisation's wait targets and escalation time (clinical lead only)."""
+    require_rules_edit(actor)
+    for urgency, minutes in target_minutes.items():
+        if urgency not in URGENCIES:
+            raise InvalidInput(f"{urgency}: not an urgency ({', '.join(URGENCIES)}).")
+        if not 1 <= minutes <= 366 * 24 * 60:
+            raise InvalidInput(f"{urgency}: a target between 1 minute and a year.")
+    if not 1 <= escalation_minutes <= 24 * 60:
+        raise InvalidInput("escalation_minutes: between 1 and 1440.")
+    row = _settings_row(session, actor.organization_id)
+    if row is None:
+        row = ReviewSettings(organization_id=actor.organization_id)
+        session.add(row)
+    row.target_crisis_minutes = target_minutes.get("crisis", row.target_crisis_minutes)
+    row.target_urgent_minutes = target_minutes.get("urgent", row.target_urgent_minutes)
+    row.target_soon_minutes = target_minutes.get("soon", row.target_soon_minutes)
+    row.target_routine_minutes = target_minutes.get("routine", row.target_routine_minutes)
+    row.escalation_minutes = escalation_minutes
+    row.updated_at = now
+    session.flush()
+    return row
+
+
+def escalation_minutes_for(session: Session, organization_id: uuid.UUID) -> int:
+    """Minutes before an unacknowledged crisis alert goes to the next person."""
+    row = _settings_row(session, organization_id)
+    return (row.escalation_minutes if row else None) or DEFAULT_ESCALATION_MINUTES
+
+
+def _audit(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    action: AuditAction,
+    resource_id: uuid.UUID | None,
+    client_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    record(
+        session,
+        actor=user,
+        action=action,
+        resource_type="suggestion",
+        resource_id=resource_id,
+        client_id=client_id,
+        organization_id=actor.organization_id,
+        purpose=purpose_of(actor, client_id),
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+
+
+def _names(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = [uid for uid in user_ids if uid is not None]
+    if not wanted:
+        return {}
+    return {
+        row.id: row.display_name for row in session.scalars(select(User).where(User.id.in_(wanted)))
+    }
+
+
+def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -> list[QueueEntry]:
+    """Proposals waiting for a decision on clients this person may review, most urgent first."""
+    scope = readable_clients(actor, Action.INTAKE_REVIEW)
+    query = (
+        select(Suggestion, Client)
+        .join(Client, Client.id == Suggestion.client_id)
+        .where(Suggestion.organization_id == scope.organization_id)
+        .where(Client.organization_id == scope.organization_id)
+        .where(Suggestion.kind == TRIAGE_KIND)
+        .where(Suggestion.status == SuggestionStatus.PROPOSED)
+    )
+    if scope.client_ids is not None:
+        query = query.where(Suggestion.client_id.in_(scope.client_ids))
+    rows = session.execute(query).all()
+    keyring_for(session).preload(session, [client.id for _s, client in rows])
+    alerts = {
+        alert.suggestion_id: alert
+        for alert in session.scalars(
+            select(CrisisAlert).where(CrisisAlert.suggestion_id.in_([s.id for s, _c in rows]))
+        )
+    }
+    targets = review_targets(session, actor.organization_id)
+    entries = []
+    for suggestion, client in rows:
+        alert = alerts.get(suggestion.id)
+        state = None
+        if alert is not None:
+            state = "acknowledged" if alert.acknowledged_at else "unacknowledged"
+        elif suggestion.urgency == "crisis" and suggestion.alerted_at is not None:
+            state = "unacknowledged"
+        entries.append(
+            QueueEntry(
+                suggestion_id=suggestion.id,
+                urgency=suggestion.urgency,
+                proposed_at=suggestion.proposed_at,
+                client_id=client.id,
+                client_name=f"{client.given_name} {client.family_name}",
+                pathway=suggestion.pathway,
+                wait=wait_of(suggestion.proposed_at, suggestion.urgency, targets, now),
+                needs_human_reading=suggestion.needs_human_reading,
+                alert_state=state,
+            )
+        )
+    _audit(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.LIST,
+        resource_id=None,
+        client_id=None,
+        now=now,
+    )
+    return order_queue(entries)
+
+
+def _readable_suggestion(
+    session: Session, *, user: User, actor: Actor, suggestion_id: uuid.UUID, now: datetime
+) -> Suggestion:
+    suggestion = session.get(Suggestion, suggestion_id)
+    allowed = (
+        suggestion is not None
+        and suggestion.kind == TRIAGE_KIND
+        and can(
+            actor,
+            Action.INTAKE_REVIEW,
+            Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
+        )
+    )
+    if suggestion is None or not allowed:
+        raise refuse(
+            session,
+            user=user,
+            actor=actor,
+            resource_type="suggestion",
+            resource_id=suggestion_id,
+            client_id=(
+                suggestion.client_id
+                if suggestion is not None and suggestion.organization_id == actor.organization_id
+                else None
+            ),
+            now=now,
+            message=NOT_FOUND,
+        )
+    return suggestion
+
+
+def case_for_intake(session: Session, *, actor: Actor, intake_id: uuid.UUID) -> uuid.UUID:
+    """The latest proposal of an intake in the actor's organisation (the alert's link)."""
+    suggestion_id = session.scalar(
+        select(Suggestion.id)
+        .where(Suggestion.intake_id == intake_id)
+        .where(Suggestion.organization_id == actor.organization_id)
+        .where(Suggestion.kind == TRIAGE_KIND)
+        .order_by(Suggestion.proposed_at.desc())
+        .limit(1)
+    )
+    if suggestion_id is None:
+        raise NotFound(NOT_FOUND)
+    return suggestion_id
+
+
+def _ruleset_of(session: Session, suggestion: Suggestion) -> Ruleset:
+    recorded = ruleset_for_versions(
+        session, suggestion.organization_id, dict(suggestion.versions or {})
+    )
+    return recorded or default_ruleset()
+
+
+def _instrument_answers(
+    responses: Mapping[str, QuestionnaireResponse],
+    scores: Mapping[str, Score],
+    instrument_ids: list[str],
+) -> list[InstrumentAnswers]:
+    shown: list[InstrumentAnswers] = []
+    for instrument_id in instrument_ids:
+        definition = get_instrument(instrument_id)
+        response = responses.get(instrument_id)
+        answers = response.answer_map if response is not None else {}
+        lines = []
+        for position, item in enumerate(definition.items, start=1):
+            value = answers.get(item.id)
+            if value is None:
+                answer = "not asked"
+            else:
+                options = {option.value: option.text for option in definition.options_for(item)}
+                answer = f"{options.get(value, 'unknown answer')} ({value})"
+            lines.append(AnswerLine(label=f"Question {position}", text=item.text, answer=answer))
+        score = scores.get(instrument_id)
+        result = score.result_dict if score is not None else {}
+        total_range = result.get("total_range")
+        shown.append(
+            InstrumentAnswers(
+                instrument_id=instrument_id,
+                title=definition.title,
+                version=response.instrument_version if response is not None else definition.version,
+                lines=lines,
+                total=score.total if score is not None else None,
+                total_range=(
+                    (int(total_range[0]), int(total_range[1]))
+                    if isinstance(total_range, list) and len(total_range) == 2
+                    else None
+                ),
+                severity=score.severity if score is not None else "not scored",
+                flags=list(score.flags) if score is not None else [],
+                reasons=[str(reason) for reason in result.get("reasons") or []],
+            )
+        )
+    return shown
+
+
+def alert_view(session: Session, alert: CrisisAlert, actor: Actor) -> AlertView:
+    """A crisis alert with the names of who was alerted and who acknowledged it."""
+    names = _names(session, {alert.recipient_id, alert.acknowledged_by_id})
+    return AlertView(
+        id=alert.id,
+        level=alert.level,
+        recipient_name=names.get(alert.recipient_id) if alert.recipient_id else None,
+        sent_at=alert.sent_at,
+        escalate_at=alert.escalate_at,
+        exhausted_at=alert.exhausted_at,
+        acknowledged_by_name=(
+            names.get(alert.acknowledged_by_id) if alert.acknowledged_by_id else None
+        ),
+        acknowledged_at=alert.acknowledged_at,
+        action_taken=alert.action_taken,
+        action_label=ACTION_LABELS.get(alert.action_taken or ""),
+        action_note=alert.action_note,
+        may_acknowledge=may_acknowledge(alert, actor) and alert.acknowledged_at is None,
+    )
+
+
+def get_case(
+    session: Session, *, user: User, actor: Actor, suggestion_id: uuid.UUID, now: datetime
+) -> Case:
+    """One proposal with everything needed to decide on it (an audited read)."""
+    suggestion = _readable_suggestion(
+        session, user=user, actor=actor, suggestion_id=suggestion_id, now=now
+    )
+    client = session.get(Client, suggestion.client_id)
+    if client is None:  # the foreign key makes this impossible; say so plainly if it happens
+        raise NotFound(NOT_FOUND)
+    intake = session.get(Intake, suggestion.intake_id) if suggestion.intake_id else None
+    responses: dict[str, QuestionnaireResponse] = {}
+    scores: dict[str, Score] = {}
+    reading: RiskReading | None = None
+    if intake is not None:
+        responses = {
+            row.instrument_id: row
+            for row in session.scalars(
+                select(QuestionnaireResponse).where(QuestionnaireResponse.intake_id == intake.id)
+            )
+        }
+        scores = {
+            row.instrument_id: row
+            for row in session.scalars(
+                select(Score).where(Score.intake_id == intake.id).order_by(Score.scored_at)
+            )
+        }
+        reading = session.scalar(
+            select(RiskReading)
+            .where(RiskReading.intake_id == intake.id)
+            .order_by(RiskReading.read_at.desc())
+            .limit(1)
+        )
+    words = intake.own_words if intake is not None else None
+    evidence = reading.evidence_list if reading is not None else []
+    ruleset = _ruleset_of(session, suggestion)
+    decision = session.scalar(select(Decision).where(Decision.suggestion_id == suggestion.id))
+    alert = alert_for(session, suggestion.id)
+    if alert is None and suggestion.urgency == "crisis":
+        alert = open_crisis_alert(session, suggestion, now=now)
+    names = _names(session, {decision.decided_by_id if decision else None})
+    resource = Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id)
+    _audit(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.READ,
+        resource_id=suggestion.id,
+        client_id=suggestion.client_id,
+        now=now,
+    )
+    return Case(
+        suggestion=suggestion,
+        client=client,
+        intake=intake,
+        instruments=_instrument_answers(
+            responses, scores, list(intake.instruments) if intake is not None else list(scores)
+        ),
+        words=words,
+        pieces=highlight(words or "", evidence),
+        reading=reading,
+        pathway_labels={pathway.id: pathway.label for pathway in ruleset.pathways},
+        urgencies=URGENCIES,
+        decision=decision,
+        decided_by_name=(
+            names.get(decision.decided_by_id) if decision and decision.decided_by_id else None
+        ),
+        alert=alert_view(session, alert, actor) if alert is not None else None,
+        may_decide=suggestion.status == SuggestionStatus.PROPOSED
+        and can(actor, Action.SUGGESTION_DECIDE, resource),
+        wait=wait_of(
+            suggestion.proposed_at,
+            suggestion.urgency,
+            review_targets(session, suggestion.organization_id),
+            now,
+        ),
+        reasons=suggestion.reason_list,
+    )
+
+
+def _clean_reason(reason: str | None) -> str:
+    cleaned = (reason or "").strip()
+    if len(cleaned) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"reason: at most {MAX_REASON_LENGTH} characters.")
+    return cleaned
+
+
+def decide(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    suggestion_id: uuid.UUID,
+    outcome: str,
+    urgency: str | None = None,
+    pathway: str | None = None,
+    reason: str | None = None,
+    now: datetime,
+) -> Decision:
+    """Accept, amend or reject a proposal; the clinician's version becomes the record."""
+    suggestion = session.get(Suggestion, suggestion_id)
+    allowed = (
+        suggestion is not None
+        and suggestion.kind == TRIAGE_KIND
+        and can(
+            actor,
+            Action.SUGGESTION_DECIDE,
+            Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
+        )
+    )
+    if suggestion is None or not allowed:
+        raise refuse(
+            session,
+            user=user,
+            actor=actor,
+            resource_type="suggestion",
+            resource_id=suggestion_id,
+            client_id=(
+                suggestion.client_id
+                if suggestion is not None and suggestion.organization_id == actor.organization_id
+                else None
+            ),
+            now=now,
+            message=NOT_FOUND,
+        )
+    try:
+        chosen = DecisionOutcome(outcome)
+    except ValueError:
+        allowed_outcomes = ", ".join(member.value for member in DecisionOutcome)
+        raise InvalidInput(f"outcome: choose one of {allowed_outcomes}.") from None
+    if suggestion.status != SuggestionStatus.PROPOSED:
+        raise Conflict("This proposal was already decided; a decision is not made twice.")
+    cleaned = _clean_reason(reason)
+    if chosen is not DecisionOutcome.ACCEPTED and not cleaned:
+        raise InvalidInput(f"reason: say why you {chosen.value.removesuffix('ed')} the proposal.")
+    final_urgency: str | None = suggestion.urgency
+    final_pathway: str | None = suggestion.pathway
+    if chosen is DecisionOutcome.AMENDED:
+        final_urgency = urgency or suggestion.urgency
+        final_pathway = pathway or suggestion.pathway
+        pathways = {item.id for item in _ruleset_of(session, suggestion).pathways}
+        if final_urgency not in URGENCIES:
+            raise InvalidInput(f"urgency: choose one of {', '.join(URGENCIES)}.")
+        if final_pathway not in pathways:
+            raise InvalidInput(f"pathway: choose one of {', '.join(sorted(pathways))}.")
+        if (final_urgency, final_pathway) == (suggestion.urgency, suggestion.pathway):
+            raise InvalidInput(
+                "urgency: an amendment changes the urgency or the pathway; "
+                "to keep both, accept the proposal."
+            )
+    elif chosen is DecisionOutcome.REJECTED:
+        final_urgency, final_pathway = None, None
+    # Compare-and-set: of two clinicians deciding at once, exactly one decision is stored.
+    moved = session.execute(
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id)
+        .where(Suggestion.status == SuggestionStatus.PROPOSED)
+        .values(status=STATUS_FOR[chosen])
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        raise Conflict("This proposal was already decided; a decision is not made twice.")
+    suggestion.status = STATUS_FOR[chosen]
+    decision = Decision(
+        organization_id=suggestion.organization_id,
+        client_id=suggestion.client_id,
+        suggestion_id=suggestion.id,
+        outcome=chosen,
+        decided_by_id=user.id,
+        decided_at=now,
+        urgency=final_urgency,
+        pathway=final_pathway,
+        proposed_urgency=suggestion.urgency,
+        proposed_pathway=suggestion.pathway,
+        reason=cleaned or None,
+    )
+    session.add(decision)
+    session.flush()
+    _audit(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.DECIDE,
+        resource_id=suggestion.id,
+        client_id=suggestion.client_id,
+        now=now,
+    )
+    if final_urgency is not None and final_pathway is not None:
+        _add_to_waitlist(session, decision, user, now)
+    return decision
+
+
+def _add_to_waitlist(session: Session, decision: Decision, user: User, now: datetime) -> None:
+    """Hand an accepted or amended triage to scheduling, when that part is installed."""
+    try:
+        waitlist: Any = importlib.import_module(WAITLIST_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != WAITLIST_MODULE:
+            raise
+        # Scheduling is not part of this installation yet: the decision is the record.
+        log.info("waitlist_not_installed", extra={"event": "skipped"})
+        return
+    waitlist.add_to_waitlist(
+        session,
+        client_id=decision.client_id,
+        urgency=decision.urgency,
+        pathway=decision.pathway,
+        decided_by=user,
+        now=now,
+    )
+
+
+def decided_triage(session: Session, client_id: uuid.UUID) -> list[Decision]:
+    """The client's triage as recorded: clinicians' decisions only, never bare proposals."""
+    return list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.client_id == client_id)
+            .where(Decision.outcome != DecisionOutcome.REJECTED)
+            .order_by(Decision.decided_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OversightFigures:
+    """The clinical lead's figures, computed by :mod:`alongside.review.oversight`."""
+
+    overall: OverrideRate
+    by_rule: list[OverrideRate]
+    by_ruleset: list[OverrideRate]
+    by_model: list[OverrideRate]
+    review_times: list[ReviewTime]
+    targets: dict[str, timedelta]
+    escalation_minutes: int
+
+
+def _model_version(versions: Mapping[str, Any]) -> str:
+    risk = versions.get("risk")
+    if not isinstance(risk, Mapping):
+        return NOT_READ_BY_SOFTWARE
+    return str(risk.get("model") or "unknown")
+
+
+def decision_records(session: Session, organization_id: uuid.UUID) -> list[DecisionRecord]:
+    """Every triage proposal of the organisation with its decision, as plain records."""
+    rows = session.execute(
+        select(
+            Suggestion.urgency,
+            Suggestion.fired_rules,
+            Suggestion.versions,
+            Suggestion.proposed_at,
+            Decision.outcome,
+            Decision.decided_at,
+        )
+        .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+        .where(Suggestion.organization_id == organization_id)
+        .where(Suggestion.kind == TRIAGE_KIND)
+    ).all()
+    records = []
+    for urgency, fired, versions, proposed_at, outcome, decided_at in rows:
+        recorded = dict(versions or {})
+        records.append(
+            DecisionRecord(
+                urgency=urgency,
+                fired_rules=tuple(fired or ()),
+                ruleset_version=(
+                    f"{recorded.get('ruleset', '?')} {recorded.get('ruleset_version', '?')}"
+                ),
+                model_version=_model_version(recorded),
+                proposed_at=proposed_at,
+                outcome=None if outcome is None else str(outcome.value),
+                decided_at=decided_at,
+            )
+        )
+    return records
+
+
+def oversight_figures(session: Session, *, actor: Actor) -> OversightFigures:
+    """Override rates and review times for the clinical lead (404 for anyone else)."""
+    if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
+        raise NotFound("There is nothing at this address available to you.")
+    records = decision_records(session, actor.organization_id)
+    return OversightFigures(
+        overall=overall_override_rate(records),
+        by_rule=override_rate_by_rule(records),
+        by_ruleset=override_rate_by_ruleset(records),
+        by_model=override_rate_by_model(records),
+        review_times=time_to_first_review(records, URGENCIES),
+        targets=review_targets(session, actor.organization_id),
+        escalation_minutes=escalation_minutes_for(session, actor.organization_id),
+    )
+
+
+def may_review(session: Session, *, actor: Actor, suggestion_id: uuid.UUID) -> bool:
+    """Whether this person may open the case (no audit: nothing of the case is read)."""
+    suggestion = session.get(Suggestion, suggestion_id)
+    return suggestion is not None and can(
+        actor,
+        Action.INTAKE_REVIEW,
+        Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
+    )
