@@ -41,3 +41,9 @@ def test_production_accepts_a_real_secret_and_demo_accepts_the_default() -> None
     Settings(mode=Mode.PRODUCTION, secret_key="x" * 48).check_secrets()
     Settings(mode=Mode.DEMO).check_secrets()
     Settings(mode=Mode.DEVELOPMENT).check_secrets()
+
+
+def test_public_url_for_links_in_messages() -> None:
+    assert Settings(host="0.0.0.0", port=9000).effective_public_url == "http://0.0.0.0:9000"
+    configured = Settings(public_url="https://clinic.example.org/")
+    assert configured.effective_public_url == "https://clinic.example.org"

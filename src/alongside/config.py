@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     run_worker_in_server: bool = True
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
+    public_url: str | None = Field(
+        default=None,
+        description="The address people use to reach Alongside (e.g. https://clinic.example.org);"
+        " links in alerts and reminders start with it. Default: http://HOST:PORT",
+    )
     smtp_sender: str = "alongside@localhost"
     smtp_starttls: bool = False
     smtp_username: str | None = None
@@ -79,6 +84,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'alongside.sqlite3').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where links in emails and webhooks point (never taken from a request's headers)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_key_file(self) -> Path:

@@ -561,4 +561,4 @@ def intake_submit(token: str, request: Request, db: DbSession) -> Response:
 def _case_url_base(settings: Settings) -> str:
     # Not the request's Host header: a client could put any address there, and this link goes
     # into an email to a clinician.
-    return f"http://{settings.host}:{settings.port}"
+    return settings.effective_public_url
