@@ -242,6 +242,10 @@ def _include_routers(app: FastAPI) -> None:
     routers += [notify_routes.router, notify_pages.router]
     routers += [audit_routes.router, audit_pages.router]
     routers += [intake_routes.router, intake_pages.router]
+    from alongside.scheduling import pages as scheduling_pages
+    from alongside.scheduling import routes as scheduling_routes
+
+    routers += [scheduling_routes.router, scheduling_routes.feed_router, scheduling_pages.router]
     from alongside.review import pages as review_pages
     from alongside.review import routes as review_routes
     from alongside.review import rules_pages as review_rules_pages

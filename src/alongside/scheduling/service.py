@@ -48,6 +48,7 @@ from alongside.models import (
     User,
 )
 from alongside.models.appointment import INACTIVE_STATUSES
+from alongside.models.encrypted import keyring_for
 from alongside.models.user import Role
 from alongside.scheduling.availability import (
     ExtraHours,
@@ -66,11 +67,14 @@ __all__ = [
     "DEFAULT_RULES",
     "NOT_FOUND",
     "Rules",
+    "active_appointments",
     "add_extra_hours",
     "add_leave",
     "add_weekly_hours",
     "audit_access",
+    "clients_by_id",
     "free_slots",
+    "free_slots_for_many",
     "get_preferences",
     "list_availability",
     "profile_for",
@@ -80,7 +84,9 @@ __all__ = [
     "save_clinician_profile",
     "save_preferences",
     "set_rules",
+    "slot_is_offered",
     "staff_clinician",
+    "users_by_id",
 ]
 
 NOT_FOUND = "There is nothing at this address."
@@ -675,3 +681,20 @@ def slot_is_offered(
     # Covered by working time exactly when every 5-minute piece of it is a bookable slot.
     pieces = bookable_slots(weekly, exceptions, zone, starts_at, ends_at, _GRID_MINUTES)
     return len(pieces) == int(minutes // _GRID_MINUTES) and pieces[0].start == starts_at
+
+
+def clients_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Client]:
+    """Clients by id, their keys preloaded (one query each); callers have scoped the ids."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    keyring_for(session).preload(session, wanted)
+    return {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(wanted)))}
+
+
+def users_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """Users by id (one query)."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}

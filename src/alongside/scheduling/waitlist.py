@@ -80,6 +80,7 @@ from alongside.scheduling.matching import (
 from alongside.scheduling.service import (
     CLINICIAN_ROLES,
     audit_access,
+    clients_by_id,
     free_slots_for_many,
     rules_for,
     staff_clinician,
@@ -97,8 +98,10 @@ __all__ = [
     "add_to_waitlist",
     "alternatives_for",
     "check_rescreens",
+    "clients_of",
     "confirm_match",
     "due_rescreens",
+    "get_entry",
     "judge_rescreen",
     "list_waitlist",
     "match_proposals",
@@ -288,11 +291,12 @@ def list_waitlist(
 
 def clients_of(session: Session, entries: Sequence[WaitlistEntry]) -> dict[uuid.UUID, Client]:
     """The entries' clients by id (one query; keys preloaded)."""
-    ids = list({e.client_id for e in entries})
-    if not ids:
-        return {}
-    keyring_for(session).preload(session, ids)
-    return {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
+    return clients_by_id(session, [e.client_id for e in entries])
+
+
+def get_entry(session: Session, actor: Actor, entry_id: uuid.UUID) -> WaitlistEntry:
+    """One entry of the actor's organisation (``waitlist.manage``), or NotFound."""
+    return _entry(session, actor, entry_id)
 
 
 def remove_from_waitlist(

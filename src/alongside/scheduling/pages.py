@@ -1,0 +1,285 @@
+"""Scheduling pages (server-rendered, no JavaScript needed): the coordinator's waitlist and match
+proposals, the clinician's week, the client's upcoming appointments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.errors import InvalidInput, NotFound
+from alongside.kit.http import is_htmx
+from alongside.kit.time import utcnow
+from alongside.models import Organization, WaitlistStatus
+from alongside.scheduling import booking, ical, service, waitlist
+from alongside.scheduling.availability import resolve_zone
+from alongside.scheduling.routes import parse_id
+from alongside.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _local(db: DbSession, signed_in: SignedIn) -> tuple[str, Callable[[datetime], str]]:
+    organization = db.get(Organization, signed_in.user.organization_id)
+    zone_name = organization.timezone if organization is not None else "UTC"
+    zone = resolve_zone(zone_name)
+
+    def fmt(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
+
+    return zone_name, fmt
+
+
+def _context(db: DbSession, signed_in: SignedIn, **extra: object) -> dict[str, object]:
+    zone, fmt = _local(db, signed_in)
+    return {
+        "user": signed_in.user,
+        "csrf_token": signed_in.csrf_token,
+        "zone": zone,
+        "local": fmt,
+        **extra,
+    }
+
+
+def _when(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("starts_at: choose one of the offered times.") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput("starts_at: choose one of the offered times.")
+    return parsed
+
+
+@router.get("/scheduling/waitlist")
+def waitlist_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The waitlist by urgency then waiting time, and the matching proposals to confirm."""
+    now = utcnow()
+    entries = waitlist.list_waitlist(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    clients = waitlist.clients_of(db, entries)
+    result = waitlist.match_proposals(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    context = _context(
+        db,
+        signed_in,
+        entries=entries,
+        clients=clients,
+        result=result,
+        now=now,
+        back_to_triage=WaitlistStatus.BACK_TO_TRIAGE,
+        booked=request.query_params.get("booked"),
+        rescreens=None,
+    )
+    template = "scheduling/_proposals.html" if is_htmx(request) else "scheduling/waitlist.html"
+    return render(request, template, context)
+
+
+@router.get("/scheduling/waitlist/{entry_id}/change")
+def change_page(
+    entry_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Other clinicians' first fitting times for one client, so the coordinator can change a
+    proposal."""
+    now = utcnow()
+    parsed = parse_id(entry_id, waitlist.ENTRY_NOT_FOUND)
+    alternatives = waitlist.alternatives_for(
+        db, user=signed_in.user, actor=signed_in.actor, entry_id=parsed, now=now
+    )
+    entry = waitlist.get_entry(db, signed_in.actor, parsed)
+    client = waitlist.clients_of(db, [entry])[entry.client_id]
+    context = _context(db, signed_in, entry=entry, client=client, alternatives=alternatives)
+    return render(request, "scheduling/change.html", context)
+
+
+@router.post("/scheduling/proposals/confirm")
+async def confirm_proposal(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """A person confirms a proposal: book it and go back to the waitlist."""
+    form = await _form(request)
+    appointment = waitlist.confirm_match(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        entry_id=parse_id(form.get("entry_id", ""), waitlist.ENTRY_NOT_FOUND),
+        clinician_id=parse_id(form.get("clinician_id", "")),
+        starts_at=_when(form.get("starts_at", "")),
+        setting=form.get("setting", "telehealth"),
+        reason=form.get("reason", "").strip() or "First appointment from the waitlist",
+        now=utcnow(),
+    )
+    return RedirectResponse(f"/scheduling/waitlist?booked={appointment.id}", status_code=303)
+
+
+@router.post("/scheduling/rescreens")
+def rescreens(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Create the re-screen links that are due and show them once."""
+    now = utcnow()
+    due = waitlist.due_rescreens(db, user=signed_in.user, now=now)
+    clients = waitlist.clients_of(db, [r.entry for r in due])
+    context = _context(db, signed_in, rescreens=due, clients=clients)
+    return render(request, "scheduling/rescreens.html", context)
+
+
+@router.get("/scheduling/week")
+def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """A clinician's week (their own; coordinators may choose a clinician)."""
+    now = utcnow()
+    clinician_id = request.query_params.get("clinician_id")
+    target = parse_id(clinician_id) if clinician_id else signed_in.user.id
+    zone_name, _ = _local(db, signed_in)
+    zone = resolve_zone(zone_name)
+    start_text = request.query_params.get("start")
+    try:
+        first = date.fromisoformat(start_text) if start_text else now.astimezone(zone).date()
+    except ValueError:
+        raise InvalidInput("start: a date like 2030-01-07.") from None
+    first = first - timedelta(days=first.weekday())
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    appointments = booking.clinician_week(
+        db, user=signed_in.user, actor=signed_in.actor, clinician_id=target, start=start, now=now
+    )
+    clients = service.clients_by_id(db, [a.client_id for a in appointments])
+    days = [
+        (
+            first + timedelta(days=n),
+            [
+                a
+                for a in appointments
+                if a.starts_at.astimezone(zone).date() == first + timedelta(days=n)
+            ],
+        )
+        for n in range(7)
+    ]
+    feeds = ical.list_feeds(db, actor=signed_in.actor) if target == signed_in.user.id else []
+    context = _context(
+        db,
+        signed_in,
+        days=days,
+        clients=clients,
+        clinician=service.staff_clinician(db, signed_in.actor, target),
+        previous=(first - timedelta(days=7)).isoformat(),
+        next=(first + timedelta(days=7)).isoformat(),
+        feeds=feeds,
+        new_feed=None,
+    )
+    return render(request, "scheduling/week.html", context)
+
+
+@router.post("/scheduling/feeds")
+def new_feed(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """A new calendar address for the signed-in clinician, shown once."""
+    _feed, token = ical.create_feed(
+        db, actor=signed_in.actor, clinician_id=signed_in.user.id, now=utcnow()
+    )
+    context = _context(db, signed_in, path=ical.feed_path(token), base=str(request.base_url))
+    return render(request, "scheduling/feed_created.html", context, status_code=201)
+
+
+@router.post("/scheduling/feeds/{feed_id}/revoke")
+def revoke(feed_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Stop a calendar address working."""
+    ical.revoke_feed(
+        db, actor=signed_in.actor, feed_id=parse_id(feed_id, ical.FEED_NOT_FOUND), now=utcnow()
+    )
+    return RedirectResponse("/scheduling/week", status_code=303)
+
+
+def _own_client_id(signed_in: SignedIn) -> uuid.UUID:
+    if signed_in.user.client_id is None:
+        raise NotFound(service.NOT_FOUND)
+    return signed_in.user.client_id
+
+
+@router.get("/scheduling/appointments")
+def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The client's upcoming appointments, with cancel and move within the clinic's rules."""
+    now = utcnow()
+    client_id = _own_client_id(signed_in)
+    appointments = booking.upcoming_for_client(
+        db, user=signed_in.user, actor=signed_in.actor, client_id=client_id, now=now
+    )
+    cutoff = service.rules_for(db, signed_in.user.organization_id).client_change_cutoff_hours
+    context = _context(
+        db,
+        signed_in,
+        appointments=appointments,
+        cutoff=cutoff,
+        changeable={a.id: a.starts_at - now >= timedelta(hours=cutoff) for a in appointments},
+        clinicians=service.users_by_id(db, [a.clinician_id for a in appointments]),
+        done=request.query_params.get("done"),
+    )
+    return render(request, "scheduling/my_appointments.html", context)
+
+
+@router.post("/scheduling/appointments/{appointment_id}/cancel")
+async def cancel_page(
+    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Cancel an appointment from the client's page."""
+    form = await _form(request)
+    booking.cancel_appointment(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        appointment_id=parse_id(appointment_id, booking.APPOINTMENT_NOT_FOUND),
+        reason=form.get("reason", "").strip() or "Cancelled by the client",
+        now=utcnow(),
+    )
+    return RedirectResponse("/scheduling/appointments?done=cancelled", status_code=303)
+
+
+@router.get("/scheduling/appointments/{appointment_id}/reschedule")
+def reschedule_form(
+    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Free times with the same clinician to move an appointment to."""
+    now = utcnow()
+    appointment = booking.get_appointment(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        appointment_id=parse_id(appointment_id, booking.APPOINTMENT_NOT_FOUND),
+        now=now,
+    )
+    clinician = service.staff_clinician(db, signed_in.actor, appointment.clinician_id)
+    rules = service.rules_for(db, appointment.organization_id)
+    earliest = now + timedelta(hours=rules.client_change_cutoff_hours)
+    slots = service.free_slots(
+        db,
+        clinician,
+        earliest,
+        earliest + timedelta(days=rules.horizon_days),
+        int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
+    )
+    context = _context(
+        db, signed_in, appointment=appointment, clinician=clinician, slots=slots[:40]
+    )
+    return render(request, "scheduling/reschedule.html", context)
+
+
+@router.post("/scheduling/appointments/{appointment_id}/reschedule")
+async def reschedule_submit(
+    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Move the appointment to the chosen time."""
+    form = await _form(request)
+    booking.reschedule_appointment(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        appointment_id=parse_id(appointment_id, booking.APPOINTMENT_NOT_FOUND),
+        starts_at=_when(form.get("starts_at", "")),
+        reason=form.get("reason", "").strip() or "Moved by the client",
+        now=utcnow(),
+    )
+    target = "/scheduling/appointments?done=moved"
+    if signed_in.user.client_id is None:
+        target = "/scheduling/week"
+    return RedirectResponse(target, status_code=303)
