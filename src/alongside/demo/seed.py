@@ -223,4 +223,8 @@ def _seed_intakes(session: Session, clinic: DemoClinic) -> list[str]:
     from alongside.intake.demo import seed_demo_intakes
     from alongside.kit.time import utcnow
 
-    return seed_demo_intakes(session, clinic.clinicians, clinic.clients, utcnow())
+    links = seed_demo_intakes(session, clinic.clinicians, clinic.clients, utcnow())
+    from alongside.review.demo import seed_review
+
+    seed_review(session, clinic.organization.id, utcnow())
+    return links
