@@ -134,6 +134,7 @@ def demo(
         logins = list(clinic.logins)
         intake_links = list(clinic.intake_links)
         intake_links = list(clinic.intake_links)
+        calendar_feed_path = clinic.calendar_feed_path
         client_count = len(clinic.clients)
     engine.dispose()
     typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {demo_db}")
@@ -144,6 +145,8 @@ def demo(
         typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
     for path in intake_links:
         typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
+    if calendar_feed_path:
+        typer.echo(f"First clinician's calendar feed: http://{host}:{port}{calendar_feed_path}")
     if seed_only:
         return
     typer.echo(f"Open http://{host}:{port}/ (Ctrl+C to stop)")
@@ -333,3 +336,7 @@ notify_cli.register(app)
 from alongside.audit import cli as audit_cli  # noqa: E402
 
 audit_cli.register(app)
+
+from alongside.scheduling import cli as scheduling_cli  # noqa: E402
+
+scheduling_cli.register(app)

@@ -125,6 +125,7 @@ class DemoClinic:
     clients: list[Client] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
     intake_links: list[str] = field(default_factory=list)
+    calendar_feed_path: str = ""
 
 
 def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40) -> DemoClinic:
@@ -216,6 +217,7 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     client_user.client_id = portal_client.id
     session.flush()
     clinic.intake_links = _seed_intakes(session, clinic)
+    clinic.calendar_feed_path = seed_scheduling(session, clinic)
     return clinic
 
 
@@ -228,3 +230,110 @@ def _seed_intakes(session: Session, clinic: DemoClinic) -> list[str]:
 
     seed_review(session, clinic.organization.id, utcnow())
     return links
+
+
+# Demo profiles in the scheduling vocabulary (codes of alongside.scheduling.vocabulary), by
+# clinician: specialties, modalities, populations, gender.
+_SCHEDULING_PROFILES: list[tuple[list[str], list[str], list[str], str]] = [
+    (["depression", "trauma"], ["cbt", "emdr"], ["adults"], "woman"),
+    (["anxiety", "ocd"], ["cbt", "erp"], ["adults", "adolescents"], "man"),
+    (["depression", "grief"], ["ipt", "cbt"], ["adults", "older_adults"], "woman"),
+    (["anxiety", "perinatal"], ["act", "cbt"], ["adults"], "man"),
+    (["self_harm", "personality"], ["dbt"], ["adults", "adolescents"], "woman"),
+    (["substance_use", "trauma"], ["cbt", "emdr"], ["adults"], "man"),
+]
+
+
+def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
+    """Weekly hours for the six clinicians, a waitlist and booked appointments; returns the path
+    of the first clinician's calendar feed (``/calendar/<token>.ics``)."""
+    from datetime import time, timedelta
+
+    from sqlalchemy import select
+
+    from alongside.kit.time import utcnow
+    from alongside.scheduling import booking, ical, service, waitlist
+    from alongside.scheduling.vocabulary import LANGUAGES
+    from alongside.security.access import actor_for
+
+    now = utcnow()
+    coordinator = session.scalar(select(User).where(User.email == f"coordinator@{DEMO_DOMAIN}"))
+    assert coordinator is not None  # noqa: S101 - created above
+    for index, (clinician, spec) in enumerate(zip(clinic.clinicians, CLINICIANS, strict=True)):
+        me = actor_for(session, clinician, now)
+        specialties, modalities, populations, gender = _SCHEDULING_PROFILES[index]
+        service.save_clinician_profile(
+            session,
+            actor=me,
+            clinician_id=clinician.id,
+            specialties=specialties,
+            # Only languages in the maintained list (Yoruba and Swedish are not in it yet).
+            languages=[code for code in spec.languages if code in LANGUAGES],
+            modalities=modalities,
+            populations=populations,
+            gender=gender,
+            timezone=clinic.organization.timezone,
+            in_person=index % 3 != 2,
+            telehealth=True,
+        )
+        late = index % 2 == 1  # half the clinicians work into the evening
+        for weekday in range(5):
+            service.add_weekly_hours(
+                session,
+                actor=me,
+                clinician_id=clinician.id,
+                weekday=weekday,
+                start=time(11) if late else time(9),
+                end=time(19) if late else time(17),
+            )
+    session.flush()
+    urgencies = ["urgent", "routine", "soon", "routine", "crisis", "routine", "soon", "routine"]
+    for offset, client in enumerate(clinic.clients[20:28]):
+        waitlist.add_to_waitlist(
+            session,
+            client_id=client.id,
+            urgency=urgencies[offset],
+            pathway="step2_low_intensity" if offset % 2 else "step3_high_intensity",
+            decided_by=clinic.clinicians[offset % len(clinic.clinicians)],
+            now=now - timedelta(days=3 * offset + 1),
+        )
+    as_coordinator = actor_for(session, coordinator, now)
+    rules = service.rules_for(session, clinic.organization.id)
+    by_id = {c.id: c for c in clinic.clinicians}
+    for offset, client in enumerate(clinic.clients[:6]):
+        # Booked with their primary clinician, so the demo's care teams stay as seeded.
+        primary = session.scalar(
+            select(CareTeam.clinician_id)
+            .where(CareTeam.client_id == client.id)
+            .where(CareTeam.team_role == "primary")
+        )
+        clinician = by_id[primary] if primary in by_id else clinic.clinicians[offset]
+        slots = service.free_slots(
+            session, clinician, now + timedelta(days=1), now + timedelta(days=8), rules.slot_minutes
+        )
+        booking.book_appointment(
+            session,
+            user=coordinator,
+            actor=as_coordinator,
+            client_id=client.id,
+            clinician_id=clinician.id,
+            starts_at=slots[offset * 3].start,
+            kind="therapy" if offset % 2 else "assessment",
+            reason="Demo appointment",
+            now=now,
+        )
+    service.save_preferences(
+        session,
+        user=coordinator,
+        actor=as_coordinator,
+        client_id=clinic.clients[0].id,
+        now=now,
+        remind_email=True,
+    )
+    _feed, token = ical.create_feed(
+        session,
+        actor=actor_for(session, clinic.clinicians[0], now),
+        clinician_id=clinic.clinicians[0].id,
+        now=now,
+    )
+    return ical.feed_path(token)
