@@ -251,6 +251,9 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.review import rules_pages as review_rules_pages
 
     routers += [review_routes.router, review_pages.router, review_rules_pages.router]
+    from alongside.measures import pages as measures_pages
+    from alongside.measures import routes as measures_routes
 
+    routers += [measures_routes.router, measures_pages.router]
     for router in routers:
         app.include_router(router)

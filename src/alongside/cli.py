@@ -337,6 +337,10 @@ from alongside.audit import cli as audit_cli  # noqa: E402
 
 audit_cli.register(app)
 
+from alongside.measures import cli as measures_cli  # noqa: E402
+
+measures_cli.register(app)
+
 from alongside.scheduling import cli as scheduling_cli  # noqa: E402
 
 scheduling_cli.register(app)

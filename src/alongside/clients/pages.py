@@ -12,6 +12,7 @@ from alongside.clients import service
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import NotFound
 from alongside.kit.time import utcnow
+from alongside.measures.pages import client_section
 from alongside.models import CareTeam, User
 from alongside.templating import render
 
@@ -35,6 +36,7 @@ def client_page(
         .where(CareTeam.client_id == client.id)
         .order_by(User.display_name)
     ).all()
+    measures = client_section(db, signed_in, client, now)
     emergency = (
         client.id in signed_in.actor.break_glass_client_ids
         and client.id not in signed_in.actor.care_team_client_ids
@@ -48,5 +50,6 @@ def client_page(
             "client": client,
             "team": team,
             "emergency": emergency,
+            "measures": measures,
         },
     )

@@ -218,7 +218,17 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     session.flush()
     clinic.intake_links = _seed_intakes(session, clinic)
     clinic.calendar_feed_path = seed_scheduling(session, clinic)
+    seed_measures(session, clinic)
     return clinic
+
+
+def seed_measures(session: Session, clinic: DemoClinic) -> None:
+    """Weekly PHQ-9/GAD-7 scores and plans for a few clients (one deteriorating, one
+    recovering), so the measures pages and the attention list have something to show."""
+    from alongside.kit.time import utcnow
+    from alongside.measures.demo import seed_demo_measures
+
+    seed_demo_measures(session, clinic.clients[1:5], utcnow())
 
 
 def _seed_intakes(session: Session, clinic: DemoClinic) -> list[str]:

@@ -19,6 +19,7 @@ from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.on_call_rota import OnCallRota
 from alongside.models.login_failure import LoginFailure
+from alongside.models.measurement_plan import Cadence, MeasurementPlan
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.questionnaire_response import QuestionnaireResponse
@@ -47,6 +48,8 @@ __all__ = [
     "WaitlistStatus",
     "BreakGlassGrant",
     "LoginFailure",
+    "Cadence",
+    "MeasurementPlan",
     "STAFF_ROLES",
     "AuditAction",
     "AuditEvent",

@@ -1,0 +1,1 @@
+"""Measurement-based care: repeat measures by plan, trends with reliable change, charts."""

@@ -1,0 +1,162 @@
+"""HTML pages: a client's measures (charts, tables, plan editor) and the attention list.
+
+Forms work without JavaScript (post, then a 303 redirect); a plan with a mistake is shown again
+with the message, status 422. Charts are SVG drawn on the server and put inline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.errors import InvalidInput, NotFound
+from alongside.instruments import get_instrument, list_instruments
+from alongside.kit.http import is_htmx
+from alongside.kit.time import utcnow
+from alongside.measures import service
+from alongside.measures.chart import chart_id, chart_svg
+from alongside.measures.trends import InstrumentTrend
+from alongside.models import Client
+from alongside.models.measurement_plan import Cadence
+from alongside.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _client_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(service.NOT_FOUND) from None
+
+
+def _charts(trends: list[InstrumentTrend]) -> list[dict[str, Any]]:
+    # Markup: the SVG is built by chart_svg from numbers and definition files, escaped by the
+    # XML serialiser; nothing in it comes from a person's input.
+    return [
+        {"trend": trend, "svg": Markup(chart_svg(trend)), "id": chart_id(trend.instrument_id)}  # noqa: S704 - see above
+        for trend in trends
+    ]
+
+
+def _instrument_choices() -> list[dict[str, str]]:
+    return [{"id": i, "name": get_instrument(i).short_name} for i in list_instruments()]
+
+
+def _page_context(
+    signed_in: SignedIn, view: service.ClientMeasures, **extra: Any
+) -> dict[str, Any]:
+    plan = view.plan
+    form = extra.pop("form", None) or {
+        "instruments": list(plan.instruments) if plan else list(service.DEFAULT_INSTRUMENTS),
+        "cadence": plan.cadence.value if plan else Cadence.BEFORE_SESSION.value,
+        "interval_days": str(plan.interval_days or "") if plan else "14",
+        "lead_hours": str(plan.lead_hours) if plan else str(service.DEFAULT_LEAD_HOURS),
+        "active": plan.active if plan else True,
+    }
+    return {
+        "user": signed_in.user,
+        "csrf_token": signed_in.csrf_token,
+        "client": view.client,
+        "view": view,
+        "charts": _charts(view.trends),
+        "choices": _instrument_choices(),
+        "form": form,
+        "errors": [],
+        **extra,
+    }
+
+
+@router.get("/clients/{client_id}/measures")
+def measures_page(
+    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """A client's scores over time: a chart and a table per instrument, and the plan."""
+    view = service.client_measures(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        client_id=_client_id(client_id),
+        now=utcnow(),
+    )
+    context = _page_context(signed_in, view, saved=request.query_params.get("saved") == "1")
+    template = "measures/_measures.html" if is_htmx(request) else "measures/page.html"
+    return render(request, template, context)
+
+
+def _whole_number(value: str | None, name: str) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{name}: enter a whole number.") from None
+
+
+@router.post("/clients/{client_id}/measures/plan")
+async def plan_submit(
+    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> Response:
+    """Save the plan from the form, then show the page again."""
+    parsed = _client_id(client_id)
+    form = await request.form()
+    instruments = [v for v in form.getlist("instruments") if isinstance(v, str)]
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    now = utcnow()
+    try:
+        service.set_plan(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            client_id=parsed,
+            instruments=instruments,
+            cadence=values.get("cadence", ""),
+            interval_days=_whole_number(values.get("interval_days"), "interval_days"),
+            lead_hours=_whole_number(values.get("lead_hours"), "lead_hours"),
+            active=values.get("active") == "yes",
+            now=now,
+        )
+    except InvalidInput as error:
+        view = service.client_measures(
+            db, user=signed_in.user, actor=signed_in.actor, client_id=parsed, now=now
+        )
+        kept = {
+            "instruments": instruments,
+            "cadence": values.get("cadence", ""),
+            "interval_days": values.get("interval_days", ""),
+            "lead_hours": values.get("lead_hours", ""),
+            "active": values.get("active") == "yes",
+        }
+        context = _page_context(signed_in, view, form=kept, errors=[error.message])
+        return render(request, "measures/page.html", context, status_code=422)
+    return RedirectResponse(f"/clients/{parsed}/measures?saved=1#plan-heading", status_code=303)
+
+
+@router.get("/measures/attention")
+def attention_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The clinician's clients whose latest measures need attention, newest first."""
+    entries = service.attention_list(db, user=signed_in.user, actor=signed_in.actor, now=utcnow())
+    return render(
+        request,
+        "measures/attention.html",
+        {"user": signed_in.user, "csrf_token": signed_in.csrf_token, "entries": entries},
+    )
+
+
+def client_section(
+    db: Session, signed_in: SignedIn, client: Client, now: datetime
+) -> dict[str, Any] | None:
+    """What the client page's measures section shows, or None when the actor may not see it."""
+    trends = service.client_summary(
+        db, user=signed_in.user, actor=signed_in.actor, client=client, now=now
+    )
+    if trends is None:
+        return None
+    return {"client_id": client.id, "trends": trends}
