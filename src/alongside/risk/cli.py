@@ -1,0 +1,226 @@
+"""``alongside risk``: read one text, a JSON-lines batch, train the model or evaluate it.
+
+Contract (outside checks depend on it):
+
+- ``alongside risk "some text"`` prints one JSON object;
+- ``alongside risk --jsonl`` reads ``{"id", "text"[, "critical_items"]}`` lines on stdin and
+  writes, in order, one JSON line per input with ``id``, ``level``, ``probability``,
+  ``evidence``, ``versions`` (and ``reasons``), or ``{"id", "error"}`` for a line it cannot
+  read; the rest of the batch still runs;
+- ``alongside risk train --data PATH`` and ``alongside risk eval FILE``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from alongside.errors import InvalidInput
+
+# Options of the ``risk`` callback that take a value, so the text is told apart from them.
+_VALUE_OPTIONS = frozenset({"--model", "--budget", "--critical-item", "--text"})
+
+
+class _TextOrCommand(TyperGroup):
+    """A group that also takes free text: a first word that is no subcommand is the text."""
+
+    # Typer vendors its own click; its Context type is private, hence Any here.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Turn the first positional argument that names no subcommand into ``--text``."""
+        rewritten: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                rewritten.extend(["--text", " ".join(args[i + 1 :])] if args[i + 1 :] else [])
+                break
+            if arg in _VALUE_OPTIONS and i + 1 < len(args):
+                rewritten.extend(args[i : i + 2])
+                i += 2
+                continue
+            if arg.startswith("-") and arg != "-":
+                rewritten.append(arg)
+                i += 1
+                continue
+            if arg in self.commands:
+                rewritten.extend(args[i:])
+                break
+            rewritten.extend(["--text", arg])
+            i += 1
+        return super().parse_args(ctx, rewritten)
+
+
+risk_app = typer.Typer(
+    cls=_TextOrCommand,
+    invoke_without_command=True,
+    help="Read risk in a client's own words (the reader suggests; a clinician decides).",
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _load_reader(model: Path | None, budget: float) -> Any:
+    from alongside.risk.reader import RiskReader
+
+    reader = RiskReader.load(model, budget_s=budget if budget > 0 else None)
+    if not reader.available:
+        typer.echo(
+            "warning: the risk model is unavailable; every reading will be 'high' "
+            "(reader_unavailable) until it is fixed",
+            err=True,
+        )
+    return reader
+
+
+def _read_line(reader: Any, number: int, line: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": None, "error": f"line {number}: not JSON ({exc.msg})"}
+    if not isinstance(row, dict):
+        return {"id": None, "error": f"line {number}: expected a JSON object"}
+    ident = row.get("id")
+    text = row.get("text")
+    if not isinstance(text, str):
+        return {"id": ident, "error": f"line {number}: 'text' must be a string"}
+    if not text.strip():
+        return {"id": ident, "error": f"line {number}: 'text' is empty"}
+    items = row.get("critical_items", [])
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return {"id": ident, "error": f"line {number}: 'critical_items' must be a list of strings"}
+    try:
+        reading = reader.read(text, items)
+    except InvalidInput as exc:
+        return {"id": ident, "error": f"line {number}: {exc.message}"}
+    return {"id": ident, **reading.to_dict()}
+
+
+@risk_app.callback()
+def risk(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Option("--text", help="The text to read.")] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read JSON lines {id, text} on stdin.")
+    ] = False,
+    critical_item: Annotated[
+        list[str] | None,
+        typer.Option("--critical-item", help="Instrument flag, e.g. phq9-item9 (repeatable)."),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model file (default: the shipped one).")
+    ] = None,
+    budget: Annotated[
+        float, typer.Option("--budget", help="Seconds per text before failing closed (0: none).")
+    ] = 1.0,
+) -> None:
+    """Read one TEXT (or --jsonl on stdin) and print the level, evidence and reasons as JSON."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if jsonl and text is not None:
+        raise _fail("give either a text or --jsonl, not both")
+    if jsonl:
+        reader = _load_reader(model, budget)
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            out = _read_line(reader, number, line)
+            if "error" in out:
+                typer.echo(f"error: {out['error']}", err=True)
+            typer.echo(json.dumps(out, ensure_ascii=False))
+            sys.stdout.flush()
+        return
+    if text is None:
+        raise _fail('give a text (alongside risk "..."), --jsonl, or a subcommand (train, eval)')
+    if not text.strip():
+        raise _fail("the text is empty")
+    reader = _load_reader(model, budget)
+    try:
+        reading = reader.read(text, critical_item or [])
+    except InvalidInput as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(json.dumps(reading.to_dict(), ensure_ascii=False))
+
+
+@risk_app.command("train")
+def train_command(
+    data: Annotated[Path, typer.Option("--data", help="The shared data directory (risk/).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the model (default: shipped).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Train on DATA/train/*-train.csv, choose thresholds on *-dev.csv, write the model file."""
+    from alongside.risk.classifier import MODEL_PATH
+    from alongside.risk.train import DEV_FILES, TRAIN_FILES, train
+
+    missing = [n for n in TRAIN_FILES + DEV_FILES if not (data / "train" / n).is_file()]
+    if missing:
+        raise _fail(f"{data}/train lacks {', '.join(missing)}")
+    summary = train(
+        data, out=out or MODEL_PATH, seed=seed, progress=lambda m: typer.echo(m, err=True)
+    )
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@risk_app.command("eval")
+def eval_command(
+    files: Annotated[list[Path], typer.Argument(help="JSON lines with text, label[, group].")],
+    card: Annotated[
+        Path | None, typer.Option("--card", help="Write the model card here (markdown).")
+    ] = None,
+    group_field: Annotated[
+        str, typer.Option("--group-field", help="Field holding the subgroup.")
+    ] = "group",
+    dev_data: Annotated[
+        Path | None, typer.Option("--dev-data", help="Shared data directory: report dev too.")
+    ] = None,
+    sentences: Annotated[
+        list[Path] | None,
+        typer.Option("--sentences", help="Idiom/negation set, JSON lines (repeatable)."),
+    ] = None,
+    counterfactual: Annotated[
+        Path | None, typer.Option("--counterfactual", help="Counterfactual templates (JSON).")
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model file.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for the CIs.")
+    ] = 1000,
+) -> None:
+    """Sensitivity, specificity, ROC/PR AUC with bootstrap CIs, by group; optionally the card."""
+    from alongside.risk.card import run_evaluation
+
+    for f in files:
+        if not f.is_file():
+            raise _fail(f"{f} does not exist")
+    reader = _load_reader(model, 0.0)
+    if not reader.available:
+        raise _fail("the risk model is unavailable; train it first (alongside risk train)")
+    try:
+        report = run_evaluation(
+            reader,
+            files,
+            group_field=group_field,
+            dev_data=dev_data,
+            sentences=sentences or [],
+            counterfactual=counterfactual,
+            card=card,
+            seed=seed,
+            samples=bootstrap,
+        )
+    except InvalidInput as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(json.dumps(report, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``alongside risk`` to the root command."""
+    app.add_typer(risk_app, name="risk")

@@ -1,0 +1,318 @@
+"""Transparent rules: lexicon phrases read in context, each with a reason a clinician can check.
+
+A phrase counts only when it is about the writer, now, and meant: not negated ("I'm not
+suicidal"), not about someone else ("my friend wants to die"), not a hypothetical, not a
+professional or media context ("I work with patients after attempts"), not an everyday idiom
+("this commute is killing me"). Phrases reported in the past count for less. Pure functions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from alongside.risk import lexicon
+from alongside.risk.reading import Evidence, Level, Signal
+
+Context = Literal["negated", "third_person", "hypothetical", "professional_or_media", "idiom"]
+
+_FLAGS = re.IGNORECASE
+_PHRASES: Final = [(re.compile(p.pattern, _FLAGS), p) for p in lexicon.PHRASES]
+_NEGATION = re.compile(lexicon.NEGATIONS, _FLAGS)
+_NEGATION_AFTER = re.compile(lexicon.NEGATIONS_AFTER, _FLAGS)
+_NEGATION_EXCEPTION = re.compile(lexicon.NEGATION_EXCEPTIONS, _FLAGS)
+_THIRD = re.compile(lexicon.THIRD_PERSONS, _FLAGS)
+_FIRST = re.compile(lexicon.FIRST_PERSONS, _FLAGS)
+_RECENT = re.compile(lexicon.RECENT, _FLAGS)
+_PAST = re.compile(lexicon.PAST, _FLAGS)
+_HYPOTHETICAL = re.compile(lexicon.HYPOTHETICAL, _FLAGS)
+_CONTEXT = re.compile(lexicon.CONTEXTS, _FLAGS)
+_IDIOMS: Final = [re.compile(p, _FLAGS) for p in lexicon.IDIOMS]
+# Identity words are blanked from what the classifier reads (the rules never use them), so the
+# same sentence said by different people reads the same (counterfactual invariance).
+_IDENTITY = re.compile(
+    r"\b(?:" + "|".join(sorted(lexicon.IDENTITY_TERMS)) + r")\b|\b\d+[\s-]years?[\s-]old\b",
+    _FLAGS,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s-\s|\bbut\b|\bthough\b|\bhowever\b|\bjust\b", _FLAGS)
+_WORD = re.compile(r"[\w']+")
+# Verbs that put a first-person writer at a distance from the topic ("I work in suicide
+# prevention", "I'm writing an essay on self-harm").
+_DISTANCING = re.compile(
+    r"\b(?:work|works|working|worked|attend|attends|attending|see|sees|seeing|treat|treats|"
+    r"treating|nurse|nursing|study|studying|studied|research|researching|volunteer|"
+    r"volunteering|teach|teaching|read|reading|watch|watched|watching|saw|heard|hear|write|"
+    r"writing|wrote|listen|listening|learn|learning|learned|train|training|cover|covering|"
+    r"support|supporting|care\s+for|caring\s+for|help|helping|lost|losing)\b",
+    _FLAGS,
+)
+_NEGATION_WINDOW_WORDS = 5
+# Signals that are behaviour (C-SSRS questions 6) as opposed to thoughts.
+_BEHAVIOUR: Final = frozenset({"attempt", "preparatory_behaviour"})
+_ACUTE: Final = frozenset({"plan", "intent", "means", "preparatory_behaviour"})
+_TIMED: Final = frozenset({"plan", "intent", "preparatory_behaviour"})
+# Time cues that make an intent, plan or means imminent.
+_NOW = re.compile(
+    r"\b(?:tonight|today|right\s+now|now|this\s+(?:evening|afternoon|morning|weekend)|"
+    r"in\s+(?:an?|a\s+few|\d+)\s+(?:minutes?|hours?)|soon|tomorrow)\b",
+    _FLAGS,
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One lexicon phrase found in the text, with the context that explains it away if any."""
+
+    start: int
+    end: int
+    text: str
+    signal: Signal
+    context: Context | None
+    past: bool
+    recent: bool
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """What the rules found: counted evidence, discounted mentions, a level floor, reasons."""
+
+    level: Level
+    mentions: tuple[Mention, ...]
+    reasons: tuple[str, ...]
+    masked_text: str
+    idioms: tuple[tuple[int, int], ...] = field(default=())
+
+    @property
+    def counted(self) -> tuple[Mention, ...]:
+        """Mentions that count as evidence (no context explains them away)."""
+        return tuple(m for m in self.mentions if m.context is None)
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """Counted mentions as evidence spans."""
+        return tuple(
+            Evidence(start=m.start, end=m.end, text=m.text, signal=m.signal) for m in self.counted
+        )
+
+    def features(self) -> list[float]:
+        """Counts the classifier fusion uses: ideation, acute, behaviour, self-harm, mood."""
+        counted = self.counted
+        current = [m for m in counted if not m.past]
+        return [
+            float(sum(m.signal == "ideation" for m in current)),
+            float(sum(m.signal in _ACUTE for m in current)),
+            float(sum(m.signal == "attempt" for m in counted)),
+            float(sum(m.signal == "self_harm" for m in current)),
+            float(sum(m.signal in ("hopelessness", "burden") for m in current)),
+            float(sum(m.past for m in counted)),
+            float(sum(m.context is not None for m in self.mentions)),
+        ]
+
+
+FEATURE_NAMES: Final = (
+    "rule_ideation",
+    "rule_acute",
+    "rule_attempt",
+    "rule_self_harm",
+    "rule_hopeless_burden",
+    "rule_past",
+    "rule_discounted",
+)
+
+_CONTEXT_WORDS: Final[dict[Context, str]] = {
+    "negated": "negated",
+    "third_person": "about someone else",
+    "hypothetical": "hypothetical or a question",
+    "professional_or_media": "professional, study or media context",
+    "idiom": "an everyday idiom",
+}
+
+
+def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(text, start, end)]
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = [start] + [m.start() for m in _CLAUSE_BREAK.finditer(text, start, end)] + [end]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _is_negated(text: str, clause: tuple[int, int], match_start: int, match_end: int) -> bool:
+    if _NEGATION_AFTER.search(text[match_end : clause[1]]):
+        return True
+    before = text[clause[0] : match_start]
+    words = list(_WORD.finditer(before))[-_NEGATION_WINDOW_WORDS:]
+    if not words:
+        return False
+    window = before[words[0].start() :]
+    if _NEGATION_EXCEPTION.search(window):
+        return False
+    return _NEGATION.search(window) is not None
+
+
+def _subject(text: str, sentence_start: int, match_end: int) -> tuple[str, int] | None:
+    """The last person named before the end of the phrase: ("first"|"third", its end)."""
+    last: tuple[str, int] | None = None
+    for kind, pattern in (("first", _FIRST), ("third", _THIRD)):
+        for m in pattern.finditer(text, sentence_start, match_end):
+            if last is None or m.end() > last[1]:
+                last = (kind, m.end())
+    return last
+
+
+def _context(
+    text: str,
+    phrase: lexicon.Phrase,
+    sentence: tuple[int, int],
+    clause: tuple[int, int],
+    match: re.Match[str],
+    idioms: list[tuple[int, int]],
+) -> Context | None:
+    start, end = match.start(), match.end()
+    if any(a < end and start < b for a, b in idioms):
+        return "idiom"
+    if _is_negated(text, clause, start, end):
+        return "negated"
+    sentence_text = text[sentence[0] : sentence[1]]
+    if _HYPOTHETICAL.search(sentence_text):
+        return "hypothetical"
+    if phrase.reference == "self":
+        return None
+    subject = _subject(text, sentence[0], end)
+    if subject is not None and subject[0] == "third":
+        return "third_person"
+    if _CONTEXT.search(sentence_text):
+        if subject is None:
+            return "professional_or_media"
+        between = text[subject[1] : start]
+        if _DISTANCING.search(between):
+            return "professional_or_media"
+    return None
+
+
+def find_mentions(text: str) -> tuple[list[Mention], list[tuple[int, int]]]:
+    """Every lexicon phrase in the text with its context, and the idiom spans."""
+    idioms = sorted({span for pattern in _IDIOMS for span in _spans(pattern, text, 0, len(text))})
+    mentions: list[Mention] = []
+    for sentence_match in _SENTENCE.finditer(text):
+        sentence = (sentence_match.start(), sentence_match.end())
+        sentence_text = sentence_match.group()
+        past = _PAST.search(sentence_text) is not None
+        clauses = _clauses(text, *sentence)
+        found = [
+            (m, phrase) for pattern, phrase in _PHRASES for m in pattern.finditer(text, *sentence)
+        ]
+        # Longest first, so a span inside a more specific phrase is not counted twice.
+        found.sort(key=lambda item: (item[0].start() - item[0].end(), item[0].start()))
+        seen: list[tuple[int, int]] = []
+        for m, phrase in found:
+            if any(a <= m.start() and m.end() <= b for a, b in seen):
+                continue
+            seen.append((m.start(), m.end()))
+            clause = next(((a, b) for a, b in clauses if a <= m.start() < b), sentence)
+            context = _context(text, phrase, sentence, clause, m, idioms)
+            # A recent cue in the phrase's own clause keeps it current; a past cue anywhere in
+            # the sentence ("I used to be suicidal, I'm better now") dates it.
+            recent = _RECENT.search(text, clause[0], clause[1]) is not None
+            mentions.append(
+                Mention(
+                    start=m.start(),
+                    end=m.end(),
+                    text=m.group(),
+                    signal=phrase.signal,
+                    context=context,
+                    past=past and not recent,
+                    recent=recent,
+                )
+            )
+    mentions.sort(key=lambda m: (m.start, m.end))
+    return mentions, idioms
+
+
+def _mask(text: str, mentions: list[Mention], idioms: list[tuple[int, int]]) -> str:
+    """The text the classifier reads: idioms and explained-away sentences blanked out."""
+    spans = list(idioms) + _spans(_IDENTITY, text, 0, len(text))
+    counted_sentences: set[tuple[int, int]] = set()
+    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
+
+    def sentence_of(pos: int) -> tuple[int, int]:
+        return next((s for s in sentences if s[0] <= pos < s[1]), (pos, pos))
+
+    for m in mentions:
+        if m.context is None and not m.past:
+            counted_sentences.add(sentence_of(m.start))
+    for m in mentions:
+        if m.context is None and not m.past:
+            continue
+        sentence = sentence_of(m.start)
+        # Blank the phrase alone where the sentence also holds a counted phrase, else the
+        # whole sentence, so that its leftover words do not stand in for what was set aside.
+        spans.append((m.start, m.end) if sentence in counted_sentences else sentence)
+    for a, _ in idioms:
+        sentence = sentence_of(a)
+        if sentence not in counted_sentences:
+            spans.append(sentence)
+    chars = list(text)
+    for a, b in spans:
+        for i in range(a, min(b, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _level_of(m: Mention, text: str) -> Level:
+    if m.past:
+        # C-SSRS screener: behaviour longer ago than three months -> moderate; thoughts -> low.
+        return Level.MODERATE if m.signal in _BEHAVIOUR else Level.LOW
+    if m.signal == "attempt":
+        # Behaviour within three months is high on the C-SSRS screener; when the text gives
+        # no date, read it as recent rather than assume it is old.
+        return Level.HIGH
+    if m.signal in _ACUTE:
+        return Level.HIGH
+    if m.signal in ("ideation", "self_harm"):
+        return Level.MODERATE
+    return Level.LOW
+
+
+def read_rules(text: str) -> RuleReading:
+    """Apply the lexicon rules to one text; a pure function."""
+    mentions, idioms = find_mentions(text)
+    counted = [m for m in mentions if m.context is None]
+    level = Level.highest(*(_level_of(m, text) for m in counted))
+    signals = {m.signal for m in counted if not m.past}
+    reasons: list[str] = []
+    acute = signals & _ACUTE
+    if acute and (
+        ("intent" in signals and bool(signals & {"plan", "means", "preparatory_behaviour"}))
+        or any(m.signal in _TIMED and _NOW.search(_sentence_around(text, m.start)) for m in counted)
+    ):
+        level = Level.IMMINENT
+        reasons.append(
+            "Rules: intent with a plan, means or a time ('tonight', 'now') in the writer's own "
+            "words: read as imminent."
+        )
+    for m in counted:
+        when = " (reported in the past)" if m.past else ""
+        reasons.append(f'Rules: "{m.text}" read as {m.signal.replace("_", " ")}{when}.')
+    for m in mentions:
+        if m.context is not None:
+            reasons.append(f'Rules: "{m.text}" not counted: {_CONTEXT_WORDS[m.context]}.')
+    for a, b in idioms:
+        reasons.append(f'Rules: "{text[a:b]}" read as {_CONTEXT_WORDS["idiom"]}.')
+    return RuleReading(
+        level=level,
+        mentions=tuple(mentions),
+        reasons=tuple(reasons),
+        masked_text=_mask(text, mentions, idioms),
+        idioms=tuple(idioms),
+    )
+
+
+def _sentence_around(text: str, pos: int) -> str:
+    for m in _SENTENCE.finditer(text):
+        if m.start() <= pos < m.end():
+            return m.group()
+    return ""

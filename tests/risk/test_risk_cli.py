@@ -1,0 +1,185 @@
+"""The ``alongside risk`` contract: one text, JSON lines, train and eval, errors per line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from alongside.cli import app
+
+runner = CliRunner()
+
+POSITIVE = [
+    "I want to die, I can't do this anymore",
+    "I have been thinking about killing myself every night",
+    "nobody would miss me, I want to end my life",
+    "I'm going to end it all soon, I have the pills",
+    "I wish I was dead, there is no way out",
+    "suicidal again tonight, I don't want to live",
+    "I keep planning how to kill myself",
+    "life isn't worth living and I want to die",
+    "I wrote a goodbye letter to my family",
+    "thinking about suicide all the time now",
+]
+NEGATIVE = [
+    "I feel low and tired and nothing interests me",
+    "my depression makes it hard to get out of bed",
+    "therapy has been helping with my mood a bit",
+    "I cry a lot and feel empty most days",
+    "antidepressants made me sleepy, should I switch",
+    "I have no energy and my appetite is gone",
+    "feeling sad since the breakup but coping",
+    "my exams stress me out and I sleep badly",
+    "work deadlines are piling up this month",
+    "my landlord won't fix the heating and I am anxious",
+]
+
+
+def write_data(root: Path) -> Path:
+    train = root / "train"
+    train.mkdir(parents=True)
+
+    def sdcnl(name: str, pos: list[str], neg: list[str]) -> None:
+        with (train / name).open("w", newline="") as handle:
+            w = csv.writer(handle)
+            w.writerow(["", "title", "selftext", "is_suicide"])
+            for i, t in enumerate(pos + neg):
+                w.writerow([i, "post", t, 1 if i < len(pos) else 0])
+
+    def dreaddit(name: str, texts: list[str]) -> None:
+        with (train / name).open("w", newline="") as handle:
+            w = csv.writer(handle)
+            w.writerow(["", "text", "label"])
+            for i, t in enumerate(texts):
+                w.writerow([i, t, 1])
+
+    sdcnl("sdcnl-train.csv", POSITIVE, NEGATIVE)
+    sdcnl("sdcnl-dev.csv", POSITIVE[:5], NEGATIVE[:5])
+    dreaddit("dreaddit-train.csv", [*NEGATIVE[5:], "I love my new job", "lunch was great"])
+    dreaddit("dreaddit-dev.csv", NEGATIVE[7:])
+    return root
+
+
+def test_one_text_prints_one_json_object() -> None:
+    result = runner.invoke(app, ["risk", "I want to kill myself tonight"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["level"] in {"high", "imminent"}
+    assert {"level", "probability", "evidence", "versions", "reasons"} <= set(data)
+    assert data["evidence"][0]["signal"] in {"ideation", "intent"}
+
+
+def test_one_text_with_critical_items_and_options_first() -> None:
+    result = runner.invoke(
+        app, ["risk", "--budget", "5", "--critical-item", "cssrs-q4", "I had lunch"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["level"] == "high"
+
+
+def test_jsonl_reads_in_order_and_reports_bad_lines() -> None:
+    lines = [
+        json.dumps({"id": "a", "text": "I want to die"}),
+        json.dumps({"id": "b", "text": ""}),
+        json.dumps({"id": "c", "text": 12}),
+        "{not json",
+        json.dumps({"id": "d", "text": "This commute is killing me"}),
+        json.dumps({"id": "e", "text": "hello", "critical_items": "phq9-item9"}),
+        json.dumps({"id": 7, "text": "fine", "critical_items": ["phq9-item9"]}),
+    ]
+    result = runner.invoke(app, ["risk", "--jsonl"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c", None, "d", "e", 7]
+    assert out[0]["level"] == "moderate"
+    assert {"level", "probability", "evidence", "versions"} <= set(out[0])
+    assert "empty" in out[1]["error"]
+    assert "string" in out[2]["error"]
+    assert "not JSON" in out[3]["error"]
+    assert out[4]["level"] in {"none", "low"}
+    assert "critical_items" in out[5]["error"]
+    assert out[6]["level"] == "moderate"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["risk"], ["risk", ""], ["risk", "   "], ["risk", "--jsonl", "--text", "x"]],
+)
+def test_bad_invocations_exit_2_with_nothing_on_stdout(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "error" in result.stderr
+
+
+def test_missing_model_fails_closed_on_the_command_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["risk", "--model", str(tmp_path / "none.json"), "lovely day"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["level"] == "high"
+    assert data["evidence"][0]["signal"] == "reader_unavailable"
+    assert "unavailable" in result.stderr
+
+
+def test_train_then_eval_writes_a_model_and_a_card(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data")
+    model = tmp_path / "model.json"
+    result = runner.invoke(app, ["risk", "train", "--data", str(data), "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    raw = json.loads(model.read_text())
+    assert len(raw["data_digest"]) == 64
+    assert set(raw["thresholds"]) == {"moderate"}
+    again = tmp_path / "again.json"
+    runner.invoke(app, ["risk", "train", "--data", str(data), "--out", str(again)])
+    assert json.loads(again.read_text())["tfidf"] == raw["tfidf"]
+
+    examples = tmp_path / "test.jsonl"
+    rows = [{"id": i, "text": t, "label": 1, "group": "g1"} for i, t in enumerate(POSITIVE)]
+    rows += [{"id": 100 + i, "text": t, "label": 0, "group": "g2"} for i, t in enumerate(NEGATIVE)]
+    examples.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    sentences = Path(__file__).parent / "risk_sentence_set.jsonl"
+    card = tmp_path / "card.md"
+    result = runner.invoke(
+        app,
+        [
+            "risk",
+            "eval",
+            str(examples),
+            "--model",
+            str(model),
+            "--card",
+            str(card),
+            "--sentences",
+            str(sentences),
+            "--bootstrap",
+            "20",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    metrics = report["sets"]["test"]["reader"]
+    assert metrics["n"] == 20
+    assert set(metrics["by_group"]) == {"g1", "g2"}
+    assert len(metrics["roc_auc_ci95"]) == 2
+    assert "keyword_baseline" in report["sets"]["test"]
+    text = card.read_text()
+    assert "NICE NG225" in text
+    assert "Keyword baseline" in text
+
+
+def test_train_refuses_a_directory_without_data(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["risk", "train", "--data", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "lacks" in result.stderr
+
+
+def test_eval_refuses_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x"}\n')
+    result = runner.invoke(app, ["risk", "eval", str(bad)])
+    assert result.exit_code == 2
+    assert "label" in result.stderr
