@@ -44,6 +44,6 @@ def test_production_accepts_a_real_secret_and_demo_accepts_the_default() -> None
 
 
 def test_public_url_for_links_in_messages() -> None:
-    assert Settings(host="0.0.0.0", port=9000).effective_public_url == "http://0.0.0.0:9000"
+    assert Settings(host="127.0.0.2", port=9000).effective_public_url == "http://127.0.0.2:9000"
     configured = Settings(public_url="https://clinic.example.org/")
     assert configured.effective_public_url == "https://clinic.example.org"
