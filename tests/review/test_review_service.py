@@ -16,6 +16,7 @@ from alongside.models import (
     RiskReading,
     Role,
     SuggestionStatus,
+    WaitlistEntry,
 )
 from alongside.review import service
 from alongside.security.access import actor_for
@@ -132,6 +133,10 @@ def test_accept_records_who_when_and_the_proposal(db: Session, world: World) -> 
     db.refresh(suggestion)
     assert suggestion.status is SuggestionStatus.ACCEPTED
     assert [d.id for d in service.decided_triage(db, world.own_client.id)] == [decision.id]
+    waiting = db.scalars(
+        select(WaitlistEntry).where(WaitlistEntry.decision_ref == str(suggestion.id))
+    ).all()
+    assert [(w.urgency, w.pathway) for w in waiting] == [(suggestion.urgency, suggestion.pathway)]
     decided = db.scalars(select(AuditEvent).where(AuditEvent.action == "decide")).all()
     assert [event.resource_id for event in decided] == [str(suggestion.id)]
 
@@ -226,3 +231,4 @@ def test_a_decided_proposal_cannot_be_decided_again(db: Session, world: World) -
             )
     assert len(db.scalars(select(Decision)).all()) == 1
     assert service.decided_triage(db, world.own_client.id) == []
+    assert db.scalars(select(WaitlistEntry)).all() == []

@@ -20,7 +20,7 @@ API
   pathway=None, reason=None, now) -> Decision``: 404 without ``suggestion.decide``; 409 when
   already decided; 422 when a reason is missing for amend or reject, or an amendment changes
   nothing or names an unknown urgency or pathway. Accepted and amended decisions go on the
-  waitlist (:func:`alongside.scheduling.waitlist.add_to_waitlist`, when installed).
+  waitlist (:func:`alongside.scheduling.waitlist.add_to_waitlist`).
 - :func:`decided_triage` ``(session, client_id) -> list[Decision]``: the record.
 - :func:`review_targets` / :func:`update_review_settings`: the organisation's wait targets
   and escalation time (defaults in :mod:`alongside.review.queue`).
@@ -28,7 +28,6 @@ API
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -81,6 +80,7 @@ from alongside.review.queue import (
     targets_from,
     wait_of,
 )
+from alongside.scheduling.waitlist import add_to_waitlist
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.triage.escalation import (
@@ -102,7 +102,6 @@ STATUS_FOR: dict[DecisionOutcome, SuggestionStatus] = {
     DecisionOutcome.AMENDED: SuggestionStatus.AMENDED,
     DecisionOutcome.REJECTED: SuggestionStatus.REJECTED,
 }
-WAITLIST_MODULE = "alongside.scheduling.waitlist"
 
 
 @dataclass(frozen=True)
@@ -635,22 +634,17 @@ def decide(
 
 
 def _add_to_waitlist(session: Session, decision: Decision, user: User, now: datetime) -> None:
-    """Hand an accepted or amended triage to scheduling, when that part is installed."""
-    try:
-        waitlist: Any = importlib.import_module(WAITLIST_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name != WAITLIST_MODULE:
-            raise
-        # Scheduling is not part of this installation yet: the decision is the record.
-        log.info("waitlist_not_installed", extra={"event": "skipped"})
-        return
-    waitlist.add_to_waitlist(
+    """Hand an accepted or amended triage to scheduling: the client joins the waitlist."""
+    assert decision.urgency is not None  # noqa: S101 - only called for accepted or amended
+    assert decision.pathway is not None  # noqa: S101 - only called for accepted or amended
+    add_to_waitlist(
         session,
         client_id=decision.client_id,
         urgency=decision.urgency,
         pathway=decision.pathway,
         decided_by=user,
         now=now,
+        decision_ref=str(decision.suggestion_id),
     )
 
 
