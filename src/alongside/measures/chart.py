@@ -17,6 +17,7 @@ for screen readers; the page puts the same data in a table next to it.
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,11 @@ from alongside.measures.trends import (
     InstrumentTrend,
     TrendPoint,
 )
+
+# pygal appends a legacy finder for its map plugins to sys.meta_path; it has no find_spec, so
+# Python 3.11 warns (ImportWarning) on every later import that falls through to it, e.g. an
+# optional platform module. Alongside uses no map plugin: take the finder out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != pygal.__name__]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
