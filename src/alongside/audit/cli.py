@@ -2,6 +2,11 @@
 
 Exit codes: 0 intact (prints the count and the head), 1 broken (names the first broken event
 and why), 2 bad input or a database without an audit log (message on stderr).
+
+Limits: the database alone cannot reveal a rewrite made by someone able to drop its triggers
+(a table owner or superuser) who also recomputes every later hash and moves the head row. Keep
+the head printed by each run outside the database and pass it back with ``--expected-head``;
+:mod:`alongside.audit.service` lists what is detected and how.
 """
 
 from __future__ import annotations
