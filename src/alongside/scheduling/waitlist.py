@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments.scoring import reliable_change
+from alongside.intake.service import create_intake
 from alongside.models import (
     Appointment,
     AuditAction,
@@ -85,6 +86,7 @@ from alongside.scheduling.service import (
     rules_for,
     staff_clinician,
 )
+from alongside.security.access import actor_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can
 
@@ -593,8 +595,6 @@ def due_rescreens(
     """Waiting clients whose re-screen is due; with ``create_links``, an intake link for each
     (PHQ-9, GAD-7, C-SSRS screener) reviewed by the clinician who decided, and the next due date
     moved on by the organisation's interval."""
-    from alongside.intake.service import create_intake
-
     if not can_manage(session, user, now):
         raise NotFound("There is nothing at this address.")
     rules = rules_for(session, user.organization_id)
@@ -630,8 +630,6 @@ def due_rescreens(
 
 def can_manage(session: Session, user: User, now: datetime) -> bool:
     """Whether the user may manage the waitlist."""
-    from alongside.security.access import actor_for
-
     return can(actor_for(session, user, now), Action.WAITLIST_MANAGE)
 
 
