@@ -133,7 +133,6 @@ def demo(
         clinic = seed_demo_clinic(session)
         logins = list(clinic.logins)
         intake_links = list(clinic.intake_links)
-        intake_links = list(clinic.intake_links)
         calendar_feed_path = clinic.calendar_feed_path
         client_count = len(clinic.clients)
     engine.dispose()
@@ -141,8 +140,6 @@ def demo(
     typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
     for email, role in logins:
         typer.echo(f"  {email:<28} {role}")
-    for path in intake_links:
-        typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
     for path in intake_links:
         typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
     if calendar_feed_path:

@@ -14,6 +14,56 @@ from alongside import __version__
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
+# The main navigation by role: each role sees the pages its work needs (the pages themselves
+# still check access; a link is not a permission).
+NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
+    "clinician": (
+        ("/home", "Home"),
+        ("/review", "Review queue"),
+        ("/measures/attention", "Attention"),
+        ("/scheduling/week", "My week"),
+        ("/intakes/new", "New intake"),
+        ("/access/emergency", "Emergency access"),
+        ("/account", "Account"),
+    ),
+    "clinical_lead": (
+        ("/home", "Home"),
+        ("/review", "Review queue"),
+        ("/measures/attention", "Attention"),
+        ("/oversight", "Oversight"),
+        ("/rules", "Triage rules"),
+        ("/access/review", "Access review"),
+        ("/access/emergency", "Emergency access"),
+        ("/account", "Account"),
+    ),
+    "coordinator": (
+        ("/home", "Home"),
+        ("/scheduling/waitlist", "Waitlist"),
+        ("/intakes/new", "New intake"),
+        ("/account", "Account"),
+    ),
+    "admin": (
+        ("/home", "Home"),
+        ("/admin/outbox", "Outbox"),
+        ("/account", "Account"),
+    ),
+    "client": (
+        ("/home", "Home"),
+        ("/scheduling/appointments", "Appointments"),
+        ("/me/access-log", "Access log"),
+    ),
+}
+
+
+def nav_links(user: Any) -> tuple[tuple[str, str], ...]:
+    """The navigation links for a signed-in user's role."""
+    if user is None:
+        return ()
+    return NAV_BY_ROLE.get(str(user.role.value), (("/home", "Home"),))
+
+
+templates.env.globals["nav_links"] = nav_links
+
 
 def render(
     request: Request,

@@ -1,13 +1,13 @@
 """Every ORM model, re-exported so Alembic has one target and relations need no cycles."""
 
-from alongside.models.audit_event import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
-from alongside.models.audit_head import AuditHead
 from alongside.models.api_token import ApiToken
 from alongside.models.appointment import Appointment, AppointmentKind, AppointmentStatus
+from alongside.models.audit_event import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
+from alongside.models.audit_head import AuditHead
 from alongside.models.availability import Availability, AvailabilityKind
 from alongside.models.base import Base
-from alongside.models.calendar_feed import CalendarFeed
 from alongside.models.break_glass_grant import BreakGlassGrant
+from alongside.models.calendar_feed import CalendarFeed
 from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
@@ -17,17 +17,17 @@ from alongside.models.consent import Consent
 from alongside.models.crisis_alert import CrisisAction, CrisisAlert
 from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.intake import Intake, IntakeStatus
-from alongside.models.on_call_rota import OnCallRota
 from alongside.models.login_failure import LoginFailure
 from alongside.models.measurement_plan import Cadence, MeasurementPlan
+from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.questionnaire_response import QuestionnaireResponse
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
 from alongside.models.ruleset_version import RulesetVersion
-from alongside.models.score import Score
 from alongside.models.scheduling_rules import SchedulingRules
+from alongside.models.score import Score
 from alongside.models.site import Site
 from alongside.models.suggestion import Suggestion, SuggestionStatus
 from alongside.models.user import STAFF_ROLES, Role, User
@@ -35,31 +35,26 @@ from alongside.models.user_session import UserSession
 from alongside.models.waitlist_entry import WaitlistEntry, WaitlistStatus
 
 __all__ = [
+    "STAFF_ROLES",
     "ApiToken",
     "Appointment",
     "AppointmentKind",
     "AppointmentStatus",
-    "Availability",
-    "AvailabilityKind",
-    "CalendarFeed",
-    "ClientPreference",
-    "SchedulingRules",
-    "WaitlistEntry",
-    "WaitlistStatus",
-    "BreakGlassGrant",
-    "LoginFailure",
-    "Cadence",
-    "MeasurementPlan",
-    "STAFF_ROLES",
     "AuditAction",
     "AuditEvent",
     "AuditHead",
     "AuditOutcome",
     "AuditPurpose",
+    "Availability",
+    "AvailabilityKind",
     "Base",
+    "BreakGlassGrant",
+    "Cadence",
+    "CalendarFeed",
     "CareTeam",
     "Client",
     "ClientKey",
+    "ClientPreference",
     "ClinicianProfile",
     "Consent",
     "CrisisAction",
@@ -68,6 +63,8 @@ __all__ = [
     "DecisionOutcome",
     "Intake",
     "IntakeStatus",
+    "LoginFailure",
+    "MeasurementPlan",
     "OnCallRota",
     "Organization",
     "OutboxChannel",
@@ -76,12 +73,15 @@ __all__ = [
     "QuestionnaireResponse",
     "ReviewSettings",
     "RiskReading",
-    "RulesetVersion",
     "Role",
+    "RulesetVersion",
+    "SchedulingRules",
     "Score",
     "Site",
     "Suggestion",
     "SuggestionStatus",
     "User",
     "UserSession",
+    "WaitlistEntry",
+    "WaitlistStatus",
 ]
