@@ -68,7 +68,7 @@ from alongside.models.consent import SOFTWARE_READING
 from alongside.notify.service import enqueue
 from alongside.triage.crisis_resources import CrisisResources, crisis_resources_for
 from alongside.triage.engine import READER_UNAVAILABLE, inputs_digest, propose_triage
-from alongside.triage.rulesets import default_ruleset
+from alongside.triage.rulesets import Ruleset, default_ruleset
 
 log = logging.getLogger("alongside.triage")
 
@@ -354,6 +354,18 @@ def _alert(
     return sent
 
 
+def _organization_ruleset(session: Session, organization_id: uuid.UUID) -> Ruleset:
+    # The clinical lead's active version; if it cannot be loaded, the published default still
+    # triages the intake (fail closed: a broken rules file must never leave a case unproposed).
+    from alongside.triage.rule_changes import active_ruleset
+
+    try:
+        return active_ruleset(session, organization_id)
+    except Exception:
+        log.exception("active_ruleset_unavailable", extra={"event": "ruleset_fallback"})
+        return default_ruleset()
+
+
 def process_submission(
     session: Session,
     intake: Intake,
@@ -375,7 +387,7 @@ def process_submission(
     if reader_consent:
         risk = read_risk_failing_closed(intake.own_words or "", critical_items(scores))
         _store_reading(session, intake, risk, now)
-    ruleset = default_ruleset()
+    ruleset = _organization_ruleset(session, intake.organization_id)
     proposal = propose_triage(
         scores=scores, risk=risk, reader_consent=reader_consent, ruleset=ruleset
     )
