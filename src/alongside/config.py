@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         description='name → receiver, as JSON: {"oncall": {"url": "...", "secret": "..."}}',
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    jobs_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the worker runs periodic jobs (repeat measures, reminders).",
+    )
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_batch_size: int = Field(default=20, ge=1, le=500)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alongside.config import Settings
 from alongside.db import session_scope
+from alongside.jobs import periodic_runner
 from alongside.kit.time import utcnow
 from alongside.models import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.notify.delivery import (
@@ -319,8 +320,13 @@ class Worker:
         batch: int = 20,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        periodic: Callable[[datetime], object] | None = None,
+        periodic_seconds: float = 300.0,
     ) -> None:
         """A worker over ``session_factory`` sending with ``senders``."""
+        self.periodic = periodic
+        self.periodic_seconds = periodic_seconds
+        self._periodic_last: datetime | None = None
         self.session_factory = session_factory
         self.senders = dict(senders)
         self.policy = policy or RetryPolicy()
@@ -338,11 +344,27 @@ class Worker:
             policy=RetryPolicy.from_settings(settings),
             poll_seconds=settings.outbox_poll_seconds,
             batch=settings.outbox_batch_size,
+            periodic=periodic_runner(session_factory, settings),
+            periodic_seconds=settings.jobs_interval_seconds,
         )
+
+    def _run_periodic(self) -> None:
+        # Repeat measures, reminders and re-screen checks write to the outbox themselves; run
+        # them before delivering so what they queue goes out in the same round.
+        now = self.clock()
+        if self.periodic is None:
+            return
+        if self._periodic_last is not None and (
+            (now - self._periodic_last).total_seconds() < self.periodic_seconds
+        ):
+            return
+        self._periodic_last = now
+        self.periodic(now)
 
     def run_once(self, stop_event: threading.Event | None = None, max_rounds: int = 100) -> int:
         """Deliver everything due now (round after round while batches come back full)."""
         escalate_crisis_alerts(self.session_factory, self.clock())
+        self._run_periodic()
         total = 0
         for _ in range(max_rounds):
             sent = deliver_due(
