@@ -230,8 +230,12 @@ def render_card(
         "regression and a logistic regression on MiniLM sentence embeddings (first 128 word "
         "pieces), both trained with scikit-learn on the text with idioms and explained-away "
         "sentences blanked out; a logistic-regression fusion of their out-of-fold scores and "
-        "the rule counts gives the calibrated probability. Thresholds for low, moderate and "
-        "high are chosen on dev only.",
+        "the rule counts gives the probability (fitted on out-of-fold training scores; its "
+        "calibration on intake text is not established). The classifier alone gives "
+        "`moderate` (at a threshold chosen on dev only) or nothing, and only for texts in its "
+        "applicability domain: the rules found a phrase, or the text resembles the training "
+        "positives (cosine similarity to their centroid above the value that keeps 98% of "
+        "dev positives).",
         "3. **Fusion**: the level is the highest of the rules' floor, the probability's level "
         "and the instrument critical items (C-SSRS screener triage: 1-2 low, 3 moderate, 4-5 "
         "high, 6 within three months high, longer ago moderate; PHQ-9 item 9 at least "
