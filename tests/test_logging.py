@@ -50,3 +50,12 @@ def test_formatter_drops_fields_outside_the_allow_list() -> None:
     line = JsonFormatter().format(record)
     assert CANARY not in line
     assert '"request_id":"r1"' in line
+
+
+def test_server_messages_are_interpolated_but_ours_never_are() -> None:
+    server = logging.LogRecord(
+        "uvicorn.error", logging.INFO, __file__, 1, "Running on %s:%d", ("127.0.0.1", 8000), None
+    )
+    assert '"message":"Running on 127.0.0.1:8000"' in JsonFormatter().format(server)
+    ours = logging.LogRecord("alongside.x", logging.INFO, __file__, 1, "event %s", (CANARY,), None)
+    assert CANARY not in JsonFormatter().format(ours)

@@ -55,6 +55,30 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# What each page is for, in a sentence, for the staff home page.
+PAGE_PURPOSE: dict[str, str] = {
+    "/review": "Triage proposals waiting for your decision, crisis first, then the longest wait.",
+    "/measures/attention": "Clients whose latest measure shows reliable deterioration or a risk "
+    "flag.",
+    "/scheduling/week": "Your appointments this week and your private calendar feed.",
+    "/intakes/new": "Send a new or existing client a link to consent, answer and write.",
+    "/access/emergency": "Open a client outside your care team when safety depends on it.",
+    "/oversight": "Override rates by rule and model version; time to first review.",
+    "/rules": "Triage rule versions: preview a change against past intakes, then activate it.",
+    "/access/review": "Emergency accesses to acknowledge.",
+    "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
+    "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
+    "/account": "Your second factor and API tokens.",
+}
+
+
+def home_cards(user: Any) -> list[tuple[str, str, str]]:
+    """(link, title, purpose) for the staff home page, from the role's navigation."""
+    return [
+        (href, label, PAGE_PURPOSE[href]) for href, label in nav_links(user) if href in PAGE_PURPOSE
+    ]
+
+
 def nav_links(user: Any) -> tuple[tuple[str, str], ...]:
     """The navigation links for a signed-in user's role."""
     if user is None:
@@ -63,6 +87,7 @@ def nav_links(user: Any) -> tuple[tuple[str, str], ...]:
 
 
 templates.env.globals["nav_links"] = nav_links
+templates.env.globals["home_cards"] = home_cards
 
 
 def render(

@@ -25,6 +25,16 @@ ALLOWED_FIELDS = (
 )
 
 
+def _message(record: logging.LogRecord) -> str:
+    # Our own messages are fixed event names. The server's (uvicorn) interpolate addresses and
+    # ports; nothing else may interpolate, since arguments could carry personal data.
+    if not isinstance(record.msg, str):
+        return type(record.msg).__name__
+    if record.args and record.name.startswith("uvicorn"):
+        return record.getMessage()
+    return record.msg
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line with an allow-list of fields."""
 
@@ -33,7 +43,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.msg if isinstance(record.msg, str) else type(record.msg).__name__,
+            "message": _message(record),
         }
         for key in ALLOWED_FIELDS:
             value = record.__dict__.get(key)

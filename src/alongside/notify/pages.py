@@ -12,6 +12,7 @@ from alongside.errors import NotFound
 from alongside.kit.http import is_htmx
 from alongside.kit.time import utcnow
 from alongside.notify import service
+from alongside.models import OutboxStatus
 from alongside.notify.access import outbox_organization
 from alongside.templating import render
 
@@ -27,6 +28,9 @@ def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
         "messages": messages,
+        "delivered": service.list_messages(
+            db, organization_id, statuses=(OutboxStatus.DELIVERED,), limit=20
+        ),
         "retried": request.query_params.get("retried"),
     }
     template = "notify/_outbox_table.html" if is_htmx(request) else "notify/outbox.html"

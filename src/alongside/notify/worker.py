@@ -43,6 +43,7 @@ from alongside.notify.delivery import (
     Sender,
     short_error,
 )
+from alongside.notify.demo_mailbox import DemoMailbox
 from alongside.notify.email import SmtpEmailSender
 from alongside.notify.webhook import WebhookEndpoint, WebhookSender
 
@@ -287,7 +288,10 @@ def escalate_crisis_alerts(session_factory: sessionmaker[Session], now: datetime
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:
-    """The email and webhook senders the settings describe."""
+    """The email and webhook senders the settings describe (the demo mailbox in demo mode)."""
+    if settings.is_demo:
+        mailbox = DemoMailbox()
+        return {OutboxChannel.EMAIL.value: mailbox, OutboxChannel.WEBHOOK.value: mailbox}
     email = SmtpEmailSender(
         host=settings.smtp_host,
         port=settings.smtp_port,
