@@ -58,7 +58,11 @@ class _TextOrCommand(TyperGroup):
 risk_app = typer.Typer(
     cls=_TextOrCommand,
     invoke_without_command=True,
-    help="Read risk in a client's own words (the reader suggests; a clinician decides).",
+    help=(
+        "Read risk in a client's own words (the reader suggests; a clinician decides).\n\n"
+        'alongside risk "TEXT" prints one JSON reading; alongside risk --jsonl reads '
+        '{"id", "text"} lines on stdin and writes one JSON line per input.'
+    ),
 )
 
 
