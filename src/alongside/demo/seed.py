@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from faker import Faker
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alongside.accounts.service import create_user
@@ -228,7 +229,29 @@ def seed_measures(session: Session, clinic: DemoClinic) -> None:
     from alongside.kit.time import utcnow
     from alongside.measures.demo import seed_demo_measures
 
-    seed_demo_measures(session, clinic.clients[1:5], utcnow())
+    followed = clinic.clients[1:5]
+    # The tour signs in as clinician1: put these clients on their care team so the attention
+    # list and the charts show at once.
+    first = clinic.clinicians[0]
+    for client in followed:
+        if (
+            session.scalar(
+                select(CareTeam.id).where(
+                    CareTeam.client_id == client.id, CareTeam.clinician_id == first.id
+                )
+            )
+            is None
+        ):
+            session.add(
+                CareTeam(
+                    organization_id=client.organization_id,
+                    client_id=client.id,
+                    clinician_id=first.id,
+                    team_role="secondary",
+                )
+            )
+    session.flush()
+    seed_demo_measures(session, followed, utcnow())
 
 
 def _seed_intakes(session: Session, clinic: DemoClinic) -> list[str]:
