@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from alongside.clients import service
 from alongside.deps import CurrentSignedIn, DbSession
-from alongside.errors import NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.measures.pages import client_section
 from alongside.models import CareTeam, User
@@ -24,10 +22,7 @@ def client_page(
     client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """A client's identity, contact details and care team (audited like every read)."""
-    try:
-        parsed = uuid.UUID(client_id)
-    except ValueError:
-        raise NotFound(service.NOT_FOUND) from None
+    parsed = parse_id(client_id, service.NOT_FOUND)
     now = utcnow()
     client = service.get_readable_client(db, signed_in.user, signed_in.actor, parsed, now)
     team = db.execute(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 
 from alongside.clients import service
 from alongside.clients.schemas import ClientRead
 from alongside.deps import CurrentSignedIn, DbSession
-from alongside.errors import NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
@@ -25,9 +23,6 @@ def list_clients(db: DbSession, signed_in: CurrentSignedIn) -> list[ClientRead]:
 @router.get("/{client_id}", response_model=ClientRead)
 def get_client(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> ClientRead:
     """One client; 404 when it does not exist or is not yours to see."""
-    try:
-        parsed = uuid.UUID(client_id)
-    except ValueError:
-        raise NotFound(service.NOT_FOUND) from None
+    parsed = parse_id(client_id, service.NOT_FOUND)
     client = service.get_readable_client(db, signed_in.user, signed_in.actor, parsed, utcnow())
     return ClientRead.model_validate(client)

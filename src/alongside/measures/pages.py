@@ -6,7 +6,6 @@ with the message, status 422. Charts are SVG drawn on the server and put inline.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +15,10 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
-from alongside.errors import InvalidInput, NotFound
+from alongside.errors import InvalidInput
 from alongside.instruments import get_instrument, list_instruments
 from alongside.kit.http import is_htmx
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.measures import service
 from alongside.measures.chart import chart_id, chart_svg
@@ -28,13 +28,6 @@ from alongside.models.measurement_plan import Cadence
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _client_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(service.NOT_FOUND) from None
 
 
 def _charts(trends: list[InstrumentTrend]) -> list[dict[str, Any]]:
@@ -83,7 +76,7 @@ def measures_page(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        client_id=_client_id(client_id),
+        client_id=parse_id(client_id, service.NOT_FOUND),
         now=utcnow(),
     )
     context = _page_context(signed_in, view, saved=request.query_params.get("saved") == "1")
@@ -105,7 +98,7 @@ async def plan_submit(
     client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """Save the plan from the form, then show the page again."""
-    parsed = _client_id(client_id)
+    parsed = parse_id(client_id, service.NOT_FOUND)
     form = await request.form()
     instruments = [v for v in form.getlist("instruments") if isinstance(v, str)]
     values = {k: v for k, v in form.items() if isinstance(v, str)}

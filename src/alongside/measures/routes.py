@@ -5,12 +5,10 @@ What an actor may not see answers 404. Routes parse, call one service and shape 
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 
 from alongside.deps import CurrentSignedIn, DbSession
-from alongside.errors import NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.measures import service
 from alongside.measures.schemas import (
@@ -26,13 +24,6 @@ from alongside.measures.schemas import (
 router = APIRouter(prefix="/api", tags=["measures"])
 
 
-def _client_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(service.NOT_FOUND) from None
-
-
 @router.get("/clients/{client_id}/measures")
 def get_client_measures(
     client_id: str, db: DbSession, signed_in: CurrentSignedIn
@@ -42,7 +33,7 @@ def get_client_measures(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        client_id=_client_id(client_id),
+        client_id=parse_id(client_id, service.NOT_FOUND),
         now=utcnow(),
     )
     return client_measures_read(view)
@@ -57,7 +48,7 @@ def put_client_plan(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        client_id=_client_id(client_id),
+        client_id=parse_id(client_id, service.NOT_FOUND),
         instruments=body.instruments,
         cadence=body.cadence,
         interval_days=body.interval_days,

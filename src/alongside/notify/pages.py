@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alongside.deps import CurrentSignedIn, DbSession
-from alongside.errors import NotFound
 from alongside.kit.http import is_htmx
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
-from alongside.notify import service
 from alongside.models import OutboxStatus
+from alongside.notify import service
 from alongside.notify.access import outbox_organization
 from alongside.templating import render
 
@@ -41,9 +39,6 @@ def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
 def outbox_retry(message_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Queue the message for another attempt now and return to the list."""
     organization_id = outbox_organization(signed_in.user)
-    try:
-        parsed = uuid.UUID(message_id)
-    except ValueError:
-        raise NotFound(service.NOT_FOUND) from None
+    parsed = parse_id(message_id, service.NOT_FOUND)
     service.retry(db, parsed, organization_id=organization_id, now=utcnow())
     return RedirectResponse(f"/admin/outbox?retried={parsed}", status_code=303)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from alongside.deps import CurrentSignedIn, DbSession
-from alongside.errors import NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import OutboxStatus
 from alongside.notify import service
@@ -35,9 +34,6 @@ def list_outbox(
 def retry_message(message_id: str, db: DbSession, signed_in: CurrentSignedIn) -> OutboxMessageRead:
     """Send a failed or dead message again now."""
     organization_id = outbox_organization(signed_in.user)
-    try:
-        parsed = uuid.UUID(message_id)
-    except ValueError:
-        raise NotFound(service.NOT_FOUND) from None
+    parsed = parse_id(message_id, service.NOT_FOUND)
     message = service.retry(db, parsed, organization_id=organization_id, now=utcnow())
     return OutboxMessageRead.model_validate(message)

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.http import is_htmx
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
 from alongside.review.queue import URGENCIES, describe_duration
@@ -25,13 +26,6 @@ from alongside.triage import escalation
 router = APIRouter(include_in_schema=False)
 
 OUTCOME_WORDS = {"accepted": "accepted", "amended": "amended", "rejected": "rejected"}
-
-
-def _uuid(value: str, message: str = service.NOT_FOUND) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(message) from None
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -72,7 +66,7 @@ def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> R
 @router.get("/review/intakes/{intake_id}")
 def case_by_intake(intake_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """The link crisis alerts carry: the case, or the alert page for on-call staff."""
-    parsed = _uuid(intake_id)
+    parsed = parse_id(intake_id, service.NOT_FOUND)
     suggestion_id = service.case_for_intake(db, actor=signed_in.actor, intake_id=parsed)
     alert = escalation.alert_for(db, suggestion_id)
     may_review = service.may_review(db, actor=signed_in.actor, suggestion_id=suggestion_id)
@@ -88,7 +82,9 @@ def alert_page(
     alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """A crisis alert for someone on call (who may not be on the client's care team)."""
-    alert = escalation.get_alert(db, actor=signed_in.actor, alert_id=_uuid(alert_id))
+    alert = escalation.get_alert(
+        db, actor=signed_in.actor, alert_id=parse_id(alert_id, service.NOT_FOUND)
+    )
     view = service.alert_view(db, alert, signed_in.actor)
     may_review = service.may_review(db, actor=signed_in.actor, suggestion_id=alert.suggestion_id)
     context = {
@@ -107,7 +103,7 @@ async def alert_acknowledge(
     alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """Record the acknowledgement and the action taken, then go back where it came from."""
-    parsed = _uuid(alert_id)
+    parsed = parse_id(alert_id, service.NOT_FOUND)
     form = await _form(request)
     escalation.acknowledge_alert(
         db,
@@ -143,7 +139,7 @@ def case_page(
     suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """One case: answers, scores, the client's words with the evidence marked, the proposal."""
-    context = _case_context(db, signed_in, _uuid(suggestion_id), [], {})
+    context = _case_context(db, signed_in, parse_id(suggestion_id, service.NOT_FOUND), [], {})
     return render(request, "review/case.html", context)
 
 
@@ -152,7 +148,7 @@ async def case_decide(
     suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """Store the clinician's decision and return to the queue."""
-    parsed = _uuid(suggestion_id)
+    parsed = parse_id(suggestion_id, service.NOT_FOUND)
     form = await _form(request)
     outcome = form.get("outcome", "")
     try:

@@ -7,7 +7,6 @@ activated. Old versions stay listed (and stored) for replaying past decisions.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,19 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError, NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review.pages import nav_context
 from alongside.templating import render
 from alongside.triage import rule_changes
 
 router = APIRouter(include_in_schema=False)
-
-
-def _version_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(rule_changes.NOT_FOUND) from None
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -87,7 +80,7 @@ def rules_version(
     version_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> Response:
     """One version: its YAML, and its preview against the active ruleset."""
-    parsed = _version_id(version_id)
+    parsed = parse_id(version_id, rule_changes.NOT_FOUND)
     row = rule_changes.get_version(db, actor=signed_in.actor, version_id=parsed)
     try:
         last_n = int(request.query_params.get("last_n", rule_changes.DEFAULT_PREVIEW_COUNT))
@@ -113,7 +106,7 @@ def rules_activate(version_id: str, db: DbSession, signed_in: CurrentSignedIn) -
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        version_id=_version_id(version_id),
+        version_id=parse_id(version_id, rule_changes.NOT_FOUND),
         now=utcnow(),
     )
     return RedirectResponse(f"/rules?activated={row.version}", status_code=303)

@@ -13,11 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import InvalidInput, NotFound
 from alongside.kit.http import is_htmx
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import Organization, WaitlistStatus
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import resolve_zone
-from alongside.scheduling.routes import parse_id
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -108,7 +108,7 @@ async def confirm_proposal(request: Request, db: DbSession, signed_in: CurrentSi
         user=signed_in.user,
         actor=signed_in.actor,
         entry_id=parse_id(form.get("entry_id", ""), waitlist.ENTRY_NOT_FOUND),
-        clinician_id=parse_id(form.get("clinician_id", "")),
+        clinician_id=parse_id(form.get("clinician_id", ""), service.NOT_FOUND),
         starts_at=_when(form.get("starts_at", "")),
         setting=form.get("setting", "telehealth"),
         reason=form.get("reason", "").strip() or "First appointment from the waitlist",
@@ -132,7 +132,7 @@ def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
     """A clinician's week (their own; coordinators may choose a clinician)."""
     now = utcnow()
     clinician_id = request.query_params.get("clinician_id")
-    target = parse_id(clinician_id) if clinician_id else signed_in.user.id
+    target = parse_id(clinician_id, service.NOT_FOUND) if clinician_id else signed_in.user.id
     zone_name, _ = _local(db, signed_in)
     zone = resolve_zone(zone_name)
     start_text = request.query_params.get("start")

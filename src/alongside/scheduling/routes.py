@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import InvalidInput, NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import Appointment, ClientPreference
 from alongside.scheduling import booking, fhir, ical, service, waitlist
@@ -40,14 +41,6 @@ router = APIRouter(prefix="/api/scheduling", tags=["scheduling"])
 feed_router = APIRouter(tags=["scheduling"])
 
 
-def parse_id(value: str, message: str = service.NOT_FOUND) -> uuid.UUID:
-    """A UUID from a path, or 404 (a malformed id is as unknown as a missing one)."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(message) from None
-
-
 def _appointment(a: Appointment) -> AppointmentRead:
     return AppointmentRead(
         id=a.id,
@@ -73,7 +66,9 @@ def clinician_slots(
     """A clinician's free slots from now (staff of the organisation)."""
     if not signed_in.user.is_staff:
         raise NotFound(service.NOT_FOUND)
-    clinician = service.staff_clinician(db, signed_in.actor, parse_id(clinician_id))
+    clinician = service.staff_clinician(
+        db, signed_in.actor, parse_id(clinician_id, service.NOT_FOUND)
+    )
     now = utcnow()
     rules = service.rules_for(db, clinician.organization_id)
     slots = service.free_slots(db, clinician, now, now + timedelta(days=days), rules.slot_minutes)
@@ -85,7 +80,9 @@ def get_profile(clinician_id: str, db: DbSession, signed_in: CurrentSignedIn) ->
     """A clinician's profile (staff of the organisation)."""
     if not signed_in.user.is_staff:
         raise NotFound(service.NOT_FOUND)
-    clinician = service.staff_clinician(db, signed_in.actor, parse_id(clinician_id))
+    clinician = service.staff_clinician(
+        db, signed_in.actor, parse_id(clinician_id, service.NOT_FOUND)
+    )
     return ProfileRead.model_validate(service.profile_for(db, clinician.id))
 
 
@@ -95,7 +92,10 @@ def put_profile(
 ) -> ProfileRead:
     """Change a clinician's profile (themself, a coordinator or an administrator)."""
     profile = service.save_clinician_profile(
-        db, actor=signed_in.actor, clinician_id=parse_id(clinician_id), **body.model_dump()
+        db,
+        actor=signed_in.actor,
+        clinician_id=parse_id(clinician_id, service.NOT_FOUND),
+        **body.model_dump(),
     )
     return ProfileRead.model_validate(profile)
 
@@ -107,7 +107,9 @@ def get_availability(
     """A clinician's hours and leave (staff of the organisation)."""
     if not signed_in.user.is_staff:
         raise NotFound(service.NOT_FOUND)
-    clinician = service.staff_clinician(db, signed_in.actor, parse_id(clinician_id))
+    clinician = service.staff_clinician(
+        db, signed_in.actor, parse_id(clinician_id, service.NOT_FOUND)
+    )
     return [
         AvailabilityRead.model_validate(r) for r in service.list_availability(db, [clinician.id])
     ]
@@ -120,7 +122,7 @@ def post_availability(
     clinician_id: str, body: AvailabilityCreate, db: DbSession, signed_in: CurrentSignedIn
 ) -> AvailabilityRead:
     """Add weekly hours, extra hours or leave."""
-    parsed = parse_id(clinician_id)
+    parsed = parse_id(clinician_id, service.NOT_FOUND)
     actor = signed_in.actor
     if body.kind == "leave":
         if body.starts_at is None or body.ends_at is None:
@@ -161,7 +163,7 @@ def delete_availability(
 ) -> Response:
     """Remove one block of hours or leave."""
     service.remove_availability(
-        db, actor=signed_in.actor, availability_id=parse_id(availability_id)
+        db, actor=signed_in.actor, availability_id=parse_id(availability_id, service.NOT_FOUND)
     )
     return Response(status_code=204)
 
@@ -170,7 +172,11 @@ def delete_availability(
 def get_preferences(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> PreferencesRead:
     """A client's preferences."""
     pref = service.get_preferences(
-        db, user=signed_in.user, actor=signed_in.actor, client_id=parse_id(client_id), now=utcnow()
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        client_id=parse_id(client_id, service.NOT_FOUND),
+        now=utcnow(),
     )
     return _preferences(pref)
 
@@ -202,7 +208,7 @@ def put_preferences(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        client_id=parse_id(client_id),
+        client_id=parse_id(client_id, service.NOT_FOUND),
         now=utcnow(),
         **body.model_dump(),
     )
@@ -215,7 +221,11 @@ def client_appointments(
 ) -> list[AppointmentRead]:
     """A client's upcoming appointments."""
     found = booking.upcoming_for_client(
-        db, user=signed_in.user, actor=signed_in.actor, client_id=parse_id(client_id), now=utcnow()
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        client_id=parse_id(client_id, service.NOT_FOUND),
+        now=utcnow(),
     )
     return [_appointment(a) for a in found]
 
@@ -233,7 +243,7 @@ def clinician_week(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        clinician_id=parse_id(clinician_id),
+        clinician_id=parse_id(clinician_id, service.NOT_FOUND),
         start=start or now,
         now=now,
     )
@@ -349,7 +359,9 @@ def schedule_fhir(
     """A Bundle of the clinician's Schedule and its free and busy Slots (no client data)."""
     if not signed_in.user.is_staff:
         raise NotFound(service.NOT_FOUND)
-    clinician = service.staff_clinician(db, signed_in.actor, parse_id(clinician_id))
+    clinician = service.staff_clinician(
+        db, signed_in.actor, parse_id(clinician_id, service.NOT_FOUND)
+    )
     now = utcnow()
     end = now + timedelta(days=days)
     rules = service.rules_for(db, clinician.organization_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -13,6 +12,7 @@ from alongside.audit.service import record
 from alongside.crypto.blind_index import EMAIL
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError, NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
 from alongside.models.encrypted import blind_index_for
@@ -102,10 +102,7 @@ def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
 @router.post("/access/review/{grant_id}")
 def review_acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Acknowledge one emergency access."""
-    try:
-        parsed = uuid.UUID(grant_id)
-    except ValueError:
-        raise NotFound("No emergency access with this id is available to you.") from None
+    parsed = parse_id(grant_id, "No emergency access with this id is available to you.")
     access.acknowledge_break_glass(db, signed_in.actor, parsed, utcnow())
     return RedirectResponse("/access/review", status_code=303)
 
@@ -198,9 +195,6 @@ def account_token_create(
 @router.post("/account/tokens/{token_id}/revoke")
 def account_token_revoke(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Revoke one of your tokens."""
-    try:
-        parsed = uuid.UUID(token_id)
-    except ValueError:
-        raise NotFound("No token with this id is yours.") from None
+    parsed = parse_id(token_id, "No token with this id is yours.")
     tokens.revoke_token(db, signed_in.user, parsed, utcnow())
     return RedirectResponse("/account", status_code=303)

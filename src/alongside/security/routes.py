@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request
 
 from alongside.audit.service import record
 from alongside.clients.service import refuse
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import NotFound
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose
 from alongside.security import access, mfa, tokens
@@ -27,13 +26,6 @@ from alongside.security.schemas import (
 router = APIRouter(prefix="/api", tags=["security"])
 
 
-def _uuid(value: str, message: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(message) from None
-
-
 @router.post("/clients/{client_id}/break-glass", response_model=BreakGlassRead, status_code=201)
 def break_glass(
     client_id: str,
@@ -44,7 +36,7 @@ def break_glass(
 ) -> BreakGlassRead:
     """Open a client outside your care team for a limited time, stating why."""
     now = utcnow()
-    parsed = _uuid(client_id, access.CLIENT_NOT_FOUND)
+    parsed = parse_id(client_id, access.CLIENT_NOT_FOUND)
     try:
         grant = access.request_break_glass(
             db,
@@ -89,7 +81,7 @@ def break_glass_reviews(db: DbSession, signed_in: CurrentSignedIn) -> list[Break
 @router.post("/break-glass/{grant_id}/acknowledge", response_model=BreakGlassRead)
 def acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> BreakGlassRead:
     """Mark an emergency access as reviewed."""
-    parsed = _uuid(grant_id, "No emergency access with this id is available to you.")
+    parsed = parse_id(grant_id, "No emergency access with this id is available to you.")
     grant = access.acknowledge_break_glass(db, signed_in.actor, parsed, utcnow())
     return BreakGlassRead.model_validate(grant)
 
@@ -114,7 +106,7 @@ def create_token(body: TokenCreate, db: DbSession, signed_in: CurrentSignedIn) -
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> None:
     """Revoke a token; it stops working on its next request."""
-    parsed = _uuid(token_id, "No token with this id is yours.")
+    parsed = parse_id(token_id, "No token with this id is yours.")
     tokens.revoke_token(db, signed_in.user, parsed, utcnow())
 
 
