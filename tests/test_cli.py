@@ -156,3 +156,26 @@ def test_user_totp_and_disable(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 2
     assert "No user" in missing.stderr
+
+
+def test_commands_on_an_unmigrated_database_say_to_upgrade(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alongside.cli",
+            "scheduling",
+            "rescreens",
+            "--as",
+            "nobody@clinic.test",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "alongside db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""

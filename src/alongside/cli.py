@@ -6,6 +6,7 @@ registered at the bottom of this file.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -306,13 +307,26 @@ def keys_rotate(
         typer.echo("Retired: " + ", ".join(result.retired))
 
 
+_UNMIGRATED = ("no such table", "does not exist")
+
+
 def main() -> None:
     """Entry point of the ``alongside`` script."""
-    app(prog_name="alongside")
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    try:
+        app(prog_name="alongside")
+    except (OperationalError, ProgrammingError) as exc:
+        # A command run before `alongside db upgrade`: say what to do, not a traceback.
+        if any(marker in str(exc.orig) for marker in _UNMIGRATED):
+            typer.echo(
+                "error: the database has no Alongside tables yet (or is older than this "
+                "version). Run `alongside db upgrade` with the same --data-dir first.",
+                err=True,
+            )
+            sys.exit(2)
+        raise
 
-if __name__ == "__main__":
-    main()
 
 from alongside.instruments import cli as instruments_cli  # noqa: E402
 
@@ -341,3 +355,7 @@ measures_cli.register(app)
 from alongside.scheduling import cli as scheduling_cli  # noqa: E402
 
 scheduling_cli.register(app)
+
+
+if __name__ == "__main__":
+    main()
