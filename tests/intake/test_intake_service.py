@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -378,3 +379,24 @@ def test_on_call_rota_order_and_default(db: Session, world: World) -> None:
     foreign = create_staff(db, world.other_org, Role.CLINICIAN)
     with pytest.raises(InvalidInput):
         triage_service.set_on_call_rota(db, world.org.id, [foreign.id], now=NOW)
+
+
+def test_missing_model_file_is_urgent_not_screened_by_software(
+    db: Session,
+    created: service.CreatedIntake,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from alongside.risk import RiskReader
+
+    reader = RiskReader.load(tmp_path / "no-model-here.json")
+    monkeypatch.setattr(triage_service, "_reader", lambda: reader.read)
+    complete(db, created.intake, CALM)
+    outcome = submit(db, created.intake)
+    suggestion = db.get(Suggestion, outcome.suggestion_id)
+    assert suggestion is not None
+    assert suggestion.urgency == "urgent"
+    assert "reader-unavailable" in suggestion.fired_rules
+    reading = db.scalar(select(RiskReading).where(RiskReading.intake_id == created.intake.id))
+    assert reading is not None
+    assert reading.reader_available is False
