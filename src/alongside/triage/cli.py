@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from alongside.errors import InvalidInput
 from alongside.instruments.scoring import score_instrument
 from alongside.triage.crisis_resources import crisis_resources_for
-from alongside.triage.engine import READER_UNAVAILABLE, inputs_digest, propose_triage
+from alongside.triage.engine import inputs_digest, propose_triage
+from alongside.triage.inputs import critical_items, unavailable_reading
 from alongside.triage.rulesets import (
     Ruleset,
     TriageInputs,
@@ -40,9 +41,6 @@ from alongside.triage.rulesets import (
     load_ruleset,
     preview_change,
 )
-
-CSSRS_BEHAVIOUR_FLAG = "cssrs-q6"
-CSSRS_RECENT_INDEX = 6
 
 
 class _Consent(BaseModel):
@@ -92,34 +90,6 @@ def parse_intake(raw: str) -> IntakeInput:
         raise InvalidInput(f"the intake is malformed: {_describe(error)}") from error
 
 
-def critical_items(scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Instrument flags for the risk reader, with C-SSRS question 6's timing made explicit."""
-    items: list[str] = []
-    for score in scores.values():
-        answers = score.get("answers") or []
-        for flag in score.get("flags") or []:
-            if flag == CSSRS_BEHAVIOUR_FLAG and len(answers) > CSSRS_RECENT_INDEX:
-                # The reader reads a bare "cssrs-q6" as recent; say which it is when we know.
-                recent = answers[CSSRS_RECENT_INDEX] == 1
-                items.append("cssrs-q6-recent" if recent else "cssrs-q6-lifetime")
-            else:
-                items.append(str(flag))
-    return items
-
-
-def _unavailable(why: str) -> dict[str, Any]:
-    """The fail-closed reading, built here so it exists even if the reader cannot be imported."""
-    return {
-        "level": "high",
-        "probability": 1.0,
-        "evidence": [{"start": 0, "end": 0, "text": "", "signal": READER_UNAVAILABLE}],
-        "reasons": [
-            f"The risk reader could not read this text ({why}); a clinician must read it urgently."
-        ],
-        "versions": {"model": "unavailable"},
-    }
-
-
 def read_risk_failing_closed(text: str, items: Sequence[str]) -> dict[str, Any]:
     """Read the text for risk; any failure at all gives the fail-closed reading."""
     try:
@@ -129,7 +99,7 @@ def read_risk_failing_closed(text: str, items: Sequence[str]) -> dict[str, Any]:
 
         return read_risk(text, critical_items=items).to_dict()
     except Exception as error:  # anything at all: fail closed (invariant 2)
-        return _unavailable(f"{type(error).__name__}: {error}")
+        return unavailable_reading(f"{type(error).__name__}: {error}")
 
 
 def _score(instrument: str, answers: list[int], sex: str | None) -> dict[str, Any]:

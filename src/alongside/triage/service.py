@@ -68,6 +68,7 @@ from alongside.models.consent import SOFTWARE_READING
 from alongside.notify.service import enqueue
 from alongside.triage.crisis_resources import CrisisResources, crisis_resources_for
 from alongside.triage.engine import READER_UNAVAILABLE, inputs_digest, propose_triage
+from alongside.triage.inputs import critical_items, unavailable_reading
 from alongside.triage.rulesets import Ruleset, default_ruleset
 
 log = logging.getLogger("alongside.triage")
@@ -77,8 +78,6 @@ ONCALL_WEBHOOK = "oncall"
 TRIAGE_KIND = "triage"
 CRISIS = "crisis"
 CASE_PATH = "/review/intakes/{intake_id}"
-CSSRS_BEHAVIOUR_FLAG = "cssrs-q6"
-CSSRS_RECENT_INDEX = 6
 
 
 @dataclass(frozen=True)
@@ -98,33 +97,6 @@ def case_url(case_url_base: str, intake_id: uuid.UUID) -> str:
     return case_url_base.rstrip("/") + CASE_PATH.format(intake_id=intake_id)
 
 
-def critical_items(scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Instrument flags for the risk reader, with C-SSRS question 6's timing made explicit."""
-    items: list[str] = []
-    for score in scores.values():
-        answers = score.get("answers") or []
-        for flag in score.get("flags") or []:
-            if flag == CSSRS_BEHAVIOUR_FLAG and len(answers) > CSSRS_RECENT_INDEX:
-                recent = answers[CSSRS_RECENT_INDEX] == 1
-                items.append("cssrs-q6-recent" if recent else "cssrs-q6-lifetime")
-            else:
-                items.append(str(flag))
-    return items
-
-
-def _unavailable(why: str) -> dict[str, Any]:
-    # Built here so it exists even when the reader package cannot be imported at all.
-    return {
-        "level": "high",
-        "probability": 1.0,
-        "evidence": [{"start": 0, "end": 0, "text": "", "signal": READER_UNAVAILABLE}],
-        "reasons": [
-            f"The risk reader could not read this text ({why}); a clinician must read it urgently."
-        ],
-        "versions": {"model": "unavailable"},
-    }
-
-
 def _reader() -> Callable[..., Any]:
     """The risk reader's ``read_risk``; imported late so a missing reader fails closed."""
     from alongside.risk import read_risk
@@ -138,7 +110,7 @@ def read_risk_failing_closed(text: str, items: Sequence[str]) -> dict[str, Any]:
         reading: dict[str, Any] = _reader()(text, critical_items=items).to_dict()
     except Exception as error:  # anything at all: fail closed (invariant 2)
         log.warning("risk_reader_failed", extra={"error_type": type(error).__name__})
-        return _unavailable(type(error).__name__)
+        return unavailable_reading(type(error).__name__)
     return reading
 
 
