@@ -46,6 +46,7 @@ from alongside.models.encrypted import keyring_for
 from alongside.scheduling.service import (
     active_appointments,
     audit_access,
+    audit_row,
     require_client,
     rules_for,
     slot_is_offered,
@@ -294,16 +295,8 @@ def get_appointment(
         action=Action.APPOINTMENT_READ,
         now=now,
     )
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.READ,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        client_id=appointment.client_id,
-        organization_id=appointment.organization_id,
-        now=now,
+    audit_row(
+        session, AuditAction.READ, "appointment", appointment, user=user, actor=actor, now=now
     )
     return appointment
 
@@ -322,16 +315,15 @@ def _changeable(session: Session, actor: Actor, appointment: Appointment, now: d
             )
 
 
-def cancel_appointment(
+def _load_to_change(
     session: Session,
-    *,
     user: User,
     actor: Actor,
     appointment_id: uuid.UUID,
     reason: str,
     now: datetime,
-) -> Appointment:
-    """Cancel a booked appointment (clients: their own, before the cut-off); audited."""
+) -> tuple[Appointment, str]:
+    # The order of refusals matters: not yours (404), then no reason (422), then too late (409).
     appointment = _load(
         session,
         user=user,
@@ -342,20 +334,36 @@ def cancel_appointment(
     )
     text = _reason(reason)
     _changeable(session, actor, appointment, now)
-    appointment.status = AppointmentStatus.CANCELLED
-    appointment.reason = text
+    return appointment, text
+
+
+def _end_booking(
+    session: Session,
+    appointment: Appointment,
+    status: AppointmentStatus,
+    reason: str,
+    now: datetime,
+) -> None:
+    appointment.status = status
+    appointment.reason = reason
     appointment.updated_at = now
     session.flush()
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.UPDATE,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        client_id=appointment.client_id,
-        organization_id=appointment.organization_id,
-        now=now,
+
+
+def cancel_appointment(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    appointment_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> Appointment:
+    """Cancel a booked appointment (clients: their own, before the cut-off); audited."""
+    appointment, text = _load_to_change(session, user, actor, appointment_id, reason, now)
+    _end_booking(session, appointment, AppointmentStatus.CANCELLED, text, now)
+    audit_row(
+        session, AuditAction.UPDATE, "appointment", appointment, user=user, actor=actor, now=now
     )
     return appointment
 
@@ -372,16 +380,7 @@ def reschedule_appointment(
     clinician_id: uuid.UUID | None = None,
 ) -> Appointment:
     """Move a booked appointment to a new time (same length); returns the new appointment."""
-    old = _load(
-        session,
-        user=user,
-        actor=actor,
-        appointment_id=appointment_id,
-        action=Action.APPOINTMENT_BOOK,
-        now=now,
-    )
-    text = _reason(reason)
-    _changeable(session, actor, old, now)
+    old, text = _load_to_change(session, user, actor, appointment_id, reason, now)
     if clinician_id is not None and clinician_id != old.clinician_id and actor.client_id:
         raise InvalidInput("clinician_id: ask the clinic to change your clinician.")
     clinician = staff_clinician(session, actor, clinician_id or old.clinician_id)
@@ -397,10 +396,7 @@ def reschedule_appointment(
         ends_at=ends_at,
         ignore=old.id,
     )
-    old.status = AppointmentStatus.RESCHEDULED
-    old.reason = text
-    old.updated_at = now
-    session.flush()
+    _end_booking(session, old, AppointmentStatus.RESCHEDULED, text, now)
     new = Appointment(
         organization_id=old.organization_id,
         client_id=old.client_id,
@@ -419,18 +415,9 @@ def reschedule_appointment(
     )
     _insert(session, new)
     session.flush()
-    for resource_id, action in ((old.id, AuditAction.UPDATE), (new.id, AuditAction.CREATE)):
-        audit_access(
-            session,
-            user=user,
-            actor=actor,
-            action=action,
-            resource_type="appointment",
-            resource_id=resource_id,
-            client_id=old.client_id,
-            organization_id=old.organization_id,
-            now=now,
-        )
+    # The new appointment has the old one's client and organisation.
+    for row, action in ((old, AuditAction.UPDATE), (new, AuditAction.CREATE)):
+        audit_row(session, action, "appointment", row, user=user, actor=actor, now=now)
     return new
 
 
@@ -459,20 +446,9 @@ def mark_no_show(
         raise Conflict(f"This appointment is {appointment.status.value}, not booked.")
     if appointment.starts_at > now:
         raise Conflict("A no-show can be recorded only once the appointment has started.")
-    appointment.status = AppointmentStatus.NO_SHOW
-    appointment.reason = text
-    appointment.updated_at = now
-    session.flush()
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.UPDATE,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        client_id=appointment.client_id,
-        organization_id=appointment.organization_id,
-        now=now,
+    _end_booking(session, appointment, AppointmentStatus.NO_SHOW, text, now)
+    audit_row(
+        session, AuditAction.UPDATE, "appointment", appointment, user=user, actor=actor, now=now
     )
     return appointment
 

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -340,6 +340,43 @@ def audit_access(
     )
 
 
+class AboutOneClient(Protocol):
+    """A row about one client: its own id, the client's and the organisation's."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def client_id(self) -> uuid.UUID: ...
+
+    @property
+    def organization_id(self) -> uuid.UUID: ...
+
+
+def audit_row(
+    session: Session,
+    action: AuditAction,
+    resource_type: str,
+    row: AboutOneClient,
+    *,
+    user: User | None,
+    actor: Actor | None,
+    now: datetime,
+) -> None:
+    """:func:`audit_access` for one row about one client (an appointment, a waitlist entry)."""
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=row.id,
+        client_id=row.client_id,
+        organization_id=row.organization_id,
+        now=now,
+    )
+
+
 def get_preferences(
     session: Session, *, user: User, actor: Actor, client_id: uuid.UUID, now: datetime
 ) -> ClientPreference:
@@ -478,24 +515,50 @@ def _hours(start: time, end: time) -> None:
         raise InvalidInput(f"Hours must end after they start ({start} to {end}).")
 
 
+def _add_availability(
+    session: Session,
+    clinician: User,
+    kind: AvailabilityKind,
+    *,
+    weekday: int | None = None,
+    day: date | None = None,
+    local_start: time | None = None,
+    local_end: time | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    note: str = "",
+) -> Availability:
+    row = Availability(
+        organization_id=clinician.organization_id,
+        clinician_id=clinician.id,
+        kind=kind,
+        weekday=weekday,
+        day=day,
+        local_start=local_start,
+        local_end=local_end,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        note=note,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def add_weekly_hours(
     session: Session, *, actor: Actor, clinician_id: uuid.UUID, weekday: int, start: time, end: time
 ) -> Availability:
     """Recurring hours on a weekday (0 = Monday), wall-clock in the clinician's zone."""
     clinician = _editable_clinician(session, actor, clinician_id)
     WeeklyHours(weekday, start, end)  # validates, with the pure module's messages
-    row = Availability(
-        organization_id=clinician.organization_id,
-        clinician_id=clinician.id,
-        kind=AvailabilityKind.WEEKLY,
+    return _add_availability(
+        session,
+        clinician,
+        AvailabilityKind.WEEKLY,
         weekday=weekday,
         local_start=start,
         local_end=end,
-        note="",
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def add_extra_hours(
@@ -505,18 +568,9 @@ def add_extra_hours(
     clinician = _editable_clinician(session, actor, clinician_id)
     _hours(start, end)
     ExtraHours(day, start, end)
-    row = Availability(
-        organization_id=clinician.organization_id,
-        clinician_id=clinician.id,
-        kind=AvailabilityKind.EXTRA,
-        day=day,
-        local_start=start,
-        local_end=end,
-        note="",
+    return _add_availability(
+        session, clinician, AvailabilityKind.EXTRA, day=day, local_start=start, local_end=end
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def add_leave(
@@ -533,17 +587,14 @@ def add_leave(
     Leave(starts_at, ends_at, note)
     if len(note) > 200:
         raise InvalidInput("note: at most 200 characters.")
-    row = Availability(
-        organization_id=clinician.organization_id,
-        clinician_id=clinician.id,
-        kind=AvailabilityKind.LEAVE,
+    return _add_availability(
+        session,
+        clinician,
+        AvailabilityKind.LEAVE,
         starts_at=starts_at,
         ends_at=ends_at,
         note=note.strip(),
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def remove_availability(session: Session, *, actor: Actor, availability_id: uuid.UUID) -> None:

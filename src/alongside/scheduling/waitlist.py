@@ -81,6 +81,7 @@ from alongside.scheduling.matching import (
 from alongside.scheduling.service import (
     CLINICIAN_ROLES,
     audit_access,
+    audit_row,
     clients_by_id,
     free_slots_for_many,
     rules_for,
@@ -315,17 +316,7 @@ def remove_from_waitlist(
     entry.status_reason = text[:1000]
     entry.status_changed_at = now
     session.flush()
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.UPDATE,
-        resource_type="waitlist_entry",
-        resource_id=entry.id,
-        client_id=entry.client_id,
-        organization_id=entry.organization_id,
-        now=now,
-    )
+    audit_row(session, AuditAction.UPDATE, "waitlist_entry", entry, user=user, actor=actor, now=now)
     return entry
 
 
@@ -515,17 +506,7 @@ def alternatives_for(
     alternatives.sort(
         key=lambda a: (a.proposal is None, a.proposal.slot.start if a.proposal else now)
     )
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.READ,
-        resource_type="waitlist_entry",
-        resource_id=entry.id,
-        client_id=entry.client_id,
-        organization_id=entry.organization_id,
-        now=now,
-    )
+    audit_row(session, AuditAction.READ, "waitlist_entry", entry, user=user, actor=actor, now=now)
     return alternatives
 
 
@@ -563,17 +544,7 @@ def confirm_match(
     entry.status = WaitlistStatus.BOOKED
     entry.status_changed_at = now
     session.flush()
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.UPDATE,
-        resource_type="waitlist_entry",
-        resource_id=entry.id,
-        client_id=entry.client_id,
-        organization_id=entry.organization_id,
-        now=now,
-    )
+    audit_row(session, AuditAction.UPDATE, "waitlist_entry", entry, user=user, actor=actor, now=now)
     return appointment
 
 
@@ -674,16 +645,8 @@ def check_rescreens(
             entry.status_changed_at = now
             _alert_leads(session, entry, intake_id, now, case_url_base)
             returned.append(entry)
-        audit_access(
-            session,
-            user=None,
-            actor=None,
-            action=AuditAction.UPDATE,
-            resource_type="waitlist_entry",
-            resource_id=entry.id,
-            client_id=entry.client_id,
-            organization_id=entry.organization_id,
-            now=now,
+        audit_row(
+            session, AuditAction.UPDATE, "waitlist_entry", entry, user=None, actor=None, now=now
         )
     session.flush()
     return returned
