@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
 from alongside.crypto.blind_index import EMAIL
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -107,22 +108,35 @@ def review_acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn)
     return RedirectResponse("/access/review", status_code=303)
 
 
-@router.get("/account")
-def account_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
-    """Your second factor and API tokens."""
-    if not signed_in.user.is_staff:
-        raise NotFound("There is nothing at this address.")
+def _account(
+    request: Request,
+    db: Session,
+    signed_in: SignedIn,
+    *,
+    enrolment: dict[str, str] | None = None,
+    new_token: str | None = None,
+    error: str | None = None,
+) -> Response:
+    # Every account action shows the page again: your tokens, plus what the action gave or refused.
     return render(
         request,
         "security/account.html",
         _context(
             signed_in,
             tokens=tokens.list_tokens(db, signed_in.user),
-            enrolment=None,
-            new_token=None,
-            error=None,
+            enrolment=enrolment,
+            new_token=new_token,
+            error=error,
         ),
     )
+
+
+@router.get("/account")
+def account_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Your second factor and API tokens."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    return _account(request, db, signed_in)
 
 
 @router.post("/account/totp")
@@ -147,17 +161,7 @@ def account_totp(
         secret, uri = mfa.begin_enrolment(signed_in.user, provider)
         db.flush()
         enrolment = {"secret": secret, "uri": uri}
-    return render(
-        request,
-        "security/account.html",
-        _context(
-            signed_in,
-            tokens=tokens.list_tokens(db, signed_in.user),
-            enrolment=enrolment,
-            new_token=None,
-            error=error,
-        ),
-    )
+    return _account(request, db, signed_in, enrolment=enrolment, error=error)
 
 
 @router.post("/account/tokens")
@@ -179,17 +183,7 @@ def account_token_create(
         )
     except AlongsideError as exc:
         error = exc.message
-    return render(
-        request,
-        "security/account.html",
-        _context(
-            signed_in,
-            tokens=tokens.list_tokens(db, signed_in.user),
-            enrolment=None,
-            new_token=new_token,
-            error=error,
-        ),
-    )
+    return _account(request, db, signed_in, new_token=new_token, error=error)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
