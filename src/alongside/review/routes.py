@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.kit.time import utcnow
-from alongside.models import CrisisAlert, Decision
+from alongside.models import CrisisAlert, Decision, RulesetVersion
 from alongside.review import service
 from alongside.review.oversight import OverrideRate
 from alongside.review.schemas import (
@@ -182,6 +182,20 @@ def review_acknowledge(
     return _alert_read(service.alert_view(db, alert, signed_in.actor))
 
 
+def _version_read(row: RulesetVersion) -> RulesetVersionRead:
+    # A stored version is never the built-in default (that one has no row).
+    return RulesetVersionRead(
+        id=row.id,
+        ruleset_id=row.ruleset_id,
+        version=row.version,
+        note=row.note,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        activated_at=row.activated_at,
+        built_in=False,
+    )
+
+
 @router.get("/rules/versions", response_model=list[RulesetVersionRead])
 def rules_versions(db: DbSession, signed_in: CurrentSignedIn) -> list[RulesetVersionRead]:
     """Every ruleset version of the organisation (the built-in default last)."""
@@ -204,16 +218,7 @@ def rules_create(
         note=body.note,
         now=utcnow(),
     )
-    return RulesetVersionRead(
-        id=row.id,
-        ruleset_id=row.ruleset_id,
-        version=row.version,
-        note=row.note,
-        is_active=row.is_active,
-        created_at=row.created_at,
-        activated_at=row.activated_at,
-        built_in=False,
-    )
+    return _version_read(row)
 
 
 @router.post("/rules/versions/{version_id}/preview")
@@ -245,16 +250,7 @@ def rules_activate(
     row = rule_changes.activate_version(
         db, user=signed_in.user, actor=signed_in.actor, version_id=version_id, now=utcnow()
     )
-    return RulesetVersionRead(
-        id=row.id,
-        ruleset_id=row.ruleset_id,
-        version=row.version,
-        note=row.note,
-        is_active=row.is_active,
-        created_at=row.created_at,
-        activated_at=row.activated_at,
-        built_in=False,
-    )
+    return _version_read(row)
 
 
 @router.get("/oversight")

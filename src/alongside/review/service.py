@@ -325,16 +325,23 @@ def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -
     return order_queue(entries)
 
 
-def _readable_suggestion(
-    session: Session, *, user: User, actor: Actor, suggestion_id: uuid.UUID, now: datetime
+def _triage_suggestion(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    suggestion_id: uuid.UUID,
+    action: Action,
+    now: datetime,
 ) -> Suggestion:
+    # A proposal the actor may not take `action` on answers an audited 404, as if it did not exist.
     suggestion = session.get(Suggestion, suggestion_id)
     allowed = (
         suggestion is not None
         and suggestion.kind == TRIAGE_KIND
         and can(
             actor,
-            Action.INTAKE_REVIEW,
+            action,
             Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
         )
     )
@@ -445,8 +452,13 @@ def get_case(
     session: Session, *, user: User, actor: Actor, suggestion_id: uuid.UUID, now: datetime
 ) -> Case:
     """One proposal with everything needed to decide on it (an audited read)."""
-    suggestion = _readable_suggestion(
-        session, user=user, actor=actor, suggestion_id=suggestion_id, now=now
+    suggestion = _triage_suggestion(
+        session,
+        user=user,
+        actor=actor,
+        suggestion_id=suggestion_id,
+        action=Action.INTAKE_REVIEW,
+        now=now,
     )
     client = session.get(Client, suggestion.client_id)
     if client is None:  # the foreign key makes this impossible; say so plainly if it happens
@@ -541,31 +553,14 @@ def decide(
     now: datetime,
 ) -> Decision:
     """Accept, amend or reject a proposal; the clinician's version becomes the record."""
-    suggestion = session.get(Suggestion, suggestion_id)
-    allowed = (
-        suggestion is not None
-        and suggestion.kind == TRIAGE_KIND
-        and can(
-            actor,
-            Action.SUGGESTION_DECIDE,
-            Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
-        )
+    suggestion = _triage_suggestion(
+        session,
+        user=user,
+        actor=actor,
+        suggestion_id=suggestion_id,
+        action=Action.SUGGESTION_DECIDE,
+        now=now,
     )
-    if suggestion is None or not allowed:
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="suggestion",
-            resource_id=suggestion_id,
-            client_id=(
-                suggestion.client_id
-                if suggestion is not None and suggestion.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-            message=NOT_FOUND,
-        )
     try:
         chosen = DecisionOutcome(outcome)
     except ValueError:
