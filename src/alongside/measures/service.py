@@ -173,11 +173,10 @@ def plan_of(session: Session, client_id: uuid.UUID) -> MeasurementPlan | None:
     return session.scalar(select(MeasurementPlan).where(MeasurementPlan.client_id == client_id))
 
 
-def client_measures(
-    session: Session, *, user: User, actor: Actor, client_id: uuid.UUID, now: datetime
-) -> ClientMeasures:
-    """A client's trends, other measures and plan, for someone with clinical read on them."""
-    client = get_readable_client(session, user, actor, client_id, now, action=Action.CLINICAL_READ)
+def _read_measurements(
+    session: Session, user: User, actor: Actor, client: Client, now: datetime
+) -> list[Measurement]:
+    # The caller has checked clinical read; every read of a client's measures is audited.
     measurements = _measurements(session, [client.id])[client.id]
     record(
         session,
@@ -191,6 +190,15 @@ def client_measures(
         outcome=AuditOutcome.SUCCESS,
         now=now,
     )
+    return measurements
+
+
+def client_measures(
+    session: Session, *, user: User, actor: Actor, client_id: uuid.UUID, now: datetime
+) -> ClientMeasures:
+    """A client's trends, other measures and plan, for someone with clinical read on them."""
+    client = get_readable_client(session, user, actor, client_id, now, action=Action.CLINICAL_READ)
+    measurements = _read_measurements(session, user, actor, client, now)
     other = [m for m in measurements if not has_trend(m.instrument_id)]
     other.sort(key=lambda m: m.measured_at, reverse=True)
     return ClientMeasures(
@@ -211,19 +219,7 @@ def client_summary(
     resource = Resource(organization_id=client.organization_id, client_id=client.id)
     if not can(actor, Action.CLINICAL_READ, resource):
         return None
-    measurements = _measurements(session, [client.id])[client.id]
-    record(
-        session,
-        actor=user,
-        action=AuditAction.READ,
-        resource_type="measures",
-        resource_id=client.id,
-        client_id=client.id,
-        organization_id=client.organization_id,
-        purpose=purpose_of(actor, client.id),
-        outcome=AuditOutcome.SUCCESS,
-        now=now,
-    )
+    measurements = _read_measurements(session, user, actor, client, now)
     return client_trends(measurements)
 
 
