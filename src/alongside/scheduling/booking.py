@@ -228,16 +228,8 @@ def book_appointment(
     _insert(session, appointment)
     _join_care_team(session, client, clinician)
     session.flush()
-    audit_access(
-        session,
-        user=user,
-        actor=actor,
-        action=AuditAction.CREATE,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        client_id=client.id,
-        organization_id=client.organization_id,
-        now=now,
+    audit_row(
+        session, AuditAction.CREATE, "appointment", appointment, user=user, actor=actor, now=now
     )
     return appointment
 
