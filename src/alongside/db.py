@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +53,26 @@ def build_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=8)
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 def get_engine(url: str) -> Engine:
-    """One engine per URL for the life of the process."""
-    return build_engine(url)
+    """One engine per URL for the life of the process (never evicted: an evicted engine
+    would drop its pooled connections without closing them)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = build_engine(url)
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every engine :func:`get_engine` made (tests, and a clean shutdown)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
 
 
 def make_sessionmaker(

@@ -129,11 +129,13 @@ def test_raw_database_holds_no_canary_and_rotation_keeps_data_readable(tmp_path:
         assert result.exit_code == 0, result.output
         assert "re-wrapped 1 data keys" in result.stdout
         assert provider.key_ids.isdisjoint(old_ids)
-        with session_scope(make_sessionmaker(build_engine(url), provider)) as session:
+        reader = build_engine(url)
+        with session_scope(make_sessionmaker(reader, provider)) as session:
             loaded = session.get(Client, client_id)
             assert loaded is not None
             assert loaded.given_name == CANARIES["given_name"]
             assert session.get(ClientKey, client_id).kek_id == provider.key_id  # type: ignore[union-attr]
+        reader.dispose()
         engine.dispose()
 
 
