@@ -152,3 +152,64 @@ def test_rules_alone_read_the_hand_written_set() -> None:
             # What the rules set aside is not handed to the classifier either.
             assert not any(c.isalnum() for c in reading.masked_text), s.text
     assert right / len(sentences) >= 0.95
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This hill is going to kill me.",
+        "My manager will murder me if the figures are late.",
+        "She'll kill me if I forget again.",
+        "These stairs will be the death of me.",
+        "That workout nearly killed me.",
+        "I'd kill for a cold drink.",
+        "I got killed by the boss on the last level.",
+        "I'm so embarrassed I could die.",
+    ],
+)
+def test_everyday_kill_me_is_an_idiom(text: str) -> None:
+    reading = read_rules(text)
+    assert reading.idioms
+    assert not any(c.isalnum() for c in reading.masked_text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The writer, an inner state, a threat tied to leaving, a means in the sentence.
+        "This depression is going to kill me.",
+        "My husband will kill me if I leave him.",
+        "He will kill me.",
+        "These pills will kill me.",
+        "The overdose nearly killed me.",
+    ],
+)
+def test_kill_me_that_may_be_meant_is_left_to_the_classifier(text: str) -> None:
+    assert read_rules(text).idioms == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As a social worker I often meet parents after a suicide.",
+        "As a police officer I have attended several suicides.",
+        "I'm a chaplain and I sit with families after a suicide.",
+    ],
+)
+def test_suicide_as_someone_elses_death_does_not_count(text: str) -> None:
+    reading = read_rules(text)
+    assert reading.level == Level.NONE
+    assert reading.evidence == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As a nurse I have been feeling suicidal.",
+        "I'm a social worker and I think about suicide every day.",
+        "My boyfriend and I made a suicide pact.",
+        "My boss is going to kill me and I want to die.",
+    ],
+)
+def test_professional_or_idiom_framing_keeps_the_writers_own_risk(text: str) -> None:
+    assert read_rules(text).level.rank >= Level.MODERATE.rank

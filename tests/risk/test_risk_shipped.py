@@ -99,3 +99,21 @@ def test_shipped_model_was_trained_on_the_shared_data() -> None:
     from alongside.risk.train import DEV_FILES, TRAIN_FILES, data_digest
 
     assert load_model().data_digest == data_digest(SHARED_DATA, TRAIN_FILES + DEV_FILES)
+
+
+def test_development_set_two_is_read_correctly(reader: RiskReader) -> None:
+    # Written with the rules-2025.2 changes (everyday "will kill me", professional roles).
+    sentences = read_sentence_set(HERE / "risk_sentence_dev2.jsonl")
+    accuracy, _, misses = sentence_set_accuracy(sentences, reader.read)
+    assert accuracy >= 0.95, misses
+
+
+def test_preregistered_holdout_does_not_regress(reader: RiskReader) -> None:
+    # risk_sentence_holdout2.jsonl was written and committed before any rule change and not
+    # developed against: 80.6% with rules-2025.1, 87.1% (162/186) with rules-2025.2. This
+    # floor only stops a silent regression; it is below the 95% target of issue 5.
+    sentences = read_sentence_set(HERE / "risk_sentence_holdout2.jsonl")
+    assert len(sentences) >= 150
+    assert sum(s.at_risk for s in sentences) >= 0.4 * len(sentences)
+    accuracy, _, misses = sentence_set_accuracy(sentences, reader.read)
+    assert accuracy >= 0.87, misses

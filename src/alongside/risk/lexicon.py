@@ -14,7 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2025.1"
+RULES_VERSION: Final = "rules-2025.2"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases
@@ -73,7 +73,7 @@ PHRASES: Final[tuple[Phrase, ...]] = (
     Phrase(r"\bhope\s+i\s+(?:don'?t|do\s+not|never)\s+wake\s+up\b", "ideation", "self"),
     Phrase(r"\bnever\s+wake\s+up\b", "ideation", "open"),
     Phrase(r"\bsuicidal\b", "ideation", "open"),
-    Phrase(r"\bsuicide\b", "ideation", "open"),
+    Phrase(r"\bsuicides?\b", "ideation", "open"),
     Phrase(
         r"\b(?:no|nothing\s+to|no\s+reason\s+to)\s+(?:reason\s+to\s+)?live\s+for\b|\bno\s+reason\s+to\s+live\b",
         "ideation",
@@ -330,6 +330,10 @@ CONTEXTS: Final = (
     r"as\s+an?\s+(?:nurse|doctor|gp|therapist|counsell?or|psychologist|psychiatrist|paramedic|"
     r"social\s+worker|volunteer|teacher|researcher|student|clinician|chaplain|officer|medic)|"
     r"nurse|doctor|therapist|counsell?or|psychologist|psychiatrist|paramedic|social\s+worker|"
+    r"(?:youth|support|care|case|key)\s*workers?|chaplain|midwife|pharmacist|coroner|"
+    r"(?:police|prison|probation|coroner's)\s+officer|registrar|psychiatry|on-?call|"
+    r"crisis\s+team|first\s+aid|epidemiology|lecture|my\s+(?:role|line\s+of\s+work)|"
+    r"in\s+my\s+(?:job|role|work)|"
     r"volunteer(?:ing)?|training|course|module|lecture|seminar|research(?:ing)?|study|studies|"
     r"studying|statistics|rates?|prevention|awareness|hotline|helpline|crisis\s+line|samaritans|"
     r"article|news|headline|report(?:ed|s)?|documentary|podcast|book|novel|film|movie|show|"
@@ -370,6 +374,56 @@ IDIOMS: Final = (
     r"\bhurt\s+myself\s+(?:at|playing|in)\s+(?:the\s+)?(?:gym|football|soccer|training|practice|"
     r"game|match|fall|garden)\b",
     r"\bend\s+it\s+all\s+(?:with|on)\s+(?:a|the)\s+(?:high|bang|win)\b",
+    # "It'll be the death of me", "that class nearly killed me", "the exam murdered me".
+    r"\b(?:be|was|is|'ll\s+be)\s+the\s+death\s+of\s+(?:me|us)\b",
+    r"\b(?:nearly|almost|practically|basically|literally|actually)\s+(?:killed|murdered)\s+"
+    r"(?:me|us)\b",
+    r"\bmurder(?:ed|ing)\s+(?:me|us|my\s+\w+)\b",
+    r"\b(?:i'd|i\s+would|i\s+could|would|could)\s+(?:\w+\s+)?(?:kill|murder)\s+for\b",
+    # "I'm so embarrassed I could die", "so hungry I could die".
+    r"\bso\s+(?:\w+\s+){1,2}(?:that\s+)?i\s+could\s+(?:just\s+|have\s+)?(?:die|died)\b",
+    r"\bdied\s+a\s+little\s+(?:inside|bit)\b|\bdied\s+a\s+death\b",
+    # Games and sport: "I got killed in the first round", "the sniper killed me from across
+    # the map", "we got slaughtered in the final".
+    r"\b(?:got|get|getting|keep\s+getting)\s+(?:killed|murdered|slaughtered|destroyed)\b",
+    r"\b(?:killed|kills|killing)\s+(?:me|us)\b(?=[^.!?\n]*\b(?:game|match|round|level|boss|map|"
+    r"respawn|lobby|server|quiz|fight|race)\b)",
+    r"\b(?:wifi|internet|signal|battery|phone|laptop|starter|conversation|party)\s+"
+    r"(?:\w+\s+)?(?:is\s+|was\s+|keeps\s+)?(?:dead|died|dying)\b",
+    r"\bdead\s+in\s+the\s+water\b|\b(?:dying|died)\s+of\s+thirst\b",
+)
+# "<someone or something> will / is going to / would kill me": everyday exaggeration when the
+# subject is not the writer ("this curry is going to kill me", "she'll kill me if I'm late").
+# The subject is the named group; the rules check it (see ``rules._everyday_threats``).
+KILL_ME: Final = (
+    r"\b(?P<subject>\w+)(?:'ll|'d|'s\s+(?:going\s+to|gonna)|'re\s+(?:going\s+to|gonna)|"
+    r"\s+(?:is|are|was|were)\s+(?:going\s+to|gonna)|\s+(?:will|would|gonna))\s+"
+    r"(?:\w+\s+)?(?:kill|murder)\s+(?:me|us)\b"
+)
+# Subjects for which "will kill me" is not an everyday exaggeration: the writer, and inner
+# states whose "killing" the writer may mean literally ("this depression is going to kill me").
+KILL_ME_NOT_IDIOM: Final = (
+    r"^(?:i|we|depression|sadness|loneliness|grief|pain|thoughts?|feelings?|feeling|misery|"
+    r"despair|illness|voices?|anxiety|emptiness|life|it|this|that)$"
+)
+# Said of a person, it is everyday only with an everyday consequence: "she'll kill me if I'm
+# late", "my mum is going to kill me when she sees the car", "he'll kill me for telling you".
+# A threat tied to leaving or telling ("he'll kill me if I leave") is not read as an idiom.
+KILL_ME_PERSONS: Final = (
+    r"^(?:he|she|they|you|mum|mom|dad|mother|father|sister|brother|boss|manager|teacher|wife|"
+    r"husband|partner|girlfriend|boyfriend|landlord|grandma|grandpa|gran|nan|coach|friend|"
+    r"parents|family|colleague|ex|someone|somebody|anyone|nobody|people)$"
+)
+KILL_ME_EVERYDAY: Final = r"^[^.!?\n]*?\b(?:if|when|once|for|because|after)\b"
+KILL_ME_SERIOUS: Final = (
+    r"\b(?:leave|left|leaving|tell|told|telling\s+(?:anyone|the\s+police)|report|police|"
+    r"escape|divorce|do\s+it|myself)\b"
+)
+# Means of suicide in a sentence: no idiom reading is taken there ("these pills will kill
+# me", "the overdose nearly killed me").
+IDIOM_GUARD: Final = (
+    r"\b(?:pills|tablets|meds|medication|paracetamol|overdos\w*|rope|noose|gun|firearm|"
+    r"poison|bridge|jump(?:ing)?)\b"
 )
 
 # Words naming who someone is. The TF-IDF layer ignores them so that the same sentence said by

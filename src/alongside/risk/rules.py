@@ -30,6 +30,24 @@ _PAST = re.compile(lexicon.PAST, _FLAGS)
 _HYPOTHETICAL = re.compile(lexicon.HYPOTHETICAL, _FLAGS)
 _CONTEXT = re.compile(lexicon.CONTEXTS, _FLAGS)
 _IDIOMS: Final = [re.compile(p, _FLAGS) for p in lexicon.IDIOMS]
+_KILL_ME = re.compile(lexicon.KILL_ME, _FLAGS)
+_KILL_ME_NOT_IDIOM = re.compile(lexicon.KILL_ME_NOT_IDIOM, _FLAGS)
+_KILL_ME_PERSONS = re.compile(lexicon.KILL_ME_PERSONS, _FLAGS)
+_KILL_ME_EVERYDAY = re.compile(lexicon.KILL_ME_EVERYDAY, _FLAGS)
+_KILL_ME_SERIOUS = re.compile(lexicon.KILL_ME_SERIOUS, _FLAGS)
+_IDIOM_GUARD = re.compile(lexicon.IDIOM_GUARD, _FLAGS)
+# "Suicide" as an event that happened to someone ("families after a suicide", "several
+# suicides"), as opposed to the writer's own thoughts ("I think about suicide").
+_EVENT_BEFORE = re.compile(
+    r"\b(?:a|an|the|another|several|many|two|three|this|that|those|these|his|her|their|"
+    r"whose|\w+'s)\s+(?:\w+\s+)?$",
+    _FLAGS,
+)
+_EVENT_NOT_AFTER = re.compile(
+    r"^\s+(?:pact|plan|note|letter|attempt|bid|method|hotline|helpline|line|watch|risk|"
+    r"thoughts?|ideation|mission|crisis)\b",
+    _FLAGS,
+)
 # Identity words are blanked from what the classifier reads (the rules never use them), so the
 # same sentence said by different people reads the same (counterfactual invariance).
 _IDENTITY = re.compile(
@@ -45,8 +63,11 @@ _DISTANCING = re.compile(
     r"\b(?:work|works|working|worked|attend|attends|attending|see|sees|seeing|treat|treats|"
     r"treating|nurse|nursing|study|studying|studied|research|researching|volunteer|"
     r"volunteering|teach|teaching|read|reading|watch|watched|watching|saw|heard|hear|write|"
-    r"writing|wrote|listen|listening|learn|learning|learned|train|training|cover|covering|"
-    r"support|supporting|care\s+for|caring\s+for|help|helping|lost|losing)\b",
+    r"writing|wrote|listen|listened|listening|learn|learning|learned|train|training|cover|covering|"
+    r"support|supporting|care\s+for|caring\s+for|help|helping|lost|losing|attended|meet|"
+    r"meeting|met|sit\s+with|sitting\s+with|deal\s+with|dealing\s+with|dealt\s+with|assess|"
+    r"assessing|screen|screening|respond|responding|manage|managing|counsel|counselling|"
+    r"handle|handling|carry\s+out|carrying\s+out|run|runs|running)\b",
     _FLAGS,
 )
 _NEGATION_WINDOW_WORDS = 5
@@ -184,6 +205,8 @@ def _context(
     subject = _subject(text, sentence[0], end)
     if subject is not None and subject[0] == "third":
         return "third_person"
+    if _is_event(text, sentence, match):
+        return "third_person"
     if _CONTEXT.search(sentence_text):
         if subject is None:
             return "professional_or_media"
@@ -193,9 +216,48 @@ def _context(
     return None
 
 
+def _is_event(text: str, sentence: tuple[int, int], match: re.Match[str]) -> bool:
+    """ "Suicide" named as an event (someone's death), not as the writer's thoughts."""
+    word = match.group().lower()
+    if word == "suicides":
+        return True
+    if word != "suicide":
+        return False
+    return bool(
+        _EVENT_BEFORE.search(text[sentence[0] : match.start()])
+        and not _EVENT_NOT_AFTER.search(text[match.end() : sentence[1]])
+    )
+
+
+def _everyday_threats(text: str) -> list[tuple[int, int]]:
+    """Spans of "<someone or something> will kill me" said as an everyday exaggeration."""
+    spans: list[tuple[int, int]] = []
+    for m in _KILL_ME.finditer(text):
+        subject = m.group("subject")
+        if _KILL_ME_NOT_IDIOM.match(subject):
+            continue
+        if _KILL_ME_PERSONS.match(subject):
+            rest = text[m.end() :]
+            clause = rest.split(".")[0].split("!")[0].split("?")[0].split("\n")[0]
+            if not _KILL_ME_EVERYDAY.search(clause) or _KILL_ME_SERIOUS.search(clause):
+                continue
+        spans.append((m.start(), m.end()))
+    return spans
+
+
+def _guarded(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Idiom spans outside sentences that name a means of suicide."""
+    guarded = [
+        (m.start(), m.end()) for m in _SENTENCE.finditer(text) if _IDIOM_GUARD.search(m.group())
+    ]
+    return [(a, b) for a, b in spans if not any(s <= a < e for s, e in guarded)]
+
+
 def find_mentions(text: str) -> tuple[list[Mention], list[tuple[int, int]]]:
     """Every lexicon phrase in the text with its context, and the idiom spans."""
-    idioms = sorted({span for pattern in _IDIOMS for span in _spans(pattern, text, 0, len(text))})
+    found_idioms = {span for pattern in _IDIOMS for span in _spans(pattern, text, 0, len(text))}
+    found_idioms.update(_everyday_threats(text))
+    idioms = _guarded(text, sorted(found_idioms))
     mentions: list[Mention] = []
     # Most phrases appear nowhere in a given text: one scan of the whole text each finds the
     # few worth looking for sentence by sentence (a third of the time on 1,000 characters).
