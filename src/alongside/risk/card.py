@@ -316,9 +316,23 @@ def render_card(
             "## Idioms, negation, third persons, professional and media context",
             "",
             "Correct = `moderate` or above exactly for the sentences about the writer's own "
-            "current risk (target >= 95%). The development set was written together with the "
-            "rules, which were revised after reading its misses, so its figure is optimistic; "
-            "the holdout set was written afterwards and read once, without changing anything.",
+            "current risk (target >= 95%). Read the four sets in the order they were written:",
+            "",
+            "- `risk_sentence_set.jsonl` (119) was written together with the first rules, which "
+            "were revised after reading its misses: its figure is optimistic.",
+            "- `risk_sentence_holdout.jsonl` (20) was written afterwards and read once with "
+            "rules-2025.1 (85.0%); its three misses then guided rules-2025.2, so it is no longer "
+            "held out.",
+            "- `risk_sentence_dev2.jsonl` (75) was written to develop rules-2025.2 (everyday "
+            "'will kill me', professional roles) and read many times: optimistic too.",
+            "- `risk_sentence_holdout2.jsonl` (186 sentences, 75 at risk) is the honest figure. "
+            "It was written and committed before any rule change (pre-registered), and only "
+            "its overall score was read while the rules changed: **80.6%** (150/186; 8 of 75 "
+            "at-risk sentences missed, 28 of 111 false alarms) with rules-2025.1, **87.1%** "
+            "(162/186; 9 missed, 15 false alarms) with rules-2025.2, **below the 95% "
+            "target**. The new rules removed false alarms but missed one more at-risk "
+            "sentence. Its misses are listed below and were not used to change the rules; "
+            "a later change should be judged on a new set written before it.",
             "",
         ]
     for name, (accuracy, per_kind, misses) in sentence_results.items():
@@ -380,9 +394,16 @@ def render_card(
         "negatives (on T-SID, specificity is about 0.65 for its depression subgroup against "
         "0.92 for texts with no condition): the training negatives taught the classifier "
         "little about the line between depression and suicidality in short texts.",
-        "- Everyday idioms the lexicon does not list ('this curry is going to kill me', "
-        "'she'll kill me if I'm late') and professional contexts phrased in ways it does not "
-        "know are read as risk: see the holdout sentence set above.",
+        "- Everyday idioms the lexicon does not list and professional contexts phrased in ways "
+        "it does not know are still read as risk (the classifier reads words of death and its "
+        "threshold is low); subtle risk in words the lexicon does not know is missed where "
+        "the classifier is silent: see the misses of the pre-registered holdout above.",
+        "- '<someone> will kill me if ...' is read as an everyday idiom, except when tied to "
+        "leaving, telling or the police: the reader is about suicide and self-harm, and a "
+        "threat from someone else is not something it was built or tested to recognise.",
+        "- 'Suicide' named as someone's death ('after a suicide', 'several suicides') is set "
+        "aside with its sentence, so other risk in that sentence that the lexicon does not "
+        "know ('since his suicide I want to join him') is not read by the classifier either.",
         "- Labels in every data set are noisy (subreddit of origin, crowd or author labels); "
         "none is a clinical assessment.",
         "",
@@ -398,6 +419,8 @@ def render_card(
         "    ../shared/data/risk/test/twitter-suicidal-ideation.jsonl \\",
         "    --dev-data ../shared/data/risk --sentences tests/risk/risk_sentence_set.jsonl \\",
         "    --sentences tests/risk/risk_sentence_holdout.jsonl \\",
+        "    --sentences tests/risk/risk_sentence_dev2.jsonl \\",
+        "    --sentences tests/risk/risk_sentence_holdout2.jsonl \\",
         "    --counterfactual tests/risk/risk_counterfactual.json --card docs/model-cards/risk.md",
         "```",
         "",
