@@ -333,6 +333,12 @@ def render_card(
             "target**. The new rules removed false alarms but missed one more at-risk "
             "sentence. Its misses are listed below and were not used to change the rules; "
             "a later change should be judged on a new set written before it.",
+            "- rules-2025.3 is a **safety fix made after reading one holdout2 miss**: the "
+            "everyday 'X will kill me' reading is no longer taken when the sentence names "
+            "drugs, medicines, insulin, knives, blades, a cliff, a roof, a train or tracks "
+            "('I know exactly which drugs would kill me'), and 'not being here any more' / "
+            "'not being alive' reads as passive ideation. Any holdout2 figure for rules-2025.3 "
+            "is therefore post hoc, not held out.",
             "",
         ]
     for name, (accuracy, per_kind, misses) in sentence_results.items():

@@ -14,7 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2025.2"
+RULES_VERSION: Final = "rules-2025.3"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases
@@ -69,6 +69,12 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         r"\b(?:don'?t|do\s+not|no\s+longer)\s+want\s+to\s+(?:live|be\s+alive|exist|be\s+here|wake\s+up|go\s+on)\b",
         "ideation",
         "open",
+    ),
+    # Passive wish to be dead in plain words ("thinking about not being here any more").
+    Phrase(
+        r"\bnot\s+(?:being|be)\s+(?:here|around)\s+any\s*more\b|\bnot\s+(?:being|be)\s+alive\b",
+        "ideation",
+        "self",
     ),
     Phrase(r"\bhope\s+i\s+(?:don'?t|do\s+not|never)\s+wake\s+up\b", "ideation", "self"),
     Phrase(r"\bnever\s+wake\s+up\b", "ideation", "open"),
@@ -422,8 +428,9 @@ KILL_ME_SERIOUS: Final = (
 # Means of suicide in a sentence: no idiom reading is taken there ("these pills will kill
 # me", "the overdose nearly killed me").
 IDIOM_GUARD: Final = (
-    r"\b(?:pills|tablets|meds|medication|paracetamol|overdos\w*|rope|noose|gun|firearm|"
-    r"poison|bridge|jump(?:ing)?)\b"
+    r"\b(?:pills|tablets|meds|medications?|medicines?|drugs|insulin|paracetamol|overdos\w*|"
+    r"rope|noose|gun|firearm|knife|knives|blades?|razors?|poison|bridge|cliff|ledge|roof|"
+    r"train|tracks|jump(?:ing)?)\b"
 )
 
 # Words naming who someone is. The TF-IDF layer ignores them so that the same sentence said by
