@@ -86,6 +86,17 @@ def nav_links(user: Any) -> tuple[tuple[str, str], ...]:
     return NAV_BY_ROLE.get(str(user.role.value), (("/home", "Home"),))
 
 
+def pathway_label(pathway_id: str | None) -> str:
+    """A pathway's words from the published default ruleset (its id when unknown)."""
+    if not pathway_id:
+        return ""
+    from alongside.triage.rulesets import default_ruleset
+
+    labels = {p.id: p.label for p in default_ruleset().pathways}
+    return labels.get(pathway_id, pathway_id.replace("_", " ").replace("-", " "))
+
+
+templates.env.filters["pathway_label"] = pathway_label
 templates.env.globals["nav_links"] = nav_links
 templates.env.globals["home_cards"] = home_cards
 

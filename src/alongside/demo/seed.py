@@ -326,7 +326,7 @@ def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
             session,
             client_id=client.id,
             urgency=urgencies[offset],
-            pathway="step2_low_intensity" if offset % 2 else "step3_high_intensity",
+            pathway="low-intensity" if offset % 2 else "high-intensity-therapy",
             decided_by=clinic.clinicians[offset % len(clinic.clinicians)],
             now=now - timedelta(days=3 * offset + 1),
         )
