@@ -119,9 +119,12 @@ def test_unacknowledged_alert_goes_to_the_next_on_call_then_the_lead(
         assert alert is not None
         assert alert.exhausted_at is not None
         assert alert.acknowledged_at is None
-        sent = db.scalars(
-            select(OutboxMessage.recipient).where(OutboxMessage.kind == "crisis_escalation")
-        ).all()
+        sent = [
+            message.recipient
+            for message in db.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "crisis_escalation")
+            )
+        ]
     assert sorted(sent) == sorted([second, lead])
     assert _recipients(sink).count(first) == 1
 

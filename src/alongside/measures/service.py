@@ -543,6 +543,7 @@ def due_measures(session: Session, *, now: datetime, link_base: str) -> DueRepor
                     "client_id": str(client.id),
                 },
                 idempotency_key=f"{REMINDER_KIND}:{plan.id}:{due.isoformat()}",
+                client_id=client.id,
                 organization_id=client.organization_id,
                 now=now,
             )

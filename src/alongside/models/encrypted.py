@@ -31,6 +31,9 @@ from alongside.models.client_key import ClientKey
 KEYRING_PROVIDER = "kek_provider"
 _KEYRING = "keyring"
 ERASED = "[erased]"
+# First byte of a field stored for a row that belongs to no client; encrypted fields start
+# with the cipher's version byte (1), so the two never collide.
+NO_CLIENT_MARKER = b"\x00"
 _PENDING = "_alongside_pending_plaintext"
 _PLAIN = "_alongside_plaintext"
 
@@ -126,14 +129,27 @@ class EncryptedModel:
 
     # "self" for the Client row itself; otherwise the attribute holding the client's id.
     __encryption_owner__: ClassVar[str] = "client_id"
+    # Rows that may belong to no client (e.g. an alert to staff) store their fields without a
+    # client key, marked as such; rows that name a client are always encrypted with its key.
+    __encryption_optional__: ClassVar[bool] = False
     # Blind indexes to maintain: field name -> (index column attribute, purpose).
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def encryption_owner_id(self) -> uuid.UUID:
         """The id of the client whose data key encrypts this row."""
+        owner = self.optional_owner_id()
+        if owner is None:
+            attribute = self.__encryption_owner__
+            raise ValueError(f"{type(self).__name__} has no {attribute} to pick a data key")
+        return owner
+
+    def optional_owner_id(self) -> uuid.UUID | None:
+        """The owning client's id, or None for a row that belongs to no client."""
         attribute = "id" if self.__encryption_owner__ == "self" else self.__encryption_owner__
         owner = getattr(self, attribute)
         if owner is None:
+            if self.__encryption_optional__:
+                return None
             raise ValueError(f"{type(self).__name__} has no {attribute} to pick a data key")
         assert isinstance(owner, uuid.UUID)  # noqa: S101 - ids are UUID columns
         return owner
@@ -168,6 +184,11 @@ class EncryptedField:
         if ciphertext is None:
             return None
         assert isinstance(instance, EncryptedModel)  # noqa: S101 - descriptor is for these only
+        if bytes(ciphertext[:1]) == NO_CLIENT_MARKER:
+            # A row that belongs to no client (see EncryptedModel.__encryption_optional__).
+            unowned = bytes(ciphertext[1:]).decode("utf-8")
+            plain[self.name] = unowned
+            return unowned
         session = object_session(instance)
         if session is None:
             raise MissingKeyProvider(
@@ -213,8 +234,11 @@ def encrypt_pending(session: Session, instance: EncryptedModel) -> None:
         return
     if getattr(instance, "id", None) is None:
         instance.id = new_id()  # type: ignore[attr-defined]
+    owner = instance.optional_owner_id()
+    if owner is None:
+        _store_unowned(instance, pending)
+        return
     keyring = keyring_for(session)
-    owner = instance.encryption_owner_id()
     cipher = keyring.cipher(session, owner)
     if cipher is None:
         raise Conflict("This client's record was erased; nothing more can be stored for them.")
@@ -247,19 +271,30 @@ def encrypt_pending(session: Session, instance: EncryptedModel) -> None:
     pending.clear()
 
 
+def _store_unowned(instance: EncryptedModel, pending: set[str]) -> None:
+    fields = _fields(type(instance))
+    plain = instance.__dict__.get(_PLAIN, {})
+    for name in sorted(pending):
+        value = plain.get(name)
+        setattr(
+            instance,
+            fields[name].column_attribute,
+            None if value is None else NO_CLIENT_MARKER + value.encode("utf-8"),
+        )
+    pending.clear()
+
+
 @event.listens_for(Session, "before_flush")
 def _encrypt_before_flush(session: Session, _context: Any, _instances: Any) -> None:
     # Clients first, so their data keys exist before rows that belong to them.
     new = [obj for obj in session.new if isinstance(obj, EncryptedModel)]
     dirty = [obj for obj in session.dirty if isinstance(obj, EncryptedModel)]
     new.sort(key=lambda obj: obj.__encryption_owner__ != "self")
-    keyring = keyring_for(session) if new or dirty else None
     for obj in new:
         if obj.__encryption_owner__ == "self":
             if getattr(obj, "id", None) is None:
                 obj.id = new_id()  # type: ignore[attr-defined]
-            assert keyring is not None  # noqa: S101 - set above whenever there is work
-            keyring.create_key(session, obj.encryption_owner_id())
+            keyring_for(session).create_key(session, obj.encryption_owner_id())
     for obj in new:
         encrypt_pending(session, obj)
     for obj in dirty:

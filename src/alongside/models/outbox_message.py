@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alongside.kit.time import utcnow
 from alongside.models.base import Base, IdMixin, UTCDateTime, phi
+from alongside.models.encrypted import ERASED, EncryptedField, EncryptedModel
 
 
 class OutboxStatus(enum.StrEnum):
@@ -31,7 +33,7 @@ class OutboxChannel(enum.StrEnum):
     WEBHOOK = "webhook"
 
 
-class OutboxMessage(IdMixin, Base):
+class OutboxMessage(EncryptedModel, IdMixin, Base):
     """An alert or reminder written in the transaction that caused it and delivered by a worker.
 
     ``next_attempt_at`` is when the worker may next pick the message up; while the message is
@@ -40,6 +42,7 @@ class OutboxMessage(IdMixin, Base):
     """
 
     __tablename__ = "outbox_messages"
+    __encryption_optional__: ClassVar[bool] = True
     __table_args__ = (
         # The worker's only query: due messages of the live statuses, oldest first.
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
@@ -58,13 +61,23 @@ class OutboxMessage(IdMixin, Base):
             values_callable=lambda e: [m.value for m in e],
         )
     )
+    # The client a message is about or addressed to (reminders, repeat measures): its
+    # recipient, subject, body and payload are then encrypted with that client's key, so an
+    # email address or phone number never sits in the outbox in plain text, and erasing the
+    # client makes their queued messages unreadable too. Alerts to staff name no client.
+    client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     # An email address, or the name of a webhook configured in settings (never a raw URL,
     # so a stored row cannot send data to an address the clinic did not configure).
-    recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(200))
-    # Alerts link to the case and never quote the client, but the body is still treated as PHI.
-    body: Mapped[str] = mapped_column(Text, info=phi())
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recipient_ct: Mapped[bytes] = mapped_column("recipient", LargeBinary, info=phi())
+    subject_ct: Mapped[bytes] = mapped_column("subject", LargeBinary, info=phi())
+    body_ct: Mapped[bytes] = mapped_column("body", LargeBinary, info=phi())
+    payload_ct: Mapped[bytes] = mapped_column("payload", LargeBinary, info=phi())
+    recipient = EncryptedField("recipient_ct", column_name="recipient")
+    subject = EncryptedField("subject_ct", column_name="subject")
+    body = EncryptedField("body_ct", column_name="body")
+    payload_json = EncryptedField("payload_ct", column_name="payload")
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
         Enum(
@@ -80,3 +93,16 @@ class OutboxMessage(IdMixin, Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The structured part of the message (ids, links), decrypted."""
+        text = self.payload_json
+        if not text or text == ERASED:
+            return {}
+        value = json.loads(text)
+        return value if isinstance(value, dict) else {}
+
+    @payload.setter
+    def payload(self, value: dict[str, Any] | None) -> None:
+        self.payload_json = json.dumps(value or {}, sort_keys=True)

@@ -60,9 +60,14 @@ def enqueue(
     payload: Mapping[str, Any],
     idempotency_key: str,
     organization_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
     now: datetime,
 ) -> OutboxMessage:
     """Store a message for delivery in the caller's transaction (flush, never commit).
+
+    ``client_id``: the client a message is addressed to or about; its recipient, subject,
+    body and payload are then encrypted with that client's key (always pass it for messages
+    to clients).
 
     Enqueueing the same ``idempotency_key`` again returns the message already stored, so a
     retried request cannot alert anyone twice. Raises :class:`InvalidInput` for an unknown
@@ -90,6 +95,7 @@ def enqueue(
         return existing
     message = OutboxMessage(
         organization_id=organization_id,
+        client_id=client_id,
         kind=kind,
         channel=parsed_channel,
         recipient=recipient,

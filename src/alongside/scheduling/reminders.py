@@ -128,6 +128,7 @@ def send_due_reminders(
                 payload=channel_payload,
                 idempotency_key=key,
                 organization_id=appointment.organization_id,
+                client_id=client.id,
                 now=now,
             )
             created += 1
