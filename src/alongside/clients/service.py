@@ -35,6 +35,34 @@ def purpose_of(actor: Actor, client_id: uuid.UUID | None = None) -> AuditPurpose
     return AuditPurpose.OPERATIONS
 
 
+def audit_access(
+    session: Session,
+    *,
+    user: User | None,
+    actor: Actor | None,
+    action: AuditAction,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    client_id: uuid.UUID | None,
+    organization_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """Record one successful access to client data in the caller's transaction (the
+    counterpart of :func:`refuse`); the purpose follows from who is looking."""
+    record(
+        session,
+        actor=user,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        client_id=client_id,
+        organization_id=organization_id,
+        purpose=purpose_of(actor, client_id) if actor is not None else AuditPurpose.OPERATIONS,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+
+
 def readable_clients_query(actor: Actor, action: Action = Action.CLIENT_READ) -> Select[Client]:
     """Clients the actor may take ``action`` on: the start of every client query."""
     scope = readable_clients(actor, action)
@@ -81,16 +109,15 @@ def list_readable_clients(
     """The clients this actor may see, by family then given name (one audited list access)."""
     clients = list(session.scalars(readable_clients_query(actor)).all())
     keyring_for(session).preload(session, [c.id for c in clients])
-    record(
+    audit_access(
         session,
-        actor=user,
+        user=user,
+        actor=actor,
         action=AuditAction.LIST,
         resource_type="client",
         resource_id=None,
         client_id=None,
         organization_id=actor.organization_id,
-        purpose=purpose_of(actor),
-        outcome=AuditOutcome.SUCCESS,
         now=now,
     )
     return sorted(clients, key=lambda c: (c.family_name.casefold(), c.given_name.casefold()))
@@ -125,16 +152,15 @@ def get_readable_client(
             ),
             now=now,
         )
-    record(
+    audit_access(
         session,
-        actor=user,
+        user=user,
+        actor=actor,
         action=AuditAction.READ,
         resource_type="client",
         resource_id=client.id,
         client_id=client.id,
         organization_id=client.organization_id,
-        purpose=purpose_of(actor, client.id),
-        outcome=AuditOutcome.SUCCESS,
         now=now,
     )
     return client

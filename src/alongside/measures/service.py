@@ -40,7 +40,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
-from alongside.clients.service import get_readable_client, purpose_of, refuse
+from alongside.clients.service import audit_access, get_readable_client, refuse
 from alongside.errors import InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
 from alongside.intake.service import MAX_EXPIRY, create_intake
@@ -178,16 +178,15 @@ def _read_measurements(
 ) -> list[Measurement]:
     # The caller has checked clinical read; every read of a client's measures is audited.
     measurements = _measurements(session, [client.id])[client.id]
-    record(
+    audit_access(
         session,
-        actor=user,
+        user=user,
+        actor=actor,
         action=AuditAction.READ,
         resource_type="measures",
         resource_id=client.id,
         client_id=client.id,
         organization_id=client.organization_id,
-        purpose=purpose_of(actor, client.id),
-        outcome=AuditOutcome.SUCCESS,
         now=now,
     )
     return measurements
@@ -309,16 +308,15 @@ def set_plan(
     plan.set_by_id = user.id
     plan.updated_at = now
     session.flush()
-    record(
+    audit_access(
         session,
-        actor=user,
+        user=user,
+        actor=actor,
         action=action,
         resource_type="measurement_plan",
         resource_id=plan.id,
         client_id=client.id,
         organization_id=client.organization_id,
-        purpose=purpose_of(actor, client.id),
-        outcome=AuditOutcome.SUCCESS,
         now=now,
     )
     return plan
@@ -348,16 +346,15 @@ def attention_list(
         if attention and attention.latest_at is not None:
             flagged.append((client, attention))
     keyring_for(session).preload(session, [client.id for client, _ in flagged])
-    record(
+    audit_access(
         session,
-        actor=user,
+        user=user,
+        actor=actor,
         action=AuditAction.LIST,
         resource_type="measures_attention",
         resource_id=None,
         client_id=None,
         organization_id=actor.organization_id,
-        purpose=purpose_of(actor),
-        outcome=AuditOutcome.SUCCESS,
         now=now,
     )
     entries = [

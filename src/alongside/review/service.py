@@ -38,13 +38,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from alongside.audit.service import record
-from alongside.clients.service import purpose_of, refuse
+from alongside.clients.service import audit_access, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
 from alongside.models import (
     AuditAction,
-    AuditOutcome,
     Client,
     CrisisAlert,
     Decision,
@@ -247,16 +245,15 @@ def _audit(
     client_id: uuid.UUID | None,
     now: datetime,
 ) -> None:
-    record(
+    audit_access(
         session,
-        actor=user,
+        user=user,
+        actor=actor,
         action=action,
         resource_type="suggestion",
         resource_id=resource_id,
         client_id=client_id,
         organization_id=actor.organization_id,
-        purpose=purpose_of(actor, client_id),
-        outcome=AuditOutcome.SUCCESS,
         now=now,
     )
 

@@ -32,13 +32,11 @@ from typing import Protocol, TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from alongside.audit.service import record
-from alongside.clients.service import purpose_of, refuse
+from alongside.clients.service import audit_access, refuse
 from alongside.errors import InvalidInput, NotFound
 from alongside.models import (
     Appointment,
     AuditAction,
-    AuditOutcome,
     Availability,
     AvailabilityKind,
     Client,
@@ -311,33 +309,6 @@ def require_client(
             now=now,
         )
     return client
-
-
-def audit_access(
-    session: Session,
-    *,
-    user: User | None,
-    actor: Actor | None,
-    action: AuditAction,
-    resource_type: str,
-    resource_id: uuid.UUID | None,
-    client_id: uuid.UUID | None,
-    organization_id: uuid.UUID,
-    now: datetime,
-) -> None:
-    """Record one successful access to scheduling data in the caller's transaction."""
-    record(
-        session,
-        actor=user,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        client_id=client_id,
-        organization_id=organization_id,
-        purpose=purpose_of(actor, client_id) if actor is not None else "operations",
-        outcome=AuditOutcome.SUCCESS,
-        now=now,
-    )
 
 
 class AboutOneClient(Protocol):
