@@ -183,7 +183,16 @@ def test_reading_is_frozen_and_serialises(reader: RiskReader) -> None:
     with pytest.raises(ValidationError):
         reading.level = Level.NONE  # type: ignore[misc]
     data = reading.to_dict()
-    assert set(data) == {"level", "probability", "evidence", "reasons", "versions"}
+    assert set(data) == {
+        "level",
+        "probability",
+        "evidence",
+        "reasons",
+        "versions",
+        "signals",
+        "needs_human_reading",
+        "language",
+    }
     assert set(data["versions"]) >= {"rules", "model", "data_digest"}
     assert json.loads(json.dumps(data)) == data
     assert data["evidence"] == [

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 
 class Level(enum.StrEnum):
@@ -56,6 +58,39 @@ class Evidence(BaseModel):
     signal: Signal
 
 
+Construct = Literal[
+    "wish_dead",
+    "ideation",
+    "method",
+    "intent",
+    "plan",
+    "preparation",
+    "attempt",
+    "interrupted_attempt",
+    "aborted_attempt",
+    "self_harm",
+]
+# C-SSRS screener frames (Posner et al. 2011): thoughts "current" (now, the past month);
+# behaviour "recent" within three months, "past" longer ago; "unknown" when not stated.
+Recency = Literal["current", "recent", "past", "unknown"]
+
+
+# A pydantic dataclass, not a BaseModel: the field must be called "construct" (the C-SSRS
+# word), which BaseModel reserves for a method.
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class RiskSignal:
+    """A C-SSRS-shaped fact read from the client's words, with the span that carries it."""
+
+    construct: Construct
+    recency: Recency
+    # "other": the writer describes someone else at risk (a worried parent or partner),
+    # which is a safeguarding concern for the clinician, not a reading of the writer.
+    subject: Literal["self", "other"] = "self"
+    start: int = Field(default=0, ge=0)
+    end: int = Field(default=0, ge=0)
+    text: str = ""
+
+
 class RiskReading(BaseModel):
     """One reading of one text: level, calibrated probability, evidence, reasons, versions."""
 
@@ -66,6 +101,11 @@ class RiskReading(BaseModel):
     evidence: tuple[Evidence, ...] = ()
     reasons: tuple[str, ...] = ()
     versions: dict[str, str]
+    signals: tuple[RiskSignal, ...] = ()
+    # True when software cannot stand in for a person's reading (a language the reader is
+    # not validated for, or no reading at all).
+    needs_human_reading: bool = False
+    language: str | None = None
 
     @property
     def needs_prompt_review(self) -> bool:
@@ -80,6 +120,9 @@ class RiskReading(BaseModel):
             "evidence": [e.model_dump() for e in self.evidence],
             "reasons": list(self.reasons),
             "versions": dict(self.versions),
+            "signals": [asdict(s) for s in self.signals],
+            "needs_human_reading": self.needs_human_reading,
+            "language": self.language,
         }
 
 
@@ -95,4 +138,5 @@ def unavailable_reading(reason: str, versions: dict[str, str] | None = None) -> 
             "a clinician must read it urgently.",
         ),
         versions=versions or {"rules": "unknown", "model": "unavailable", "data_digest": "unknown"},
+        needs_human_reading=True,
     )

@@ -43,4 +43,7 @@ def unavailable_reading(why: str) -> dict[str, Any]:
             f"The risk reader could not read this text ({why}); a clinician must read it urgently."
         ],
         "versions": {"model": "unavailable"},
+        "signals": [],
+        "needs_human_reading": True,
+        "language": None,
     }
