@@ -135,6 +135,9 @@ class EncryptedModel:
     # Blind indexes to maintain: field name -> (index column attribute, purpose).
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {}
 
+    def after_encrypt(self, session: Session, keyring: Keyring, changed: frozenset[str]) -> None:
+        """Called once the fields named in ``changed`` are encrypted (e.g. to index them)."""
+
     def encryption_owner_id(self) -> uuid.UUID:
         """The id of the client whose data key encrypts this row."""
         owner = self.optional_owner_id()
@@ -268,6 +271,7 @@ def encrypt_pending(session: Session, instance: EncryptedModel) -> None:
                 if value is None
                 else blind_index(keyring.index_key(purpose), value, purpose=purpose),
             )
+    instance.after_encrypt(session, keyring, frozenset(pending))
     pending.clear()
 
 
@@ -305,6 +309,11 @@ def blind_index_for(session: Session, value: str, *, purpose: str) -> str:
     """The blind index of ``value`` for exact lookups (e.g. a client by email)."""
     keyring = keyring_for(session)
     return blind_index(keyring.index_key(purpose), value, purpose=purpose)
+
+
+def page_cursor_key(session: Session) -> bytes:
+    """The key that signs list cursors, derived from the key file (same in every process)."""
+    return keyring_for(session).index_key("page-cursor")
 
 
 def _forget_plaintext(target: object, *_args: Any) -> None:

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError, InvalidInput, NotFound
-from alongside.kit.http import is_htmx
+from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
@@ -51,11 +51,16 @@ def nav_context(signed_in: Any) -> dict[str, Any]:
 def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """The review queue: crisis first, then longest waiting; each wait against its target."""
     now = utcnow()
-    entries = service.review_queue(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    cursor = request.query_params.get("cursor") or None
+    page = service.review_queue(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, cursor=cursor
+    )
     alerts = escalation.alerts_for_user(db, actor=signed_in.actor)
     context = {
         **nav_context(signed_in),
-        "entries": entries,
+        "entries": page.items,
+        "next_url": page_url(request, page.next) if page.next else None,
+        "first_url": page_url(request, None) if cursor else None,
         "my_alerts": alerts,
         "decided": request.query_params.get("decided"),
     }

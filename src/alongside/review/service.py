@@ -8,9 +8,11 @@ parts of Alongside may show or act on) is :func:`decided_triage`: decisions only
 
 API
 ---
-- :func:`review_queue` ``(session, *, user, actor, now) -> list[QueueEntry]``: proposals of
-  clients the actor may review (``intake.review``), crisis first, then longest waiting; each
-  with its wait against the organisation's target. One audited list access.
+- :func:`review_queue` ``(session, *, user, actor, now, limit=None, cursor=None) ->
+  Page[QueueEntry]``: a page of the proposals of clients the actor may review
+  (``intake.review``), crisis first, then longest waiting (one index range per urgency, as
+  :func:`alongside.review.queue.order_queue` orders them); each with its wait against the
+  organisation's target. One audited list access per page.
 - :func:`get_case` ``(session, *, user, actor, suggestion_id, now) -> Case``: answers with
   item wording, scores with bands, the client's words with the evidence spans, the proposal,
   any decision and crisis alert. Audited; 404 for anyone who may not review the client.
@@ -35,12 +37,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
+from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit, outside, ranked_page
 from alongside.models import (
     AuditAction,
     Client,
@@ -56,7 +59,7 @@ from alongside.models import (
     SuggestionStatus,
     User,
 )
-from alongside.models.encrypted import keyring_for
+from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.review.highlight import Piece, highlight
 from alongside.review.oversight import (
     NOT_READ_BY_SOFTWARE,
@@ -74,7 +77,6 @@ from alongside.review.queue import (
     URGENCIES,
     QueueItem,
     Wait,
-    order_queue,
     targets_from,
     wait_of,
 )
@@ -94,6 +96,9 @@ log = logging.getLogger("alongside.review")
 
 NOT_FOUND = "There is no such case available to you."
 TRIAGE_KIND = "triage"
+QUEUE_CURSOR = "review-queue"
+# Within one urgency: longest waiting first (the id breaks ties, so the order is total).
+QUEUE_ORDER = Keyset((Suggestion.proposed_at, Suggestion.id))
 MAX_REASON_LENGTH = 2000
 STATUS_FOR: dict[DecisionOutcome, SuggestionStatus] = {
     DecisionOutcome.ACCEPTED: SuggestionStatus.ACCEPTED,
@@ -267,30 +272,64 @@ def _names(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID,
     }
 
 
-def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -> list[QueueEntry]:
-    """Proposals waiting for a decision on clients this person may review, most urgent first."""
+def _queue_ranks() -> list[ColumnElement[bool]]:
+    # An unknown urgency first (a person looks at it), then crisis ... routine.
+    return [
+        outside(Suggestion.urgency, URGENCIES),
+        *(Suggestion.urgency == urgency for urgency in URGENCIES),
+    ]
+
+
+def review_queue(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[QueueEntry]:
+    """One page of the proposals waiting for a decision on clients this person may review,
+    most urgent first, then longest waiting; only the page's clients are decrypted."""
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    after = None
+    if cursor:
+        rank, proposed_at, suggestion_id = codec.decode(
+            QUEUE_CURSOR, cursor, (int, datetime, uuid.UUID)
+        )
+        after = (rank, (proposed_at, suggestion_id))
     scope = readable_clients(actor, Action.INTAKE_REVIEW)
-    query = (
-        select(Suggestion, Client)
-        .join(Client, Client.id == Suggestion.client_id)
+    base = (
+        select(Suggestion.id.label("id"), Suggestion.proposed_at.label("proposed_at"))
         .where(Suggestion.organization_id == scope.organization_id)
-        .where(Client.organization_id == scope.organization_id)
         .where(Suggestion.kind == TRIAGE_KIND)
         .where(Suggestion.status == SuggestionStatus.PROPOSED)
     )
     if scope.client_ids is not None:
-        query = query.where(Suggestion.client_id.in_(scope.client_ids))
-    rows = session.execute(query).all()
-    keyring_for(session).preload(session, [client.id for _s, client in rows])
-    alerts = {
-        alert.suggestion_id: alert
-        for alert in session.scalars(
-            select(CrisisAlert).where(CrisisAlert.suggestion_id.in_([s.id for s, _c in rows]))
-        )
-    }
+        base = base.where(Suggestion.client_id.in_(scope.client_ids))
+    page = ranked_page(base, QUEUE_ORDER, _queue_ranks(), after, size + 1)
+    rows = session.execute(
+        select(Suggestion, Client, page.c.rank)
+        .join(page, page.c.id == Suggestion.id)
+        .join(Client, Client.id == Suggestion.client_id)
+        .order_by(page.c.rank, page.c.proposed_at, page.c.id)
+        .limit(size + 1)
+    ).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    keyring_for(session).preload(session, [client.id for _s, client, _r in rows])
+    alerts = {}
+    if rows:
+        alerts = {
+            alert.suggestion_id: alert
+            for alert in session.scalars(
+                select(CrisisAlert).where(CrisisAlert.suggestion_id.in_([s.id for s, _c, _r in rows]))
+            )
+        }
     targets = review_targets(session, actor.organization_id)
     entries = []
-    for suggestion, client in rows:
+    for suggestion, client, _rank in rows:
         alert = alerts.get(suggestion.id)
         state = None
         if alert is not None:
@@ -319,7 +358,13 @@ def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -
         client_id=None,
         now=now,
     )
-    return order_queue(entries)
+    following = None
+    if more:
+        last_suggestion, _client, last_rank = rows[-1]
+        following = codec.encode(
+            QUEUE_CURSOR, (int(last_rank), last_suggestion.proposed_at, last_suggestion.id)
+        )
+    return Page(items=entries, next=following)
 
 
 def _triage_suggestion(
