@@ -42,7 +42,8 @@ from alongside.models import (
     Client,
     User,
 )
-from alongside.models.encrypted import keyring_for
+from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit
+from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.scheduling.service import (
     active_appointments,
     audit_access,
@@ -75,6 +76,7 @@ DOUBLE_BOOKED = (
 SETTINGS = ("in_person", "telehealth")
 MAX_REASON = 1000
 MAX_LENGTH = timedelta(hours=4)
+APPOINTMENT_ORDER = Keyset((Appointment.starts_at, Appointment.id))
 
 
 def _reason(reason: str) -> str:
@@ -460,9 +462,16 @@ def _audit_list(session: Session, user: User, actor: Actor, now: datetime) -> No
 
 
 def upcoming_for_client(
-    session: Session, *, user: User, actor: Actor, client_id: uuid.UUID, now: datetime
-) -> list[Appointment]:
-    """The client's booked appointments from now on, soonest first (audited read)."""
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    client_id: uuid.UUID,
+    now: datetime,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[Appointment]:
+    """A page of the client's booked appointments from now on, soonest first (audited read)."""
     client = require_client(
         session,
         user=user,
@@ -471,15 +480,24 @@ def upcoming_for_client(
         action=Action.APPOINTMENT_READ,
         now=now,
     )
-    appointments = list(
-        session.scalars(
-            select(Appointment)
-            .where(Appointment.client_id == client.id)
-            .where(Appointment.status == AppointmentStatus.BOOKED)
-            .where(Appointment.ends_at > now)
-            .order_by(Appointment.starts_at, Appointment.id)
-        )
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    scope = f"appointments/{client.id}"
+    query = (
+        select(Appointment)
+        .where(Appointment.client_id == client.id)
+        .where(Appointment.status == AppointmentStatus.BOOKED)
+        .where(Appointment.ends_at > now)
     )
+    if cursor:
+        query = query.where(
+            APPOINTMENT_ORDER.after(codec.decode(scope, cursor, (datetime, uuid.UUID)))
+        )
+    appointments = list(
+        session.scalars(query.order_by(*APPOINTMENT_ORDER.order_by()).limit(size + 1))
+    )
+    more = len(appointments) > size
+    appointments = appointments[:size]
     audit_access(
         session,
         user=user,
@@ -491,7 +509,10 @@ def upcoming_for_client(
         organization_id=client.organization_id,
         now=now,
     )
-    return appointments
+    following = None
+    if more:
+        following = codec.encode(scope, (appointments[-1].starts_at, appointments[-1].id))
+    return Page(items=appointments, next=following)
 
 
 def clinician_week(
