@@ -89,8 +89,8 @@ from alongside.models import (
 )
 from alongside.models.audit_event import HASHED_COLUMNS, SYSTEM_ROLE
 from alongside.models.audit_head import HEAD_ROW_ID
-from alongside.models.encrypted import page_cursor_key
 from alongside.models.base import new_id
+from alongside.models.encrypted import page_cursor_key
 from alongside.models.user import Role
 from alongside.security.permissions import Action, role_allows
 

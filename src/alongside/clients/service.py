@@ -120,9 +120,7 @@ def refuse(
     return NotFound(message)
 
 
-def _search_condition(
-    session: Session, organization_id: uuid.UUID, q: str
-) -> ColumnElement[bool]:
+def _search_condition(session: Session, organization_id: uuid.UUID, q: str) -> ColumnElement[bool]:
     """Which clients ``q`` finds: an exact email, a date of birth, or name prefixes."""
     text = q.strip()
     if "@" in text:
@@ -132,7 +130,9 @@ def _search_condition(
         try:
             date.fromisoformat(text)
         except ValueError:
-            raise InvalidInput("q: this is not a date; write a date of birth as 1990-04-23.") from None
+            raise InvalidInput(
+                "q: this is not a date; write a date of birth as 1990-04-23."
+            ) from None
         terms = [search_term(key, "dob", text)]
     else:
         words = search_words(text)

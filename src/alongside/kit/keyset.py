@@ -34,10 +34,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Subquery, and_, false, literal, or_, select, tuple_
 from sqlalchemy import union_all as sql_union_all
+from sqlalchemy.orm import QueryableAttribute
 
 from alongside.errors import InvalidInput
 
@@ -50,6 +52,8 @@ _BAD_CURSOR = (
 )
 
 T = TypeVar("T")
+# A column of a table or of a mapped class (``Client.created_at``).
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 CursorValue = uuid.UUID | datetime | int | str
 Kind = Callable[[Any], CursorValue]
 
@@ -156,16 +160,16 @@ class CursorCodec:
 class Keyset:
     """An order over columns whose last one is unique, so every row has one place in it."""
 
-    columns: tuple[ColumnElement[Any], ...]
+    columns: tuple[Column, ...]
     descending: bool = False
 
-    def order_by(self, columns: Sequence[ColumnElement[Any]] | None = None) -> list[Any]:
+    def order_by(self, columns: Sequence[Column] | None = None) -> list[Any]:
         """ORDER BY terms for the keyset's columns (or the same-shaped ``columns``)."""
         chosen = self.columns if columns is None else columns
         return [c.desc() if self.descending else c.asc() for c in chosen]
 
     def after(
-        self, values: Sequence[Any], columns: Sequence[ColumnElement[Any]] | None = None
+        self, values: Sequence[Any], columns: Sequence[Column] | None = None
     ) -> ColumnElement[bool]:
         """Rows strictly after ``values`` in this order."""
         chosen = tuple(self.columns if columns is None else columns)
@@ -176,18 +180,18 @@ class Keyset:
         return left < right if self.descending else left > right
 
 
-def outside(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+def outside(column: Column, values: Sequence[str]) -> ColumnElement[bool]:
     """``column`` holds none of ``values`` (as ranges an index can answer; NULL excluded)."""
     ordered = sorted(set(values))
     if not ordered:
         return column.is_not(None)
     parts = [column < ordered[0], column > ordered[-1]]
-    parts += [and_(column > low, column < high) for low, high in zip(ordered, ordered[1:])]
+    parts += [and_(column > low, column < high) for low, high in pairwise(ordered)]
     return or_(*parts)
 
 
 def ranked_page(
-    base: Select[Any],
+    base: Select[*tuple[Any, ...]],
     keyset: Keyset,
     ranks: Sequence[ColumnElement[bool]],
     after: tuple[int, Sequence[Any]] | None,
@@ -210,7 +214,8 @@ def ranked_page(
         arm = arm.order_by(*keyset.order_by()).limit(limit)
         arms.append(select(arm.subquery()))
     if not arms:
-        arms.append(select(base.add_columns(literal(0).label("rank")).where(False).subquery()))
+        empty = base.add_columns(literal(0).label("rank")).where(false())
+        arms.append(select(empty.subquery()))
     return sql_union_all(*arms).subquery("ranked_page")
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
-from typing import Any
-
-from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String, delete, event, insert
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    delete,
+    event,
+    insert,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -20,6 +28,7 @@ from alongside.models.encrypted import ERASED, EncryptedField, EncryptedModel, K
 SEARCH_TERMS_VERSION = 1
 SEARCHED_FIELDS = frozenset({"given_name", "family_name", "date_of_birth"})
 _PENDING_TERMS = "client_search_terms_pending"
+_TERMS_TABLE = cast(Table, ClientSearchTerm.__table__)
 
 
 class Client(EncryptedModel, IdMixin, Base):
@@ -89,7 +98,7 @@ def client_search_terms(
     key: bytes, given_name: str | None, family_name: str | None, date_of_birth: str | None
 ) -> set[str]:
     """Every term a client is found by: each name word's prefixes, and the date of birth."""
-    terms = set()
+    terms: set[str] = set()
     for name in (given_name, family_name):
         if name and name != ERASED:
             for word in search_words(name):
@@ -116,12 +125,14 @@ def _write_search_terms(session: Session, _context: Any) -> None:
         return
     replaced = [client.id for client, _terms, replace in pending if replace]
     if replaced:
-        table = ClientSearchTerm.__table__
-        session.execute(delete(table).where(table.c.client_id.in_(replaced)))
+        session.execute(
+            delete(ClientSearchTerm).where(ClientSearchTerm.client_id.in_(replaced)),
+            execution_options={"synchronize_session": False},
+        )
     rows = [
         {"client_id": client.id, "organization_id": client.organization_id, "term": term}
         for client, terms, _replace in pending
         for term in sorted(terms)
     ]
     if rows:
-        session.execute(insert(ClientSearchTerm.__table__), rows)
+        session.execute(insert(_TERMS_TABLE), rows)

@@ -30,9 +30,7 @@ def list_outbox(
     first, a page at a time."""
     organization_id = outbox_organization(signed_in.user)
     statuses = tuple(status) if status else service.ATTENTION_STATUSES
-    page = service.page_messages(
-        db, organization_id, statuses=statuses, limit=limit, cursor=cursor
-    )
+    page = service.page_messages(db, organization_id, statuses=statuses, limit=limit, cursor=cursor)
     return PageRead[OutboxMessageRead](
         items=[OutboxMessageRead.model_validate(m) for m in page.items], next=page.next
     )

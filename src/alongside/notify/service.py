@@ -161,9 +161,7 @@ def page_messages(
         .where(_organization_is(organization_id))
     )
     if cursor:
-        query = query.where(
-            OUTBOX_ORDER.after(codec.decode(scope, cursor, (datetime, uuid.UUID)))
-        )
+        query = query.where(OUTBOX_ORDER.after(codec.decode(scope, cursor, (datetime, uuid.UUID))))
     messages = list(session.scalars(query.order_by(*OUTBOX_ORDER.order_by()).limit(size + 1)))
     more = len(messages) > size
     messages = messages[:size]

@@ -284,6 +284,7 @@ def oversight(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, object]:
         "by_rule": rate_rows(figures.by_rule),
         "by_ruleset": rate_rows(figures.by_ruleset),
         "by_model": rate_rows(figures.by_model),
+        "by_week": rate_rows(figures.by_week),
         "time_to_first_review": [
             {
                 "urgency": row.urgency,

@@ -30,6 +30,7 @@ API
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -37,13 +38,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
 from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit, outside, ranked_page
+from alongside.kit.sql import as_date, seconds_between, week_start
 from alongside.models import (
     AuditAction,
     Client,
@@ -63,14 +65,14 @@ from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.review.highlight import Piece, highlight
 from alongside.review.oversight import (
     NOT_READ_BY_SOFTWARE,
+    DecisionGroup,
     DecisionRecord,
     OverrideRate,
     ReviewTime,
-    overall_override_rate,
-    override_rate_by_model,
-    override_rate_by_rule,
-    override_rate_by_ruleset,
-    time_to_first_review,
+    override_rate_by_period,
+    override_rates,
+    percentile_ranks,
+    review_time_from_ranks,
 )
 from alongside.review.queue import (
     DEFAULT_ESCALATION_MINUTES,
@@ -324,7 +326,9 @@ def review_queue(
         alerts = {
             alert.suggestion_id: alert
             for alert in session.scalars(
-                select(CrisisAlert).where(CrisisAlert.suggestion_id.in_([s.id for s, _c, _r in rows]))
+                select(CrisisAlert).where(
+                    CrisisAlert.suggestion_id.in_([s.id for s, _c, _r in rows])
+                )
             )
         }
     targets = review_targets(session, actor.organization_id)
@@ -699,7 +703,7 @@ def decided_triage(session: Session, client_id: uuid.UUID) -> list[Decision]:
 
 @dataclass(frozen=True)
 class OversightFigures:
-    """The clinical lead's figures, computed by :mod:`alongside.review.oversight`."""
+    """The clinical lead's figures, counted by the database (:func:`oversight_figures`)."""
 
     overall: OverrideRate
     by_rule: list[OverrideRate]
@@ -708,6 +712,7 @@ class OversightFigures:
     review_times: list[ReviewTime]
     targets: dict[str, timedelta]
     escalation_minutes: int
+    by_week: list[OverrideRate] = field(default_factory=list)
 
 
 def _model_version(versions: Mapping[str, Any]) -> str:
@@ -717,8 +722,13 @@ def _model_version(versions: Mapping[str, Any]) -> str:
     return str(risk.get("model") or "unknown")
 
 
+def _ruleset_version(versions: Mapping[str, Any]) -> str:
+    return f"{versions.get('ruleset', '?')} {versions.get('ruleset_version', '?')}"
+
+
 def decision_records(session: Session, organization_id: uuid.UUID) -> list[DecisionRecord]:
-    """Every triage proposal of the organisation with its decision, as plain records."""
+    """Every triage proposal of the organisation with its decision, as plain records (for
+    exports and for checking :func:`oversight_figures`; the page counts in the database)."""
     rows = session.execute(
         select(
             Suggestion.urgency,
@@ -739,9 +749,7 @@ def decision_records(session: Session, organization_id: uuid.UUID) -> list[Decis
             DecisionRecord(
                 urgency=urgency,
                 fired_rules=tuple(fired or ()),
-                ruleset_version=(
-                    f"{recorded.get('ruleset', '?')} {recorded.get('ruleset_version', '?')}"
-                ),
+                ruleset_version=_ruleset_version(recorded),
                 model_version=_model_version(recorded),
                 proposed_at=proposed_at,
                 outcome=None if outcome is None else str(outcome.value),
@@ -751,19 +759,122 @@ def decision_records(session: Session, organization_id: uuid.UUID) -> list[Decis
     return records
 
 
+def _triage_of(organization_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    return [Suggestion.organization_id == organization_id, Suggestion.kind == TRIAGE_KIND]
+
+
+def _decision_groups(session: Session, organization_id: uuid.UUID) -> list[DecisionGroup]:
+    # Proposals share few combinations of fired rules and versions, so grouping by their JSON
+    # text leaves a handful of rows however many proposals there are.
+    rules_text = cast(Suggestion.fired_rules, Text)
+    versions_text = cast(Suggestion.versions, Text)
+    rows = session.execute(
+        select(rules_text, versions_text, Decision.outcome, func.count())
+        .join(Decision, Decision.suggestion_id == Suggestion.id)
+        .where(*_triage_of(organization_id))
+        .group_by(rules_text, versions_text, Decision.outcome)
+    ).all()
+    groups = []
+    for rules, versions, outcome, count in rows:
+        recorded = json.loads(versions) if versions else {}
+        recorded = recorded if isinstance(recorded, dict) else {}
+        groups.append(
+            DecisionGroup(
+                fired_rules=tuple(json.loads(rules) or ()) if rules else (),
+                ruleset_version=_ruleset_version(recorded),
+                model_version=_model_version(recorded),
+                outcome=str(DecisionOutcome(outcome).value),
+                count=int(count),
+            )
+        )
+    return groups
+
+
+def _by_week(session: Session, organization_id: uuid.UUID) -> list[OverrideRate]:
+    week = week_start(Decision.decided_at)
+    rows = session.execute(
+        select(week, Decision.outcome, func.count())
+        .join(Suggestion, Suggestion.id == Decision.suggestion_id)
+        .where(*_triage_of(organization_id))
+        .group_by(week, Decision.outcome)
+    ).all()
+    return override_rate_by_period(
+        (as_date(monday).isoformat(), str(DecisionOutcome(outcome).value), int(count))
+        for monday, outcome, count in rows
+    )
+
+
+def _review_times(session: Session, organization_id: uuid.UUID) -> list[ReviewTime]:
+    decided = dict(
+        session.execute(
+            select(Suggestion.urgency, func.count())
+            .join(Decision, Decision.suggestion_id == Suggestion.id)
+            .where(*_triage_of(organization_id))
+            .group_by(Suggestion.urgency)
+        ).all()
+    )
+    waiting = dict(
+        session.execute(
+            select(Suggestion.urgency, func.count())
+            .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+            .where(*_triage_of(organization_id))
+            .where(Decision.id.is_(None))
+            .group_by(Suggestion.urgency)
+        ).all()
+    )
+    wanted = {urgency: percentile_ranks(int(n)) for urgency, n in decided.items()}
+    at_rank: dict[str, dict[int, timedelta]] = {urgency: {} for urgency in wanted}
+    if wanted:
+        seconds = seconds_between(Suggestion.proposed_at, Decision.decided_at)
+        ordered = (
+            select(
+                Suggestion.urgency.label("urgency"),
+                seconds.label("seconds"),
+                func.row_number()
+                .over(partition_by=Suggestion.urgency, order_by=(seconds, Suggestion.id))
+                .label("rank"),
+            )
+            .join(Decision, Decision.suggestion_id == Suggestion.id)
+            .where(*_triage_of(organization_id))
+            .subquery()
+        )
+        picked = or_(
+            *(
+                and_(ordered.c.urgency == urgency, ordered.c.rank.in_(sorted(ranks)))
+                for urgency, ranks in wanted.items()
+            )
+        )
+        for urgency, value, rank in session.execute(
+            select(ordered.c.urgency, ordered.c.seconds, ordered.c.rank).where(picked)
+        ):
+            at_rank[urgency][int(rank)] = max(timedelta(seconds=float(value)), timedelta(0))
+    order = list(URGENCIES) + sorted((set(decided) | set(waiting)) - set(URGENCIES))
+    return [
+        review_time_from_ranks(
+            urgency,
+            int(decided.get(urgency, 0)),
+            int(waiting.get(urgency, 0)),
+            at_rank.get(urgency, {}),
+        )
+        for urgency in order
+    ]
+
+
 def oversight_figures(session: Session, *, actor: Actor) -> OversightFigures:
-    """Override rates and review times for the clinical lead (404 for anyone else)."""
+    """Override rates (by rule, ruleset and model version, and by week) and review times for
+    the clinical lead (404 for anyone else), counted by the database, not loaded row by row."""
     if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
         raise NotFound("There is nothing at this address available to you.")
-    records = decision_records(session, actor.organization_id)
+    rates = override_rates(_decision_groups(session, actor.organization_id))
     return OversightFigures(
-        overall=overall_override_rate(records),
-        by_rule=override_rate_by_rule(records),
-        by_ruleset=override_rate_by_ruleset(records),
-        by_model=override_rate_by_model(records),
-        review_times=time_to_first_review(records, URGENCIES),
+        overall=rates.overall,
+        by_rule=rates.by_rule,
+        by_ruleset=rates.by_ruleset,
+        by_model=rates.by_model,
+        review_times=_review_times(session, actor.organization_id),
         targets=review_targets(session, actor.organization_id),
         escalation_minutes=escalation_minutes_for(session, actor.organization_id),
+        by_week=_by_week(session, actor.organization_id),
     )
 
 

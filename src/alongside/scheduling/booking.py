@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from alongside.clients.service import refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
+from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit
 from alongside.models import (
     Appointment,
     AppointmentKind,
@@ -42,7 +43,6 @@ from alongside.models import (
     Client,
     User,
 )
-from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit
 from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.scheduling.service import (
     active_appointments,

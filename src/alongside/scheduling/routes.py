@@ -234,9 +234,7 @@ def client_appointments(
         limit=limit,
         cursor=cursor,
     )
-    return PageRead[AppointmentRead](
-        items=[_appointment(a) for a in page.items], next=page.next
-    )
+    return PageRead[AppointmentRead](items=[_appointment(a) for a in page.items], next=page.next)
 
 
 @router.get("/clinicians/{clinician_id}/week", response_model=list[AppointmentRead])

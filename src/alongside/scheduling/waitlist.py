@@ -52,6 +52,15 @@ from sqlalchemy.orm import Session
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments.scoring import reliable_change
 from alongside.intake.service import create_intake
+from alongside.kit.keyset import (
+    MAX_LIMIT,
+    CursorCodec,
+    Keyset,
+    Page,
+    check_limit,
+    outside,
+    ranked_page,
+)
 from alongside.models import (
     Appointment,
     AuditAction,
@@ -67,15 +76,6 @@ from alongside.models import (
     User,
     WaitlistEntry,
     WaitlistStatus,
-)
-from alongside.kit.keyset import (
-    MAX_LIMIT,
-    CursorCodec,
-    Keyset,
-    Page,
-    check_limit,
-    outside,
-    ranked_page,
 )
 from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.models.user import Role
