@@ -155,9 +155,7 @@ def test_clients_stored_before_search_are_indexed_on_first_search(
 ) -> None:
     clinician = world.users[Role.CLINICIAN]
     legacy = create_client(db, world.org, clinicians=(clinician,), given_name="Legacy")
-    db.execute(
-        ClientSearchTerm.__table__.delete().where(ClientSearchTerm.client_id == legacy.id)
-    )
+    db.execute(ClientSearchTerm.__table__.delete().where(ClientSearchTerm.client_id == legacy.id))
     db.execute(update(Client).where(Client.id == legacy.id).values(search_terms_version=None))
     db.flush()
     sign_in(client, clinician)
