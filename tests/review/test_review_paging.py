@@ -196,10 +196,10 @@ def test_oversight_figures_from_the_database_match_the_definitions(
         )
         if n % 5:
             outcome = rng.choice(list(DecisionOutcome))
-            _decide(db, suggestion, outcome, rng.choice([0, 1, 7.5, 60, 600, 3000]))
+            _decide(db, suggestion, outcome, rng.choice([0, 1, 7.5, 60, 600, 3000, -40000]))
     db.flush()
     lead: User = world.users[Role.CLINICAL_LEAD]
-    figures = service.oversight_figures(db, actor=actor_for(db, lead, NOW))
+    figures = service.oversight_figures(db, actor=actor_for(db, lead, NOW), now=NOW, weeks=None)
     records = service.decision_records(db, world.org.id)
     assert figures.overall == overall_override_rate(records)
     assert figures.by_rule == override_rate_by_rule(records)
@@ -217,5 +217,15 @@ def test_oversight_figures_from_the_database_match_the_definitions(
     other = create_client(db, world.other_org)
     _decide(db, proposal(db, other, "crisis", 10), DecisionOutcome.REJECTED, 5)
     db.flush()
-    again = service.oversight_figures(db, actor=actor_for(db, lead, NOW))
+    again = service.oversight_figures(db, actor=actor_for(db, lead, NOW), now=NOW, weeks=None)
     assert again.overall == figures.overall
+    # A window counts the decisions made in it, and every proposal still waiting.
+    since = NOW - timedelta(weeks=4)
+    recent = [r for r in records if r.decided_at is None or r.decided_at >= since]
+    windowed = service.oversight_figures(db, actor=actor_for(db, lead, NOW), now=NOW, weeks=4)
+    assert windowed.by_rule == override_rate_by_rule(recent)
+    assert windowed.overall == overall_override_rate(recent)
+    assert 0 < windowed.overall.decided < figures.overall.decided
+    assert sorted(windowed.review_times, key=lambda r: r.urgency) == sorted(
+        time_to_first_review(recent, URGENCIES), key=lambda r: r.urgency
+    )

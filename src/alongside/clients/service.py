@@ -7,8 +7,9 @@ import hashlib
 import re
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
@@ -20,6 +21,7 @@ from alongside.models import (
     AuditAction,
     AuditOutcome,
     AuditPurpose,
+    CareTeam,
     Client,
     ClientSearchTerm,
     User,
@@ -80,12 +82,39 @@ def audit_access(
     )
 
 
+# Above this many ids, a care team is named by a subquery rather than a list of parameters.
+LISTED_IDS_MAX = 50
+
+
+def readable_client_condition(
+    actor: Actor, column: Any, action: Action = Action.CLIENT_READ
+) -> ColumnElement[bool]:
+    """SQL for "``column`` names a client the actor may take ``action`` on", the same set as
+    :func:`~alongside.security.policy.readable_clients` (tested). A large care team is the
+    subquery of the actor's care-team rows (read in this transaction, like the actor's own
+    list) plus any other listed ids, so a clinician with thousands of clients does not send
+    thousands of parameters, once per query."""
+    scope = readable_clients(actor, action)
+    if scope.client_ids is None:
+        return true()  # the whole organisation: the caller filters by organisation
+    team = actor.care_team_client_ids
+    if len(scope.client_ids) <= LISTED_IDS_MAX or not team <= scope.client_ids:
+        return column.in_(scope.client_ids)  # type: ignore[no-any-return]
+    on_team = column.in_(
+        select(CareTeam.client_id)
+        .where(CareTeam.clinician_id == actor.user_id)
+        .where(CareTeam.organization_id == scope.organization_id)
+    )
+    others = scope.client_ids - team
+    return or_(on_team, column.in_(others)) if others else on_team
+
+
 def readable_clients_query(actor: Actor, action: Action = Action.CLIENT_READ) -> Select[Client]:
     """Clients the actor may take ``action`` on: the start of every client query."""
     scope = readable_clients(actor, action)
     query = select(Client).where(Client.organization_id == scope.organization_id)
     if scope.client_ids is not None:
-        query = query.where(Client.id.in_(scope.client_ids))
+        query = query.where(readable_client_condition(actor, Client.id, action))
     return query
 
 

@@ -178,7 +178,10 @@ async def case_decide(
 @router.get("/oversight")
 def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Override rates and time to first review, and the organisation's review settings."""
-    figures = service.oversight_figures(db, actor=signed_in.actor)
+    raw = request.query_params.get("weeks") or str(service.DEFAULT_OVERSIGHT_WEEKS)
+    if not raw.isdigit():
+        raise InvalidInput("weeks: a number of weeks, such as 12.")
+    figures = service.oversight_figures(db, actor=signed_in.actor, now=utcnow(), weeks=int(raw))
     context = {
         **nav_context(signed_in),
         "figures": figures,

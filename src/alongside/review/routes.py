@@ -263,9 +263,17 @@ def rules_activate(
 
 
 @router.get("/oversight")
-def oversight(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, object]:
-    """Override rates by rule, ruleset and model version; time to first review by urgency."""
-    figures = service.oversight_figures(db, actor=signed_in.actor)
+def oversight(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    weeks: Annotated[
+        int | None,
+        Query(description="Count the decisions of the last so many weeks (default 12)."),
+    ] = service.DEFAULT_OVERSIGHT_WEEKS,
+) -> dict[str, object]:
+    """Override rates by rule, ruleset and model version and by week; time to first review by
+    urgency; over the decisions of the last ``weeks`` weeks."""
+    figures = service.oversight_figures(db, actor=signed_in.actor, now=utcnow(), weeks=weeks)
 
     def rate_rows(rows: list[OverrideRate]) -> list[dict[str, object]]:
         return [
@@ -297,6 +305,7 @@ def oversight(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, object]:
         ],
         "targets_minutes": {key: _minutes(value) for key, value in figures.targets.items()},
         "escalation_minutes": figures.escalation_minutes,
+        "weeks": figures.weeks,
     }
 
 

@@ -41,11 +41,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, refuse
+from alongside.clients.service import audit_access, readable_client_condition, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
 from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit, outside, ranked_page
 from alongside.kit.sql import as_date, seconds_between, week_start
+from alongside.kit.time import utcnow
 from alongside.models import (
     AuditAction,
     Client,
@@ -99,6 +100,9 @@ log = logging.getLogger("alongside.review")
 NOT_FOUND = "There is no such case available to you."
 TRIAGE_KIND = "triage"
 QUEUE_CURSOR = "review-queue"
+# Oversight counts the decisions of the last quarter unless asked for another span.
+DEFAULT_OVERSIGHT_WEEKS = 12
+MAX_OVERSIGHT_WEEKS = 520
 # Within one urgency: longest waiting first (the id breaks ties, so the order is total).
 QUEUE_ORDER = Keyset((Suggestion.proposed_at, Suggestion.id))
 MAX_REASON_LENGTH = 2000
@@ -309,7 +313,9 @@ def review_queue(
         .where(Suggestion.status == SuggestionStatus.PROPOSED)
     )
     if scope.client_ids is not None:
-        base = base.where(Suggestion.client_id.in_(scope.client_ids))
+        base = base.where(
+            readable_client_condition(actor, Suggestion.client_id, Action.INTAKE_REVIEW)
+        )
     page = ranked_page(base, QUEUE_ORDER, _queue_ranks(), after, size + 1)
     rows = session.execute(
         select(Suggestion, Client, page.c.rank)
@@ -713,6 +719,7 @@ class OversightFigures:
     targets: dict[str, timedelta]
     escalation_minutes: int
     by_week: list[OverrideRate] = field(default_factory=list)
+    weeks: int | None = None  # the decisions counted: of the last so many weeks (None: all)
 
 
 def _model_version(versions: Mapping[str, Any]) -> str:
@@ -763,7 +770,13 @@ def _triage_of(organization_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [Suggestion.organization_id == organization_id, Suggestion.kind == TRIAGE_KIND]
 
 
-def _decision_groups(session: Session, organization_id: uuid.UUID) -> list[DecisionGroup]:
+def _decided_since(since: datetime | None) -> list[ColumnElement[bool]]:
+    return [] if since is None else [Decision.decided_at >= since]
+
+
+def _decision_groups(
+    session: Session, organization_id: uuid.UUID, since: datetime | None
+) -> list[DecisionGroup]:
     # Proposals share few combinations of fired rules and versions, so grouping by their JSON
     # text leaves a handful of rows however many proposals there are.
     rules_text = cast(Suggestion.fired_rules, Text)
@@ -771,7 +784,7 @@ def _decision_groups(session: Session, organization_id: uuid.UUID) -> list[Decis
     rows = session.execute(
         select(rules_text, versions_text, Decision.outcome, func.count())
         .join(Decision, Decision.suggestion_id == Suggestion.id)
-        .where(*_triage_of(organization_id))
+        .where(*_triage_of(organization_id), *_decided_since(since))
         .group_by(rules_text, versions_text, Decision.outcome)
     ).all()
     groups = []
@@ -790,12 +803,14 @@ def _decision_groups(session: Session, organization_id: uuid.UUID) -> list[Decis
     return groups
 
 
-def _by_week(session: Session, organization_id: uuid.UUID) -> list[OverrideRate]:
+def _by_week(
+    session: Session, organization_id: uuid.UUID, since: datetime | None
+) -> list[OverrideRate]:
     week = week_start(Decision.decided_at)
     rows = session.execute(
         select(week, Decision.outcome, func.count())
         .join(Suggestion, Suggestion.id == Decision.suggestion_id)
-        .where(*_triage_of(organization_id))
+        .where(*_triage_of(organization_id), *_decided_since(since))
         .group_by(week, Decision.outcome)
     ).all()
     return override_rate_by_period(
@@ -804,12 +819,14 @@ def _by_week(session: Session, organization_id: uuid.UUID) -> list[OverrideRate]
     )
 
 
-def _review_times(session: Session, organization_id: uuid.UUID) -> list[ReviewTime]:
+def _review_times(
+    session: Session, organization_id: uuid.UUID, since: datetime | None
+) -> list[ReviewTime]:
     decided = dict(
         session.execute(
             select(Suggestion.urgency, func.count())
             .join(Decision, Decision.suggestion_id == Suggestion.id)
-            .where(*_triage_of(organization_id))
+            .where(*_triage_of(organization_id), *_decided_since(since))
             .group_by(Suggestion.urgency)
         ).all()
     )
@@ -818,6 +835,7 @@ def _review_times(session: Session, organization_id: uuid.UUID) -> list[ReviewTi
             select(Suggestion.urgency, func.count())
             .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
             .where(*_triage_of(organization_id))
+            .where(Suggestion.status == SuggestionStatus.PROPOSED)
             .where(Decision.id.is_(None))
             .group_by(Suggestion.urgency)
         ).all()
@@ -835,7 +853,7 @@ def _review_times(session: Session, organization_id: uuid.UUID) -> list[ReviewTi
                 .label("rank"),
             )
             .join(Decision, Decision.suggestion_id == Suggestion.id)
-            .where(*_triage_of(organization_id))
+            .where(*_triage_of(organization_id), *_decided_since(since))
             .subquery()
         )
         picked = or_(
@@ -860,21 +878,33 @@ def _review_times(session: Session, organization_id: uuid.UUID) -> list[ReviewTi
     ]
 
 
-def oversight_figures(session: Session, *, actor: Actor) -> OversightFigures:
-    """Override rates (by rule, ruleset and model version, and by week) and review times for
+def oversight_figures(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    weeks: int | None = DEFAULT_OVERSIGHT_WEEKS,
+) -> OversightFigures:
+    """Override rates (by rule, ruleset and model version, and by week) and review times of
+    the decisions of the last ``weeks`` weeks (None: ever), and the proposals waiting now, for
     the clinical lead (404 for anyone else), counted by the database, not loaded row by row."""
     if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
         raise NotFound("There is nothing at this address available to you.")
-    rates = override_rates(_decision_groups(session, actor.organization_id))
+    if weeks is not None and not 1 <= weeks <= MAX_OVERSIGHT_WEEKS:
+        raise InvalidInput(f"weeks: between 1 and {MAX_OVERSIGHT_WEEKS}.")
+    since = None if weeks is None else (now or utcnow()) - timedelta(weeks=weeks)
+    org = actor.organization_id
+    rates = override_rates(_decision_groups(session, org, since))
     return OversightFigures(
         overall=rates.overall,
         by_rule=rates.by_rule,
         by_ruleset=rates.by_ruleset,
         by_model=rates.by_model,
-        review_times=_review_times(session, actor.organization_id),
-        targets=review_targets(session, actor.organization_id),
-        escalation_minutes=escalation_minutes_for(session, actor.organization_id),
-        by_week=_by_week(session, actor.organization_id),
+        review_times=_review_times(session, org, since),
+        targets=review_targets(session, org),
+        escalation_minutes=escalation_minutes_for(session, org),
+        by_week=_by_week(session, org, since),
+        weeks=weeks,
     )
 
 
