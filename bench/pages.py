@@ -7,10 +7,13 @@ In one run:
 2. seed N clients, each with a submitted intake and a triage proposal, through the ORM and
    its encryption hooks, as the intake service stores them (per-client data keys, encrypted
    fields, blind indexes and name-prefix search terms), in batches of ``--batch`` clients per
-   transaction. Urgencies are 1 % crisis, 7 % urgent, 22 % soon, 70 % routine; 60 % of the
-   proposals are decided (80 % accepted, 12 % amended, 8 % rejected) and the accepted and
-   amended wait on the waitlist; the rest wait in the review queue. 20 clinicians share the
-   care teams; one more clinician has a single client with one proposal;
+   transaction. The clinic grows as clinics do: ``--per-day`` new clients a day (so 10,000
+   clients span 125 days and 100,000 span 3.4 years) and one clinician per ``--caseload``
+   clients (at least 20), so a clinician's care team is the same size at any N. Urgencies are
+   1 % crisis, 7 % urgent, 22 % soon, 70 % routine. Proposals older than two weeks are decided,
+   newer ones half of them (80 % accepted, 12 % amended, 8 % rejected); every accepted and
+   amended client stays on the waitlist (so the waitlist grows with N: its first page must not);
+   one more clinician has a single client with one proposal;
 3. start ``alongside serve`` on a free port of 127.0.0.1 on that database, sign staff in
    (server-side sessions), and time ``--requests`` sequential GETs of each page after three
    warm-up requests: p50, p95 and max, plus the server's resident memory (VmRSS, and VmHWM, its
@@ -116,7 +119,15 @@ def _urgency(rng: random.Random) -> str:
     return "routine"
 
 
-def seed(url: str, key_file: Path, clients: int, batch: int, seed_value: int) -> dict[str, str]:
+def seed(
+    url: str,
+    key_file: Path,
+    clients: int,
+    batch: int,
+    seed_value: int,
+    per_day: int = 80,
+    caseload: int = 500,
+) -> dict[str, str]:
     """Seed the clinic; return the staff emails by role name."""
     rng = random.Random(seed_value)
     engine = build_engine(url)
@@ -150,7 +161,7 @@ def seed(url: str, key_file: Path, clients: int, batch: int, seed_value: int) ->
                 password=PASSWORD,
                 enforce_policy=False,
             )
-            for n in range(20)
+            for n in range(max(20, clients // caseload))
         ]
         org_id = org.id
         clinician_ids = [c.id for c in clinicians]
@@ -162,7 +173,8 @@ def seed(url: str, key_file: Path, clients: int, batch: int, seed_value: int) ->
         n: int, clinician_id: uuid.UUID, decide: bool
     ) -> tuple[list[object], list[object], list[object], list[object]]:
         """One client's rows, in the order their foreign keys need them inserted."""
-        proposed_at = NOW - timedelta(minutes=rng.randint(5, 60 * 24 * 120))
+        span_minutes = max(60 * 24 * 14, clients * 24 * 60 // per_day)
+        proposed_at = NOW - timedelta(minutes=rng.randint(5, span_minutes))
         born = (date(1950, 1, 1) + timedelta(days=rng.randint(0, 20000))).isoformat()
         client = Client(
             id=uuid.uuid4(),
@@ -206,7 +218,7 @@ def seed(url: str, key_file: Path, clients: int, batch: int, seed_value: int) ->
             proposed_at=proposed_at,
         )
         last: list[object] = []
-        if decide:
+        if decide or NOW - proposed_at > timedelta(days=14):
             roll = rng.random()
             outcome = (
                 DecisionOutcome.ACCEPTED
@@ -259,7 +271,7 @@ def seed(url: str, key_file: Path, clients: int, batch: int, seed_value: int) ->
             store(
                 session,
                 [
-                    one(n, clinician_ids[n % len(clinician_ids)], rng.random() < 0.6)
+                    one(n, clinician_ids[n % len(clinician_ids)], rng.random() < 0.5)
                     for n in range(done, done + size)
                 ],
             )
@@ -362,6 +374,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--per-day", type=int, default=80, help="new clients a day")
+    parser.add_argument("--caseload", type=int, default=500, help="clients per clinician")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
     with scratch_database(args.database_url, args.keep) as url, tempfile.TemporaryDirectory() as d:
@@ -369,7 +383,9 @@ def main() -> None:
         key_file = data_dir / "keys" / "kek.key"
         upgrade(url)
         started = time.perf_counter()
-        emails = seed(url, key_file, args.clients, args.batch, args.seed)
+        emails = seed(
+            url, key_file, args.clients, args.batch, args.seed, args.per_day, args.caseload
+        )
         seed_seconds = time.perf_counter() - started
         cookies = sessions(url, key_file, emails)
         port = free_port()
@@ -407,6 +423,7 @@ def main() -> None:
         "clients": args.clients,
         "seed_seconds": round(seed_seconds, 1),
         "requests_per_page": args.requests,
+        "clinicians": max(20, args.clients // args.caseload),
         "server_rss_mb": mem.get("VmRSS"),
         "server_peak_rss_mb": mem.get("VmHWM"),
         "load_before": load_before,
