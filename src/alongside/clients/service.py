@@ -16,7 +16,7 @@ from alongside.audit.service import record
 from alongside.crypto.blind_index import EMAIL, MAX_PREFIX, MIN_PREFIX, SEARCH, search_words
 from alongside.db import after_rollback
 from alongside.errors import InvalidInput, NotFound
-from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     AuditAction,
     AuditOutcome,
@@ -30,6 +30,7 @@ from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, se
 from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
 from alongside.security.permissions import Action, Role
 from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.sqltools import Keyset
 
 NOT_FOUND = "No client with this id is available to you."
 # Newest first: the order needs no decryption, so a page decrypts only its own rows.

@@ -1,10 +1,9 @@
-"""Keyset pagination: signed, opaque cursors and the query that continues after one.
+"""Keyset pagination: page sizes and signed, opaque cursors (the SQL side is
+:mod:`alongside.sqltools`).
 
 A list is ordered by columns that identify a row (the last one unique, usually the id). A
-page is the first ``limit`` rows after the cursor's values in that order, found with an index
-range scan however deep the page; the next cursor holds the values of the page's last row. A
-list may first be split into ranked groups (each a condition, e.g. one value of a column that
-sorts in a fixed, non-alphabetical order); the cursor then also holds the group's rank.
+page is the first ``limit`` rows after the cursor's values in that order; the next cursor holds
+the values of the page's last row (and, for a list split into ranked groups, the group's rank).
 
 API
 ---
@@ -13,13 +12,6 @@ API
   kinds) -> tuple``. The token is base64url JSON plus an HMAC-SHA256 tag over the scope and
   the payload, so an altered cursor, or one from another list or filter, is refused with
   :class:`~alongside.errors.InvalidInput` (422) rather than read.
-- :class:`Keyset` ``(columns, descending=False)``: ``order_by()``, ``after(values)`` (a
-  row-value comparison, which PostgreSQL and SQLite both answer from a composite index).
-- :func:`ranked_page` ``(base, keyset, ranks, after, limit) -> Subquery``: the page of a list
-  split into ranked groups, as one UNION ALL of one index range scan per group; its columns
-  are ``base``'s plus ``rank``.
-- :func:`outside` ``(column, values)``: true where ``column`` holds none of ``values``, as
-  open ranges between them, so the rows can be found by an index range scan.
 - :class:`Page` ``(items, next)``: a page and the cursor of the next one (None on the last).
 """
 
@@ -34,12 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, Generic, TypeVar
-
-from sqlalchemy import ColumnElement, Select, Subquery, and_, false, literal, or_, select, tuple_
-from sqlalchemy import union_all as sql_union_all
-from sqlalchemy.orm import QueryableAttribute
 
 from alongside.errors import InvalidInput
 
@@ -52,8 +39,6 @@ _BAD_CURSOR = (
 )
 
 T = TypeVar("T")
-# A column of a table or of a mapped class (``Client.created_at``).
-Column = ColumnElement[Any] | QueryableAttribute[Any]
 CursorValue = uuid.UUID | datetime | int | str
 Kind = Callable[[Any], CursorValue]
 
@@ -156,76 +141,10 @@ class CursorCodec:
             raise InvalidInput(_BAD_CURSOR) from None
 
 
-@dataclass(frozen=True)
-class Keyset:
-    """An order over columns whose last one is unique, so every row has one place in it."""
-
-    columns: tuple[Column, ...]
-    descending: bool = False
-
-    def order_by(self, columns: Sequence[Column] | None = None) -> list[Any]:
-        """ORDER BY terms for the keyset's columns (or the same-shaped ``columns``)."""
-        chosen = self.columns if columns is None else columns
-        return [c.desc() if self.descending else c.asc() for c in chosen]
-
-    def after(
-        self, values: Sequence[Any], columns: Sequence[Column] | None = None
-    ) -> ColumnElement[bool]:
-        """Rows strictly after ``values`` in this order."""
-        chosen = tuple(self.columns if columns is None else columns)
-        if len(values) != len(chosen):
-            raise ValueError("a cursor needs one value per keyset column")
-        left = tuple_(*chosen)
-        right = tuple_(*(literal(v, c.type) for v, c in zip(values, chosen, strict=True)))
-        return left < right if self.descending else left > right
-
-
-def outside(column: Column, values: Sequence[str]) -> ColumnElement[bool]:
-    """``column`` holds none of ``values`` (as ranges an index can answer; NULL excluded)."""
-    ordered = sorted(set(values))
-    if not ordered:
-        return column.is_not(None)
-    parts = [column < ordered[0], column > ordered[-1]]
-    parts += [and_(column > low, column < high) for low, high in pairwise(ordered)]
-    return or_(*parts)
-
-
-def ranked_page(
-    base: Select[*tuple[Any, ...]],
-    keyset: Keyset,
-    ranks: Sequence[ColumnElement[bool]],
-    after: tuple[int, Sequence[Any]] | None,
-    limit: int,
-) -> Subquery:
-    """At most ``limit`` rows of ``base`` after the cursor, group by group in rank order.
-
-    ``base`` selects labelled columns, including the keyset's (by the same names); each rank's
-    rows come from their own ordered, limited scan, so each is an index range scan. The
-    result has ``base``'s columns plus ``rank``; order it by ``rank`` then the keyset.
-    """
-    arms = []
-    for rank, condition in enumerate(ranks):
-        if after is not None and rank < after[0]:
-            continue
-        arm = base.where(condition)
-        if after is not None and rank == after[0]:
-            arm = arm.where(keyset.after(after[1]))
-        arm = arm.add_columns(literal(rank).label("rank"))
-        arm = arm.order_by(*keyset.order_by()).limit(limit)
-        arms.append(select(arm.subquery()))
-    if not arms:
-        empty = base.add_columns(literal(0).label("rank")).where(false())
-        arms.append(select(empty.subquery()))
-    return sql_union_all(*arms).subquery("ranked_page")
-
-
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "CursorCodec",
-    "Keyset",
     "Page",
     "check_limit",
-    "outside",
-    "ranked_page",
 ]

@@ -38,9 +38,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alongside.errors import Conflict, InvalidInput, NotFound
-from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.encrypted import keyring_for, page_cursor_key
+from alongside.sqltools import Keyset
 
 NOT_FOUND = "There is no such message in your organisation's outbox."
 MAX_KEY_LENGTH = 200

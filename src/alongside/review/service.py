@@ -44,8 +44,7 @@ from sqlalchemy.orm import Session
 from alongside.clients.service import audit_access, readable_client_condition, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
-from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit, outside, ranked_page
-from alongside.kit.sql import as_date, seconds_between, week_start
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.kit.time import utcnow
 from alongside.models import (
     AuditAction,
@@ -86,6 +85,7 @@ from alongside.review.queue import (
 from alongside.scheduling.waitlist import add_to_waitlist
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.sqltools import Keyset, as_date, outside, ranked_page, seconds_between, week_start
 from alongside.triage.escalation import (
     ACTION_LABELS,
     alert_for,

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from alongside.clients.service import refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
-from alongside.kit.keyset import CursorCodec, Keyset, Page, check_limit
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     Appointment,
     AppointmentKind,
@@ -55,6 +55,7 @@ from alongside.scheduling.service import (
 )
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.sqltools import Keyset
 
 __all__ = [
     "APPOINTMENT_NOT_FOUND",
@@ -73,6 +74,7 @@ DOUBLE_BOOKED = (
     "That time was just taken: the clinician or the client already has an appointment then. "
     "Choose another time."
 )
+
 SETTINGS = ("in_person", "telehealth")
 MAX_REASON = 1000
 MAX_LENGTH = timedelta(hours=4)

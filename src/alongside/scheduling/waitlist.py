@@ -52,15 +52,7 @@ from sqlalchemy.orm import Session
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments.scoring import reliable_change
 from alongside.intake.service import create_intake
-from alongside.kit.keyset import (
-    MAX_LIMIT,
-    CursorCodec,
-    Keyset,
-    Page,
-    check_limit,
-    outside,
-    ranked_page,
-)
+from alongside.kit.keyset import MAX_LIMIT, CursorCodec, Page, check_limit
 from alongside.models import (
     Appointment,
     AuditAction,
@@ -101,6 +93,7 @@ from alongside.scheduling.service import (
 from alongside.security.access import actor_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can
+from alongside.sqltools import Keyset, outside, ranked_page
 
 __all__ = [
     "BASELINE_INSTRUMENTS",
