@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Subquery, Text, and_, cast, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, readable_client_condition, refuse
@@ -770,22 +770,45 @@ def _triage_of(organization_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [Suggestion.organization_id == organization_id, Suggestion.kind == TRIAGE_KIND]
 
 
-def _decided_since(since: datetime | None) -> list[ColumnElement[bool]]:
-    return [] if since is None else [Decision.decided_at >= since]
+def _decided(session: Session, organization_id: uuid.UUID, since: datetime | None) -> Subquery:
+    """The organisation's triage decisions since ``since`` with what oversight needs of their
+    proposals. Driven from the decisions' (organisation, time) index; on PostgreSQL each
+    proposal is fetched by its key (LATERAL), so the cost follows the decisions counted, not
+    every proposal ever made. (SQLite joins by key anyway.)"""
+    proposal = select(
+        Suggestion.urgency.label("urgency"),
+        cast(Suggestion.fired_rules, Text).label("rules"),
+        cast(Suggestion.versions, Text).label("versions"),
+        Suggestion.proposed_at.label("proposed_at"),
+        Suggestion.id.label("suggestion_id"),
+    ).where(Suggestion.id == Decision.suggestion_id, Suggestion.kind == TRIAGE_KIND)
+    window = [Decision.organization_id == organization_id]
+    if since is not None:
+        window.append(Decision.decided_at >= since)
+    columns = (Decision.outcome.label("outcome"), Decision.decided_at.label("decided_at"))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        lateral = proposal.lateral("proposal")
+        query = (
+            select(*columns, *lateral.c).select_from(Decision).join(lateral, true()).where(*window)
+        )
+    else:
+        query = (
+            select(*columns, *(c for c in proposal.selected_columns))
+            .select_from(Decision)
+            .join(Suggestion, Suggestion.id == Decision.suggestion_id)
+            .where(Suggestion.kind == TRIAGE_KIND, *window)
+        )
+    return query.subquery("decided")
 
 
-def _decision_groups(
-    session: Session, organization_id: uuid.UUID, since: datetime | None
-) -> list[DecisionGroup]:
+def _decision_groups(decided: Subquery, session: Session) -> list[DecisionGroup]:
     # Proposals share few combinations of fired rules and versions, so grouping by their JSON
     # text leaves a handful of rows however many proposals there are.
-    rules_text = cast(Suggestion.fired_rules, Text)
-    versions_text = cast(Suggestion.versions, Text)
     rows = session.execute(
-        select(rules_text, versions_text, Decision.outcome, func.count())
-        .join(Decision, Decision.suggestion_id == Suggestion.id)
-        .where(*_triage_of(organization_id), *_decided_since(since))
-        .group_by(rules_text, versions_text, Decision.outcome)
+        select(decided.c.rules, decided.c.versions, decided.c.outcome, func.count()).group_by(
+            decided.c.rules, decided.c.versions, decided.c.outcome
+        )
     ).all()
     groups = []
     for rules, versions, outcome, count in rows:
@@ -803,15 +826,10 @@ def _decision_groups(
     return groups
 
 
-def _by_week(
-    session: Session, organization_id: uuid.UUID, since: datetime | None
-) -> list[OverrideRate]:
-    week = week_start(Decision.decided_at)
+def _by_week(decided: Subquery, session: Session) -> list[OverrideRate]:
+    week = week_start(decided.c.decided_at)
     rows = session.execute(
-        select(week, Decision.outcome, func.count())
-        .join(Suggestion, Suggestion.id == Decision.suggestion_id)
-        .where(*_triage_of(organization_id), *_decided_since(since))
-        .group_by(week, Decision.outcome)
+        select(week, decided.c.outcome, func.count()).group_by(week, decided.c.outcome)
     ).all()
     return override_rate_by_period(
         (as_date(monday).isoformat(), str(DecisionOutcome(outcome).value), int(count))
@@ -820,14 +838,21 @@ def _by_week(
 
 
 def _review_times(
-    session: Session, organization_id: uuid.UUID, since: datetime | None
+    decided: Subquery, session: Session, organization_id: uuid.UUID
 ) -> list[ReviewTime]:
-    decided = dict(
+    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
+    ordered = select(
+        decided.c.urgency.label("urgency"),
+        seconds.label("seconds"),
+        func.row_number()
+        .over(partition_by=decided.c.urgency, order_by=(seconds, decided.c.suggestion_id))
+        .label("rank"),
+        func.count().over(partition_by=decided.c.urgency).label("decided"),
+    ).subquery("ordered")
+    # One pass: the counts per urgency, and the times at the ranks the figures need.
+    counted = dict(
         session.execute(
-            select(Suggestion.urgency, func.count())
-            .join(Decision, Decision.suggestion_id == Suggestion.id)
-            .where(*_triage_of(organization_id), *_decided_since(since))
-            .group_by(Suggestion.urgency)
+            select(ordered.c.urgency, func.max(ordered.c.decided)).group_by(ordered.c.urgency)
         ).all()
     )
     waiting = dict(
@@ -840,22 +865,9 @@ def _review_times(
             .group_by(Suggestion.urgency)
         ).all()
     )
-    wanted = {urgency: percentile_ranks(int(n)) for urgency, n in decided.items()}
+    wanted = {urgency: percentile_ranks(int(n)) for urgency, n in counted.items()}
     at_rank: dict[str, dict[int, timedelta]] = {urgency: {} for urgency in wanted}
     if wanted:
-        seconds = seconds_between(Suggestion.proposed_at, Decision.decided_at)
-        ordered = (
-            select(
-                Suggestion.urgency.label("urgency"),
-                seconds.label("seconds"),
-                func.row_number()
-                .over(partition_by=Suggestion.urgency, order_by=(seconds, Suggestion.id))
-                .label("rank"),
-            )
-            .join(Decision, Decision.suggestion_id == Suggestion.id)
-            .where(*_triage_of(organization_id), *_decided_since(since))
-            .subquery()
-        )
         picked = or_(
             *(
                 and_(ordered.c.urgency == urgency, ordered.c.rank.in_(sorted(ranks)))
@@ -866,11 +878,11 @@ def _review_times(
             select(ordered.c.urgency, ordered.c.seconds, ordered.c.rank).where(picked)
         ):
             at_rank[urgency][int(rank)] = max(timedelta(seconds=float(value)), timedelta(0))
-    order = list(URGENCIES) + sorted((set(decided) | set(waiting)) - set(URGENCIES))
+    order = list(URGENCIES) + sorted((set(counted) | set(waiting)) - set(URGENCIES))
     return [
         review_time_from_ranks(
             urgency,
-            int(decided.get(urgency, 0)),
+            int(counted.get(urgency, 0)),
             int(waiting.get(urgency, 0)),
             at_rank.get(urgency, {}),
         )
@@ -894,16 +906,17 @@ def oversight_figures(
         raise InvalidInput(f"weeks: between 1 and {MAX_OVERSIGHT_WEEKS}.")
     since = None if weeks is None else (now or utcnow()) - timedelta(weeks=weeks)
     org = actor.organization_id
-    rates = override_rates(_decision_groups(session, org, since))
+    decided = _decided(session, org, since)
+    rates = override_rates(_decision_groups(decided, session))
     return OversightFigures(
         overall=rates.overall,
         by_rule=rates.by_rule,
         by_ruleset=rates.by_ruleset,
         by_model=rates.by_model,
-        review_times=_review_times(session, org, since),
+        review_times=_review_times(decided, session, org),
         targets=review_targets(session, org),
         escalation_minutes=escalation_minutes_for(session, org),
-        by_week=_by_week(session, org, since),
+        by_week=_by_week(decided, session),
         weeks=weeks,
     )
 

@@ -72,6 +72,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_decisions_org_decided",
+        "decisions",
+        ["organization_id", "decided_at"],
+        unique=False,
+    )
+    op.create_index(
         "ix_outbox_messages_org_status_created",
         "outbox_messages",
         ["organization_id", "status", "created_at", "id"],
@@ -82,6 +88,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the indexes, the version column and the search-term table."""
     op.drop_index("ix_outbox_messages_org_status_created", table_name="outbox_messages")
+    op.drop_index("ix_decisions_org_decided", table_name="decisions")
     op.drop_index("ix_waitlist_entries_queue", table_name="waitlist_entries")
     op.drop_index("ix_suggestions_queue", table_name="suggestions")
     with op.batch_alter_table("clients", schema=None) as batch_op:
