@@ -75,7 +75,9 @@ def percentile(values: Sequence[timedelta], fraction: float) -> timedelta | None
     if not 0 < fraction <= 1:
         raise ValueError("fraction must be in (0, 1]")
     ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
+    # Rounded before the ceiling: 0.9 * 70 is 63.00000000000001 in floating point, and the
+    # nearest rank of the 90th percentile of 70 values is the 63rd.
+    rank = max(1, math.ceil(round(fraction * len(ordered), 9)))
     return ordered[rank - 1]
 
 
@@ -210,7 +212,12 @@ def percentile_ranks(decided: int) -> frozenset[int]:
     """The 1-based ranks of the ordered times that the median and the 90th percentile need."""
     if decided < 1:
         return frozenset()
-    return frozenset({(decided + 1) // 2, decided // 2 + 1, math.ceil(0.9 * decided)})
+    return frozenset({(decided + 1) // 2, decided // 2 + 1, p90_rank(decided)})
+
+
+def p90_rank(decided: int) -> int:
+    """The nearest rank of the 90th percentile of ``decided`` values (exact: ceil(9n / 10))."""
+    return max(1, (9 * decided + 9) // 10)
 
 
 def review_time_from_ranks(
@@ -228,5 +235,5 @@ def review_time_from_ranks(
         decided=decided,
         waiting=waiting,
         median=middle,
-        p90=at_rank[math.ceil(0.9 * decided)],
+        p90=at_rank[p90_rank(decided)],
     )

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, Text, and_, cast, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Subquery, Text, cast, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, readable_client_condition, refuse
@@ -71,7 +71,6 @@ from alongside.review.oversight import (
     ReviewTime,
     override_rate_by_period,
     override_rates,
-    percentile_ranks,
     review_time_from_ranks,
 )
 from alongside.review.queue import (
@@ -788,7 +787,9 @@ def _decided(session: Session, organization_id: uuid.UUID, since: datetime | Non
     columns = (Decision.outcome.label("outcome"), Decision.decided_at.label("decided_at"))
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        lateral = proposal.lateral("proposal")
+        # LIMIT 1 (the key is unique) keeps the planner from flattening the LATERAL into a
+        # hash join over every proposal; each decision then looks its proposal up by key.
+        lateral = proposal.limit(1).lateral("proposal")
         query = (
             select(*columns, *lateral.c).select_from(Decision).join(lateral, true()).where(*window)
         )
@@ -802,39 +803,35 @@ def _decided(session: Session, organization_id: uuid.UUID, since: datetime | Non
     return query.subquery("decided")
 
 
-def _decision_groups(decided: Subquery, session: Session) -> list[DecisionGroup]:
+def _decision_counts(
+    decided: Subquery, session: Session
+) -> tuple[list[DecisionGroup], list[OverrideRate]]:
+    """Override counts by rules and versions, and by week, from one grouped query."""
     # Proposals share few combinations of fired rules and versions, so grouping by their JSON
-    # text leaves a handful of rows however many proposals there are.
+    # text leaves a handful of rows per week however many proposals there are.
+    week = week_start(decided.c.decided_at)
     rows = session.execute(
-        select(decided.c.rules, decided.c.versions, decided.c.outcome, func.count()).group_by(
-            decided.c.rules, decided.c.versions, decided.c.outcome
+        select(decided.c.rules, decided.c.versions, decided.c.outcome, week, func.count()).group_by(
+            decided.c.rules, decided.c.versions, decided.c.outcome, week
         )
     ).all()
     groups = []
-    for rules, versions, outcome, count in rows:
+    weekly = []
+    for rules, versions, outcome, monday, count in rows:
         recorded = json.loads(versions) if versions else {}
         recorded = recorded if isinstance(recorded, dict) else {}
+        word = str(DecisionOutcome(outcome).value)
         groups.append(
             DecisionGroup(
                 fired_rules=tuple(json.loads(rules) or ()) if rules else (),
                 ruleset_version=_ruleset_version(recorded),
                 model_version=_model_version(recorded),
-                outcome=str(DecisionOutcome(outcome).value),
+                outcome=word,
                 count=int(count),
             )
         )
-    return groups
-
-
-def _by_week(decided: Subquery, session: Session) -> list[OverrideRate]:
-    week = week_start(decided.c.decided_at)
-    rows = session.execute(
-        select(week, decided.c.outcome, func.count()).group_by(week, decided.c.outcome)
-    ).all()
-    return override_rate_by_period(
-        (as_date(monday).isoformat(), str(DecisionOutcome(outcome).value), int(count))
-        for monday, outcome, count in rows
-    )
+        weekly.append((as_date(monday).isoformat(), word, int(count)))
+    return groups, override_rate_by_period(weekly)
 
 
 def _review_times(
@@ -849,12 +846,25 @@ def _review_times(
         .label("rank"),
         func.count().over(partition_by=decided.c.urgency).label("decided"),
     ).subquery("ordered")
-    # One pass: the counts per urgency, and the times at the ranks the figures need.
-    counted = dict(
-        session.execute(
-            select(ordered.c.urgency, func.max(ordered.c.decided)).group_by(ordered.c.urgency)
-        ).all()
-    )
+    n = ordered.c.decided
+    # Only the rows at the ranks the median and the 90th percentile need (percentile_ranks),
+    # each carrying its urgency's count: one pass over the window's decisions.
+    picked = session.execute(
+        select(ordered.c.urgency, ordered.c.seconds, ordered.c.rank, n).where(
+            or_(
+                ordered.c.rank == (n + 1) // 2,
+                ordered.c.rank == n // 2 + 1,
+                ordered.c.rank == (9 * n + 9) // 10,
+            )
+        )
+    ).all()
+    counted: dict[str, int] = {}
+    at_rank: dict[str, dict[int, timedelta]] = {}
+    for urgency, value, rank, count in picked:
+        counted[urgency] = int(count)
+        at_rank.setdefault(urgency, {})[int(rank)] = max(
+            timedelta(seconds=float(value)), timedelta(0)
+        )
     waiting = dict(
         session.execute(
             select(Suggestion.urgency, func.count())
@@ -865,24 +875,11 @@ def _review_times(
             .group_by(Suggestion.urgency)
         ).all()
     )
-    wanted = {urgency: percentile_ranks(int(n)) for urgency, n in counted.items()}
-    at_rank: dict[str, dict[int, timedelta]] = {urgency: {} for urgency in wanted}
-    if wanted:
-        picked = or_(
-            *(
-                and_(ordered.c.urgency == urgency, ordered.c.rank.in_(sorted(ranks)))
-                for urgency, ranks in wanted.items()
-            )
-        )
-        for urgency, value, rank in session.execute(
-            select(ordered.c.urgency, ordered.c.seconds, ordered.c.rank).where(picked)
-        ):
-            at_rank[urgency][int(rank)] = max(timedelta(seconds=float(value)), timedelta(0))
     order = list(URGENCIES) + sorted((set(counted) | set(waiting)) - set(URGENCIES))
     return [
         review_time_from_ranks(
             urgency,
-            int(counted.get(urgency, 0)),
+            counted.get(urgency, 0),
             int(waiting.get(urgency, 0)),
             at_rank.get(urgency, {}),
         )
@@ -907,7 +904,8 @@ def oversight_figures(
     since = None if weeks is None else (now or utcnow()) - timedelta(weeks=weeks)
     org = actor.organization_id
     decided = _decided(session, org, since)
-    rates = override_rates(_decision_groups(decided, session))
+    groups, by_week = _decision_counts(decided, session)
+    rates = override_rates(groups)
     return OversightFigures(
         overall=rates.overall,
         by_rule=rates.by_rule,
@@ -916,7 +914,7 @@ def oversight_figures(
         review_times=_review_times(decided, session, org),
         targets=review_targets(session, org),
         escalation_minutes=escalation_minutes_for(session, org),
-        by_week=_by_week(decided, session),
+        by_week=by_week,
         weeks=weeks,
     )
 
