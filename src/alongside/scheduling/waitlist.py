@@ -444,11 +444,15 @@ def _offers(
             .order_by(User.display_name, User.id)
         )
     )
-    ids = [c.id for c in clinicians]
     profiles = {
         p.user_id: p
-        for p in session.scalars(select(ClinicianProfile).where(ClinicianProfile.user_id.in_(ids)))
+        for p in session.scalars(
+            select(ClinicianProfile).where(ClinicianProfile.user_id.in_([c.id for c in clinicians]))
+        )
     }
+    # Only clinicians with a profile can be offered; count caseloads and slots for them alone.
+    clinicians = [c for c in clinicians if c.id in profiles]
+    ids = [c.id for c in clinicians]
     caseload = dict(
         session.execute(
             select(CareTeam.clinician_id, func.count())
