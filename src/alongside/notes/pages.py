@@ -284,13 +284,8 @@ def process_notes(
 ) -> Response:
     """Your own psychotherapy notes about this client (nobody else sees them, or this page)."""
     now = utcnow()
-    client = get_readable_client(
-        db,
-        signed_in.user,
-        signed_in.actor,
-        parse_id(client_id, CLIENT_NOT_FOUND),
-        now,
-        action=Action.PSYCHOTHERAPY_NOTE_WRITE,
+    client = service.psychotherapy_client(
+        db, signed_in.user, signed_in.actor, parse_id(client_id, CLIENT_NOT_FOUND), now
     )
     notes = service.own_psychotherapy_notes(
         db, user=signed_in.user, actor=signed_in.actor, client=client, now=now

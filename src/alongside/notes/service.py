@@ -543,13 +543,55 @@ def draft_ad_hoc(
     )
 
 
+def psychotherapy_client(
+    session: Session, user: User, actor: Actor, client_id: uuid.UUID, now: datetime
+) -> Client:
+    """The client, if the actor may keep psychotherapy notes about them (their own, on their
+    care team), else an audited 404."""
+    client = session.get(Client, client_id)
+    allowed = client is not None and can(
+        actor,
+        Action.PSYCHOTHERAPY_NOTE_WRITE,
+        Resource(
+            organization_id=client.organization_id,
+            client_id=client.id,
+            author_id=actor.user_id,
+            kind=PSYCHOTHERAPY_NOTE_KIND,
+        ),
+    )
+    if client is None or not allowed:
+        raise refuse(
+            session,
+            user=user,
+            actor=actor,
+            resource_type="client",
+            resource_id=client_id,
+            client_id=(
+                client.id
+                if client is not None and client.organization_id == actor.organization_id
+                else None
+            ),
+            now=now,
+        )
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.READ,
+        resource_type="client",
+        resource_id=client.id,
+        client_id=client.id,
+        organization_id=client.organization_id,
+        now=now,
+    )
+    return client
+
+
 def create_psychotherapy_note(
     session: Session, *, user: User, actor: Actor, client_id: uuid.UUID, text: str, now: datetime
 ) -> Note:
     """A psychotherapy (process) note in the clinician's own words, readable by them alone."""
-    client = get_readable_client(
-        session, user, actor, client_id, now, action=Action.PSYCHOTHERAPY_NOTE_WRITE
-    )
+    client = psychotherapy_client(session, user, actor, client_id, now)
     text = text.strip()
     if not text:
         raise InvalidInput("text: write the note.")
