@@ -75,7 +75,8 @@ def test_draft_edit_sign_lock_and_addenda(client: TestClient, world: World, db: 
     created = _draft(client, headers, appointment)
     assert created.status_code == 201, created.text
     note = created.json()
-    assert note["kind"] == "progress" and note["status"] == "draft"
+    assert note["kind"] == "progress"
+    assert note["status"] == "draft"
     assert note["client_id"] == str(world.own_client.id)
     assert [s["title"] for s in note["sections"]] == ["Data", "Assessment", "Plan"]
     by_type = {s["source"]["type"] for sec in note["sections"] for s in sec["sentences"]}
@@ -95,7 +96,8 @@ def test_draft_edit_sign_lock_and_addenda(client: TestClient, world: World, db: 
     assert sentences[0]["source"]["type"] == data["sentences"][0]["source"]["type"]
 
     signed = client.post(f"/api/notes/{note['id']}/sign", headers=headers)
-    assert signed.status_code == 200 and signed.json()["status"] == "signed"
+    assert signed.status_code == 200
+    assert signed.json()["status"] == "signed"
     # Signed is locked: editing is a conflict, and so is signing again.
     again = client.put(f"/api/notes/{note['id']}", json={"sections": [data]}, headers=headers)
     assert again.status_code == 409
@@ -161,9 +163,11 @@ def test_bad_input_gets_a_message_a_person_can_act_on(
 ) -> None:
     headers = _as(client, world.users[Role.CLINICIAN])
     wrong = _draft(client, headers, _appointment(db, world), template="narrative")
-    assert wrong.status_code == 422 and "dap" in wrong.json()["error"]
+    assert wrong.status_code == 422
+    assert "dap" in wrong.json()["error"]
     listed = client.get("/api/notes?cursor=garbage!", headers=headers)
-    assert listed.status_code == 422 and "next" in listed.json()["error"]
+    assert listed.status_code == 422
+    assert "next" in listed.json()["error"]
     assert client.get("/api/notes?limit=0", headers=headers).status_code == 422
 
 
@@ -185,7 +189,8 @@ def test_list_pages_with_a_keyset_cursor_and_filters(
             if page["next"]
             else ""
         )
-    assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
+    assert sorted(seen) == sorted(ids)
+    assert len(seen) == len(set(seen))
     signed = client.get("/api/notes?status=signed", headers=headers).json()["items"]
     assert [n["id"] for n in signed] == [ids[0]]
     # Another clinician (not on the team) lists none of them and reads none of them.
@@ -291,12 +296,14 @@ def test_a_trainees_note_waits_for_the_supervisors_cosignature(
     headers = _as(client, trainee)
     note = _draft(client, headers, _appointment(db, world)).json()
     signed = client.post(f"/api/notes/{note['id']}/sign", headers=headers).json()
-    assert signed["status"] == "awaiting_cosignature" and signed["cosign_required"]
+    assert signed["status"] == "awaiting_cosignature"
+    assert signed["cosign_required"]
     # The trainee cannot co-sign their own note; the supervisor can.
     assert client.post(f"/api/notes/{note['id']}/cosign", headers=headers).status_code == 409
     sup = _as(client, supervisor)
     done = client.post(f"/api/notes/{note['id']}/cosign", headers=sup)
-    assert done.status_code == 200 and done.json()["status"] == "signed"
+    assert done.status_code == 200
+    assert done.json()["status"] == "signed"
 
 
 def test_safety_plan_versions_and_the_clients_own_view(
@@ -305,18 +312,22 @@ def test_safety_plan_versions_and_the_clients_own_view(
     headers = _as(client, world.users[Role.CLINICIAN])
     url = f"/api/clients/{world.own_client.id}/safety-plan"
     first = client.post(url, json={"steps": {"warning_signs": "Not sleeping"}}, headers=headers)
-    assert first.status_code == 201 and first.json()["version"] == 1
+    assert first.status_code == 201
+    assert first.json()["version"] == 1
     second = client.post(
         url, json={"steps": {"warning_signs": "Not sleeping", "coping": "Walk"}}, headers=headers
     )
     assert second.json()["version"] == 2
     assert [p["version"] for p in client.get(url, headers=headers).json()] == [2, 1]
     bad = client.post(url, json={"steps": {"step_seven": "x"}}, headers=headers)
-    assert bad.status_code == 422 and "warning_signs" in bad.json()["error"]
+    assert bad.status_code == 422
+    assert "warning_signs" in bad.json()["error"]
     # The client sees their own plan in their space; another clinician sees nothing.
     mine = _as(client, world.client_user)
     page = client.get("/me/safety-plan", headers={**mine, "accept": "text/html"})
-    assert page.status_code == 200 and "Walk" in page.text and "Stanley" in page.text
+    assert page.status_code == 200
+    assert "Walk" in page.text
+    assert "Stanley" in page.text
     other = _as(client, world.other_clinician)
     assert client.get(url, headers=other).status_code == 404
 
@@ -336,7 +347,8 @@ def test_risk_in_the_jottings_prompts_a_safety_plan_review(
         jottings=RISKY,
     ).json()
     prompts = [s for sec in risky["sections"] for s in sec["sentences"] if s["prompt"]]
-    assert prompts and "safety plan" in prompts[0]["text"]
+    assert prompts
+    assert "safety plan" in prompts[0]["text"]
     assert prompts[0]["source"]["quote"] in RISKY
     calm = _draft(
         client,

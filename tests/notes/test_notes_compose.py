@@ -164,7 +164,8 @@ def test_an_edit_keeps_sources_of_unchanged_sentences_and_makes_changed_ones_the
 def test_the_safety_plan_template_has_stanley_and_browns_six_steps_and_its_source() -> None:
     template = safety_plan_template()
     assert len(template.steps) == 6
-    assert "Stanley" in template.source and "19(2):256-264" in template.source
+    assert "Stanley" in template.source
+    assert "19(2):256-264" in template.source
 
 
 @pytest.mark.parametrize("template_id", sorted(note_templates()))

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi import FastAPI
@@ -37,8 +37,8 @@ INVENTED = {
 
 
 class _Model(BaseHTTPRequestHandler):
-    answer: dict[str, list[str]] = FAITHFUL
-    received: list[dict[str, Any]] = []
+    answer: ClassVar[dict[str, list[str]]] = FAITHFUL
+    received: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -92,7 +92,8 @@ def test_supported_sentences_take_their_sources(
     url, handler = model_server
     app.state.settings.llm_url = url
     note, headers = _draft(client, world)
-    assert handler.received and handler.received[0]["path"] == "/v1/chat/completions"
+    assert handler.received
+    assert handler.received[0]["path"] == "/v1/chat/completions"
     # The client's name is never sent to the model.
     assert world.own_client.family_name not in json.dumps(handler.received[0]["body"])
     texts = [s["text"] for s in _sentences(note)]
@@ -115,7 +116,8 @@ def test_an_invented_fact_is_marked_and_cannot_be_signed_until_removed(
     # A flipped negation is not supported either.
     assert marked["She reports thoughts of self-harm."] is False
     refused = client.post(f"/api/notes/{note['id']}/sign", headers=headers)
-    assert refused.status_code == 409 and "not supported" in refused.json()["error"]
+    assert refused.status_code == 409
+    assert "not supported" in refused.json()["error"]
     # The clinician removes them; what is left is signable.
     data = note["sections"][0]
     data["sentences"] = [s for s in data["sentences"] if s["supported"]]

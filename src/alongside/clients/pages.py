@@ -11,9 +11,9 @@ from alongside.deps import CurrentSignedIn, DbSession
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.measures.pages import client_section
+from alongside.models import CareTeam, User
 from alongside.notes.pages import STATUS_WORDS
 from alongside.notes.pages import client_section as notes_section
-from alongside.models import CareTeam, User
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
