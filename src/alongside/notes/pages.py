@@ -391,3 +391,16 @@ def my_safety_plan(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
     context["own"] = True
     context["may_write"] = False
     return render(request, "notes/safety_plan.html", context)
+
+
+@router.get("/oversight/notes")
+def late_notes_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Time from session end to signed note, by clinician (the clinical lead's oversight)."""
+    rows = service.late_notes(db, actor=signed_in.actor, now=utcnow())
+    return render(
+        request,
+        "notes/late.html",
+        _base(
+            signed_in, rows=rows, overdue_hours=int(service.OVERDUE_AFTER.total_seconds() // 3600)
+        ),
+    )

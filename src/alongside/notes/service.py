@@ -30,13 +30,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, get_readable_client, refuse
-from alongside.errors import Conflict, InvalidInput
+from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
 from alongside.measures.trends import Measurement, has_trend, instrument_trend
 from alongside.models import (
@@ -72,6 +72,7 @@ from alongside.notes.compose import (
 )
 from alongside.notes.library import UnknownTemplate, note_template, note_templates
 from alongside.notes.llm import LlmClient, LlmUnavailable
+from alongside.notes.timeliness import ClinicianTimeliness, SessionNote, timeliness
 from alongside.security.permissions import PSYCHOTHERAPY_NOTE_KIND, Action, scope_of
 from alongside.security.policy import Actor, Resource, can, readable_clients
 
@@ -910,3 +911,31 @@ def names_of(session: Session, ids: Sequence[uuid.UUID | None]) -> dict[uuid.UUI
         return {}
     rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
     return {row[0]: row[1] for row in rows}
+
+
+OVERDUE_AFTER = timedelta(hours=72)
+
+
+def late_notes(session: Session, *, actor: Actor, now: datetime) -> list[ClinicianTimeliness]:
+    """Time from session end to signed note, by clinician, for the clinical lead's oversight
+    (no client appears; 404 for anyone without the oversight permission)."""
+    if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
+        raise NotFound("There is nothing at this address available to you.")
+    rows = session.execute(
+        select(User.display_name, Appointment.ends_at, Note.signed_at)
+        .join(User, User.id == Appointment.clinician_id)
+        .outerjoin(
+            Note,
+            and_(Note.appointment_id == Appointment.id, Note.kind == NoteKind.PROGRESS),
+        )
+        .where(
+            Appointment.organization_id == actor.organization_id,
+            Appointment.status == AppointmentStatus.ATTENDED,
+            Appointment.ends_at <= now,
+        )
+    )
+    return timeliness(
+        (SessionNote(name, ended, signed) for name, ended, signed in rows),
+        now=now,
+        overdue_after=OVERDUE_AFTER,
+    )
