@@ -350,6 +350,11 @@ def test_risk_in_the_jottings_prompts_a_safety_plan_review(
     assert prompts
     assert "safety plan" in prompts[0]["text"]
     assert prompts[0]["source"]["quote"] in RISKY
+    # Jottings in the third person are read in the first person too; the quote stays hers.
+    third = "She said she has a plan to kill herself with her pills this weekend."
+    noted = _draft(client, headers, _appointment(db, world, days_ago=1), jottings=third).json()
+    prompts = [s for sec in noted["sections"] for s in sec["sentences"] if s["prompt"]]
+    assert [p["source"]["quote"] for p in prompts] == [third]
     calm = _draft(
         client,
         headers,

@@ -14,6 +14,7 @@ from alongside.notes.compose import (
     Section,
     apply_edit,
     compose,
+    in_first_person,
     split_sentences,
 )
 from alongside.notes.library import note_template, note_templates, safety_plan_template
@@ -171,3 +172,18 @@ def test_the_safety_plan_template_has_stanley_and_browns_six_steps_and_its_sourc
 @pytest.mark.parametrize("template_id", sorted(note_templates()))
 def test_each_template_cites_a_source(template_id: str) -> None:
     assert len(note_template(template_id).source) > 40
+
+
+@pytest.mark.parametrize(
+    ("jotting", "first_person"),
+    [
+        ("She wants to die.", "I wants to die."),
+        ("The client cut herself last week.", "I cut myself last week."),
+        ("He told them his plan.", "I told me my plan."),
+        ("Sheila enjoyed therapy.", "Sheila enjoyed therapy."),
+    ],
+)
+def test_jottings_are_read_in_the_first_person_for_the_reader(
+    jotting: str, first_person: str
+) -> None:
+    assert in_first_person(jotting) == first_person

@@ -195,6 +195,35 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+# Jottings speak of the client in the third person; the risk reader is validated on a client's
+# own words. Reading each sentence also in the first person lets it see "she wants to die".
+_FIRST_PERSON = {
+    "she": "I",
+    "he": "I",
+    "they": "I",
+    "client": "I",
+    "pt": "I",
+    "her": "my",
+    "his": "my",
+    "their": "my",
+    "him": "me",
+    "them": "me",
+    "herself": "myself",
+    "himself": "myself",
+    "themselves": "myself",
+    "themself": "myself",
+    "hers": "mine",
+    "theirs": "mine",
+}
+_THIRD_PERSON = re.compile(r"\b(?:the\s+)?(" + "|".join(_FIRST_PERSON) + r")\b", re.IGNORECASE)
+
+
+def in_first_person(sentence: str) -> str:
+    """The sentence with the client's third-person pronouns turned into the first person
+    (for the risk reader only; the note keeps the clinician's words)."""
+    return _THIRD_PERSON.sub(lambda m: _FIRST_PERSON[m.group(1).casefold()], sentence)
+
+
 def _route_jottings(template: NoteTemplate, jottings: str) -> dict[str, list[str]]:
     by_label = {
         label.casefold(): section.key for section in template.sections for label in section.labels

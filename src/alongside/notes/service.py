@@ -67,7 +67,9 @@ from alongside.notes.compose import (
     apply_edit,
     clinician_sentence,
     compose,
+    in_first_person,
     sections_from_dicts,
+    split_sentences,
     unsupported,
 )
 from alongside.notes.library import UnknownTemplate, note_template, note_templates
@@ -357,24 +359,41 @@ def gather_facts(
     )
 
 
-def read_jottings_for_risk(jottings: str) -> JottingsRisk:
-    """What the risk reader finds in the jottings; it fails closed (unread: a person reads)."""
-    if not jottings.strip():
-        return JottingsRisk()
-    try:
-        from alongside.risk.reader import read_risk
+def _risk_spans(text: str) -> tuple[list[str], bool]:
+    """Spans of risk the reader finds in ``text``, and whether it could not read it."""
+    from alongside.risk.reader import read_risk
 
-        reading = read_risk(jottings)
-    except Exception:  # the risk path fails closed: any error means a person must read them
-        return JottingsRisk(unread=True)
+    reading = read_risk(text)
     evidence = reading.evidence
     if reading.needs_human_reading or any(e.signal == "reader_unavailable" for e in evidence):
-        return JottingsRisk(unread=True)
+        return [], True
     spans = [s.text for s in getattr(reading, "signals", ()) or () if s.text]
     if not spans and reading.needs_prompt_review:
         spans = [e.text for e in evidence if e.text]
         if not spans:
+            return [], True
+    return spans, False
+
+
+def read_jottings_for_risk(jottings: str) -> JottingsRisk:
+    """What the risk reader finds in the jottings, read as written and each sentence again in
+    the first person (a quote is always the clinician's own words); it fails closed: any
+    error means a person must read them."""
+    if not jottings.strip():
+        return JottingsRisk()
+    try:
+        spans, unread = _risk_spans(jottings)
+        if unread:
             return JottingsRisk(unread=True)
+        for sentence in split_sentences(jottings):
+            rewritten = in_first_person(sentence)
+            if rewritten == sentence:
+                continue
+            found, _unread = _risk_spans(rewritten)
+            if found and sentence not in spans:
+                spans.append(sentence)
+    except Exception:  # the risk path fails closed: a person reads the jottings
+        return JottingsRisk(unread=True)
     return JottingsRisk(spans=tuple(spans))
 
 
