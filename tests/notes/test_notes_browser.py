@@ -58,3 +58,36 @@ def test_write_check_sources_and_sign_a_note(live_server: LiveServer) -> None:
     page.get_by_role("button", name="Sign and add").click()
     page.wait_for_url("**added=1")
     assert page.get_by_text("Correction: 6 hours, not 7.").is_visible()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_the_notes_pages_pass_axe(live_server: LiveServer, width: int, height: int) -> None:
+    from tests.test_accessibility import _page, _violations
+
+    page = _page(live_server, width, height)
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill(CLINICIAN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/home")
+    notes = page.request.get(live_server.url + "/api/notes?limit=100").json()["items"]
+    draft = next(n for n in notes if n["status"] == "draft")
+    signed = next(n for n in notes if n["status"] == "signed" and n["addenda"] == [])
+    client_id = signed["client_id"]
+    pages = [
+        f"/clients/{client_id}",
+        f"/clients/{client_id}/notes/new",
+        f"/notes/{draft['id']}",
+        f"/notes/{signed['id']}",
+        f"/clients/{client_id}/safety-plan",
+        f"/clients/{client_id}/process-notes",
+    ]
+    failures = {}
+    for href in pages:
+        response = page.goto(live_server.url + href)
+        assert response is not None
+        assert response.status == 200, href
+        found = _violations(page)
+        if found:
+            failures[href] = found
+    assert failures == {}

@@ -47,3 +47,41 @@ def test_facts_from_the_record_are_quoted_from_their_rows(db: Session) -> None:
                 assert any(sentence.source.quote in t for t in quotes), sentence
     # The demo record holds every kind of fact the composer takes.
     assert {"measure", "risk", "decision", "alert"} <= set(seen), seen
+
+
+def test_change_is_judged_separately_from_the_previous_and_the_first_measure(
+    db: Session,
+) -> None:
+    from datetime import timedelta
+
+    from tests.fixtures.factories import create_client, create_organization
+
+    org = create_organization(db)
+    client = create_client(db, org)
+    start = utcnow() - timedelta(days=30)
+    for n, (total, band) in enumerate([(19, "moderately severe"), (8, "mild"), (6, "mild")]):
+        db.add(
+            Score(
+                organization_id=org.id,
+                client_id=client.id,
+                instrument_id="phq9",
+                instrument_version="1",
+                total=total,
+                severity=band,
+                flags=[],
+                result="{}",
+                scored_at=start + timedelta(days=7 * n),
+            )
+        )
+    db.flush()
+    facts = {f.slot: [] for f in gather_facts(db, client.id, utcnow())}
+    for fact in gather_facts(db, client.id, utcnow()):
+        facts[fact.slot].append(fact.text)
+    # Only the latest score is stated; its change from the previous measure (2 points) is
+    # not reliable, while from the first (13 points, out of the case range) it is recovery.
+    assert len(facts["measures"]) == 1
+    assert facts["measures"][0].endswith("total 6, mild")
+    assert facts["change"] == [
+        "PHQ-9 8 to 6 since the previous measure, no reliable change",
+        "PHQ-9 19 to 6 since the first measure, reliable recovery",
+    ]

@@ -37,8 +37,15 @@ from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, get_readable_client, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
-from alongside.instruments import get_instrument
-from alongside.measures.trends import Measurement, has_trend, instrument_trend
+from alongside.instruments import ChangeResult, get_instrument
+from alongside.measures.trends import (
+    RELIABLE_DETERIORATION,
+    RELIABLE_IMPROVEMENT,
+    RELIABLE_RECOVERY,
+    Measurement,
+    has_trend,
+    instrument_trend,
+)
 from alongside.models import (
     Appointment,
     AppointmentStatus,
@@ -228,31 +235,40 @@ def _attendance(
     return facts
 
 
+def _verdict(change: ChangeResult) -> str:
+    """The change in the cited criterion's words (reliable recovery, improvement...)."""
+    if change.direction == "deteriorated":
+        return RELIABLE_DETERIORATION
+    if change.direction == "improved":
+        return RELIABLE_RECOVERY if change.clinically_significant else RELIABLE_IMPROVEMENT
+    return str(change.direction)
+
+
 def _measures(
     session: Session, client_id: uuid.UUID, since: datetime | None
 ) -> tuple[list[RecordFact], list[RecordFact]]:
+    """The latest score of each instrument since the last note, and its change from the
+    previous measure and from the first (each in the words of the cited criterion)."""
     scores = list(
         session.scalars(
             select(Score).where(Score.client_id == client_id).order_by(Score.scored_at, Score.id)
         )
     )
-    measures: list[RecordFact] = []
-    change: list[RecordFact] = []
     by_instrument: dict[str, list[Score]] = {}
     for score in scores:
         by_instrument.setdefault(score.instrument_id, []).append(score)
-        if since is not None and score.scored_at <= since:
-            continue
-        title = get_instrument(score.instrument_id).short_name
-        total = "" if score.total is None else f"total {score.total}, "
-        flags = f"; critical items: {', '.join(score.flags)}" if score.flags else ""
-        text = f"{title} on {_day(score.scored_at)}: {total}{score.severity}{flags}"
-        measures.append(RecordFact("measures", str(score.id), text))
+    measures: list[RecordFact] = []
+    change: list[RecordFact] = []
     for instrument_id, series in by_instrument.items():
         latest = series[-1]
-        if not has_trend(instrument_id) or len(series) < 2:
-            continue
         if since is not None and latest.scored_at <= since:
+            continue
+        title = get_instrument(instrument_id).short_name
+        total = "" if latest.total is None else f"total {latest.total}, "
+        flags = f"; critical items: {', '.join(latest.flags)}" if latest.flags else ""
+        text = f"{title} on {_day(latest.scored_at)}: {total}{latest.severity}{flags}"
+        measures.append(RecordFact("measures", str(latest.id), text))
+        if not has_trend(instrument_id) or len(series) < 2:
             continue
         trend = instrument_trend(
             instrument_id,
@@ -261,13 +277,16 @@ def _measures(
                 for s in series
             ],
         )
-        point = trend.latest
-        previous = point.from_previous
-        if previous is None:
-            continue
-        verdict = ", ".join(point.marks) or str(previous.direction).replace("_", " ")
-        text = f"{trend.title} {previous.before:g} to {previous.after:g}, {verdict}"
-        change.append(RecordFact("change", str(latest.id), text))
+        for label, result in (
+            ("since the previous measure", trend.latest.from_previous),
+            ("since the first measure", trend.latest.from_first if len(series) > 2 else None),
+        ):
+            if result is None:
+                continue
+            text = (
+                f"{trend.title} {result.before:g} to {result.after:g} {label}, {_verdict(result)}"
+            )
+            change.append(RecordFact("change", str(latest.id), text))
     return measures, change
 
 
