@@ -85,3 +85,9 @@ def test_change_is_judged_separately_from_the_previous_and_the_first_measure(
         "PHQ-9 8 to 6 since the previous measure, no reliable change",
         "PHQ-9 19 to 6 since the first measure, reliable recovery",
     ]
+    # A note written for an earlier moment quotes nothing that came after it.
+    earlier = [f.text for f in gather_facts(db, client.id, start + timedelta(days=8))]
+    assert earlier == [
+        "PHQ-9 on " + (start + timedelta(days=7)).strftime("%Y-%m-%d") + ": total 8, mild",
+        "PHQ-9 19 to 8 since the previous measure, reliable recovery",
+    ]

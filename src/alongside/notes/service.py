@@ -245,13 +245,15 @@ def _verdict(change: ChangeResult) -> str:
 
 
 def _measures(
-    session: Session, client_id: uuid.UUID, since: datetime | None
+    session: Session, client_id: uuid.UUID, since: datetime | None, now: datetime
 ) -> tuple[list[RecordFact], list[RecordFact]]:
     """The latest score of each instrument since the last note, and its change from the
     previous measure and from the first (each in the words of the cited criterion)."""
     scores = list(
         session.scalars(
-            select(Score).where(Score.client_id == client_id).order_by(Score.scored_at, Score.id)
+            select(Score)
+            .where(Score.client_id == client_id, Score.scored_at <= now)
+            .order_by(Score.scored_at, Score.id)
         )
     )
     by_instrument: dict[str, list[Score]] = {}
@@ -290,8 +292,12 @@ def _measures(
     return measures, change
 
 
-def _risk(session: Session, client_id: uuid.UUID, since: datetime | None) -> list[RecordFact]:
-    query = select(RiskReading).where(RiskReading.client_id == client_id)
+def _risk(
+    session: Session, client_id: uuid.UUID, since: datetime | None, now: datetime
+) -> list[RecordFact]:
+    query = select(RiskReading).where(
+        RiskReading.client_id == client_id, RiskReading.read_at <= now
+    )
     if since is not None:
         query = query.where(RiskReading.read_at > since)
     facts = []
@@ -307,11 +313,13 @@ def _risk(session: Session, client_id: uuid.UUID, since: datetime | None) -> lis
     return facts
 
 
-def _decisions(session: Session, client_id: uuid.UUID, since: datetime | None) -> list[RecordFact]:
+def _decisions(
+    session: Session, client_id: uuid.UUID, since: datetime | None, now: datetime
+) -> list[RecordFact]:
     from alongside.triage.rulesets import default_ruleset
 
     labels = {p.id: p.label for p in default_ruleset().pathways}
-    query = select(Decision).where(Decision.client_id == client_id)
+    query = select(Decision).where(Decision.client_id == client_id, Decision.decided_at <= now)
     if since is not None:
         query = query.where(Decision.decided_at > since)
     facts = []
@@ -326,14 +334,18 @@ def _decisions(session: Session, client_id: uuid.UUID, since: datetime | None) -
     return facts
 
 
-def _alerts(session: Session, client_id: uuid.UUID, since: datetime | None) -> list[RecordFact]:
-    query = select(CrisisAlert).where(CrisisAlert.client_id == client_id)
+def _alerts(
+    session: Session, client_id: uuid.UUID, since: datetime | None, now: datetime
+) -> list[RecordFact]:
+    query = select(CrisisAlert).where(
+        CrisisAlert.client_id == client_id, CrisisAlert.created_at <= now
+    )
     if since is not None:
         query = query.where(CrisisAlert.created_at > since)
     facts = []
     for alert in session.scalars(query.order_by(CrisisAlert.created_at)):
         text = f"raised {_minute(alert.created_at)}"
-        if alert.acknowledged_at is not None:
+        if alert.acknowledged_at is not None and alert.acknowledged_at <= now:
             action = _ACTION_WORDS.get(alert.action_taken or "", "acknowledged")
             text += f"; acknowledged {_minute(alert.acknowledged_at)}, {action}"
             if alert.action_note:
@@ -363,17 +375,18 @@ def gather_facts(
     now: datetime,
     appointment: Appointment | None = None,
 ) -> tuple[RecordFact, ...]:
-    """What the record holds about the client since their last signed progress note."""
-    previous = previous_note(session, client_id)
+    """What the record holds about the client since their last signed progress note, up to
+    ``now`` (a note written for an earlier session quotes nothing that came after it)."""
+    previous = previous_note(session, client_id, before=now)
     since = previous.created_at if previous is not None else None
-    measures, change = _measures(session, client_id, since)
+    measures, change = _measures(session, client_id, since, now)
     return tuple(
         _attendance(session, client_id, since, now, appointment)
         + measures
         + change
-        + _risk(session, client_id, since)
-        + _alerts(session, client_id, since)
-        + _decisions(session, client_id, since)
+        + _risk(session, client_id, since, now)
+        + _alerts(session, client_id, since, now)
+        + _decisions(session, client_id, since, now)
         + _previous_plan(previous)
     )
 
