@@ -368,3 +368,15 @@ def test_coordinators_cannot_draft_notes(client: TestClient, world: World, db: S
     headers = _as(client, world.users[Role.COORDINATOR])
     assert _draft(client, headers, _appointment(db, world)).status_code == 404
     assert db.scalar(select(text("count(*)")).select_from(Note)) == 0
+
+
+def test_no_note_for_a_cancelled_or_future_session(
+    client: TestClient, world: World, db: Session
+) -> None:
+    headers = _as(client, world.users[Role.CLINICIAN])
+    cancelled = _appointment(db, world)
+    cancelled.status = "cancelled"
+    future = _appointment(db, world, days_ago=-3)
+    db.flush()
+    assert _draft(client, headers, cancelled).status_code == 409
+    assert _draft(client, headers, future).status_code == 409

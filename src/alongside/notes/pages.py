@@ -117,13 +117,17 @@ def new_note(
             found = None
         if found is not None and found.client_id == client.id:
             appointment = found
+    too_early = appointment is not None and (
+        not appointment.is_active or appointment.starts_at > now
+    )
     return render(
         request,
         "notes/new.html",
         _base(
             signed_in,
             client=client,
-            appointment=appointment,
+            appointment=None if too_early else appointment,
+            too_early=too_early,
             templates=list(note_templates().values()),
         ),
     )

@@ -550,6 +550,13 @@ def draft_for_appointment(
             now=now,
             message=APPOINTMENT_NOT_FOUND,
         )
+    if not appointment.is_active:
+        raise Conflict(
+            f"This appointment was {appointment.status.value}; write a note outside a session "
+            "from the client's page instead."
+        )
+    if appointment.starts_at > now:
+        raise Conflict("This session has not started yet; write its note after the session.")
     existing = session.scalar(
         select(Note.id).where(Note.appointment_id == appointment.id, Note.kind == NoteKind.PROGRESS)
     )
