@@ -380,3 +380,23 @@ def test_no_note_for_a_cancelled_or_future_session(
     db.flush()
     assert _draft(client, headers, cancelled).status_code == 409
     assert _draft(client, headers, future).status_code == 409
+
+
+def test_an_erased_clients_notes_read_as_nothing(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from alongside.privacy.erasure import crypto_shred_client
+
+    headers = _as(client, world.users[Role.CLINICIAN])
+    note = _draft(client, headers, _appointment(db, world), jottings="Talked about her brother.")
+    note_id = note.json()["id"]
+    assert "brother" in note.text
+    crypto_shred_client(db, world.own_client)
+    db.expire_all()
+    after = client.get(f"/api/notes/{note_id}", headers=headers)
+    assert after.status_code == 200
+    assert after.json()["sections"] == []
+    assert "brother" not in after.text
+    # Nothing more can be written for them.
+    edit = client.post(f"/api/notes/{note_id}/sign", headers=headers)
+    assert edit.status_code in (409, 422)
