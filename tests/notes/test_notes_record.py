@@ -15,7 +15,7 @@ from alongside.kit.time import utcnow
 from alongside.models import Client, CrisisAlert, Decision, RiskReading, Score
 from alongside.notes.compose import DraftInput, compose
 from alongside.notes.library import note_template
-from alongside.notes.service import gather_facts
+from alongside.notes.record import gather_facts
 
 
 def test_facts_from_the_record_are_quoted_from_their_rows(db: Session) -> None:
