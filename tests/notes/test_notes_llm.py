@@ -168,3 +168,18 @@ def test_attribution_checks_words_numbers_and_negation(generated: str, supported
 def test_negation_words() -> None:
     assert negated("Denies thoughts of self-harm")
     assert not negated("Reports thoughts of self-harm")
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1:8080/",
+        "http://127.0.0.1:8080/v1",
+        "http://127.0.0.1:8080/v1/chat/completions",
+    ],
+)
+def test_the_endpoint_is_found_however_the_url_is_written(base: str) -> None:
+    from alongside.notes.llm import LlmClient
+
+    assert LlmClient(base).url == "http://127.0.0.1:8080/v1/chat/completions"

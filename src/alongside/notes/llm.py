@@ -43,7 +43,12 @@ class LlmClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         base = base_url.rstrip("/")
-        self.url = base if base.endswith("/chat/completions") else base + "/v1/chat/completions"
+        if base.endswith("/chat/completions"):
+            self.url = base
+        elif base.endswith("/v1"):
+            self.url = base + "/chat/completions"
+        else:
+            self.url = base + "/v1/chat/completions"
         self.model = model
         self.timeout = timeout
         self.transport = transport
