@@ -115,6 +115,8 @@ def test_draft_edit_sign_lock_and_addenda(client: TestClient, world: World, db: 
     assert addenda[0]["signed_at"]
     fetched = client.get(f"/api/notes/{note['id']}", headers=headers).json()
     assert fetched["addenda"] == addenda
+    listed = client.get("/api/notes?status=signed", headers=headers).json()["items"]
+    assert listed[0]["addenda"] == addenda
 
     # FHIR: a signed note exports as a validated Composition + DocumentReference.
     bundle = client.get(f"/api/notes/{note['id']}/fhir", headers=headers)

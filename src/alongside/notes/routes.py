@@ -184,7 +184,8 @@ def list_notes(
         limit=limit,
         cursor=cursor,
     )
-    return NotePageRead(items=[note_read(n) for n in page.items], next=page.next)
+    addenda = service.addenda_by_note(db, page.items)
+    return NotePageRead(items=[note_read(n, addenda[n.id]) for n in page.items], next=page.next)
 
 
 @router.get("/api/notes/{note_id}", response_model=NoteRead)

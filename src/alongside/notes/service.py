@@ -480,6 +480,21 @@ def addenda_of(session: Session, note: Note) -> list[NoteAddendum]:
     )
 
 
+def addenda_by_note(session: Session, notes: Sequence[Note]) -> dict[uuid.UUID, list[NoteAddendum]]:
+    """The addenda of a page of notes, oldest first, in one query (access already checked)."""
+    out: dict[uuid.UUID, list[NoteAddendum]] = {note.id: [] for note in notes}
+    if not out:
+        return out
+    rows = session.scalars(
+        select(NoteAddendum)
+        .where(NoteAddendum.note_id.in_(list(out)))
+        .order_by(NoteAddendum.signed_at, NoteAddendum.id)
+    )
+    for addendum in rows:
+        out[addendum.note_id].append(addendum)
+    return out
+
+
 def encode_cursor(note: Note) -> str:
     """An opaque cursor after ``note`` in the newest-first order."""
     raw = f"{note.created_at.isoformat()}|{note.id}"
