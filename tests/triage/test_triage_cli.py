@@ -111,7 +111,7 @@ def test_crisis_intake(reader: FakeReader) -> None:
     assert data["scores"]["cssrs-screen"]["risk_category"] == "high"
     assert data["risk"]["level"] == "none"
     assert data["versions"]["ruleset"] == "alongside-default"
-    assert data["versions"]["ruleset_version"] == "1.0.0"
+    assert data["versions"]["ruleset_version"] == "2.0.0"
     assert data["versions"]["instruments"] == {
         "phq9": "1.0.0",
         "gad7": "1.0.0",
@@ -125,7 +125,7 @@ def test_crisis_intake(reader: FakeReader) -> None:
         resources["immediate_danger"]
         == "If you are in immediate danger, call emergency services now."
     )
-    assert [r["contact"] for r in resources["resources"]] == ["911", "988"]
+    assert [r["contact"] for r in resources["resources"]] == ["911", "988", "741741"]
     # The reader was given the text and the instrument flags as critical items.
     assert reader.calls == [
         (
@@ -167,10 +167,14 @@ def test_declined_reading_is_never_made(monkeypatch: pytest.MonkeyPatch) -> None
     assert data["risk"] is None
     assert data["versions"]["risk"] is None
     assert data["needs_human_reading"] is True
-    assert data["urgency"] == "soon"
-    assert any("a person must read this" in r["text"] for r in data["reasons"])
-    # No consent given at all is no consent.
-    assert ok({"answers": {"phq9": NINE_ZEROS}})["needs_human_reading"] is True
+    assert data["urgency"] == "urgent"
+    assert any(
+        "a person reads these words within the urgent target" in r["text"] for r in data["reasons"]
+    )
+    # No consent given at all is no consent; with no words written, declining adds nothing.
+    assert ok({"answers": {"phq9": NINE_ZEROS}, "text": "x"})["needs_human_reading"] is True
+    silent = ok({"answers": {"phq9": NINE_ZEROS}})
+    assert (silent["needs_human_reading"], silent["urgency"]) == (False, "routine")
 
 
 def test_reader_raising_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,7 +244,6 @@ def test_the_real_reader_runs_and_never_says_less_than_the_instruments() -> None
         pytest.param({"answers": {}, "consent": {}}, "consent.reader", id="consent-empty"),
         pytest.param({"answers": {}, "text": 5}, "text", id="text-number"),
         pytest.param({"answers": {}, "notes": "x"}, "notes", id="unknown-key"),
-        pytest.param({"answers": {}, "country": "FR"}, "no default crisis resources", id="country"),
         pytest.param({"answers": {}, "sex": "unknown"}, "sex", id="sex"),
     ],
 )
@@ -302,8 +305,8 @@ def test_preview_command(tmp_path: Path) -> None:
     lines = [
         {
             "scores": {"phq9": {"total": 22, "answers": [3, 3, 3, 3, 3, 3, 2, 2, 0]}},
-            "risk": None,
-            "reader_consent": False,
+            "risk": {"level": "none"},
+            "reader_consent": True,
             "ref": "intake-1",
         },
         {"scores": {}, "risk": {"level": "none"}, "reader_consent": True, "ref": "intake-2"},

@@ -360,10 +360,20 @@ def process_submission(
         risk = read_risk_failing_closed(intake.own_words or "", critical_items(scores))
         _store_reading(session, intake, risk, now)
     ruleset = _organization_ruleset(session, intake.organization_id)
+    wrote_words = bool((intake.own_words or "").strip())
     proposal = propose_triage(
-        scores=scores, risk=risk, reader_consent=reader_consent, ruleset=ruleset
+        scores=scores,
+        risk=risk,
+        reader_consent=reader_consent,
+        ruleset=ruleset,
+        wrote_words=wrote_words,
     )
-    inputs = {"scores": scores, "risk": risk, "reader_consent": reader_consent}
+    inputs = {
+        "scores": scores,
+        "risk": risk,
+        "reader_consent": reader_consent,
+        "wrote_words": wrote_words,
+    }
     suggestion = Suggestion(
         organization_id=intake.organization_id,
         client_id=intake.client_id,
