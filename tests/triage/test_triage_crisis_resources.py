@@ -59,7 +59,8 @@ def test_every_file_cites_sources_and_a_review_date() -> None:
         assert len(country.checked_against) > 40, code
         for resource in country.resources:
             assert resource.source, (code, resource.id)
-            assert resource.url and resource.url.startswith("https://"), (code, resource.id)
+            assert resource.url, (code, resource.id)
+            assert resource.url.startswith("https://"), (code, resource.id)
 
 
 def test_uk_nations_never_show_north_american_numbers() -> None:

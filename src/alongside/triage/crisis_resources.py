@@ -125,11 +125,15 @@ def _countries() -> dict[str, _Country]:
         try:
             country = _Country.model_validate(yaml.safe_load(entry.read_text(encoding="utf-8")))
         except (yaml.YAMLError, ValidationError) as error:
-            raise ConfigurationError(f"crisis resources {entry.name} are invalid: {error}") from error
+            raise ConfigurationError(
+                f"crisis resources {entry.name} are invalid: {error}"
+            ) from error
         if entry.name != f"{country.code}.yaml":
             raise ConfigurationError(f"{entry.name} holds crisis resources for {country.code}")
         if "emergency" not in {resource.id for resource in country.resources}:
-            raise ConfigurationError(f"crisis resources for {country.code} need an 'emergency' entry")
+            raise ConfigurationError(
+                f"crisis resources for {country.code} need an 'emergency' entry"
+            )
         found[country.code] = country
     return found
 

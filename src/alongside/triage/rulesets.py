@@ -252,7 +252,8 @@ def template_fields(template: str) -> list[str]:
         if field not in _FIXED_FIELDS and not _SCORE_FIELD.match(field):
             raise ValueError(
                 f"unknown template field {{{field}}}; use risk_level, risk_evidence, risk_items, "
-                "risk_probability, signal_phrases or <instrument>_total/_severity/_itemN/_itemN_label"
+                "risk_probability, signal_phrases or "
+                "<instrument>_total/_severity/_itemN/_itemN_label"
             )
         fields.append(field)
     return fields
