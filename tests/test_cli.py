@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from alongside import __version__
@@ -71,6 +71,16 @@ def test_user_add_checks_the_password_policy_and_duplicates(tmp_path: Path) -> N
         "--data-dir",
         str(tmp_path),
     ]
+    # A new organisation needs its country: no default (it chooses the crisis numbers).
+    no_country = runner.invoke(app, [*args, "--password", "a long and unusual passphrase 42"])
+    assert no_country.exit_code == 2
+    assert "--country is required" in no_country.stderr
+    bad_country = runner.invoke(
+        app, [*args, "--country", "XX", "--password", "a long and unusual passphrase 42"]
+    )
+    assert bad_country.exit_code == 2
+    assert "ISO 3166-1" in bad_country.stderr
+    args += ["--country", "GB-SCT"]
     weak = runner.invoke(app, [*args, "--password", "password"])
     assert weak.exit_code == 2
     assert "Password not accepted" in weak.stderr
@@ -79,6 +89,21 @@ def test_user_add_checks_the_password_policy_and_duplicates(tmp_path: Path) -> N
     again = runner.invoke(app, [*args, "--password", "a long and unusual passphrase 42"])
     assert again.exit_code == 2
     assert "already exists" in again.stderr
+    engine = build_engine(f"sqlite:///{tmp_path / 'alongside.sqlite3'}")
+    with engine.connect() as connection:
+        country = connection.scalar(text("select country from organizations where slug='clinic'"))
+    engine.dispose()
+    assert country == "GB-SCT"
+    # Further users join the existing organisation without naming the country again.
+    second = runner.invoke(
+        app,
+        [
+            *("user", "add", "second@clinic.test", "--name", "Second", "--role", "clinician"),
+            *("--org", "clinic", "--data-dir", str(tmp_path)),
+            *("--password", "another long unusual passphrase 43"),
+        ],
+    )
+    assert second.exit_code == 0, second.output
     bad_role = runner.invoke(app, [*args[:5], "--role", "wizard"])
     assert bad_role.exit_code == 2
 
@@ -138,6 +163,8 @@ def test_user_totp_and_disable(tmp_path: Path) -> None:
             "clinical_lead",
             "--org",
             "clinic",
+            "--country",
+            "US",
             "--password",
             "a long and unusual passphrase 42",
             "--data-dir",

@@ -33,7 +33,8 @@ from alongside.kit.time import utcnow
 from alongside.models import Intake, Organization
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
-from alongside.triage.crisis_resources import CrisisResources, crisis_resources_for
+from alongside.triage.crisis_admin import resources_for_organization
+from alongside.triage.crisis_resources import CrisisResources
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,11 +46,8 @@ def _form_values(form: Any) -> dict[str, str]:
 
 
 def _crisis_resources(db: DbSession, intake: Intake) -> CrisisResources | None:
-    organization = db.get(Organization, intake.organization_id)
-    try:
-        return crisis_resources_for(organization.country if organization else "US")
-    except InvalidInput:
-        return None
+    # The organisation's country and local services; never fails (any country is answered).
+    return resources_for_organization(db, intake.organization_id)
 
 
 def _base_context(db: DbSession, intake: Intake, token: str, step: str) -> dict[str, Any]:
