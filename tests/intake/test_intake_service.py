@@ -152,7 +152,7 @@ def test_consent_is_recorded_per_purpose_with_the_text_version(
     rows = {c.purpose: c for c in db.scalars(select(Consent).where(Consent.intake_id == intake.id))}
     assert rows["intake_processing"].granted is True
     assert rows["software_reading"].granted is False
-    assert {c.text_version for c in rows.values()} == {"intake-consent-en-1"}
+    assert {c.text_version for c in rows.values()} == {"intake-consent-en-2"}
 
 
 def test_answers_are_encrypted_saved_per_page_and_resumable(
