@@ -86,6 +86,13 @@ class Item(_Frozen):
         description="The code is from loinc.org listings but not in the shared references; "
         "it is kept for review and left out of FHIR exports until checked.",
     )
+    examples: str | None = Field(
+        default=None, description="Examples printed with the question (shown to the client)."
+    )
+    frame: str | None = Field(
+        default=None,
+        description="The time frame printed before the question, e.g. 'In the past month'.",
+    )
     asked_if: Condition | None = None
     when_not_asked: Literal["counted", "zero_or_omitted"] = Field(
         default="counted",
@@ -234,7 +241,12 @@ class InstrumentDefinition(_Frozen):
     short_name: str
     sources: tuple[Citation, ...] = Field(min_length=1)
     terms_of_use: str
+    # What the client reads before the questions (self-report wording).
     instructions: str
+    # How a clinician administers it as an interview; never shown to a client.
+    administration: str | None = None
+    # Where the wording comes from and how far it was verified against the publisher.
+    wording_note: str | None = None
     loinc: LoincCodes
     option_sets: dict[str, tuple[ResponseOption, ...]]
     items: tuple[Item, ...] = Field(min_length=1)
