@@ -322,6 +322,7 @@ def _question_page(
             "errors": errors or [],
             "skipped_note": skipped_note,
             "has_skip_logic": len(parts) > 1,
+            "added_because": service.follow_up_reason(db, intake, instrument_id),
         }
     )
     return render(request, "intake/question.html", context, status_code=status_code)
