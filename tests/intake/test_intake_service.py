@@ -252,7 +252,7 @@ def test_submit_scores_reads_and_proposes(db: Session, created: service.CreatedI
     assert suggestion.versions["instruments"] == {
         "phq9": "1.0.0",
         "gad7": "1.0.0",
-        "cssrs-screen": "1.0.0",
+        "cssrs-screen": "1.1.0",
     }
     assert suggestion.versions["risk"] is not None
     assert suggestion.reason_list

@@ -115,7 +115,7 @@ def test_crisis_intake(reader: FakeReader) -> None:
     assert data["versions"]["instruments"] == {
         "phq9": "1.0.0",
         "gad7": "1.0.0",
-        "cssrs-screen": "1.0.0",
+        "cssrs-screen": "1.1.0",
     }
     assert data["versions"]["risk"]["model"] == "fake-1"
     assert data["needs_human_reading"] is False

@@ -146,6 +146,14 @@ class Flag(_Frozen):
     reason: str
 
 
+class ConsistencyCheck(_Frozen):
+    """Answers that contradict each other: the score counts them as given, with a note."""
+
+    when: Condition
+    expect_zero: tuple[str, ...] = Field(min_length=1)
+    note: str
+
+
 class CategoryRule(_Frozen):
     """A risk category that applies when any of its conjunctions of conditions holds."""
 
@@ -254,6 +262,7 @@ class InstrumentDefinition(_Frozen):
     bands: Bands | None = None
     risk_categories: RiskCategories | None = None
     flags: tuple[Flag, ...] = ()
+    consistency: tuple[ConsistencyCheck, ...] = ()
     change: ChangeSpec | None = None
     notes: tuple[str, ...] = ()
 
@@ -322,6 +331,11 @@ def _check_items(definition: InstrumentDefinition) -> None:
             raise ValueError("items that may be omitted must come last")
         seen_optional = seen_optional or optional
     conditions = [f.when for f in definition.flags]
+    conditions.extend(check.when for check in definition.consistency)
+    for check in definition.consistency:
+        unknown = [name for name in check.expect_zero if name not in ids]
+        if unknown:
+            raise ValueError(f"consistency check names unknown items {unknown}")
     if definition.risk_categories is not None:
         for rule in definition.risk_categories.rules:
             conditions.extend(c for group in rule.any_of for c in group)
