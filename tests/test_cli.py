@@ -13,7 +13,16 @@ from alongside import __version__
 from alongside.cli import app
 from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
-from alongside.models import CareTeam, Client, ClinicianProfile, Role, Site, User
+from alongside.models import (
+    CareTeam,
+    Client,
+    ClinicianProfile,
+    Organization,
+    Role,
+    Site,
+    Suggestion,
+    User,
+)
 
 runner = CliRunner()
 
@@ -138,6 +147,20 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         ).all()
         assert {count for _, count in per_client} <= {1, 2}
         assert len(per_client) == 40
+        # The demo organisation names its country, and one case is urgent from words alone.
+        org = db.scalar(select(Organization))
+        assert org is not None
+        assert org.country == "US"
+        suggestions = db.scalars(select(Suggestion)).all()
+        by_words = [
+            s
+            for s in suggestions
+            if not any(
+                score.get("flags") for score in (s.inputs_dict or {}).get("scores", {}).values()
+            )
+            and s.urgency in ("urgent", "crisis")
+        ]
+        assert by_words, "no case escalated by the client's words alone"
     engine.dispose()
     # Running it again starts from a fresh clinic rather than piling up data.
     again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
