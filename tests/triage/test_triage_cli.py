@@ -135,6 +135,33 @@ def test_crisis_intake(reader: FakeReader) -> None:
     ]
 
 
+CRISIS_ANSWERS = {"phq9": NINE_ZEROS, "cssrs-screen": [1, 1, 0, 1, 0, 0]}
+
+
+@pytest.mark.parametrize(
+    ("country", "contacts"),
+    [
+        ("FR", {"112"}),
+        ("de", {"112"}),
+        ("JP", {"Your local emergency number"}),
+        ("GB-SCT", {"999", "111", "0800 83 85 87", "116 123", "85258"}),
+        ("NZ", {"111", "1737", "0800 543 354"}),
+        (None, {"Your local emergency number"}),
+    ],
+)
+def test_crisis_in_any_country_exits_0_with_resources(
+    reader: FakeReader, country: str | None, contacts: set[str]
+) -> None:
+    intake: dict[str, Any] = {"answers": CRISIS_ANSWERS, "consent": {"reader": True}}
+    if country is not None:
+        intake["country"] = country
+    data = ok(intake)
+    assert data["urgency"] == "crisis"
+    resources = data["crisis_resources"]["resources"]
+    assert {r["contact"] for r in resources} == contacts
+    assert {"urgency", "pathway", "reasons", "versions", "needs_human_reading"} <= set(data)
+
+
 def test_routine_intake_has_no_crisis_resources(reader: FakeReader) -> None:
     data = ok(
         {"answers": {"phq9": NINE_ZEROS}, "text": "", "consent": {"reader": True}, "country": "GB"}
