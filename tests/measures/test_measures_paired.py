@@ -52,6 +52,9 @@ def test_paired_definitions(
 
 def test_summary_in_words() -> None:
     assert paired_outcome((15, 8), (12, 6)).summary == "reliable recovery"
+    assert paired_outcome((10, 9), (8, 7)).summary == "recovery (without reliable improvement)"
+    assert paired_outcome((15, 9), (12, 9)).summary == "reliable improvement"
+    assert paired_outcome((15, 14), (12, 11)).summary == "no reliable change"
     assert paired_outcome((8, 16), (6, 5)).summary.startswith("reliable deterioration; not at")
 
 
