@@ -107,3 +107,20 @@ def test_a_broken_stored_service_never_hides_the_defaults(db: Session, world: Wo
     db.flush()
     resources = crisis_admin.resources_for_organization(db, world.org.id)
     assert [r.contact for r in resources.resources][:2] == ["911", "988"]
+
+
+def test_a_proposal_made_under_ruleset_1_0_0_replays_under_it(db: Session, world: World) -> None:
+    from alongside.triage.rule_changes import ruleset_for_versions
+
+    old = ruleset_for_versions(
+        db, world.org.id, {"ruleset": "alongside-default", "ruleset_version": "1.0.0"}
+    )
+    assert old is not None
+    assert old.version == "1.0.0"
+    assert "reader-declined" in {rule.id for rule in old.rules}
+    current = ruleset_for_versions(
+        db, world.org.id, {"ruleset": "alongside-default", "ruleset_version": "2.0.0"}
+    )
+    assert current is not None
+    assert "reader-declined-words" in {rule.id for rule in current.rules}
+    assert ruleset_for_versions(db, world.org.id, {"ruleset": "x", "ruleset_version": "9"}) is None
