@@ -5,7 +5,7 @@ Existing organisations keep their country as it is; the column has no default an
 new organisation must be given one.
 
 Revision ID: a9e55b2bb3df
-Revises: 0010
+Revises: f9476233c7ba
 Create Date: 2026-11-30 04:26:38.838086
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import alongside.models.base
 
 revision: str = "a9e55b2bb3df"
-down_revision: str | None = "0010"
+down_revision: str | None = "f9476233c7ba"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
