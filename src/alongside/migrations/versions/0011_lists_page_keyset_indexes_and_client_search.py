@@ -1,7 +1,7 @@
 """Lists page with keyset cursors (indexes) and clients are found by blind-indexed search terms
 
 Revision ID: 0011_lists_search
-Revises: f9476233c7ba
+Revises: a9e55b2bb3df
 Create Date: 2026-11-30 04:45:00
 
 The search terms are keyed HMACs made with a key derived from the key file, which migrations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_lists_search"
-down_revision: str | None = "f9476233c7ba"
+down_revision: str | None = "a9e55b2bb3df"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
