@@ -8,7 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alongside.audit.service import record, stored_head, verify_stored_chain
+from alongside.audit.chain import GENESIS_HASH
+from alongside.audit.sealer import checkpoint_key, seal_pending
+from alongside.audit.service import count_unsealed, record, stored_head, verify_stored_chain
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.kit.time import utcnow
 from alongside.migrate import upgrade
@@ -66,8 +68,15 @@ def test_eight_threads_recording_25_events_each_make_a_verified_chain_of_200(
             thread.join()
         try:
             assert errors == []
+            total = THREADS * EVENTS_PER_THREAD
             with factory() as session:
-                total = THREADS * EVENTS_PER_THREAD
+                # Writers never touched the head: everything waits for the sealer.
+                assert stored_head(session) == (0, GENESIS_HASH)
+                assert count_unsealed(session) == total
+            sealed = seal_pending(factory, checkpoint_key("test secret key, long enough"))
+            assert sealed is not None
+            assert sealed.sealed == total
+            with factory() as session:
                 result = verify_stored_chain(session)
                 assert result.ok, result.describe()
                 assert result.count == total
