@@ -7,12 +7,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, inspect, or_, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from alongside.config import Settings
@@ -219,3 +220,37 @@ def readiness_probe(url: str) -> Callable[[], bool]:
         return True
 
     return probe
+
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def touch(
+    session: Session,
+    column: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+    where: ColumnElement[bool],
+    now: datetime,
+    *,
+    every: timedelta = TOUCH_EVERY,
+) -> None:
+    """Bookkeeping such as "last seen at": set ``column`` to ``now`` on the row ``where``
+    selects, at most once per ``every``, and never wait for it.
+
+    The UPDATE only applies when the stored time is older than ``every`` (so a busy session
+    writes once a minute, not once a request). On PostgreSQL the row is picked with
+    ``FOR UPDATE SKIP LOCKED``: when another request of the same session holds the row, this
+    one skips the bookkeeping instead of queueing behind it. On SQLite the transaction already
+    holds the database's write lock, so the update costs no extra waiting.
+    """
+    table = column.class_
+    stale = or_(column.is_(None), column < now - every)
+    target = select(*inspect(table).primary_key).where(where, stale)
+    if session.get_bind().dialect.name == "postgresql":
+        target = target.with_for_update(skip_locked=True)
+    key = inspect(table).primary_key[0]
+    session.execute(
+        update(table)
+        .where(key.in_(target))
+        .values({column.key: now})
+        .execution_options(synchronize_session=False)
+    )
