@@ -202,6 +202,11 @@ class Sealer:
         self.interval_s = interval_s
         self.checkpoint_file = checkpoint_file
 
+    def seal_once(self) -> int:
+        """Seal what waits now; how many events were sealed (0 if another sealer was at it)."""
+        result = seal_pending(self.factory, self.key, checkpoint_file=self.checkpoint_file)
+        return 0 if result is None else result.sealed
+
     def run_forever(self, stop_event: threading.Event) -> None:
         """Seal, wait, repeat; a failing round (the database restarting) is logged and retried."""
         while not stop_event.is_set():
