@@ -166,7 +166,11 @@ def claim_due(
         # Loaded through the ORM so columns that are decrypted on load arrive as plain text.
         messages = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
         deliveries: list[Delivery] = []
-        for message in sorted(messages, key=lambda m: (m.created_at, str(m.id))):
+        # Sent in the order claimed: crisis alerts first, then oldest first.
+        in_order = sorted(
+            messages, key=lambda m: (m.kind not in CRISIS_KINDS, m.created_at, str(m.id))
+        )
+        for message in in_order:
             if message.attempts > policy.max_attempts:
                 # A reclaimed lease whose last attempt was cut short: nothing left to try.
                 message.status = OutboxStatus.DEAD
