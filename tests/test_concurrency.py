@@ -8,6 +8,7 @@ speed is measured in bench/intake_load.py.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def test_two_concurrent_decisions_on_one_proposal_one_201_one_409(clinic: BusyCl
         assert created.status_code == 201
         path = "/" + created.json()["url"].split("://", 1)[1].split("/", 1)[1]
         assert run_intake(http, path).finished
-        intake_id = created.json()["id"]
+        intake_id = uuid.UUID(created.json()["id"])
     with clinic.factory() as session:
         suggestion_id = session.scalar(
             select(Suggestion.id).where(Suggestion.intake_id == intake_id)
