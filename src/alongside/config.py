@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         description="How long a SQLite writer waits for the write lock before the request "
         "answers 503 (writers take turns; they never run at once).",
     )
+    # An OpenAI-compatible server the clinic runs itself (llama.cpp, Ollama, vLLM) that turns
+    # note drafts into prose; off unless set. Nothing is sent anywhere else.
+    llm_url: str | None = Field(default=None, pattern=r"^https?://")
+    llm_model: str = "local"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @property
     def effective_database_url(self) -> str:
