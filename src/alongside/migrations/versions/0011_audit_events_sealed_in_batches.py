@@ -1,7 +1,7 @@
 """audit events are inserted unsealed and chained by a sealer: no shared row for writers
 
 Revision ID: 0011_audit_sealer
-Revises: 0010
+Revises: f9476233c7ba
 Create Date: 2026-11-30 04:40:00
 
 Before: every audited access locked and moved the one ``audit_heads`` row, so every writer of
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_audit_sealer"
-down_revision: str | None = "0010"
+down_revision: str | None = "f9476233c7ba"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
