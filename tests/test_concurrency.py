@@ -34,7 +34,8 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BusyClinic]:
 
 
 def _assert_chain_intact(clinic: BusyClinic) -> None:
-    seal_pending(clinic.factory, checkpoint_key(clinic.settings.secret_key))
+    # On demand, as `alongside audit verify` does: waits for the server's own sealer if busy.
+    seal_pending(clinic.factory, checkpoint_key(clinic.settings.secret_key), wait=True)
     with clinic.factory() as session:
         assert count_unsealed(session) == 0
         result = verify_stored_chain(session)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alongside.audit.chain import GENESIS_HASH
@@ -91,5 +92,29 @@ def test_eight_threads_recording_25_events_each_make_a_verified_chain_of_200(
                     select(AuditEvent.request_id, func.count()).group_by(AuditEvent.request_id)
                 ).all()
                 assert sorted(n for _, n in per_thread) == [EVENTS_PER_THREAD] * THREADS
+        finally:
+            engine.dispose()
+
+
+def test_a_busy_sealer_makes_the_next_skip_its_round_and_an_on_demand_one_wait(
+    tmp_path: Path,
+) -> None:
+    for url in fresh_database_url(tmp_path, "audit_sealers"):
+        upgrade(url)
+        engine = build_engine(url)
+        factory = make_sessionmaker(engine)
+        key = checkpoint_key("test secret key, long enough")
+        try:
+            writer(factory, threading.Barrier(1), [], 0)
+            if engine.dialect.name != "postgresql":
+                pytest.skip("SQLite sealers take turns on the database's write lock")
+            with engine.connect() as busy:
+                # Another sealer is in the middle of a batch.
+                busy.execute(text("SELECT 1 FROM audit_heads WHERE id = 1 FOR UPDATE"))
+                assert seal_pending(factory, key) is None  # the worker's sealer skips
+                busy.rollback()
+            done = seal_pending(factory, key, wait=True)
+            assert done is not None
+            assert done.sealed == EVENTS_PER_THREAD
         finally:
             engine.dispose()

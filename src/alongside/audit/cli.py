@@ -107,6 +107,7 @@ def _seal_now(settings: Settings) -> SealResult | None:
             make_sessionmaker(engine),
             checkpoint_key(settings.secret_key),
             checkpoint_file=settings.effective_audit_checkpoint_file,
+            wait=True,
         )
     finally:
         engine.dispose()

@@ -84,13 +84,14 @@ class SealResult:
     checkpoint: Checkpoint
 
 
-def _lock_head(session: Session) -> tuple[int, str] | None:
-    """Lock the head row for this transaction; None if another sealer holds it (PostgreSQL)."""
+def _lock_head(session: Session, *, wait: bool) -> tuple[int, str] | None:
+    """Lock the head row for this transaction; None if another sealer holds it and ``wait`` is
+    false (PostgreSQL; on SQLite the transaction's write lock serialises sealers anyway)."""
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(
             select(AuditHead.sequence, AuditHead.hash)
             .where(AuditHead.id == HEAD_ROW_ID)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=not wait)
         ).one_or_none()
         if row is None:
             exists = session.scalar(select(AuditHead.id).where(AuditHead.id == HEAD_ROW_ID))
@@ -114,11 +115,11 @@ def _no_head() -> ConfigurationError:
 
 
 def seal_batch(
-    session: Session, key: bytes, *, batch_size: int = DEFAULT_BATCH
+    session: Session, key: bytes, *, batch_size: int = DEFAULT_BATCH, wait: bool = False
 ) -> SealResult | None:
     """Seal up to ``batch_size`` events in the caller's transaction; None if another sealer is
-    at work. The caller commits."""
-    head = _lock_head(session)
+    at work (unless ``wait``: then wait for it, and seal what it left). The caller commits."""
+    head = _lock_head(session, wait=wait)
     if head is None:
         return None
     sequence, previous = head
@@ -151,15 +152,17 @@ def seal_pending(
     batch_size: int = DEFAULT_BATCH,
     checkpoint_file: Path | None = None,
     max_batches: int = 1000,
+    wait: bool = False,
 ) -> SealResult | None:
     """Seal everything waiting, one committed batch at a time; None if another sealer is at
-    work. A checkpoint line is appended to ``checkpoint_file`` (and logged) when anything was
-    sealed."""
+    work (the worker's sealers skip a round then); with ``wait`` (on demand: the CLI), wait
+    for it instead. A checkpoint line is appended to ``checkpoint_file`` (and logged) when
+    anything was sealed."""
     total = 0
     last: SealResult | None = None
     for _ in range(max_batches):
         with session_scope(factory) as session:
-            result = seal_batch(session, key, batch_size=batch_size)
+            result = seal_batch(session, key, batch_size=batch_size, wait=wait)
         if result is None:
             break
         total += result.sealed
