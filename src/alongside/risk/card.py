@@ -700,7 +700,8 @@ def render_card(
         "alongside risk eval ../shared/data/risk/test/t-sid.jsonl \\",
         "    ../shared/data/risk/test/twitter-suicidal-ideation.jsonl \\",
         "    --corpus data/intake-risk --dev-data ../shared/data/risk \\",
-        "    --holdout data/intake-risk/holdout/holdout.jsonl --card docs/model-cards/risk.md",
+        "    --holdout data/intake-risk/holdout/holdout-v1.jsonl \\",
+        "    --card docs/model-cards/risk.md --bootstrap 200",
         "```",
         "",
     ]
