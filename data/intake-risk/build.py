@@ -240,8 +240,8 @@ UK_TO_US: tuple[tuple[str, str], ...] = (
     (r"\bMum\b", "Mom"),
     (r"\bmy GP\b", "my doctor"),
     (r"\bthe GP\b", "the doctor"),
-    (r"\bchemist\b", "pharmacy"),
-    (r"\bflat\b", "apartment"),
+    (r"\bthe chemist\b", "the pharmacy"),
+    (r"\b(my|a|the|our|her|his|their) flat\b", r"\1 apartment"),
     (r"\buni\b", "college"),
     (r"\bsleeping tablets\b", "sleeping pills"),
     (r"\btablets\b", "pills"),
@@ -261,7 +261,7 @@ US_TO_UK: tuple[tuple[str, str], ...] = (
     (r"\b988\b", "Samaritans"),
     (r"\bmom\b", "mum"),
     (r"\bMom\b", "Mum"),
-    (r"\bpharmacy\b", "chemist"),
+    (r"\bthe pharmacy\b", "the chemist"),
     (r"\bapartment\b", "flat"),
     (r"\bcollege\b", "uni"),
     (r"\bsleeping pills\b", "sleeping tablets"),
@@ -375,8 +375,14 @@ def parse_bases(directory: Path) -> list[Base]:
     return bases
 
 
+PROPER_STARTS = re.compile(
+    r"^(I\b|I'|A&E|GP|ER\b|[A-Z]{2,}|Mondays?\b|Sundays?\b|Romeo\b|Sylvia\b|Christmas\b"
+    r"|Boxing\b|Tylenol\b|Mum\b|Mom\b)"
+)
+
+
 def lower_first(text: str) -> str:
-    if re.match(r"^(I\b|I'|A&E|GP|ER\b|[A-Z]{2,})", text):
+    if PROPER_STARTS.match(text):
         return text
     return text[:1].lower() + text[1:]
 
@@ -519,12 +525,17 @@ def variants(base: Base, identity_slots: tuple[int, int]) -> list[Row]:
 
 
 def assign_splits(bases: list[Base]) -> dict[str, str]:
-    """About 1 in 4 families per category go to dev, chosen by a stable hash of the family."""
+    """About 1 in 4 families of each category go to dev, chosen by a seeded hash.
+
+    Families are ranked by a hash of their id within their category and the first quarter
+    goes to dev: stratified, so every construct, kind and recency has dev families. Adding
+    bases to a category can move a family at the dev/train boundary; retrain after a rebuild.
+    """
     by_cat: dict[str, list[Base]] = defaultdict(list)
     for b in bases:
         by_cat[b.kind].append(b)
     split: dict[str, str] = {}
-    for _cat, members in sorted(by_cat.items()):
+    for members in by_cat.values():
         ordered = sorted(members, key=lambda b: _stable_hash(f"{SEED}:split:{b.family}"))
         n_dev = max(1, round(len(ordered) * 0.25))
         for i, b in enumerate(ordered):

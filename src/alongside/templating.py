@@ -50,6 +50,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     "client": (
         ("/home", "Home"),
         ("/scheduling/appointments", "Appointments"),
+        ("/me/safety-plan", "Safety plan"),
         ("/me/access-log", "Access log"),
     ),
 }

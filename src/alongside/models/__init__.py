@@ -19,6 +19,8 @@ from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.login_failure import LoginFailure
 from alongside.models.measurement_plan import Cadence, MeasurementPlan
+from alongside.models.note import Note, NoteKind, NoteStatus
+from alongside.models.note_addendum import NoteAddendum
 from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
@@ -26,6 +28,7 @@ from alongside.models.questionnaire_response import QuestionnaireResponse
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
 from alongside.models.ruleset_version import RulesetVersion
+from alongside.models.safety_plan import SafetyPlan
 from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.score import Score
 from alongside.models.site import Site
@@ -65,6 +68,10 @@ __all__ = [
     "IntakeStatus",
     "LoginFailure",
     "MeasurementPlan",
+    "Note",
+    "NoteAddendum",
+    "NoteKind",
+    "NoteStatus",
     "OnCallRota",
     "Organization",
     "OutboxChannel",
@@ -75,6 +82,7 @@ __all__ = [
     "RiskReading",
     "Role",
     "RulesetVersion",
+    "SafetyPlan",
     "SchedulingRules",
     "Score",
     "Site",
