@@ -405,3 +405,22 @@ def test_reading_is_frozen_and_serialises(reader: RiskReader) -> None:
     assert data["signals"][0]["construct"] == "ideation"
     assert set(data["signals"][0]) == {"construct", "recency", "subject", "start", "end", "text"}
     assert data["versions"]["model"] == reader.versions["model"]
+
+
+def test_the_classifier_alone_names_no_cssrs_fact(reader: RiskReader) -> None:
+    # Its construct heads fire together on ordinary sentences; a fact that escalates to a
+    # crisis must rest on a phrase a clinician can check.
+    calm = reader.read("hello, I had lunch")
+    assert calm.signals == ()
+    # Positive control: a phrase the rules name gives its construct.
+    rope = reader.read("I bought rope last week. I told myself it was for the garden but it isn't.")
+    assert "preparation" in {s.construct for s in rope.signals}
+
+
+def test_a_negation_is_not_undone_by_risk_read_elsewhere_in_the_text(reader: RiskReader) -> None:
+    jottings = "Slept about 6 hours most nights.\nDenies thoughts of self-harm.\nP: sleep diary."
+    assert "self_harm" not in {s.construct for s in reader.read(jottings).signals}
+    # Positive control: the same shape, not negated.
+    cutting = "Slept about 6 hours most nights.\nCutting herself most nights.\nP: sleep diary."
+    cutting_me = cutting.replace("herself", "myself")
+    assert "self_harm" in {s.construct for s in reader.read(cutting_me).signals}

@@ -298,12 +298,16 @@ def test_exact_urgency(scores: dict[str, Any], expected: str) -> None:
     assert propose(scores).urgency == expected
 
 
-def test_reader_moderate_alone_is_routine_but_still_reviewed() -> None:
+def test_reader_moderate_alone_is_read_soon_on_the_routine_pathway() -> None:
+    # The classifier alone names no C-SSRS fact: a person reads the words soon; the step of
+    # care is left to the assessment.
     proposal = propose({}, reading("moderate", "tired of it all"))
-    assert proposal.urgency == "routine"
+    assert proposal.urgency == "soon"
     assert proposal.pathway == "routine-assessment"
-    assert proposal.reasons[-1].rule_id == "fallback"
-    assert "never removes anyone from review" in proposal.reasons[-1].text
+    assert [r.rule_id for r in proposal.reasons] == ["risk-moderate"]
+    assert "tired of it all" in proposal.reasons[0].text
+    # Positive control: below moderate the reading adds nothing.
+    assert propose({}, reading("low", "tired of it all")).urgency == "routine"
 
 
 @pytest.mark.parametrize(

@@ -166,13 +166,16 @@ def _team_role(session: Session, client_id: uuid.UUID, user_id: uuid.UUID) -> st
 def _risk_spans(text: str) -> tuple[list[str], bool]:
     """Spans of risk the reader finds in ``text``, and whether it could not read it."""
     from alongside.risk.reader import read_risk
+    from alongside.risk.reading import Level
 
     reading = read_risk(text)
     evidence = reading.evidence
     if reading.needs_human_reading or any(e.signal == "reader_unavailable" for e in evidence):
         return [], True
-    spans = [s.text for s in getattr(reading, "signals", ()) or () if s.text]
-    if not spans and reading.needs_prompt_review:
+    spans = [s.text for s in reading.signals if s.text]
+    # A moderate reading from the classifier alone names no fact and fires on calm
+    # sentences ("sleeping better"); the prompt rests on a phrase, or on a high reading.
+    if not spans and reading.level.rank >= Level.HIGH.rank:
         spans = [e.text for e in evidence if e.text]
         if not spans:
             return [], True

@@ -220,12 +220,23 @@ class RiskReader:
                 f"{threshold:.2f} ({model_level.value})."
             )
 
+        sentence_p: dict[tuple[int, int], float] = {}
+
         def agrees_risk(m: Mention) -> bool:
-            """True when a window holding the mention's sentence reads as risk."""
+            """True when the classifier reads risk in the mention's own sentence.
+
+            Its sentence, not its window: in a text read whole, risk elsewhere in the text
+            must not undo "denies thoughts of self-harm" in another sentence.
+            """
             a, b = m.sentence
-            return any(
+            if not any(
                 p >= threshold for (s, e), p in zip(spans, window_p, strict=True) if s < b and a < e
-            )
+            ):
+                return False
+            if (a, b) not in sentence_p:
+                risk, _ = model.probabilities([text[a:b]])
+                sentence_p[(a, b)] = float(risk[0])
+            return sentence_p[(a, b)] >= threshold
 
         level = Level.highest(rules.level, model_level, items_level)
         counted: list[Mention] = []
@@ -268,11 +279,13 @@ class RiskReader:
                     )
                 )
         if model_level is Level.MODERATE:
-            extra_evidence, extra_signals = self._model_evidence(
-                text, spans, window_p, window_c, threshold, counted
+            # The classifier alone sets the level and shows the sentence to read; it never
+            # names a C-SSRS fact. A fact escalates to crisis only from a phrase in the
+            # client's words that a clinician can check (the classifier's construct heads
+            # fire together on ordinary sentences such as "hello, I had lunch").
+            evidence.extend(
+                self._model_evidence(text, spans, window_p, window_c, threshold, counted)
             )
-            evidence.extend(extra_evidence)
-            signals.extend(extra_signals)
         if rules.level.rank > model_level.rank:
             reasons.append(f"Rules raise the level to {rules.level.value}.")
         if items_level.rank > Level.highest(rules.level, model_level).rank:
@@ -308,12 +321,11 @@ class RiskReader:
         window_c: list[list[float]],
         threshold: float,
         counted: list[Mention],
-    ) -> tuple[list[Evidence], list[RiskSignal]]:
-        """Evidence and signals for windows the classifier reads as risk, by sentence."""
+    ) -> list[Evidence]:
+        """Evidence for windows the classifier reads as risk: the sentence that carried it."""
         model = self._model
         assert model is not None  # noqa: S101 - only called with a model
         evidence: list[Evidence] = []
-        signals: list[RiskSignal] = []
         for (a, b), p, heads in zip(spans, window_p, window_c, strict=True):
             if p < threshold:
                 continue
@@ -334,19 +346,9 @@ class RiskReader:
             s, e = _trim(text, sentence)
             found = model_signal(sentence_heads, model.construct_thresholds)
             evidence.append(Evidence(start=s, end=e, text=text[s:e], signal=found.evidence))
-            for construct in found.constructs:
-                signals.append(
-                    RiskSignal(
-                        construct=construct,
-                        recency=recency_of(construct, text[s:e], text[a:b]),
-                        start=s,
-                        end=e,
-                        text=text[s:e],
-                    )
-                )
             if len(spans) == 1:
                 break
-        return evidence, signals
+        return evidence
 
 
 def _around(text: str, spans: list[tuple[int, int]], position: int) -> str:
