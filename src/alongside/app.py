@@ -255,5 +255,11 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.measures import routes as measures_routes
 
     routers += [measures_routes.router, measures_pages.router]
+    from alongside.me import pages as me_pages
+    from alongside.me import routes as me_routes
+    from alongside.privacy import pages as privacy_pages
+    from alongside.privacy import routes as privacy_routes
+
+    routers += [me_routes.router, me_pages.router, privacy_routes.router, privacy_pages.router]
     for router in routers:
         app.include_router(router)
