@@ -146,7 +146,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _unexpected_error(request: Request, exc: Exception) -> Response:
-    import traceback; traceback.print_exception(exc)  # DEBUG
     log.error(
         "unhandled_error",
         extra={"request_id": _request_id(request), "error_type": type(exc).__name__},
