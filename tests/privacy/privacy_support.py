@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from alongside.intake import service as intake_service
-from alongside.triage.service import SubmitOutcome
+from alongside.kit.time import utcnow
 from alongside.models import (
     Appointment,
     AppointmentKind,
@@ -19,6 +19,7 @@ from alongside.models import (
     OutboxStatus,
     User,
 )
+from alongside.triage.service import SubmitOutcome
 from tests.intake.conftest import CALM, answer_instrument
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -46,18 +47,23 @@ def submitted_intake(
     if callable(withdraw_before_submit):
         withdraw_before_submit()
     return intake_service.submit_intake(
-        db, intake, now=now + timedelta(minutes=5), case_url_base="http://127.0.0.1", oncall_webhook=False
+        db,
+        intake,
+        now=now + timedelta(minutes=5),
+        case_url_base="http://127.0.0.1",
+        oncall_webhook=False,
     )
 
 
 def appointment(db: Session, clinician: User, client: Client, *, reason: str) -> Appointment:
-    """A booked appointment with an encrypted reason."""
+    """A booked appointment a week from now, with an encrypted reason."""
+    start = utcnow().replace(microsecond=0) + timedelta(days=7)
     row = Appointment(
         organization_id=client.organization_id,
         client_id=client.id,
         clinician_id=clinician.id,
-        starts_at=NOW + timedelta(days=7),
-        ends_at=NOW + timedelta(days=7, hours=1),
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
         status=AppointmentStatus.BOOKED,
         kind=AppointmentKind.THERAPY,
         setting="in_person",

@@ -23,7 +23,7 @@ from alongside.models import (
     Role,
     User,
 )
-from alongside.models.encrypted import ERASED, EncryptedModel, _fields
+from alongside.models.encrypted import ERASED, _fields
 from alongside.privacy.erasure import _encrypted_models, _owner_column
 from tests.fixtures.factories import World
 from tests.fixtures.web import sign_in
@@ -121,9 +121,7 @@ def test_approved_erasure_shreds_the_client_and_nothing_else(
     assert erased_client.status == "erased"
     assert erased_client.email_index is None
     assert after.scalar(select(User).where(User.client_id == own_id)) is None  # login erased
-    statuses = {
-        m.client_id: m.status for m in after.scalars(select(OutboxMessage)).all()
-    }
+    statuses = {m.client_id: m.status for m in after.scalars(select(OutboxMessage)).all()}
     assert statuses[own_id] is OutboxStatus.DEAD
     assert statuses[other_id] is OutboxStatus.PENDING
     erase_event = after.scalar(
@@ -187,9 +185,7 @@ def test_declined_erasure_changes_nothing_and_says_why(
 
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.COORDINATOR, Role.ADMIN, Role.CLIENT])
-def test_only_the_clinical_lead_decides(
-    client: TestClient, records: World, role: Role
-) -> None:
+def test_only_the_clinical_lead_decides(client: TestClient, records: World, role: Role) -> None:
     world = records
     csrf = sign_in(client, world.users[Role.CLINICIAN])
     asked = client.post(
@@ -229,7 +225,9 @@ def test_a_decision_needs_a_reason(client: TestClient, records: World) -> None:
 
 def test_a_second_pending_request_is_a_conflict(client: TestClient, records: World) -> None:
     csrf = sign_in(client, records.client_user)
-    assert client.post("/api/me/erasure-requests", headers={"X-CSRF-Token": csrf}).status_code == 202
+    assert (
+        client.post("/api/me/erasure-requests", headers={"X-CSRF-Token": csrf}).status_code == 202
+    )
     second = client.post("/api/me/erasure-requests", headers={"X-CSRF-Token": csrf})
     assert second.status_code == 409
 

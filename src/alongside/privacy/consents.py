@@ -186,7 +186,7 @@ def reader_consent_in_force(session: Session, intake: Intake) -> bool:
         .where(Consent.client_id == intake.client_id)
         .where(Consent.purpose == SOFTWARE_READING)
         .where(Consent.intake_id.is_(None))
-        .where(Consent.recorded_at > asked.recorded_at)
+        .where(Consent.recorded_at >= asked.recorded_at)
         .order_by(Consent.recorded_at.desc(), Consent.created_at.desc())
         .limit(1)
     )

@@ -20,6 +20,7 @@ proposals are the clinic's working notes; the decisions a clinician made are in 
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from alongside.models import (
     AuditPurpose,
     Client,
     Consent,
+    Intake,
     QuestionnaireResponse,
     Score,
     SubjectAccessExport,
@@ -203,6 +205,27 @@ def _consent(row: Consent, patient_ref: str) -> dict[str, Any]:
     }
 
 
+def _own_words(intake: Intake, patient_ref: str) -> dict[str, Any]:
+    text = str(intake.own_words or "")
+    return {
+        "resourceType": "DocumentReference",
+        "id": str(intake.id),
+        "status": "current",
+        "type": {"text": "In your own words (intake)"},
+        "subject": {"reference": patient_ref},
+        "date": _when(intake.submitted_at or intake.created_at),
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                    "title": "In your own words",
+                }
+            }
+        ],
+    }
+
+
 def _about_this_export(produced_at: datetime) -> dict[str, Any]:
     items = "".join(f"<li>{text}</li>" for text in NOT_INCLUDED)
     return {
@@ -283,6 +306,17 @@ def _build(session: Session, client: Client, now: datetime) -> ClientExport:
                 "given" if consent.granted else "not given",
             )
         )
+    intakes = session.scalars(
+        select(Intake)
+        .where(Intake.client_id == client.id)
+        .where(Intake.own_words_ct.is_not(None))
+        .order_by(Intake.created_at)
+    ).all()
+    facts["In your own words"] = []
+    for intake in intakes:
+        resources.append(_own_words(intake, patient_ref))
+        when = (intake.submitted_at or intake.created_at).date().isoformat()
+        facts["In your own words"].append((when, str(intake.own_words or "")))
     resources.extend(signed_progress_notes(session, client.id))
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.client_id == client.id).order_by(AuditEvent.sequence)
