@@ -64,9 +64,10 @@ def test_the_client_sees_progress_consents_and_data_at_phone_width(
     assert "You agreed" in research.inner_text()
     research.get_by_role("button", name="Withdraw this consent").click()
     page.wait_for_url(live_server.url + "/me/consents")
-    assert "Not agreed" in page.get_by_role(
-        "region", name="Your answers in service evaluation"
-    ).inner_text()
+    assert (
+        "Not agreed"
+        in page.get_by_role("region", name="Your answers in service evaluation").inner_text()
+    )
     assert _fits_the_screen(page)
 
     page.goto(live_server.url + "/me/data")

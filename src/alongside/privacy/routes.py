@@ -20,7 +20,7 @@ from alongside.kit.time import utcnow
 from alongside.me.routes import FHIR_JSON, correction_read
 from alongside.me.schemas import CorrectionRead, ErasureCreated
 from alongside.models import ErasureRequest, Organization
-from alongside.privacy import corrections, erasure, export, retention
+from alongside.privacy import corrections, erasure, export, quality, retention
 from alongside.security.permissions import Action
 from alongside.security.policy import Resource, can
 
@@ -237,3 +237,9 @@ def decide_correction(
         now=utcnow(),
     )
     return correction_read(row)
+
+
+@router.get("/quality/export")
+def quality_export(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, Any]:
+    """Measures and waits without identities, for service evaluation (clinical lead)."""
+    return quality.quality_export(db, signed_in.user, signed_in.actor, utcnow())
