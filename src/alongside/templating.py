@@ -42,6 +42,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/home", "Home"),
         ("/scheduling/waitlist", "Waitlist"),
         ("/intakes/new", "New intake"),
+        ("/privacy", "Clients' requests"),
         ("/account", "Account"),
     ),
     "admin": (
