@@ -54,6 +54,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/home", "Home"),
         ("/me/progress", "Progress"),
         ("/scheduling/appointments", "Appointments"),
+        ("/me/safety-plan", "Safety plan"),
         ("/me/consents", "Consents"),
         ("/me/data", "Your data"),
         ("/me/access-log", "Access log"),

@@ -16,7 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alongside.kit.time import utcnow
-from alongside.models import AuditEvent, Client, RiskReading, Role, Suggestion
+from alongside.models import (
+    AuditEvent,
+    Client,
+    Note,
+    NoteKind,
+    NoteStatus,
+    RiskReading,
+    Role,
+    Suggestion,
+)
 from alongside.privacy.consents import set_my_consent
 from alongside.security.access import actor_for
 from tests.fixtures.factories import World
@@ -29,6 +38,25 @@ OTHER = "Othercanarywords"
 OTHER_NAME = "Othercanaryname"
 
 
+def _note(db: Session, world: World, kind: NoteKind, text: str) -> Note:
+    note = Note(
+        organization_id=world.org.id,
+        client_id=world.own_client.id,
+        author_id=world.users[Role.CLINICIAN].id,
+        kind=kind,
+        status=NoteStatus.SIGNED,
+        template_id="soap",
+        template_version="1",
+        signed_at=NOW,
+        signed_by_id=world.users[Role.CLINICIAN].id,
+    )
+    note.sections = json.dumps(
+        [{"key": "s", "title": "Summary", "sentences": [{"text": text, "source": None}]}]
+    )
+    db.add(note)
+    return note
+
+
 @pytest.fixture
 def records(db: Session, world: World) -> World:
     """Both clients with submitted intakes and appointments, each with canary words."""
@@ -37,6 +65,8 @@ def records(db: Session, world: World) -> World:
     submitted_intake(db, world.other_clinician, world.outside_client, words=f"{OTHER} today")
     appointment(db, world.users[Role.CLINICIAN], world.own_client, reason="follow-up")
     appointment(db, world.other_clinician, world.outside_client, reason=f"{OTHER} reason")
+    _note(db, world, NoteKind.PROGRESS, "Signedprogresscanary: we agreed a plan.")
+    _note(db, world, NoteKind.PSYCHOTHERAPY, "Psychotherapycanary: my private process note.")
     db.flush()
     return world
 
@@ -83,6 +113,8 @@ def test_export_is_a_valid_fhir_collection_of_my_record_only(
     assert all(o["derivedFrom"][0]["reference"] in responses for o in observations)
     text = _decoded(bundle)
     assert OWN in text  # positive control: my own words are there
+    assert "Signedprogresscanary" in text  # signed progress notes are exported
+    assert "Psychotherapycanary" not in text  # psychotherapy notes never are
     assert str(records.own_client.given_name) in text
     for canary in (OTHER, OTHER_NAME, str(records.outside_client.id)):
         assert canary not in text

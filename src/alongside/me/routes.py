@@ -28,6 +28,7 @@ from alongside.me.schemas import (
     MeasuresRead,
 )
 from alongside.models import CorrectionRequest
+from alongside.notes.schemas import SafetyPlanRead
 from alongside.privacy import consents, corrections, erasure, export
 from alongside.privacy.pdf import export_pdf
 
@@ -172,3 +173,19 @@ def request_my_correction(
 def my_corrections(db: DbSession, signed_in: CurrentSignedIn) -> list[CorrectionRead]:
     """Your correction requests and their decisions."""
     return [correction_read(r) for r in corrections.my_corrections(db, signed_in.actor)]
+
+
+@router.get("/safety-plan")
+def my_safety_plan(db: DbSession, signed_in: CurrentSignedIn) -> list[SafetyPlanRead]:
+    """Your safety plan as your clinician and you wrote it, newest version first."""
+    from alongside.notes import safety
+    from alongside.notes.routes import plan_read
+
+    _client, plans = safety.safety_plan_versions(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        client_id=service.own_client_id(signed_in.actor),
+        now=utcnow(),
+    )
+    return [plan_read(p) for p in plans]

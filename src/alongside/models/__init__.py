@@ -21,6 +21,8 @@ from alongside.models.erasure_request import ErasureRequest, ErasureStatus
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.login_failure import LoginFailure
 from alongside.models.measurement_plan import Cadence, MeasurementPlan
+from alongside.models.note import Note, NoteKind, NoteStatus
+from alongside.models.note_addendum import NoteAddendum
 from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
@@ -29,6 +31,7 @@ from alongside.models.retention_rule import RetentionRule
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
 from alongside.models.ruleset_version import RulesetVersion
+from alongside.models.safety_plan import SafetyPlan
 from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.score import Score
 from alongside.models.site import Site
@@ -73,6 +76,10 @@ __all__ = [
     "IntakeStatus",
     "LoginFailure",
     "MeasurementPlan",
+    "Note",
+    "NoteAddendum",
+    "NoteKind",
+    "NoteStatus",
     "OnCallRota",
     "Organization",
     "OutboxChannel",
@@ -84,6 +91,7 @@ __all__ = [
     "RiskReading",
     "Role",
     "RulesetVersion",
+    "SafetyPlan",
     "SchedulingRules",
     "Score",
     "Site",

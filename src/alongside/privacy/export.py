@@ -10,7 +10,7 @@ API
 - :attr:`ClientExport.bundle`: a validated FHIR R4 (R4B models) ``Bundle`` of type
   ``collection``: Patient, QuestionnaireResponse, Observation (``derivedFrom`` the response),
   Appointment, Consent, AuditEvent of every access to the record, and signed progress notes as
-  DocumentReference (:func:`signed_progress_notes`, a hook until notes exist), opened by a
+  DocumentReference (:func:`signed_progress_notes`), opened by a
   ``Basic`` resource that says what is not included and why.
 
 Not included: psychotherapy notes (kept by their author alone, HIPAA 45 CFR 164.524(a)(1)(i)),
@@ -45,6 +45,9 @@ from alongside.models import (
     Client,
     Consent,
     Intake,
+    Note,
+    NoteKind,
+    NoteStatus,
     QuestionnaireResponse,
     Score,
     SubjectAccessExport,
@@ -82,12 +85,58 @@ def _when(moment: datetime) -> str:
 
 
 def signed_progress_notes(session: Session, client_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Signed progress notes as DocumentReference resources (none until notes exist).
+    """Signed progress notes (with their addenda) as DocumentReference resources.
 
-    The hook for the notes package: return one DocumentReference per signed progress note of
-    the client (never a psychotherapy note), with the note text as an attachment.
+    Never a psychotherapy note, nor a draft: only what a clinician signed into the record.
     """
-    return []
+    from alongside.notes import fhir as notes_fhir
+    from alongside.notes.library import note_templates
+    from alongside.notes.service import addenda_by_note, names_of
+
+    notes = session.scalars(
+        select(Note)
+        .where(Note.client_id == client_id)
+        .where(Note.kind == NoteKind.PROGRESS)
+        .where(Note.status == NoteStatus.SIGNED)
+        .order_by(Note.signed_at)
+    ).all()
+    if not notes:
+        return []
+    addenda = addenda_by_note(session, notes)
+    people = [n.author_id for n in notes] + [
+        a.author_id for items in addenda.values() for a in items
+    ]
+    names = names_of(session, people)
+    templates = note_templates()
+    out: list[dict[str, Any]] = []
+    for note in notes:
+        if note.signed_at is None:
+            continue
+        template = templates.get(note.template_id)
+        bundle = notes_fhir.note_bundle(
+            note_id=str(note.id),
+            client_id=str(note.client_id),
+            title=template.title if template else "Progress note",
+            author_id=str(note.author_id) if note.author_id else None,
+            author_name=names.get(note.author_id, "") if note.author_id else "",
+            signed_at=note.signed_at,
+            sections=[(s["title"], [x["text"] for x in s["sentences"]]) for s in note.section_list],
+            addenda=[
+                notes_fhir.AddendumEntry(
+                    text=str(a.text),
+                    author_id=str(a.author_id) if a.author_id else None,
+                    author_name=names.get(a.author_id, "") if a.author_id else "",
+                    signed_at=a.signed_at,
+                )
+                for a in addenda.get(note.id, [])
+            ],
+        )
+        out.extend(
+            entry["resource"]
+            for entry in bundle["entry"]
+            if entry["resource"]["resourceType"] == "DocumentReference"
+        )
+    return out
 
 
 def _patient(client: Client) -> dict[str, Any]:
@@ -317,7 +366,11 @@ def _build(session: Session, client: Client, now: datetime) -> ClientExport:
         resources.append(_own_words(intake, patient_ref))
         when = (intake.submitted_at or intake.created_at).date().isoformat()
         facts["In your own words"].append((when, str(intake.own_words or "")))
-    resources.extend(signed_progress_notes(session, client.id))
+    notes = signed_progress_notes(session, client.id)
+    resources.extend(notes)
+    facts["Signed progress notes"] = [
+        (str(n.get("date", ""))[:10], str(n.get("description", "Progress note"))) for n in notes
+    ]
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.client_id == client.id).order_by(AuditEvent.sequence)
     ).all()
