@@ -89,3 +89,16 @@ def test_the_lead_sees_the_erasure_request_waiting(live_server: LiveServer) -> N
     assert "by staff on the client's behalf" in section.inner_text()
     assert "retention rules" in section.inner_text()
     assert _fits_the_screen(page)
+
+
+def test_appointments_page_passes_axe_at_phone_width(live_server: LiveServer) -> None:
+    from tests.test_accessibility import _page, _violations
+
+    page = _page(live_server, PHONE["width"], PHONE["height"])
+    _sign_in(page, live_server, "client@demo.test")
+    response = page.goto(live_server.url + "/me/appointments")
+    assert response is not None
+    assert response.status == 200
+    assert page.get_by_role("heading", name="Coming up").is_visible()
+    assert _violations(page) == []
+    assert _fits_the_screen(page)
