@@ -72,10 +72,16 @@ def test_quality_export_keeps_no_identity_and_suppresses_small_cells(
             str(person.id),
         ):
             assert canary not in text
-    true_dates = {
-        (BASE + timedelta(weeks=w, days=n)).date().isoformat() for w in range(3) for n in range(6)
-    }
-    assert not true_dates & {m["date"] for m in body["measures"]}
+    # No subject's dates are any client's true dates (every shift is 7 to 60 days).
+    true_series = [
+        {(BASE + timedelta(weeks=w, days=n)).date().isoformat() for w in range(3)} for n in range(6)
+    ]
+    by_subject: dict[str, set[str]] = {}
+    for m in phq9:
+        by_subject.setdefault(m["subject"], set()).add(m["date"])
+    assert len(by_subject) == 5
+    for dates in by_subject.values():
+        assert dates not in true_series
     # Intervals within a client survive the shift.
     first = sorted(m["date"] for m in phq9 if m["subject"] == phq9[0]["subject"])
     gaps = {
