@@ -261,6 +261,9 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.privacy import routes as privacy_routes
 
     routers += [me_routes.router, me_pages.router, privacy_routes.router, privacy_pages.router]
+    from alongside.triage import crisis_pages
+
+    routers += [crisis_pages.router]
     from alongside.notes import pages as notes_pages
     from alongside.notes import routes as notes_routes
 

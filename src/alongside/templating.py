@@ -48,6 +48,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     "admin": (
         ("/home", "Home"),
         ("/admin/outbox", "Outbox"),
+        ("/admin/crisis-resources", "Crisis resources"),
         ("/account", "Account"),
     ),
     "client": (
@@ -76,6 +77,8 @@ PAGE_PURPOSE: dict[str, str] = {
     "/privacy": "Clients' requests to erase or correct their record; records past retention.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
+    "/admin/crisis-resources": "Your country's crisis services, your local services, and a "
+    "preview of what a client in crisis sees.",
     "/account": "Your second factor and API tokens.",
 }
 

@@ -376,3 +376,32 @@ def test_the_access_log_page_lists_the_same_in_plain_language_without_javascript
     own = client.get("/me/access-log?own=true", headers=HTML).text
     assert "Viewed this access log" in own
     assert 'href="/me/access-log"' in own
+
+
+def test_the_audit_export_pages_through_a_next_link(
+    client: TestClient, db: Session, world: World
+) -> None:
+    for _ in range(5):
+        audit(db, world.users[Role.CLINICIAN], world.own_client.id)
+    db.flush()
+    sign_in(client, world.users[Role.CLINICAL_LEAD])
+    params = {"client_id": str(world.own_client.id)}
+    seen: list[str] = []
+    pages = 0
+    url: str | None = "/api/audit/events?" + f"client_id={world.own_client.id}&limit=2"
+    while url:
+        bundle = client.get(url).json()
+        Bundle.model_validate(bundle)
+        pages += 1
+        seen += [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+        links = [link["url"] for link in bundle.get("link", []) if link["relation"] == "next"]
+        url = links[0] if links else None
+    whole = client.get("/api/audit/events", params={**params, "limit": 200}).json()
+    assert "link" not in whole
+    # Every page's own search was audited (about this client) after it was read: those are
+    # the newest events now, and no page listed another page's search.
+    expected = [entry["resource"]["id"] for entry in whole["entry"]][pages:]
+    assert seen == expected
+    assert len(seen) >= 5
+    forged = client.get("/api/audit/events", params={**params, "cursor": "e30.AAAA"})
+    assert forged.status_code == 422

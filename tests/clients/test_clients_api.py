@@ -33,7 +33,7 @@ def test_readable_set_by_role(
 ) -> None:
     sign_in(client, world.users[role])
     body = client.get("/api/clients").json()
-    listed = {item["id"] for item in body} if isinstance(body, list) else set()
+    listed = {item["id"] for item in body["items"]} if "items" in body else set()
     expectations = {
         world.own_client.id: sees_own,
         world.outside_client.id: sees_outside,

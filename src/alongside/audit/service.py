@@ -77,6 +77,7 @@ from alongside.audit.wording import AccessLogEntry, describe_for_client
 from alongside.db import after_rollback
 from alongside.errors import ConfigurationError, InvalidInput, NotFound
 from alongside.kit.context import current_request_id
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     AuditAction,
     AuditEvent,
@@ -89,6 +90,7 @@ from alongside.models import (
 from alongside.models.audit_event import HASHED_COLUMNS, SYSTEM_ROLE
 from alongside.models.audit_head import HEAD_ROW_ID
 from alongside.models.base import new_id
+from alongside.models.encrypted import page_cursor_key
 from alongside.models.user import Role
 from alongside.security.permissions import Action, role_allows
 
@@ -350,15 +352,16 @@ def search_events(
     actor: User,
     *,
     client_id: uuid.UUID | None,
-    limit: int,
+    limit: int | None = None,
+    cursor: str | None = None,
     now: datetime,
-) -> list[AuditEvent]:
-    """The organisation's newest events (for one client if given), audited; NotFound if refused.
+) -> Page[AuditEvent]:
+    """A page of the organisation's events (for one client if given), newest first, audited;
+    NotFound if refused. The cursor continues below the page's oldest sequence number.
 
     A refusal is audited too, in its own transaction after the request's is rolled back.
     """
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000")
+    size = check_limit(limit)
 
     def audit(target: Session, outcome: AuditOutcome) -> None:
         record(
@@ -380,10 +383,18 @@ def search_events(
     query = select(AuditEvent).where(AuditEvent.organization_id == actor.organization_id)
     if client_id is not None:
         query = query.where(AuditEvent.client_id == client_id)
-    events = list(session.scalars(query.order_by(AuditEvent.sequence.desc()).limit(limit)))
+    codec = CursorCodec(page_cursor_key(session))
+    scope = f"audit-events/{client_id or ''}"
+    if cursor:
+        (below,) = codec.decode(scope, cursor, (int,))
+        query = query.where(AuditEvent.sequence < below)
+    events = list(session.scalars(query.order_by(AuditEvent.sequence.desc()).limit(size + 1)))
+    more = len(events) > size
+    events = events[:size]
     # Recorded after the query, so an export does not list its own search.
     audit(session, AuditOutcome.SUCCESS)
-    return events
+    following = codec.encode(scope, (events[-1].sequence,)) if more else None
+    return Page(items=events, next=following)
 
 
 @dataclass(frozen=True)

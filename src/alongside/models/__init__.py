@@ -12,10 +12,12 @@ from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
 from alongside.models.client_preference import ClientPreference
+from alongside.models.client_search_term import ClientSearchTerm
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
 from alongside.models.correction_request import CorrectionRequest, CorrectionStatus
 from alongside.models.crisis_alert import CrisisAction, CrisisAlert
+from alongside.models.crisis_resource_change import CrisisResourceChange
 from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.erasure_request import ErasureRequest, ErasureStatus
 from alongside.models.intake import Intake, IntakeStatus
@@ -62,12 +64,14 @@ __all__ = [
     "Client",
     "ClientKey",
     "ClientPreference",
+    "ClientSearchTerm",
     "ClinicianProfile",
     "Consent",
     "CorrectionRequest",
     "CorrectionStatus",
     "CrisisAction",
     "CrisisAlert",
+    "CrisisResourceChange",
     "Decision",
     "DecisionOutcome",
     "ErasureRequest",

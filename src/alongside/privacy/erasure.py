@@ -43,6 +43,7 @@ from alongside.models import (
     Client,
     ClientKey,
     ClientPreference,
+    ClientSearchTerm,
     ErasureRequest,
     ErasureStatus,
     MeasurementPlan,
@@ -307,6 +308,9 @@ def crypto_shred_client(session: Session, client: Client) -> None:
     """
     client_id: uuid.UUID = client.id
     session.execute(delete(ClientKey).where(ClientKey.client_id == client_id))
+    # The name prefixes and date of birth as blind indexes go with the key.
+    session.execute(delete(ClientSearchTerm).where(ClientSearchTerm.client_id == client_id))
+    client.search_terms_version = None
     keyring_for(session).forget(client_id)
     client.status = ERASED_STATUS
     # A blind index would still let someone who knows the email confirm the client was here.

@@ -62,10 +62,10 @@ class RuleView:
 @functools.cache
 def _shipped(country: str) -> tuple[str, tuple[RuleView, ...]]:
     folder = resources.files("alongside.privacy").joinpath("retention")
-    name = f"{country.lower()}.yaml"
+    # England's code for England (and "GB" unspecified); Wales, Scotland and Northern Ireland
+    # have codes of their own, and elsewhere the periods are left to the operator.
+    name = "gb.yaml" if country.upper() in ("GB", "GB-ENG") else "us.yaml"
     entry = folder.joinpath(name)
-    if not entry.is_file():
-        entry = folder.joinpath("us.yaml")  # periods left to the operator
     data = yaml.safe_load(entry.read_text(encoding="utf-8"))
     rules = tuple(
         RuleView(

@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, InvalidInput, NotFound
-from alongside.kit.http import is_htmx
+from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
@@ -28,8 +29,7 @@ router = APIRouter(include_in_schema=False)
 OUTCOME_WORDS = {"accepted": "accepted", "amended": "amended", "rejected": "rejected"}
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _form(form: FormData) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
@@ -51,11 +51,16 @@ def nav_context(signed_in: Any) -> dict[str, Any]:
 def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """The review queue: crisis first, then longest waiting; each wait against its target."""
     now = utcnow()
-    entries = service.review_queue(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    cursor = request.query_params.get("cursor") or None
+    page = service.review_queue(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, cursor=cursor
+    )
     alerts = escalation.alerts_for_user(db, actor=signed_in.actor)
     context = {
         **nav_context(signed_in),
-        "entries": entries,
+        "entries": page.items,
+        "next_url": page_url(request, page.next) if page.next else None,
+        "first_url": page_url(request, None) if cursor else None,
         "my_alerts": alerts,
         "decided": request.query_params.get("decided"),
     }
@@ -99,12 +104,16 @@ def alert_page(
 
 
 @router.post("/review/alerts/{alert_id}/acknowledge")
-async def alert_acknowledge(
-    alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def alert_acknowledge(
+    alert_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Record the acknowledgement and the action taken, then go back where it came from."""
     parsed = parse_id(alert_id, service.NOT_FOUND)
-    form = await _form(request)
+    form = _form(posted)
     escalation.acknowledge_alert(
         db,
         user=signed_in.user,
@@ -144,12 +153,16 @@ def case_page(
 
 
 @router.post("/review/{suggestion_id}/decision")
-async def case_decide(
-    suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def case_decide(
+    suggestion_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Store the clinician's decision and return to the queue."""
     parsed = parse_id(suggestion_id, service.NOT_FOUND)
-    form = await _form(request)
+    form = _form(posted)
     outcome = form.get("outcome", "")
     try:
         service.decide(
@@ -173,7 +186,10 @@ async def case_decide(
 @router.get("/oversight")
 def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Override rates and time to first review, and the organisation's review settings."""
-    figures = service.oversight_figures(db, actor=signed_in.actor)
+    raw = request.query_params.get("weeks") or str(service.DEFAULT_OVERSIGHT_WEEKS)
+    if not raw.isdigit():
+        raise InvalidInput("weeks: a number of weeks, such as 12.")
+    figures = service.oversight_figures(db, actor=signed_in.actor, now=utcnow(), weeks=int(raw))
     context = {
         **nav_context(signed_in),
         "figures": figures,
@@ -184,11 +200,11 @@ def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
 
 
 @router.post("/oversight/settings")
-async def oversight_settings(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn
+def oversight_settings(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
 ) -> Response:
     """Save the wait targets (hours) and escalation time (minutes)."""
-    form = await _form(request)
+    form = _form(posted)
     try:
         hours = {urgency: float(form.get(f"target_{urgency}", "")) for urgency in URGENCIES}
         escalation_minutes = int(form.get("escalation_minutes", ""))

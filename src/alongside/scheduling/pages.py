@@ -9,10 +9,11 @@ from datetime import date, datetime, time, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
 from alongside.errors import InvalidInput, NotFound
-from alongside.kit.http import is_htmx
+from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import Organization, WaitlistStatus
@@ -23,8 +24,7 @@ from alongside.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _form(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -64,13 +64,22 @@ def _when(value: str) -> datetime:
 def waitlist_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """The waitlist by urgency then waiting time, and the matching proposals to confirm."""
     now = utcnow()
-    entries = waitlist.list_waitlist(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    cursor = request.query_params.get("cursor") or None
+    page = waitlist.list_waitlist(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, cursor=cursor
+    )
+    entries = page.items
     clients = waitlist.clients_of(db, entries)
-    result = waitlist.match_proposals(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    # Proposals for the people on this page: the page shown is the page matched.
+    result = waitlist.match_proposals(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, entries=entries
+    )
     context = _context(
         db,
         signed_in,
         entries=entries,
+        next_url=page_url(request, page.next) if page.next else None,
+        first_url=page_url(request, None) if cursor else None,
         clients=clients,
         result=result,
         now=now,
@@ -100,9 +109,11 @@ def change_page(
 
 
 @router.post("/scheduling/proposals/confirm")
-async def confirm_proposal(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def confirm_proposal(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
+) -> Response:
     """A person confirms a proposal: book it and go back to the waitlist."""
-    form = await _form(request)
+    form = _form(posted)
     appointment = waitlist.confirm_match(
         db,
         user=signed_in.user,
@@ -202,9 +213,11 @@ def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn)
     """The client's upcoming appointments, with cancel and move within the clinic's rules."""
     now = utcnow()
     client_id = _own_client_id(signed_in)
-    appointments = booking.upcoming_for_client(
-        db, user=signed_in.user, actor=signed_in.actor, client_id=client_id, now=now
+    cursor = request.query_params.get("cursor") or None
+    page = booking.upcoming_for_client(
+        db, user=signed_in.user, actor=signed_in.actor, client_id=client_id, now=now, cursor=cursor
     )
+    appointments = page.items
     cutoff = service.rules_for(db, signed_in.user.organization_id).client_change_cutoff_hours
     context = _context(
         db,
@@ -214,16 +227,22 @@ def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn)
         changeable={a.id: a.starts_at - now >= timedelta(hours=cutoff) for a in appointments},
         clinicians=service.users_by_id(db, [a.clinician_id for a in appointments]),
         done=request.query_params.get("done"),
+        next_url=page_url(request, page.next) if page.next else None,
+        first_url=page_url(request, None) if cursor else None,
     )
     return render(request, "scheduling/my_appointments.html", context)
 
 
 @router.post("/scheduling/appointments/{appointment_id}/cancel")
-async def cancel_page(
-    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def cancel_page(
+    appointment_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Cancel an appointment from the client's page."""
-    form = await _form(request)
+    form = _form(posted)
     booking.cancel_appointment(
         db,
         user=signed_in.user,
@@ -265,11 +284,15 @@ def reschedule_form(
 
 
 @router.post("/scheduling/appointments/{appointment_id}/reschedule")
-async def reschedule_submit(
-    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def reschedule_submit(
+    appointment_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Move the appointment to the chosen time."""
-    form = await _form(request)
+    form = _form(posted)
     booking.reschedule_appointment(
         db,
         user=signed_in.user,
