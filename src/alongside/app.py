@@ -301,6 +301,12 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.measures import routes as measures_routes
 
     routers += [measures_routes.router, measures_pages.router]
+    from alongside.me import pages as me_pages
+    from alongside.me import routes as me_routes
+    from alongside.privacy import pages as privacy_pages
+    from alongside.privacy import routes as privacy_routes
+
+    routers += [me_routes.router, me_pages.router, privacy_routes.router, privacy_pages.router]
     from alongside.triage import crisis_pages
 
     routers += [crisis_pages.router]

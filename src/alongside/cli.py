@@ -470,6 +470,10 @@ from alongside.scheduling import cli as scheduling_cli  # noqa: E402
 
 scheduling_cli.register(app)
 
+from alongside.privacy import cli as privacy_cli  # noqa: E402
+
+privacy_cli.register(app)
+
 
 if __name__ == "__main__":
     main()

@@ -15,9 +15,9 @@ from starlette.datastructures import FormData
 from alongside.accounts.service import resolve_session
 from alongside.config import Settings
 from alongside.db import session_scope
-from alongside.errors import AlongsideError, NotAuthenticated
+from alongside.errors import AlongsideError, NotAuthenticated, NotFound
 from alongside.kit.time import utcnow
-from alongside.models import User
+from alongside.models import Role, User
 from alongside.security.access import actor_for
 from alongside.security.policy import Actor
 from alongside.security.tokens import resolve_token
@@ -25,6 +25,9 @@ from alongside.security.tokens import resolve_token
 SESSION_COOKIE = "alongside_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NOT_FOUND_MESSAGE = (
+    "There is nothing at this address. Check the link, or go back to your home page."
+)
 
 
 class CsrfRejected(AlongsideError):
@@ -110,6 +113,7 @@ def current_signed_in(
             raise NotAuthenticated("This API token is not valid or was revoked.")
         token_user, token = resolved_token
         request.state.user_id = str(token_user.id)
+        _clients_only_their_own_api(request, token_user)
         return SignedIn(
             user=token_user,
             actor=actor_for(db, token_user, now, allowed_actions=token.scopes),
@@ -138,7 +142,21 @@ def current_signed_in(
                 "Reload the page and try again."
             )
     request.state.user_id = str(user.id)
+    _clients_only_their_own_api(request, user)
     return SignedIn(user=user, actor=actor_for(db, user, now), csrf_token=record.csrf_token)
+
+
+# What a signed-in client may call of the JSON API: their own space and their session (intake
+# links authenticate by their token, not a session). Everything else answers 404 for them, as
+# for an address that does not exist, whatever a route's own checks would say.
+CLIENT_API_PREFIXES = ("/api/me/", "/api/session")
+
+
+def _clients_only_their_own_api(request: Request, user: User) -> None:
+    path = request.url.path
+    if user.role is Role.CLIENT and path.startswith("/api/"):
+        if not path.startswith(CLIENT_API_PREFIXES):
+            raise NotFound(NOT_FOUND_MESSAGE)
 
 
 CurrentSignedIn = Annotated[SignedIn, Depends(current_signed_in)]

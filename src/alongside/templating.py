@@ -23,6 +23,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/measures/attention", "Attention"),
         ("/scheduling/week", "My week"),
         ("/intakes/new", "New intake"),
+        ("/privacy", "Clients' requests"),
         ("/access/emergency", "Emergency access"),
         ("/account", "Account"),
     ),
@@ -33,6 +34,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/oversight", "Oversight"),
         ("/rules", "Triage rules"),
         ("/access/review", "Access review"),
+        ("/privacy", "Clients' requests"),
         ("/access/emergency", "Emergency access"),
         ("/account", "Account"),
     ),
@@ -40,6 +42,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/home", "Home"),
         ("/scheduling/waitlist", "Waitlist"),
         ("/intakes/new", "New intake"),
+        ("/privacy", "Clients' requests"),
         ("/account", "Account"),
     ),
     "admin": (
@@ -50,8 +53,11 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "client": (
         ("/home", "Home"),
+        ("/me/progress", "Progress"),
         ("/scheduling/appointments", "Appointments"),
         ("/me/safety-plan", "Safety plan"),
+        ("/me/consents", "Consents"),
+        ("/me/data", "Your data"),
         ("/me/access-log", "Access log"),
     ),
 }
@@ -68,6 +74,7 @@ PAGE_PURPOSE: dict[str, str] = {
     "/oversight": "Override rates by rule and model version; time to first review.",
     "/rules": "Triage rule versions: preview a change against past intakes, then activate it.",
     "/access/review": "Emergency accesses to acknowledge.",
+    "/privacy": "Clients' requests to erase or correct their record; records past retention.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
     "/admin/crisis-resources": "Your country's crisis services, your local services, and a "

@@ -221,7 +221,18 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     clinic.intake_links = _seed_intakes(session, clinic)
     clinic.calendar_feed_path = seed_scheduling(session, clinic)
     seed_measures(session, clinic)
+    seed_client_space(session, clinic)
     return clinic
+
+
+def seed_client_space(session: Session, clinic: DemoClinic) -> None:
+    """The demo client's progress, consents and a correction; an erasure request for the lead."""
+    from alongside.kit.time import utcnow
+    from alongside.privacy.demo import seed_client_space as seed
+
+    coordinator = session.scalar(select(User).where(User.email == f"coordinator@{DEMO_DOMAIN}"))
+    assert coordinator is not None  # noqa: S101 - created above
+    seed(session, clinic.clients[0], clinic.clients[6], coordinator, utcnow())
 
 
 def seed_measures(session: Session, clinic: DemoClinic) -> None:

@@ -15,9 +15,11 @@ from alongside.models.client_preference import ClientPreference
 from alongside.models.client_search_term import ClientSearchTerm
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
+from alongside.models.correction_request import CorrectionRequest, CorrectionStatus
 from alongside.models.crisis_alert import CrisisAction, CrisisAlert
 from alongside.models.crisis_resource_change import CrisisResourceChange
 from alongside.models.decision import Decision, DecisionOutcome
+from alongside.models.erasure_request import ErasureRequest, ErasureStatus
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.login_failure import LoginFailure
 from alongside.models.measurement_plan import Cadence, MeasurementPlan
@@ -27,6 +29,7 @@ from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.questionnaire_response import QuestionnaireResponse
+from alongside.models.retention_rule import RetentionRule
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
 from alongside.models.ruleset_version import RulesetVersion
@@ -34,6 +37,7 @@ from alongside.models.safety_plan import SafetyPlan
 from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.score import Score
 from alongside.models.site import Site
+from alongside.models.subject_access_export import SubjectAccessExport
 from alongside.models.suggestion import Suggestion, SuggestionStatus
 from alongside.models.user import STAFF_ROLES, Role, User
 from alongside.models.user_session import UserSession
@@ -63,11 +67,15 @@ __all__ = [
     "ClientSearchTerm",
     "ClinicianProfile",
     "Consent",
+    "CorrectionRequest",
+    "CorrectionStatus",
     "CrisisAction",
     "CrisisAlert",
     "CrisisResourceChange",
     "Decision",
     "DecisionOutcome",
+    "ErasureRequest",
+    "ErasureStatus",
     "Intake",
     "IntakeStatus",
     "LoginFailure",
@@ -82,6 +90,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "QuestionnaireResponse",
+    "RetentionRule",
     "ReviewSettings",
     "RiskReading",
     "Role",
@@ -90,6 +99,7 @@ __all__ = [
     "SchedulingRules",
     "Score",
     "Site",
+    "SubjectAccessExport",
     "Suggestion",
     "SuggestionStatus",
     "User",

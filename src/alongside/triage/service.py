@@ -51,7 +51,6 @@ from alongside.models import (
     AuditAction,
     AuditOutcome,
     AuditPurpose,
-    Consent,
     Intake,
     IntakeStatus,
     OnCallRota,
@@ -63,7 +62,6 @@ from alongside.models import (
     SuggestionStatus,
     User,
 )
-from alongside.models.consent import SOFTWARE_READING
 from alongside.notify.service import enqueue
 from alongside.triage.crisis_admin import resources_for_organization
 from alongside.triage.crisis_resources import CrisisResources
@@ -343,12 +341,11 @@ def process_submission(
     """Score, read (with consent), propose, store and alert, all in the caller's transaction."""
     _mark_submitted(session, intake, now)
     scores = _score_all(session, intake, now)
-    reading_consent = session.scalar(
-        select(Consent.granted)
-        .where(Consent.intake_id == intake.id)
-        .where(Consent.purpose == SOFTWARE_READING)
-    )
-    reader_consent = bool(reading_consent)
+    # The client's latest decision: one withdrawn in "My consents" after this intake's consent
+    # page applies to this submission too.
+    from alongside.privacy.consents import reader_consent_in_force
+
+    reader_consent = reader_consent_in_force(session, intake)
     risk: dict[str, Any] | None = None
     if reader_consent:
         risk = read_risk_failing_closed(intake.own_words or "", critical_items(scores))

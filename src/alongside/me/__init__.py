@@ -1,0 +1,1 @@
+"""The client's own space: their progress, appointments, data, consents, corrections, erasure."""

@@ -1,0 +1,205 @@
+"""A client's consents: each purpose, its text version and when it was decided; change them.
+
+API
+---
+- :func:`my_consents` ``(session, actor, now) -> list[ConsentState]``: every purpose with the
+  latest decision (from an intake or from "My consents"), audited as a read.
+- :func:`set_my_consent` ``(session, user, actor, purpose, granted, now) -> ConsentState``:
+  give or withdraw a consent (a new row: the earlier decisions stay, with their text
+  versions), audited.
+- :func:`reader_consent_in_force` ``(session, intake) -> bool``: whether software may read
+  this intake's words: the client's latest decision, whether made in the intake or later in
+  "My consents" (so a withdrawal applies to everything submitted afterwards).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alongside.audit.service import record
+from alongside.errors import InvalidInput, NotFound
+from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Consent, Intake, User
+from alongside.models.consent import INTAKE_PROCESSING, SOFTWARE_READING
+from alongside.security.permissions import Action
+from alongside.security.policy import Actor, Resource, can
+
+REMINDERS = "reminders"
+RESEARCH = "research"
+NOT_FOUND = "There is nothing at this address. Check the link, or go back to your home page."
+
+
+@dataclass(frozen=True)
+class PurposeText:
+    """What the client reads about one purpose."""
+
+    purpose: str
+    title: str
+    text: str
+    changeable: bool
+
+
+@functools.cache
+def consent_texts() -> tuple[str, tuple[PurposeText, ...]]:
+    """The current "My consents" text: its version and each purpose's words."""
+    entry = resources.files("alongside.privacy").joinpath("consent/my-consents-en-1.yaml")
+    data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+    purposes = tuple(
+        PurposeText(
+            purpose=str(p["purpose"]),
+            title=str(p["title"]),
+            text=" ".join(str(p["text"]).split()),
+            changeable=bool(p.get("changeable", True)),
+        )
+        for p in data["purposes"]
+    )
+    return str(data["version"]), purposes
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """One purpose as the client sees it now."""
+
+    purpose: str
+    title: str
+    text: str
+    changeable: bool
+    granted: bool
+    text_version: str | None
+    decided_at: datetime | None
+
+
+def _own_client(actor: Actor) -> uuid.UUID:
+    if actor.client_id is None or not can(
+        actor, Action.CLIENT_READ, Resource(actor.organization_id, actor.client_id)
+    ):
+        raise NotFound(NOT_FOUND)
+    return actor.client_id
+
+
+def _latest(session: Session, client_id: uuid.UUID) -> dict[str, Consent]:
+    latest: dict[str, Consent] = {}
+    rows = session.scalars(
+        select(Consent)
+        .where(Consent.client_id == client_id)
+        .order_by(Consent.recorded_at, Consent.created_at)
+    )
+    for row in rows:
+        latest[row.purpose] = row
+    return latest
+
+
+def _states(session: Session, client_id: uuid.UUID) -> list[ConsentState]:
+    latest = _latest(session, client_id)
+    states = []
+    for text in consent_texts()[1]:
+        row = latest.get(text.purpose)
+        states.append(
+            ConsentState(
+                purpose=text.purpose,
+                title=text.title,
+                text=text.text,
+                changeable=text.changeable,
+                granted=bool(row and row.granted),
+                text_version=None if row is None else row.text_version,
+                decided_at=None if row is None else row.recorded_at,
+            )
+        )
+    return states
+
+
+def _audit(session: Session, user: User, actor: Actor, action: AuditAction, now: datetime) -> None:
+    record(
+        session,
+        actor=user,
+        action=action,
+        resource_type="consent",
+        resource_id=None,
+        client_id=actor.client_id,
+        organization_id=actor.organization_id,
+        purpose=AuditPurpose.CLIENT_ACCESS,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+
+
+def my_consents(session: Session, user: User, actor: Actor, now: datetime) -> list[ConsentState]:
+    """Every consent purpose with the client's latest decision."""
+    client_id = _own_client(actor)
+    _audit(session, user, actor, AuditAction.READ, now)
+    return _states(session, client_id)
+
+
+def set_my_consent(
+    session: Session, user: User, actor: Actor, purpose: str, granted: bool, now: datetime
+) -> ConsentState:
+    """Give or withdraw one consent; earlier decisions are kept."""
+    client_id = _own_client(actor)
+    version, texts = consent_texts()
+    known = {t.purpose: t for t in texts}
+    text = known.get(purpose)
+    if text is None:
+        raise NotFound(NOT_FOUND)
+    if not text.changeable:
+        raise InvalidInput(
+            "This one cannot be changed here: it is needed to care for you. Please talk to the "
+            "clinic, or ask for your record to be erased."
+        )
+    session.add(
+        Consent(
+            organization_id=actor.organization_id,
+            client_id=client_id,
+            intake_id=None,
+            purpose=purpose,
+            granted=granted,
+            text_version=version,
+            recorded_at=now,
+        )
+    )
+    session.flush()
+    _audit(session, user, actor, AuditAction.UPDATE, now)
+    return next(s for s in _states(session, client_id) if s.purpose == purpose)
+
+
+def reader_consent_in_force(session: Session, intake: Intake) -> bool:
+    """Whether software may read this intake's words: the client's latest decision.
+
+    The intake asks first (no answer there: a person reads); a decision made later in "My
+    consents" overrides it, so a withdrawal applies to everything submitted afterwards.
+    """
+    asked = session.scalar(
+        select(Consent)
+        .where(Consent.intake_id == intake.id)
+        .where(Consent.purpose == SOFTWARE_READING)
+    )
+    if asked is None:
+        return False
+    later = session.scalar(
+        select(Consent)
+        .where(Consent.client_id == intake.client_id)
+        .where(Consent.purpose == SOFTWARE_READING)
+        .where(Consent.intake_id.is_(None))
+        .where(Consent.recorded_at >= asked.recorded_at)
+        .order_by(Consent.recorded_at.desc(), Consent.created_at.desc())
+        .limit(1)
+    )
+    return bool((later or asked).granted)
+
+
+__all__ = [
+    "INTAKE_PROCESSING",
+    "REMINDERS",
+    "RESEARCH",
+    "SOFTWARE_READING",
+    "ConsentState",
+    "my_consents",
+    "reader_consent_in_force",
+    "set_my_consent",
+]
