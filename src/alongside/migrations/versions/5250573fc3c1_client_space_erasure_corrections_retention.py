@@ -1,7 +1,7 @@
 """The client's own space: erasure requests, correction requests, retention rules
 
 Revision ID: 5250573fc3c1
-Revises: 0011_lists_search
+Revises: 0011_audit_sealer
 Create Date: 2026-11-30 04:57:49.471426
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import alongside.models.base
 
 revision: str = "5250573fc3c1"
-down_revision: str | None = "0011_lists_search"
+down_revision: str | None = "0011_audit_sealer"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
