@@ -462,16 +462,19 @@ def render_card(
         "- A text the encoder can read whole (about 90 words, its 128 word pieces) is read "
         "whole; a longer one in windows of a few sentences (about 60 words, plus the next "
         "short sentence); the level is the highest any window supports, so one risk sentence "
-        "in 2,000 words counts. Evidence and signals come from the sentence that carried the "
-        "reading (the rules' phrase, or the window's highest-scoring sentence).",
+        "in 2,000 words counts. Evidence comes from the sentence that carried the reading "
+        "(the rules' phrase, or the window's highest-scoring sentence).",
         "- Rules are evidence, never a veto: nothing is blanked before the classifier. A phrase "
         "the rules would set aside (negated, someone else, an idiom, a question, a "
-        "professional context) is set aside only when the classifier agrees that its window "
-        "is not at risk. Identity words ('As a Black woman', 'I'm a nurse') are never read "
-        "as a third person or a professional context.",
+        "professional context) is set aside only when the classifier agrees that its own "
+        "sentence is not at risk. Identity words ('As a Black woman', 'I'm a nurse') are "
+        "never read as a third person or a professional context.",
         "- `signals`: C-SSRS constructs with recency (cues such as 'last Friday', 'two weeks "
         "ago', 'years ago', 'when I was 15') and subject (`other` for a worried parent or "
-        "partner).",
+        "partner), only from a phrase the rules name and the classifier does not contradict. "
+        "The classifier alone sets the level (`moderate`) and shows the sentence, but names no "
+        "construct: its construct heads fire together on ordinary sentences, and triage makes "
+        "some constructs a crisis.",
         "- Languages: py3langid (in its wheel) with a confidence threshold and an English-word "
         "fallback; any language other than English gives at least `moderate` with "
         "`needs_human_reading` and a reason naming the language.",
