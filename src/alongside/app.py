@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +24,7 @@ from alongside.config import Settings, get_settings
 from alongside.db import database_is_reachable, get_engine, key_provider_for, make_sessionmaker
 from alongside.errors import AlongsideError, NotAuthenticated
 from alongside.kit.context import request_id_var
-from alongside.kit.http import wants_html
+from alongside.kit.http import local_return_path, wants_html
 from alongside.responses import error_response, request_id_of
 
 log = logging.getLogger("alongside.http")
@@ -113,10 +114,20 @@ def _request_id(request: Request) -> str:
     return request_id_of(request)
 
 
+def _login_address(request: Request) -> str:
+    """The sign-in page, carrying the page asked for so sign-in returns there."""
+    asked = request.url.path
+    if request.url.query:
+        asked += "?" + request.url.query
+    if asked in ("/", "/home") or local_return_path(asked) is None:
+        return "/login"
+    return "/login?" + urlencode({"next": asked})
+
+
 async def _alongside_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AlongsideError)  # noqa: S101 - registered for this class only
     if isinstance(exc, NotAuthenticated) and wants_html(request) and request.method == "GET":
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(_login_address(request), status_code=303)
     if exc.status_code >= 500:
         log.error(
             "alongside_error",
