@@ -44,6 +44,9 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "admin": (
         ("/home", "Home"),
+        ("/admin/users", "Staff"),
+        ("/admin/on-call", "On-call rota"),
+        ("/admin/sites", "Sites"),
         ("/admin/outbox", "Outbox"),
         ("/account", "Account"),
     ),
@@ -68,6 +71,9 @@ PAGE_PURPOSE: dict[str, str] = {
     "/rules": "Triage rule versions: preview a change against past intakes, then activate it.",
     "/access/review": "Emergency accesses to acknowledge.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
+    "/admin/users": "Add staff, give each the role their work needs, disable leavers' accounts.",
+    "/admin/on-call": "Who is alerted first for a crisis, who comes next, and after how long.",
+    "/admin/sites": "The places where the clinic sees clients, and their time zones.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
     "/account": "Your second factor and API tokens.",
 }
