@@ -239,6 +239,7 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.accounts import routes as account_routes
     from alongside.audit import pages as audit_pages
     from alongside.audit import routes as audit_routes
+    from alongside.clients import care_team_pages as client_care_team_pages
     from alongside.clients import pages as client_pages
     from alongside.clients import routes as client_routes
     from alongside.intake import pages as intake_pages
@@ -250,7 +251,7 @@ def _include_routers(app: FastAPI) -> None:
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
     routers += [security_routes.router, account_admin_pages.router]
-    routers += [client_pages.router, security_pages.router]
+    routers += [client_pages.router, client_care_team_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]
     routers += [audit_routes.router, audit_pages.router]
     routers += [intake_routes.router, intake_pages.router]
