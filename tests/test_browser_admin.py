@@ -61,3 +61,21 @@ def test_admin_sees_staff_rota_and_sites(live_server: LiveServer) -> None:
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sites").click()
     assert page.get_by_label("Name").first.input_value() == "Riverside Main Street"
+
+
+def test_lead_adds_a_clinician_to_a_care_team_with_a_reason(live_server: LiveServer) -> None:
+    page = live_server.new_page()
+    page.goto(live_server.url + "/care-teams")
+    assert "/login?next=" in page.url
+    _sign_in(page, "lead@demo.test")
+    page.wait_for_url(live_server.url + "/care-teams")
+    assert page.get_by_role("heading", name="Clients and their care teams").is_visible()
+    page.locator("main table a").first.click()
+    assert page.get_by_role("heading", name="On the care team").is_visible()
+    chosen = page.get_by_label("Clinician", exact=True)
+    name = chosen.locator("option").first.inner_text()
+    page.get_by_label("Why they join this care team").fill("Covering while on leave")
+    page.get_by_role("button", name="Add to care team").click()
+    assert page.get_by_text("The clinician was added to the care team.").is_visible()
+    assert page.locator("main ul li", has_text=name).is_visible()
+    assert page.get_by_role("cell", name="Covering while on leave").is_visible()
