@@ -49,6 +49,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/admin/on-call", "On-call rota"),
         ("/admin/sites", "Sites"),
         ("/admin/outbox", "Outbox"),
+        ("/admin/crisis-resources", "Crisis resources"),
         ("/account", "Account"),
     ),
     "client": (
@@ -77,6 +78,8 @@ PAGE_PURPOSE: dict[str, str] = {
     "/admin/on-call": "Who is alerted first for a crisis, who comes next, and after how long.",
     "/admin/sites": "The places where the clinic sees clients, and their time zones.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
+    "/admin/crisis-resources": "Your country's crisis services, your local services, and a "
+    "preview of what a client in crisis sees.",
     "/account": "Your second factor and API tokens.",
 }
 

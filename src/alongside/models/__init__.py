@@ -16,6 +16,7 @@ from alongside.models.client_preference import ClientPreference
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
 from alongside.models.crisis_alert import CrisisAction, CrisisAlert
+from alongside.models.crisis_resource_change import CrisisResourceChange
 from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.login_failure import LoginFailure
@@ -64,6 +65,7 @@ __all__ = [
     "Consent",
     "CrisisAction",
     "CrisisAlert",
+    "CrisisResourceChange",
     "Decision",
     "DecisionOutcome",
     "Intake",

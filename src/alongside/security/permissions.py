@@ -85,6 +85,7 @@ class Action(enum.StrEnum):
     RULES_EDIT = "rules.edit"
     USER_MANAGE = "user.manage"
     CARE_TEAM_MANAGE = "care_team.manage"  # who is on which client's care team
+    ORGANIZATION_MANAGE = "organization.manage"  # country and local crisis services
     KEYS_ROTATE = "keys.rotate"
     BREAK_GLASS_REVIEW = "break_glass.review"
     OUTBOX_ADMIN = "outbox.admin"
@@ -205,6 +206,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
         Role.ADMIN: MappingProxyType(
             {
                 Action.USER_MANAGE: Scope.ORGANIZATION,
+                Action.ORGANIZATION_MANAGE: Scope.ORGANIZATION,
                 Action.KEYS_ROTATE: Scope.ORGANIZATION,
                 Action.OUTBOX_ADMIN: Scope.ORGANIZATION,
                 Action.AUDIT_VERIFY: Scope.ORGANIZATION,

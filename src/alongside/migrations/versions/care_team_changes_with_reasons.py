@@ -1,7 +1,7 @@
 """care team changes with reasons
 
 Revision ID: e2799b044be7
-Revises: f9476233c7ba
+Revises: a9e55b2bb3df
 Create Date: 2026-11-30 05:41:09.105343
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import alongside.models.base
 
 revision: str = "e2799b044be7"
-down_revision: str | None = "f9476233c7ba"
+down_revision: str | None = "a9e55b2bb3df"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
