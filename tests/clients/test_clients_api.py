@@ -31,7 +31,7 @@ def test_readable_set_by_role(
     client: TestClient, world: World, role: Role, sees_own: bool, sees_outside: bool
 ) -> None:
     sign_in(client, world.users[role])
-    listed = {item["id"] for item in client.get("/api/clients").json()}
+    listed = {item["id"] for item in client.get("/api/clients").json()["items"]}
     expectations = {
         world.own_client.id: sees_own,
         world.outside_client.id: sees_outside,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
 from alongside.crypto.keys import KeyEncryptionKeyProvider
+from alongside.db import touch
 from alongside.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from alongside.models import (
     AuditAction,
@@ -160,7 +161,8 @@ def resolve_session(
     user = session.get(User, record.user_id)
     if user is None or not user.is_active:
         return None
-    record.last_seen_at = now
+    # At most once a minute, and never waited for (the idle timeout is counted in minutes).
+    touch(session, UserSession.last_seen_at, UserSession.token_hash == record.token_hash, now)
     return user, record
 
 

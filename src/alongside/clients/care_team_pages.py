@@ -14,6 +14,7 @@ from alongside.clients import care_team
 from alongside.clients.service import list_readable_clients
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, NotFound
+from alongside.kit.http import page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import CareTeam, User
@@ -26,7 +27,15 @@ router = APIRouter(include_in_schema=False)
 def care_teams(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Every client of the organisation with the clinicians on their care team."""
     care_team.require_care_team_manage(signed_in.actor)
-    clients = list_readable_clients(db, signed_in.user, signed_in.actor, utcnow())
+    page = list_readable_clients(
+        db,
+        signed_in.user,
+        signed_in.actor,
+        utcnow(),
+        cursor=request.query_params.get("cursor") or None,
+        q=request.query_params.get("q") or None,
+    )
+    clients = page.items
     teams: dict[uuid.UUID, list[str]] = defaultdict(list)
     rows = db.execute(
         select(CareTeam.client_id, User.display_name)
@@ -41,6 +50,7 @@ def care_teams(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> R
         "csrf_token": signed_in.csrf_token,
         "clients": clients,
         "teams": teams,
+        "next_url": page_url(request, page.next) if page.next else None,
     }
     return render(request, "clients/care_teams.html", context)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 
@@ -43,3 +43,13 @@ def local_return_path(target: str | None) -> str | None:
     if parts.path in ("/login", "/logout"):
         return None
     return target
+
+
+def page_url(request: Request, cursor: str | None) -> str:
+    """This page's address with ``cursor`` instead of the current one (None: the first page);
+    other query parameters (a search, a filter) are kept."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if cursor is not None:
+        params.append(("cursor", cursor))
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from alongside.models import Client, ClientKey
+from alongside.models import Client, ClientKey, ClientSearchTerm
 from alongside.models.encrypted import keyring_for
 
 
@@ -19,6 +19,9 @@ def crypto_shred_client(session: Session, client: Client) -> None:
     """
     client_id: uuid.UUID = client.id
     session.execute(delete(ClientKey).where(ClientKey.client_id == client_id))
+    # The name prefixes and date of birth as blind indexes go with the key.
+    session.execute(delete(ClientSearchTerm).where(ClientSearchTerm.client_id == client_id))
+    client.search_terms_version = None
     keyring_for(session).forget(client_id)
     client.status = "erased"
     # Forget plaintexts cached on the instance, so nothing erased lingers in this process.

@@ -1,7 +1,7 @@
 """care team changes with reasons
 
 Revision ID: e2799b044be7
-Revises: a9e55b2bb3df
+Revises: 0011_audit_sealer
 Create Date: 2026-11-30 05:41:09.105343
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import alongside.models.base
 
 revision: str = "e2799b044be7"
-down_revision: str | None = "a9e55b2bb3df"
+down_revision: str | None = "0011_audit_sealer"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
