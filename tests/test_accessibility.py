@@ -23,9 +23,15 @@ LOGINS = {
 }
 
 
-def _page(live: LiveServer, width: int, height: int) -> Any:
+# Pages reached from a list rather than the navigation, by role: (list page, link to follow).
+FOLLOWED = {"clinical_lead": [("/care-teams", "main table a")]}
+
+
+def _page(live: LiveServer, width: int, height: int, scheme: str = "light") -> Any:
     # axe is injected as a script, which the app's CSP refuses; this test context bypasses it.
-    context = live.browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+    context = live.browser.new_context(
+        viewport={"width": width, "height": height}, bypass_csp=True, color_scheme=scheme
+    )
     live.contexts.append(context)
     return context.new_page()
 
@@ -40,12 +46,14 @@ def _violations(page: Any) -> list[tuple[str, str, list[Any]]]:
     ]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
 @pytest.mark.parametrize("role", list(LOGINS))
 def test_every_page_in_the_navigation_passes_axe(
-    live_server: LiveServer, role: str, width: int, height: int
+    live_server: LiveServer, role: str, width: int, height: int, scheme: str
 ) -> None:
-    page = _page(live_server, width, height)
+    page = _page(live_server, width, height, scheme)
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") is (scheme == "dark")
     page.goto(live_server.url + "/login")
     assert _violations(page) == []
     page.get_by_label("Email").fill(LOGINS[role])
@@ -60,4 +68,37 @@ def test_every_page_in_the_navigation_passes_axe(
         found = _violations(page)
         if found:
             failures[href] = found
+    for href, link in FOLLOWED.get(role, []):
+        page.goto(live_server.url + href)
+        page.locator(link).first.click()
+        page.wait_for_load_state()
+        found = _violations(page)
+        if found:
+            failures[page.url] = found
     assert failures == {}
+
+
+def test_dark_mode_changes_the_colours_and_print_drops_the_navigation(
+    live_server: LiveServer,
+) -> None:
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        page = _page(live_server, 1280, 900, scheme)
+        page.goto(live_server.url + "/login")
+        backgrounds[scheme] = page.evaluate(
+            "getComputedStyle(document.documentElement).backgroundColor"
+        )
+    assert backgrounds["light"] == "rgb(244, 246, 248)"
+    assert backgrounds["dark"] == "rgb(17, 20, 24)"
+    page = _page(live_server, 1280, 900, "dark")
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill(LOGINS["admin"])
+    page.get_by_label("Password").fill("alongside-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/home")
+    assert page.get_by_role("navigation", name="Main").is_visible()
+    page.emulate_media(media="print")
+    assert not page.get_by_role("navigation", name="Main").is_visible()
+    assert page.get_by_role("heading", name="What administrators do here").is_visible()
+    # Printed on paper: black ink on white whatever the screen's scheme.
+    assert page.evaluate("getComputedStyle(document.body).color") == "rgb(0, 0, 0)"

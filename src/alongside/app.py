@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +32,7 @@ from alongside.db import (
 )
 from alongside.errors import AlongsideError, NotAuthenticated
 from alongside.kit.context import request_id_var
-from alongside.kit.http import wants_html
+from alongside.kit.http import local_return_path, wants_html
 from alongside.responses import error_response, request_id_of
 
 log = logging.getLogger("alongside.http")
@@ -124,10 +125,20 @@ def _request_id(request: Request) -> str:
     return request_id_of(request)
 
 
+def _login_address(request: Request) -> str:
+    """The sign-in page, carrying the page asked for so sign-in returns there."""
+    asked = request.url.path
+    if request.url.query:
+        asked += "?" + request.url.query
+    if asked in ("/", "/home") or local_return_path(asked) is None:
+        return "/login"
+    return "/login?" + urlencode({"next": asked})
+
+
 async def _alongside_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AlongsideError)  # noqa: S101 - registered for this class only
     if isinstance(exc, NotAuthenticated) and wants_html(request) and request.method == "GET":
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(_login_address(request), status_code=303)
     if exc.status_code >= 500:
         log.error(
             "alongside_error",
@@ -269,10 +280,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from alongside.accounts import admin_pages as account_admin_pages
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
     from alongside.audit import pages as audit_pages
     from alongside.audit import routes as audit_routes
+    from alongside.clients import care_team_pages as client_care_team_pages
     from alongside.clients import pages as client_pages
     from alongside.clients import routes as client_routes
     from alongside.intake import pages as intake_pages
@@ -283,8 +296,8 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.security import routes as security_routes
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
-    routers += [security_routes.router]
-    routers += [client_pages.router, security_pages.router]
+    routers += [security_routes.router, account_admin_pages.router]
+    routers += [client_pages.router, client_care_team_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]
     routers += [audit_routes.router, audit_pages.router]
     routers += [intake_routes.router, intake_pages.router]

@@ -306,8 +306,9 @@ def user_add(
     """Add a user to an organisation (creating the organisation, in its country, if new)."""
     from sqlalchemy import select
 
-    from alongside.accounts.service import create_user
+    from alongside.accounts.service import add_staff_member
     from alongside.db import session_factory_for, session_scope
+    from alongside.kit.time import utcnow
     from alongside.models import Organization
     from alongside.triage.crisis_admin import create_organization
     from alongside.triage.crisis_resources import validate_country
@@ -329,13 +330,15 @@ def user_add(
                     f"The organisation {organization!r} is in {org.country}; an administrator "
                     "changes its country on the Crisis resources page."
                 )
-            user = create_user(
+            user = add_staff_member(
                 db,
                 organization=org,
                 email=email,
                 display_name=name,
                 role=role,
                 password=password,
+                by=None,
+                now=utcnow(),
             )
             user_id = user.id
     except AlongsideError as exc:
@@ -380,18 +383,15 @@ def user_disable(
     data_dir: DataDirOption = None,
 ) -> None:
     """Disable a user; their sessions and tokens stop working on the next request."""
-    from sqlalchemy import select
-
-    from alongside.accounts.service import end_all_sessions, normalise_email
+    from alongside.accounts.service import disable_user, user_by_email
     from alongside.db import session_factory_for, session_scope
-    from alongside.models import User
+    from alongside.kit.time import utcnow
 
-    with session_scope(session_factory_for(_settings(data_dir))) as db:
-        user = db.scalar(select(User).where(User.email == normalise_email(email)))
-        if user is None:
-            raise fail(f"No user with the email {email}.")
-        user.is_active = False
-        end_all_sessions(db, user.id)
+    try:
+        with session_scope(session_factory_for(_settings(data_dir))) as db:
+            disable_user(db, user_by_email(db, email), by=None, now=utcnow())
+    except AlongsideError as exc:
+        raise fail(exc.message) from None
     typer.echo(f"Disabled {email}.")
 
 

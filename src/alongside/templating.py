@@ -35,6 +35,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/rules", "Triage rules"),
         ("/access/review", "Access review"),
         ("/privacy", "Clients' requests"),
+        ("/care-teams", "Care teams"),
         ("/access/emergency", "Emergency access"),
         ("/account", "Account"),
     ),
@@ -47,6 +48,9 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "admin": (
         ("/home", "Home"),
+        ("/admin/users", "Staff"),
+        ("/admin/on-call", "On-call rota"),
+        ("/admin/sites", "Sites"),
         ("/admin/outbox", "Outbox"),
         ("/admin/crisis-resources", "Crisis resources"),
         ("/account", "Account"),
@@ -76,6 +80,10 @@ PAGE_PURPOSE: dict[str, str] = {
     "/access/review": "Emergency accesses to acknowledge.",
     "/privacy": "Clients' requests to erase or correct their record; records past retention.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
+    "/care-teams": "Who is on each client's care team; add or remove a clinician, with a reason.",
+    "/admin/users": "Add staff, give each the role their work needs, disable leavers' accounts.",
+    "/admin/on-call": "Who is alerted first for a crisis, who comes next, and after how long.",
+    "/admin/sites": "The places where the clinic sees clients, and their time zones.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
     "/admin/crisis-resources": "Your country's crisis services, your local services, and a "
     "preview of what a client in crisis sees.",

@@ -252,7 +252,7 @@ def test_without_a_session_the_audit_api_and_access_log_answer_401(client: TestC
     assert client.get("/api/me/access-log").status_code == 401
     page = client.get("/me/access-log", headers=HTML, follow_redirects=False)
     assert page.status_code == 303
-    assert page.headers["location"] == "/login"
+    assert page.headers["location"] == "/login?next=%2Fme%2Faccess-log"
 
 
 # A client's own access log ---------------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_without_a_session_the_api_answers_401_and_the_page_sends_to_sign_in(
     assert client.get("/api/outbox").status_code == 401
     page = client.get("/admin/outbox", headers={"Accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303
-    assert page.headers["location"] == "/login"
+    assert page.headers["location"] == "/login?next=%2Fadmin%2Foutbox"
 
 
 def test_the_retry_button_needs_the_csrf_token_and_requeues_the_message(

@@ -99,6 +99,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.AUDIT_VERIFY: {Role.CLINICAL_LEAD: "YYYN", Role.ADMIN: "YYYN"},
     Action.RULES_EDIT: {Role.CLINICAL_LEAD: "YYYN"},
     Action.USER_MANAGE: {Role.ADMIN: "YYYN"},
+    Action.CARE_TEAM_MANAGE: {Role.CLINICAL_LEAD: "YYYN"},
     Action.ORGANIZATION_MANAGE: {Role.ADMIN: "YYYN"},
     Action.KEYS_ROTATE: {Role.ADMIN: "YYYN"},
     Action.BREAK_GLASS_REVIEW: {Role.CLINICAL_LEAD: "YYYN"},

@@ -12,7 +12,7 @@ from alongside.accounts.web import clear_session_cookie, set_session_cookie
 from alongside.clients.service import list_readable_clients
 from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
 from alongside.errors import NotAuthenticated, TooManyRequests
-from alongside.kit.http import page_url
+from alongside.kit.http import local_return_path, page_url
 from alongside.kit.time import utcnow
 from alongside.models import Role
 from alongside.templating import render
@@ -28,9 +28,13 @@ def index(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request) -> Response:
-    """The sign-in form."""
-    return render(request, "accounts/login.html", {"error": None, "email": ""})
+def login_page(request: Request, next: str | None = None) -> Response:
+    """The sign-in form; ``next`` is the page to return to, kept only if it is one of ours."""
+    return render(
+        request,
+        "accounts/login.html",
+        {"error": None, "email": "", "next": local_return_path(next)},
+    )
 
 
 @router.post("/login")
@@ -40,8 +44,10 @@ def login_submit(
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
     totp: Annotated[str | None, Form(max_length=12)] = None,
+    next: Annotated[str | None, Form(max_length=4096)] = None,
 ) -> Response:
-    """Check the credentials; on success start a session and go home."""
+    """Check the credentials; on success start a session and return to the page asked for."""
+    return_to = local_return_path(next)
     now = utcnow()
     try:
         user = service.sign_in(
@@ -59,14 +65,14 @@ def login_submit(
         return render(
             request,
             "accounts/login.html",
-            {"error": exc.message, "email": email},
+            {"error": exc.message, "email": email, "next": return_to},
             status_code=exc.status_code,
         )
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         service.end_session(db, old)
     tokens = service.start_session(db, user, now)
-    response = RedirectResponse("/home", status_code=303)
+    response = RedirectResponse(return_to or "/home", status_code=303)
     set_session_cookie(request, response, tokens.session_token)
     return response
 

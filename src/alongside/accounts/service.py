@@ -11,12 +11,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from alongside.audit.service import record
 from alongside.crypto.keys import KeyEncryptionKeyProvider
 from alongside.db import touch
-from alongside.errors import Conflict, InvalidInput, NotAuthenticated
-from alongside.models import Organization, Role, User, UserSession
+from alongside.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from alongside.models import (
+    AuditAction,
+    AuditOutcome,
+    AuditPurpose,
+    Organization,
+    Role,
+    User,
+    UserSession,
+)
 from alongside.security.mfa import check_second_factor, second_factor_required
 from alongside.security.passwords import check_password_policy, hash_password, verify_password
+from alongside.security.permissions import Action
+from alongside.security.policy import Actor, Resource, can
 from alongside.security.throttle import check_not_throttled, clear_account, record_failure
 
 INVALID_LOGIN = "Email or password is not right. Check both and try again."
@@ -163,3 +174,114 @@ def end_session(session: Session, token: str) -> None:
 def end_all_sessions(session: Session, user_id: uuid.UUID) -> None:
     """Sign a user out everywhere (used when disabling an account)."""
     session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+
+
+# --- Running the organisation's staff (administrators; the CLI as the operator) ---------------
+
+USER_NOT_FOUND = "There is no such person in your organisation."
+
+
+def require_user_manage(actor: Actor) -> None:
+    """Refuse (404) anyone who may not manage users, so the pages' existence is not confirmed."""
+    if not can(actor, Action.USER_MANAGE, Resource(organization_id=actor.organization_id)):
+        raise NotFound(USER_NOT_FOUND)
+
+
+def _audit_user_change(
+    session: Session, *, by: User | None, target: User, action: AuditAction, now: datetime
+) -> None:
+    record(
+        session,
+        actor=by,
+        action=action,
+        resource_type="user",
+        resource_id=target.id,
+        client_id=None,
+        organization_id=target.organization_id,
+        purpose=AuditPurpose.SECURITY,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+
+
+def organisation_staff(session: Session, organization_id: uuid.UUID) -> list[User]:
+    """The organisation's staff accounts, active first, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.organization_id == organization_id)
+            .where(User.role != Role.CLIENT)
+            .order_by(User.is_active.desc(), User.display_name, User.email)
+        )
+    )
+
+
+def staff_member(session: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> User:
+    """One staff account of this organisation, or 404 (another organisation's is not there)."""
+    user = session.get(User, user_id)
+    if user is None or user.organization_id != organization_id or user.role is Role.CLIENT:
+        raise NotFound(USER_NOT_FOUND)
+    return user
+
+
+def user_by_email(session: Session, email: str) -> User:
+    """The account with this sign-in email (for the operator's command line)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"No user with the email {email}.")
+    return user
+
+
+def add_staff_member(
+    session: Session,
+    *,
+    organization: Organization,
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    by: User | None,
+    now: datetime,
+) -> User:
+    """Add a staff account (policy-checked password) and audit who added it."""
+    if role is Role.CLIENT:
+        raise InvalidInput("Client accounts are made from the client's intake, not here.")
+    if not display_name.strip():
+        raise InvalidInput("Give the person's name as colleagues will see it.")
+    user = create_user(
+        session,
+        organization=organization,
+        email=email,
+        display_name=display_name.strip(),
+        role=role,
+        password=password,
+    )
+    _audit_user_change(session, by=by, target=user, action=AuditAction.CREATE, now=now)
+    return user
+
+
+def change_role(
+    session: Session, user: User, role: Role, *, by: User | None, now: datetime
+) -> None:
+    """Give a staff member another role; nobody changes their own (no locking oneself out)."""
+    if role is Role.CLIENT or user.role is Role.CLIENT:
+        raise InvalidInput("Staff roles only: a client's account is not changed here.")
+    if by is not None and by.id == user.id:
+        raise InvalidInput("You cannot change your own role; ask another administrator.")
+    if user.role is role:
+        return
+    user.role = role
+    # Permissions come from the role: sign the person out so the new role applies at once.
+    end_all_sessions(session, user.id)
+    _audit_user_change(session, by=by, target=user, action=AuditAction.UPDATE, now=now)
+
+
+def disable_user(session: Session, user: User, *, by: User | None, now: datetime) -> None:
+    """Disable an account; its sessions end now and its tokens stop working."""
+    if by is not None and by.id == user.id:
+        raise InvalidInput("You cannot disable your own account; ask another administrator.")
+    if not user.is_active:
+        return
+    user.is_active = False
+    end_all_sessions(session, user.id)
+    _audit_user_change(session, by=by, target=user, action=AuditAction.UPDATE, now=now)

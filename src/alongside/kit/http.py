@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 
@@ -18,6 +18,31 @@ def wants_html(request: Request) -> bool:
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept or is_htmx(request) or "application/json" not in accept
+
+
+# Longer than any page address we serve; a longer "next" is not one of ours.
+_MAX_RETURN_PATH = 2048
+
+
+def local_return_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site to return to after sign-in, else ``None``.
+
+    Only a relative path that starts with a single ``/`` is accepted: ``//host``, any scheme,
+    backslashes (browsers read ``/\\host`` as ``//host``) and control characters are refused,
+    so a link can never send someone who signs in to another site.
+    """
+    if not target or len(target) > _MAX_RETURN_PATH:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    if parts.path in ("/login", "/logout"):
+        return None
+    return target
 
 
 def page_url(request: Request, cursor: str | None) -> str:

@@ -9,6 +9,7 @@ from alongside.models.base import Base
 from alongside.models.break_glass_grant import BreakGlassGrant
 from alongside.models.calendar_feed import CalendarFeed
 from alongside.models.care_team import CareTeam
+from alongside.models.care_team_change import CareTeamChange
 from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
 from alongside.models.client_preference import ClientPreference
@@ -61,6 +62,7 @@ __all__ = [
     "Cadence",
     "CalendarFeed",
     "CareTeam",
+    "CareTeamChange",
     "Client",
     "ClientKey",
     "ClientPreference",

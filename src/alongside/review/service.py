@@ -223,17 +223,33 @@ def update_review_settings(
             raise InvalidInput(f"{urgency}: not an urgency ({', '.join(URGENCIES)}).")
         if not 1 <= minutes <= 366 * 24 * 60:
             raise InvalidInput(f"{urgency}: a target between 1 minute and a year.")
-    if not 1 <= escalation_minutes <= 24 * 60:
-        raise InvalidInput("escalation_minutes: between 1 and 1440.")
-    row = _settings_row(session, actor.organization_id)
-    if row is None:
-        row = ReviewSettings(organization_id=actor.organization_id)
-        session.add(row)
+    row = set_escalation_minutes(session, actor.organization_id, escalation_minutes, now=now)
     row.target_crisis_minutes = target_minutes.get("crisis", row.target_crisis_minutes)
     row.target_urgent_minutes = target_minutes.get("urgent", row.target_urgent_minutes)
     row.target_soon_minutes = target_minutes.get("soon", row.target_soon_minutes)
     row.target_routine_minutes = target_minutes.get("routine", row.target_routine_minutes)
-    row.escalation_minutes = escalation_minutes
+    session.flush()
+    return row
+
+
+def set_escalation_minutes(
+    session: Session, organization_id: uuid.UUID, minutes: int, *, now: datetime
+) -> ReviewSettings:
+    """Minutes before an unacknowledged crisis alert goes on to the next person (1 to 1440).
+
+    The caller checks who may change it: the clinical lead with the wait targets, or the
+    administrator with the on-call rota.
+    """
+    if not 1 <= minutes <= 24 * 60:
+        raise InvalidInput(
+            "Escalation time: between 1 and 1440 minutes (24 hours) before the next person "
+            "is alerted."
+        )
+    row = _settings_row(session, organization_id)
+    if row is None:
+        row = ReviewSettings(organization_id=organization_id)
+        session.add(row)
+    row.escalation_minutes = minutes
     row.updated_at = now
     session.flush()
     return row

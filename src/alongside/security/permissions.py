@@ -84,6 +84,7 @@ class Action(enum.StrEnum):
     AUDIT_VERIFY = "audit.verify"
     RULES_EDIT = "rules.edit"
     USER_MANAGE = "user.manage"
+    CARE_TEAM_MANAGE = "care_team.manage"  # who is on which client's care team
     ORGANIZATION_MANAGE = "organization.manage"  # country and local crisis services
     KEYS_ROTATE = "keys.rotate"
     BREAK_GLASS_REVIEW = "break_glass.review"
@@ -199,6 +200,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.RULES_EDIT: Scope.ORGANIZATION,
                 Action.BREAK_GLASS_REVIEW: Scope.ORGANIZATION,
                 Action.FAIRNESS_READ: Scope.ORGANIZATION,
+                Action.CARE_TEAM_MANAGE: Scope.ORGANIZATION,
             }
         ),
         Role.ADMIN: MappingProxyType(

@@ -1,0 +1,276 @@
+"""The administrator's pages for running the service: staff accounts, the on-call rota, sites.
+
+Every route checks the role first (404 for anyone else) and calls the same services as the
+command line; each change is audited there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alongside.accounts import organisation, service
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.errors import AlongsideError, InvalidInput, NotFound
+from alongside.kit.ids import parse_id
+from alongside.kit.time import utcnow
+from alongside.models import Organization, Role
+from alongside.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# The staff roles in the words the clinic uses, in the order the form offers them.
+ROLE_NAMES: dict[Role, str] = {
+    Role.CLINICIAN: "Clinician",
+    Role.COORDINATOR: "Intake coordinator",
+    Role.CLINICAL_LEAD: "Clinical lead",
+    Role.ADMIN: "Administrator",
+}
+
+
+def _base(signed_in: SignedIn) -> dict[str, Any]:
+    return {
+        "user": signed_in.user,
+        "csrf_token": signed_in.csrf_token,
+        "role_names": ROLE_NAMES,
+    }
+
+
+def _users_page(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        **_base(signed_in),
+        "staff": service.organisation_staff(db, signed_in.actor.organization_id),
+        "error": error,
+        "form": form or {},
+        "done": request.query_params.get("done"),
+    }
+    return render(request, "accounts/admin_users.html", context, status_code=status_code)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Staff accounts: add someone with a role, change a role, disable an account."""
+    service.require_user_manage(signed_in.actor)
+    return _users_page(request, db, signed_in)
+
+
+def _role(value: str) -> Role:
+    try:
+        role = Role(value)
+    except ValueError:
+        role = Role.CLIENT
+    if role not in ROLE_NAMES:
+        raise InvalidInput("Choose one of the staff roles.")
+    return role
+
+
+@router.post("/admin/users")
+def add_user(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    email: Annotated[str, Form(max_length=254)],
+    display_name: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=20)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Add a staff member with a first password they change after signing in."""
+    service.require_user_manage(signed_in.actor)
+    org = db.get(Organization, signed_in.actor.organization_id)
+    if org is None:
+        raise NotFound(service.USER_NOT_FOUND)
+    try:
+        added = service.add_staff_member(
+            db,
+            organization=org,
+            email=email,
+            display_name=display_name,
+            role=_role(role),
+            password=password,
+            by=signed_in.user,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        form = {"email": email, "display_name": display_name, "role": role}
+        return _users_page(
+            request, db, signed_in, error=exc.message, form=form, status_code=exc.status_code
+        )
+    return RedirectResponse(f"/admin/users?done=added#user-{added.id}", status_code=303)
+
+
+def _target(db: DbSession, signed_in: SignedIn, user_id: str) -> Any:
+    service.require_user_manage(signed_in.actor)
+    parsed: uuid.UUID = parse_id(user_id, service.USER_NOT_FOUND)
+    return service.staff_member(db, signed_in.actor.organization_id, parsed)
+
+
+@router.post("/admin/users/{user_id}/role")
+def change_role(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    user_id: str,
+    role: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """Give a staff member another role; they are signed out so it applies at once."""
+    target = _target(db, signed_in, user_id)
+    try:
+        service.change_role(db, target, _role(role), by=signed_in.user, now=utcnow())
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _users_page(request, db, signed_in, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/users?done=role", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable")
+def disable_user(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, user_id: str
+) -> Response:
+    """Disable an account; the person is signed out everywhere."""
+    target = _target(db, signed_in, user_id)
+    try:
+        service.disable_user(db, target, by=signed_in.user, now=utcnow())
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _users_page(request, db, signed_in, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/users?done=disabled", status_code=303)
+
+
+def _on_call_page(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        **_base(signed_in),
+        "rota": organisation.on_call(db, signed_in.actor),
+        "error": error,
+        "saved": request.query_params.get("saved"),
+    }
+    return render(request, "accounts/admin_on_call.html", context, status_code=status_code)
+
+
+@router.get("/admin/on-call")
+def on_call_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Who is alerted first for a crisis, who comes next, and after how many minutes."""
+    return _on_call_page(request, db, signed_in)
+
+
+@router.post("/admin/on-call")
+def save_on_call(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    member: Annotated[list[str], Form()],
+    on_call: Annotated[int, Form(ge=1, le=1000)],
+    escalation_minutes: Annotated[int, Form(ge=1, le=1440)],
+) -> Response:
+    """Save the rota order, who is on call now and the escalation time."""
+    service.require_user_manage(signed_in.actor)
+    try:
+        organisation.save_on_call(
+            db,
+            by=signed_in.user,
+            actor=signed_in.actor,
+            member_ids=member,
+            on_call_slot=on_call,
+            escalation_minutes=escalation_minutes,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _on_call_page(request, db, signed_in, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/on-call?saved=1", status_code=303)
+
+
+def _sites_page(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        **_base(signed_in),
+        "sites": organisation.sites(db, signed_in.actor),
+        "zones": organisation.time_zones(),
+        "error": error,
+        "saved": request.query_params.get("saved"),
+    }
+    return render(request, "accounts/admin_sites.html", context, status_code=status_code)
+
+
+@router.get("/admin/sites")
+def sites_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The places where the organisation sees clients."""
+    return _sites_page(request, db, signed_in)
+
+
+@router.post("/admin/sites")
+def add_site(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    name: Annotated[str, Form(max_length=200)],
+    timezone: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Add a site."""
+    service.require_user_manage(signed_in.actor)
+    try:
+        organisation.add_site(
+            db, by=signed_in.user, actor=signed_in.actor, name=name, timezone=timezone, now=utcnow()
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _sites_page(request, db, signed_in, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/sites?saved=added", status_code=303)
+
+
+@router.post("/admin/sites/{site_id}")
+def change_site(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    site_id: str,
+    name: Annotated[str, Form(max_length=200)],
+    timezone: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Rename a site or change its time zone."""
+    service.require_user_manage(signed_in.actor)
+    parsed: uuid.UUID = parse_id(site_id, "There is no such site in your organisation.")
+    try:
+        organisation.rename_site(
+            db,
+            by=signed_in.user,
+            actor=signed_in.actor,
+            site_id=parsed,
+            name=name,
+            timezone=timezone,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _sites_page(request, db, signed_in, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/sites?saved=changed", status_code=303)
