@@ -340,3 +340,34 @@ def test_staff_are_not_answered_on_the_clients_own_routes(
     sign_in(client, records.users[Role.CLINICIAN])
     for path in ("/api/me/measures", "/api/me/export", "/api/me/consents", "/api/me/appointments"):
         assert client.get(path).status_code == 404, path
+
+
+def test_withdrawing_reminders_switches_every_reminder_channel_off(
+    client: TestClient, records: World, db: Session
+) -> None:
+    from alongside.models import ClientPreference
+
+    db.add(
+        ClientPreference(
+            client_id=records.own_client.id,
+            organization_id=records.org.id,
+            remind_email=True,
+            remind_webhook=True,
+        )
+    )
+    db.flush()
+    csrf = sign_in(client, records.client_user)
+    headers = {"X-CSRF-Token": csrf}
+    # Positive control: another purpose leaves the reminder channels as they are.
+    research = client.put("/api/me/consents/research", json={"granted": False}, headers=headers)
+    assert research.status_code == 200
+    db.expire_all()
+    preference = db.get(ClientPreference, records.own_client.id)
+    assert preference is not None
+    assert (preference.remind_email, preference.remind_webhook) == (True, True)
+    reminders = client.put("/api/me/consents/reminders", json={"granted": False}, headers=headers)
+    assert reminders.status_code == 200
+    db.expire_all()
+    preference = db.get(ClientPreference, records.own_client.id)
+    assert preference is not None
+    assert (preference.remind_email, preference.remind_webhook) == (False, False)

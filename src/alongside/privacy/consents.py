@@ -21,12 +21,20 @@ from datetime import datetime
 from importlib import resources
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
 from alongside.errors import InvalidInput, NotFound
-from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Consent, Intake, User
+from alongside.models import (
+    AuditAction,
+    AuditOutcome,
+    AuditPurpose,
+    ClientPreference,
+    Consent,
+    Intake,
+    User,
+)
 from alongside.models.consent import INTAKE_PROCESSING, SOFTWARE_READING
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
@@ -163,6 +171,14 @@ def set_my_consent(
             recorded_at=now,
         )
     )
+    if purpose == REMINDERS and not granted:
+        # Withdrawal takes effect at once: no channel stays switched on. Giving it again does
+        # not switch channels back on; the client chooses them again with the clinic.
+        session.execute(
+            update(ClientPreference)
+            .where(ClientPreference.client_id == client_id)
+            .values(remind_email=False, remind_webhook=False)
+        )
     session.flush()
     _audit(session, user, actor, AuditAction.UPDATE, now)
     return next(s for s in _states(session, client_id) if s.purpose == purpose)
