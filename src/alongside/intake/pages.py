@@ -110,6 +110,7 @@ def _staff_form_context(
         "instruments": list(service.DEFAULT_INSTRUMENTS),
         "reviewer_id": str(user.id) if user.role in service.REVIEWER_ROLES else "",
         "expires_in_days": "14",
+        "reason": "",
     }
     return {
         "user": user,
@@ -167,6 +168,7 @@ async def new_intake_submit(
             new_client=new_client,
             instruments=values["instruments"] or None,
             reviewer_id=reviewer_id,
+            reason=values.get("reason") or None,
             expires_in=timedelta(days=days),
             now=utcnow(),
         )

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from alongside.clients.service import audit_access, refuse
@@ -49,6 +49,7 @@ from alongside.models import (
     DecisionOutcome,
     Intake,
     QuestionnaireResponse,
+    ReviewAssignment,
     ReviewSettings,
     RiskReading,
     Score,
@@ -79,7 +80,7 @@ from alongside.review.queue import (
     wait_of,
 )
 from alongside.scheduling.waitlist import add_to_waitlist
-from alongside.security.permissions import Action
+from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.triage.escalation import (
     ACTION_LABELS,
@@ -93,6 +94,10 @@ from alongside.triage.rulesets import Ruleset, default_ruleset
 log = logging.getLogger("alongside.review")
 
 NOT_FOUND = "There is no such case available to you."
+# An assigned reviewer outside the care team keeps the case open this long after deciding
+# (to add a note or answer a colleague), then loses it; organisations may change it.
+DEFAULT_ASSIGNMENT_HOURS = 72
+MAX_ASSIGNMENT_HOURS = 24 * 90
 TRIAGE_KIND = "triage"
 MAX_REASON_LENGTH = 2000
 STATUS_FOR: dict[DecisionOutcome, SuggestionStatus] = {
@@ -204,6 +209,7 @@ def update_review_settings(
     actor: Actor,
     target_minutes: Mapping[str, int],
     escalation_minutes: int,
+    assignment_hours: int | None = None,
     now: datetime,
 ) -> ReviewSettings:
     """Set the organisation's wait targets and escalation time (clinical lead only)."""
@@ -215,10 +221,16 @@ def update_review_settings(
             raise InvalidInput(f"{urgency}: a target between 1 minute and a year.")
     if not 1 <= escalation_minutes <= 24 * 60:
         raise InvalidInput("escalation_minutes: between 1 and 1440.")
+    if assignment_hours is not None and not 0 <= assignment_hours <= MAX_ASSIGNMENT_HOURS:
+        raise InvalidInput(
+            f"assignment_hours_after_decision: between 0 and {MAX_ASSIGNMENT_HOURS} hours."
+        )
     row = _settings_row(session, actor.organization_id)
     if row is None:
         row = ReviewSettings(organization_id=actor.organization_id)
         session.add(row)
+    if assignment_hours is not None:
+        row.assignment_hours_after_decision = assignment_hours
     row.target_crisis_minutes = target_minutes.get("crisis", row.target_crisis_minutes)
     row.target_urgent_minutes = target_minutes.get("urgent", row.target_urgent_minutes)
     row.target_soon_minutes = target_minutes.get("soon", row.target_soon_minutes)
@@ -227,6 +239,13 @@ def update_review_settings(
     row.updated_at = now
     session.flush()
     return row
+
+
+def assignment_grace_for(session: Session, organization_id: uuid.UUID) -> timedelta:
+    """How long an assigned reviewer may still open the case after their decision."""
+    row = _settings_row(session, organization_id)
+    hours = row.assignment_hours_after_decision if row else None
+    return timedelta(hours=DEFAULT_ASSIGNMENT_HOURS if hours is None else hours)
 
 
 def escalation_minutes_for(session: Session, organization_id: uuid.UUID) -> int:
@@ -268,7 +287,10 @@ def _names(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID,
 
 
 def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -> list[QueueEntry]:
-    """Proposals waiting for a decision on clients this person may review, most urgent first."""
+    """Proposals waiting for a decision on clients this person may review, most urgent first
+    (404 for roles that review nothing: the queue is not theirs to see, even empty)."""
+    if not role_allows(actor.role, Action.INTAKE_REVIEW):
+        raise NotFound("There is nothing at this address.")
     scope = readable_clients(actor, Action.INTAKE_REVIEW)
     query = (
         select(Suggestion, Client)
@@ -279,7 +301,17 @@ def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -
         .where(Suggestion.status == SuggestionStatus.PROPOSED)
     )
     if scope.client_ids is not None:
-        query = query.where(Suggestion.client_id.in_(scope.client_ids))
+        assigned = (
+            actor.assigned_intake_ids
+            if actor.allowed_actions is None or Action.INTAKE_REVIEW in actor.allowed_actions
+            else frozenset()
+        )
+        query = query.where(
+            or_(
+                Suggestion.client_id.in_(scope.client_ids),
+                Suggestion.intake_id.in_(assigned),
+            )
+        )
     rows = session.execute(query).all()
     keyring_for(session).preload(session, [client.id for _s, client in rows])
     alerts = {
@@ -322,6 +354,15 @@ def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -
     return order_queue(entries)
 
 
+def case_resource(suggestion: Suggestion) -> Resource:
+    """A case as the policy sees it: the client's, and its intake's (for assigned reviewers)."""
+    return Resource(
+        organization_id=suggestion.organization_id,
+        client_id=suggestion.client_id,
+        intake_id=suggestion.intake_id,
+    )
+
+
 def _triage_suggestion(
     session: Session,
     *,
@@ -336,11 +377,7 @@ def _triage_suggestion(
     allowed = (
         suggestion is not None
         and suggestion.kind == TRIAGE_KIND
-        and can(
-            actor,
-            action,
-            Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
-        )
+        and can(actor, action, case_resource(suggestion))
     )
     if suggestion is None or not allowed:
         raise refuse(
@@ -491,7 +528,7 @@ def get_case(
     if alert is None and suggestion.urgency == "crisis":
         alert = open_crisis_alert(session, suggestion, now=now)
     names = _names(session, {decision.decided_by_id if decision else None})
-    resource = Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id)
+    resource = case_resource(suggestion)
     _audit(
         session,
         user=user,
@@ -610,6 +647,15 @@ def decide(
         reason=cleaned or None,
     )
     session.add(decision)
+    if suggestion.intake_id is not None:
+        # The assigned reviewer's access ends a set time after the decision.
+        session.execute(
+            update(ReviewAssignment)
+            .where(ReviewAssignment.intake_id == suggestion.intake_id)
+            .where(ReviewAssignment.ends_at.is_(None))
+            .values(ends_at=now + assignment_grace_for(session, suggestion.organization_id))
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     _audit(
         session,
@@ -725,8 +771,4 @@ def oversight_figures(session: Session, *, actor: Actor) -> OversightFigures:
 def may_review(session: Session, *, actor: Actor, suggestion_id: uuid.UUID) -> bool:
     """Whether this person may open the case (no audit: nothing of the case is read)."""
     suggestion = session.get(Suggestion, suggestion_id)
-    return suggestion is not None and can(
-        actor,
-        Action.INTAKE_REVIEW,
-        Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
-    )
+    return suggestion is not None and can(actor, Action.INTAKE_REVIEW, case_resource(suggestion))

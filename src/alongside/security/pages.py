@@ -87,16 +87,19 @@ def emergency_submit(
 
 @router.get("/access/review")
 def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
-    """The clinical lead's list of emergency accesses to review."""
+    """The clinical lead's access review: emergency accesses, and intake reviews assigned
+    outside the care team."""
+    now = utcnow()
     grants = access.break_glass_review_list(db, signed_in.actor)
-    rows = db.execute(
-        select(User.id, User.display_name).where(User.id.in_({g.clinician_id for g in grants}))
-    ).all()
+    assignments = access.assignment_review_list(db, signed_in.actor, now)
+    people = {g.clinician_id for g in grants} | {a.reviewer_id for a in assignments}
+    people |= {a.assigned_by_id for a in assignments if a.assigned_by_id is not None}
+    rows = db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()
     names = {user_id: name for user_id, name in rows}
     return render(
         request,
         "security/review.html",
-        _context(signed_in, grants=grants, names=names, now=utcnow()),
+        _context(signed_in, grants=grants, assignments=assignments, names=names, now=now),
     )
 
 

@@ -16,6 +16,7 @@ from alongside.security.schemas import (
     BreakGlassCreate,
     BreakGlassRead,
     BreakGlassReview,
+    ReviewAssignmentRead,
     TokenCreate,
     TokenCreated,
     TokenRead,
@@ -84,6 +85,13 @@ def acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Bre
     parsed = parse_id(grant_id, "No emergency access with this id is available to you.")
     grant = access.acknowledge_break_glass(db, signed_in.actor, parsed, utcnow())
     return BreakGlassRead.model_validate(grant)
+
+
+@router.get("/review-assignments", response_model=list[ReviewAssignmentRead])
+def review_assignments(db: DbSession, signed_in: CurrentSignedIn) -> list[ReviewAssignmentRead]:
+    """Intake reviews assigned outside the care team in the last 30 days (clinical lead)."""
+    assignments = access.assignment_review_list(db, signed_in.actor, utcnow())
+    return [ReviewAssignmentRead.model_validate(a) for a in assignments]
 
 
 @router.get("/tokens", response_model=list[TokenRead])

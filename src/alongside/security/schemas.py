@@ -33,6 +33,19 @@ class BreakGlassReview(BreakGlassRead):
     reason: str
 
 
+class ReviewAssignmentRead(Schema):
+    """An intake review assigned outside the care team, as the clinical lead reviews it."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    intake_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    assigned_by_id: uuid.UUID | None
+    reason: str | None
+    assigned_at: datetime
+    ends_at: datetime | None
+
+
 class TokenCreate(Schema):
     """A new API token: a name to recognise it by and the actions it may take."""
 
