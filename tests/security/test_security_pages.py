@@ -96,7 +96,7 @@ def test_account_page_tokens_and_second_factor(client: TestClient, world: World)
     assert token_id
     client.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": csrf})
     assert bearer.get("/api/clients").status_code == 401
-    enrol = client.post("/account/totp", data={"csrf_token": csrf})
+    enrol = client.post("/account/totp", data={"csrf_token": csrf, "password": PASSWORD})
     assert "otpauth://totp/" in enrol.text
 
 

@@ -105,7 +105,7 @@ def sign_in(
     try:
         user = authenticate(session, email, password)
         if second_factor_required(user, demo=demo):
-            check_second_factor(user, totp, provider, now)
+            check_second_factor(user, totp, provider, now, session)
     except NotAuthenticated:
         record_failure(session, email, address, now)
         raise

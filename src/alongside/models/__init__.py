@@ -23,6 +23,7 @@ from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.questionnaire_response import QuestionnaireResponse
+from alongside.models.recovery_code import RecoveryCode
 from alongside.models.review_assignment import ReviewAssignment
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
@@ -72,6 +73,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "QuestionnaireResponse",
+    "RecoveryCode",
     "ReviewAssignment",
     "ReviewSettings",
     "RiskReading",

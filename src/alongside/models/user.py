@@ -54,6 +54,9 @@ class User(IdMixin, Base):
     # The TOTP secret, encrypted with a key derived from the key-encryption key.
     totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A new secret being set up (adding or replacing the factor): the current one keeps
+    # working until the person proves the new app shows the right code.
+    totp_pending_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The last accepted time step: a code is accepted once.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
 from alongside.crypto.blind_index import EMAIL
-from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -118,7 +118,9 @@ def _account(
     *,
     enrolment: dict[str, str] | None = None,
     new_token: str | None = None,
+    recovery_codes: list[str] | None = None,
     error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     # Every account action shows the page again: your tokens, plus what the action gave or refused.
     return render(
@@ -129,8 +131,11 @@ def _account(
             tokens=tokens.list_tokens(db, signed_in.user),
             enrolment=enrolment,
             new_token=new_token,
+            recovery_codes=recovery_codes,
+            unused_recovery_codes=mfa.unused_recovery_codes(db, signed_in.user),
             error=error,
         ),
+        status_code=status_code,
     )
 
 
@@ -147,24 +152,97 @@ def account_totp(
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
-    code: Annotated[str | None, Form(max_length=12)] = None,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str | None, Form(max_length=32)] = None,
 ) -> Response:
-    """Start (no code) or confirm (with a code) the second factor."""
+    """Start adding or replacing the second factor: your password, and a current code (or a
+    recovery code) when one is on."""
     if not signed_in.user.is_staff:
         raise NotFound("There is nothing at this address.")
-    provider = request.app.state.kek_provider
-    enrolment = None
-    error = None
-    if code:
-        try:
-            mfa.confirm_enrolment(db, signed_in.user, code, provider, utcnow())
-        except AlongsideError as exc:
-            error = exc.message
-    else:
-        secret, uri = mfa.begin_enrolment(signed_in.user, provider)
-        db.flush()
-        enrolment = {"secret": secret, "uri": uri}
-    return _account(request, db, signed_in, enrolment=enrolment, error=error)
+    try:
+        secret, uri = mfa.start_change(
+            db,
+            signed_in.user,
+            password=password,
+            code=code,
+            provider=request.app.state.kek_provider,
+            now=utcnow(),
+            address=client_address(request),
+        )
+    except AlongsideError as exc:
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return _account(request, db, signed_in, enrolment={"secret": secret, "uri": uri})
+
+
+@router.post("/account/totp/confirm")
+def account_totp_confirm(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    code: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Turn the new second factor on with the new app's code; shows recovery codes once."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    try:
+        codes = mfa.confirm_change(
+            db, signed_in.user, code, request.app.state.kek_provider, utcnow()
+        )
+    except AlongsideError as exc:
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return _account(request, db, signed_in, recovery_codes=codes)
+
+
+@router.post("/account/totp/remove")
+def account_totp_remove(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str | None, Form(max_length=32)] = None,
+) -> Response:
+    """Turn the second factor off (not for roles that require one)."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    try:
+        mfa.remove_second_factor(
+            db,
+            signed_in.user,
+            password=password,
+            code=code,
+            provider=request.app.state.kek_provider,
+            now=utcnow(),
+            address=client_address(request),
+        )
+    except AlongsideError as exc:
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/recovery-codes")
+def account_recovery_codes(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str | None, Form(max_length=32)] = None,
+) -> Response:
+    """New recovery codes, shown once (the old ones stop working)."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    try:
+        codes = mfa.new_recovery_codes(
+            db,
+            signed_in.user,
+            password=password,
+            code=code,
+            provider=request.app.state.kek_provider,
+            now=utcnow(),
+            address=client_address(request),
+        )
+    except AlongsideError as exc:
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return _account(request, db, signed_in, recovery_codes=codes)
 
 
 @router.post("/account/tokens")

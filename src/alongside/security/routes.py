@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from alongside.audit.service import record
 from alongside.clients.service import refuse
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -16,6 +16,8 @@ from alongside.security.schemas import (
     BreakGlassCreate,
     BreakGlassRead,
     BreakGlassReview,
+    Reauthentication,
+    RecoveryCodes,
     ReviewAssignmentRead,
     TokenCreate,
     TokenCreated,
@@ -119,20 +121,72 @@ def revoke_token(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> No
 
 
 @router.post("/me/totp", response_model=TotpEnrolment)
-def begin_totp(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> TotpEnrolment:
-    """Start setting up the second factor: add the secret to an authenticator app."""
-    if not signed_in.user.is_staff or signed_in.via_token:
-        raise NotFound("There is nothing at this address.")
-    secret, uri = mfa.begin_enrolment(signed_in.user, request.app.state.kek_provider)
-    db.flush()
+def begin_totp(
+    body: Reauthentication, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> TotpEnrolment:
+    """Start adding or replacing the second factor (your password, and a current code or a
+    recovery code if one is on); the current factor works until the new one is confirmed."""
+    _require_own_session(signed_in)
+    secret, uri = mfa.start_change(
+        db,
+        signed_in.user,
+        password=body.password,
+        code=body.code,
+        provider=request.app.state.kek_provider,
+        now=utcnow(),
+        address=client_address(request),
+    )
     return TotpEnrolment(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/me/totp/confirm", status_code=204)
+@router.post("/me/totp/confirm", response_model=RecoveryCodes)
 def confirm_totp(
     body: TotpConfirm, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> RecoveryCodes:
+    """Turn the new second factor on with a code from the app; answers 10 recovery codes,
+    shown this once. You are told by email."""
+    _require_own_session(signed_in)
+    codes = mfa.confirm_change(
+        db, signed_in.user, body.code, request.app.state.kek_provider, utcnow()
+    )
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.post("/me/totp/remove", status_code=204)
+def remove_totp(
+    body: Reauthentication, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> None:
-    """Turn the second factor on with a code from the app."""
+    """Turn the second factor off (not for roles that require one). You are told by email."""
+    _require_own_session(signed_in)
+    mfa.remove_second_factor(
+        db,
+        signed_in.user,
+        password=body.password,
+        code=body.code,
+        provider=request.app.state.kek_provider,
+        now=utcnow(),
+        address=client_address(request),
+    )
+
+
+@router.post("/me/recovery-codes", response_model=RecoveryCodes)
+def renew_recovery_codes(
+    body: Reauthentication, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> RecoveryCodes:
+    """New recovery codes (the old ones stop working), shown this once."""
+    _require_own_session(signed_in)
+    codes = mfa.new_recovery_codes(
+        db,
+        signed_in.user,
+        password=body.password,
+        code=body.code,
+        provider=request.app.state.kek_provider,
+        now=utcnow(),
+        address=client_address(request),
+    )
+    return RecoveryCodes(recovery_codes=codes)
+
+
+def _require_own_session(signed_in: SignedIn) -> None:
     if not signed_in.user.is_staff or signed_in.via_token:
         raise NotFound("There is nothing at this address.")
-    mfa.confirm_enrolment(db, signed_in.user, body.code, request.app.state.kek_provider, utcnow())

@@ -77,6 +77,20 @@ class TotpEnrolment(Schema):
     otpauth_uri: str
 
 
+class Reauthentication(Schema):
+    """Your password and a current code from your app (or a recovery code), when a second
+    factor is on: changing the second factor needs the person, not just their session."""
+
+    password: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, max_length=32)
+
+
+class RecoveryCodes(Schema):
+    """Single-use codes that stand in for the app if it is lost; shown this once."""
+
+    recovery_codes: list[str]
+
+
 class TotpConfirm(Schema):
     """A code from the authenticator app proving the enrolment worked."""
 
