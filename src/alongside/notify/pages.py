@@ -21,12 +21,12 @@ router = APIRouter(include_in_schema=False)
 def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Dead and failing messages of the organisation, newest first (no bodies)."""
     organization_id = outbox_organization(signed_in.user)
-    messages = service.list_messages(db, organization_id)
+    messages = service.admin_entries(db, organization_id)
     context = {
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
         "messages": messages,
-        "delivered": service.list_messages(
+        "delivered": service.admin_entries(
             db, organization_id, statuses=(OutboxStatus.DELIVERED,), limit=20
         ),
         "retried": request.query_params.get("retried"),

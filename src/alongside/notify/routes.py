@@ -26,8 +26,8 @@ def list_outbox(
     """The organisation's messages in the given statuses (default: dead and failed)."""
     organization_id = outbox_organization(signed_in.user)
     statuses = tuple(status) if status else service.ATTENTION_STATUSES
-    messages = service.list_messages(db, organization_id, statuses=statuses)
-    return [OutboxMessageRead.model_validate(m) for m in messages]
+    entries = service.admin_entries(db, organization_id, statuses=statuses)
+    return [OutboxMessageRead.model_validate(entry) for entry in entries]
 
 
 @router.post("/{message_id}/retry", response_model=OutboxMessageRead)
@@ -36,4 +36,4 @@ def retry_message(message_id: str, db: DbSession, signed_in: CurrentSignedIn) ->
     organization_id = outbox_organization(signed_in.user)
     parsed = parse_id(message_id, service.NOT_FOUND)
     message = service.retry(db, parsed, organization_id=organization_id, now=utcnow())
-    return OutboxMessageRead.model_validate(message)
+    return OutboxMessageRead.model_validate(service.admin_entry(message))
