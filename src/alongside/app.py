@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alongside import __version__
 from alongside.config import Settings, get_settings
 from alongside.db import database_is_reachable, get_engine, key_provider_for, make_sessionmaker
-from alongside.errors import AlongsideError, NotAuthenticated
+from alongside.errors import AlongsideError, ConfigurationError, NotAuthenticated
 from alongside.kit.context import request_id_var
 from alongside.kit.http import wants_html
 from alongside.responses import error_response, request_id_of
@@ -118,9 +118,23 @@ async def _alongside_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated) and wants_html(request) and request.method == "GET":
         return RedirectResponse("/login", status_code=303)
     if exc.status_code >= 500:
+        # The message is for the operator (it may name a file or a setting): it goes to the
+        # log; the person sees what to do and the reference that finds it there.
         log.error(
             "alongside_error",
-            extra={"request_id": _request_id(request), "error_type": type(exc).__name__},
+            extra={
+                "request_id": _request_id(request),
+                "error_type": type(exc).__name__,
+                # Configuration messages name settings and files, never personal data.
+                "config_error": exc.message if isinstance(exc, ConfigurationError) else None,
+            },
+        )
+        return error_response(
+            request,
+            exc.status_code,
+            "Alongside cannot do this until its administrator fixes its configuration; nothing "
+            f"was changed. Give them the reference {_request_id(request)} (the server log "
+            "says what is wrong).",
         )
     return error_response(request, exc.status_code, exc.message)
 

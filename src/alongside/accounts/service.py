@@ -26,7 +26,8 @@ _DUMMY_HASH = hash_password("alongside-timing-equaliser-not-a-password")
 
 
 def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    # A cookie is whatever the browser sends; non-ASCII bytes simply match no session.
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -410,7 +410,7 @@ async def intake_questions_save(
         definition = get_instrument(instrument_id)
         for item in parts_of(definition)[part]:
             raw = form.get(item.id)
-            if raw is not None and raw.isdigit():
+            if raw is not None and raw.isascii() and raw.isdigit() and len(raw) <= 3:
                 answers[item.id] = int(raw)
         return _question_page(
             request,

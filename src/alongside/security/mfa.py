@@ -128,7 +128,7 @@ def check_second_factor(
             "`alongside user totp EMAIL` for you."
         )
     typed = (code or "").strip().replace(" ", "")
-    if typed.isdigit():
+    if typed.isascii() and typed.isdigit():
         step = verify_totp(secret, typed, last_used_step=user.totp_last_step, now=now)
         if step is not None:
             user.totp_last_step = step

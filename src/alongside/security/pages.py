@@ -170,6 +170,8 @@ def account_totp(
             address=client_address(request),
         )
     except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
         return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
     return _account(request, db, signed_in, enrolment={"secret": secret, "uri": uri})
 
@@ -189,6 +191,8 @@ def account_totp_confirm(
             db, signed_in.user, code, request.app.state.kek_provider, utcnow()
         )
     except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
         return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
     return _account(request, db, signed_in, recovery_codes=codes)
 
@@ -215,6 +219,8 @@ def account_totp_remove(
             address=client_address(request),
         )
     except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
         return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
     return RedirectResponse("/account", status_code=303)
 
@@ -241,6 +247,8 @@ def account_recovery_codes(
             address=client_address(request),
         )
     except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
         return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
     return _account(request, db, signed_in, recovery_codes=codes)
 
