@@ -7,15 +7,20 @@ from fastapi import APIRouter
 from alongside.clients import service
 from alongside.clients.schemas import ClientRead
 from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
+from alongside.security.permissions import Action, role_allows
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
 
 
 @router.get("", response_model=list[ClientRead])
 def list_clients(db: DbSession, signed_in: CurrentSignedIn) -> list[ClientRead]:
-    """The clients the signed-in user may see."""
+    """The clients the signed-in user may see (404 for roles that list no clients: clients
+    and administrators)."""
+    if not role_allows(signed_in.actor.role, Action.CLIENT_LIST):
+        raise NotFound("There is nothing at this address.")
     clients = service.list_readable_clients(db, signed_in.user, signed_in.actor, utcnow())
     return [ClientRead.model_validate(c) for c in clients]
 

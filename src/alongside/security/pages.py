@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -268,7 +269,12 @@ def account_token_create(
     new_token = None
     try:
         new_token, _token = tokens.create_token(
-            db, signed_in.user, name=name, scopes=[s for s in scopes.replace(",", " ").split()]
+            db,
+            signed_in.user,
+            name=name,
+            scopes=[s for s in scopes.replace(",", " ").split()],
+            now=utcnow(),
+            lifetime=timedelta(days=request.app.state.settings.api_token_days),
         )
     except AlongsideError as exc:
         error = exc.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 
 from alongside.audit.service import record
@@ -103,11 +105,21 @@ def list_tokens(db: DbSession, signed_in: CurrentSignedIn) -> list[TokenRead]:
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
-def create_token(body: TokenCreate, db: DbSession, signed_in: CurrentSignedIn) -> TokenCreated:
+def create_token(
+    body: TokenCreate, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> TokenCreated:
     """Issue a token limited to the given actions; copy its secret now, it is not shown again."""
     if signed_in.via_token:
         raise NotFound("Tokens are created by a signed-in person, not by another token.")
-    secret, token = tokens.create_token(db, signed_in.user, name=body.name, scopes=body.scopes)
+    days = body.expires_in_days or request.app.state.settings.api_token_days
+    secret, token = tokens.create_token(
+        db,
+        signed_in.user,
+        name=body.name,
+        scopes=body.scopes,
+        now=utcnow(),
+        lifetime=timedelta(days=days),
+    )
     return TokenCreated.model_validate(
         {**TokenRead.model_validate(token).model_dump(), "token": secret}
     )

@@ -51,6 +51,9 @@ class TokenCreate(Schema):
 
     name: str = Field(min_length=1, max_length=120)
     scopes: list[str] = Field(min_length=1, max_length=40)
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Default: the clinic's setting (90 days)."
+    )
 
 
 class TokenRead(Schema):
@@ -62,6 +65,7 @@ class TokenRead(Schema):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    expires_at: datetime
 
 
 class TokenCreated(TokenRead):
