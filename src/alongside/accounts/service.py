@@ -18,7 +18,12 @@ from alongside.security.mfa import check_second_factor, second_factor_required
 from alongside.security.passwords import check_password_policy, hash_password, verify_password
 from alongside.security.throttle import check_not_throttled, clear_account, record_failure
 
-INVALID_LOGIN = "Email or password is not right. Check both and try again."
+# One answer for every failure (wrong email, password or code, a missing or replayed code),
+# so a right password is never confirmed before the second factor is checked.
+INVALID_LOGIN = (
+    "Email, password or code is not right. Check them and try again; staff with a second "
+    "factor also enter the code from their app (or a recovery code)."
+)
 
 # Verifying against a fixed hash when the account does not exist keeps the response time
 # the same, so timing does not reveal which emails have accounts.
@@ -103,14 +108,15 @@ def sign_in(
     without rolling back), or repeated guessing would never be throttled.
     """
     check_not_throttled(session, email, address, now)
+    known = session.scalar(select(User).where(User.email == normalise_email(email)))
     try:
         user = authenticate(session, email, password)
         if second_factor_required(user, demo=demo):
             check_second_factor(user, totp, provider, now, session)
     except NotAuthenticated:
-        record_failure(session, email, address, now)
-        raise
-    clear_account(session, email)
+        record_failure(session, email, address, now, user_id=known.id if known else None)
+        raise NotAuthenticated(INVALID_LOGIN) from None
+    clear_account(session, email, address)
     return user
 
 

@@ -20,6 +20,7 @@ from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.models import BreakGlassGrant, CareTeam, Client, ReviewAssignment, Role, User
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
+from alongside.security.throttle import HeldBackAccount, held_back_accounts
 
 MIN_REASON_LENGTH = 10
 CLIENT_NOT_FOUND = "No client with this id is available to you."
@@ -158,3 +159,10 @@ def assignment_review_list(session: Session, actor: Actor, now: datetime) -> lis
         .order_by(ReviewAssignment.assigned_at.desc())
     ).all()
     return list(assignments)
+
+
+def held_back_sign_ins(session: Session, actor: Actor, now: datetime) -> list[HeldBackAccount]:
+    """Accounts whose sign-ins are being held back after failures (clinical lead)."""
+    if not can(actor, Action.BREAK_GLASS_REVIEW):
+        raise NotFound("There is nothing at this address.")
+    return held_back_accounts(session, actor.organization_id, now)

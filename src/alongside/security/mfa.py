@@ -160,8 +160,8 @@ def reauthenticate(
             check_second_factor(user, code, provider, now, session)
     except NotAuthenticated:
         # The request fails and rolls back; the failure is still counted.
-        email = user.email
-        after_rollback(session, lambda s: record_failure(s, email, address, now))
+        email, user_id = user.email, user.id
+        after_rollback(session, lambda s: record_failure(s, email, address, now, user_id))
         raise InvalidInput(REAUTH_FAILED) from None
 
 

@@ -93,6 +93,7 @@ def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
     now = utcnow()
     grants = access.break_glass_review_list(db, signed_in.actor)
     assignments = access.assignment_review_list(db, signed_in.actor, now)
+    held_back = access.held_back_sign_ins(db, signed_in.actor, now)
     people = {g.clinician_id for g in grants} | {a.reviewer_id for a in assignments}
     people |= {a.assigned_by_id for a in assignments if a.assigned_by_id is not None}
     rows = db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()
@@ -100,7 +101,14 @@ def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
     return render(
         request,
         "security/review.html",
-        _context(signed_in, grants=grants, assignments=assignments, names=names, now=now),
+        _context(
+            signed_in,
+            grants=grants,
+            assignments=assignments,
+            held_back=held_back,
+            names=names,
+            now=now,
+        ),
     )
 
 

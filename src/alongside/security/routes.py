@@ -18,6 +18,7 @@ from alongside.security.schemas import (
     BreakGlassCreate,
     BreakGlassRead,
     BreakGlassReview,
+    HeldBackRead,
     Reauthentication,
     RecoveryCodes,
     ReviewAssignmentRead,
@@ -96,6 +97,13 @@ def review_assignments(db: DbSession, signed_in: CurrentSignedIn) -> list[Review
     """Intake reviews assigned outside the care team in the last 30 days (clinical lead)."""
     assignments = access.assignment_review_list(db, signed_in.actor, utcnow())
     return [ReviewAssignmentRead.model_validate(a) for a in assignments]
+
+
+@router.get("/sign-in/held-back", response_model=list[HeldBackRead])
+def held_back(db: DbSession, signed_in: CurrentSignedIn) -> list[HeldBackRead]:
+    """Accounts whose sign-ins are held back after failures, now (clinical lead)."""
+    accounts = access.held_back_sign_ins(db, signed_in.actor, utcnow())
+    return [HeldBackRead.model_validate(a) for a in accounts]
 
 
 @router.get("/tokens", response_model=list[TokenRead])

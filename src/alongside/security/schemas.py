@@ -46,6 +46,18 @@ class ReviewAssignmentRead(Schema):
     ends_at: datetime | None
 
 
+class HeldBackRead(Schema):
+    """An account whose sign-ins are held back after failures (never the addresses)."""
+
+    user_id: uuid.UUID
+    display_name: str
+    role: str
+    failures_today: int
+    addresses_held_back: int
+    last_failure_at: datetime
+    held_back_until: datetime
+
+
 class TokenCreate(Schema):
     """A new API token: a name to recognise it by and the actions it may take."""
 
