@@ -161,6 +161,15 @@ def db_upgrade(
 
     settings = _settings(data_dir)
     upgrade(settings.effective_database_url, revision)
+    if revision == "head":
+        from alongside.accounts.service import seal_client_logins
+        from alongside.db import session_factory_for, session_scope
+
+        # Client logins from before they were encrypted need the key file: sealed here.
+        with session_scope(session_factory_for(settings)) as session:
+            sealed = seal_client_logins(session)
+        if sealed:
+            typer.echo(f"Encrypted {sealed} client sign-ins with their clients' keys.")
     typer.echo(f"Database at {revision}.")
 
 

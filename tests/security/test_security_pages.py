@@ -13,7 +13,7 @@ from tests.fixtures.web import totp_code
 
 def _page_login(client: TestClient, world: World, role: Role) -> str:
     user = world.users[role]
-    data = {"email": user.email, "password": PASSWORD}
+    data = {"email": user.sign_in_email, "password": PASSWORD}
     code = totp_code(user)
     if code:
         data["totp"] = code

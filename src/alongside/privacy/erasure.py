@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from alongside.models import Client, ClientKey
+from alongside.models import ApiToken, Client, ClientKey, User, UserSession
 from alongside.models.encrypted import keyring_for
+
+# Not an argon2 hash: no password verifies against it.
+NO_PASSWORD = "!erased"  # noqa: S105 - a marker that matches no password, not a secret
 
 
 def crypto_shred_client(session: Session, client: Client) -> None:
@@ -19,6 +22,18 @@ def crypto_shred_client(session: Session, client: Client) -> None:
     """
     client_id: uuid.UUID = client.id
     session.execute(delete(ClientKey).where(ClientKey.client_id == client_id))
+    # Their login goes with them: its email and name were under the same key; the blind
+    # index is dropped too (it could confirm a guessed address), and it can no longer sign in.
+    logins = list(session.scalars(select(User.id).where(User.client_id == client_id)))
+    if logins:
+        session.execute(
+            update(User)
+            .where(User.id.in_(logins))
+            .values(email_index=None, is_active=False, password_hash=NO_PASSWORD)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(delete(UserSession).where(UserSession.user_id.in_(logins)))
+        session.execute(delete(ApiToken).where(ApiToken.user_id.in_(logins)))
     keyring_for(session).forget(client_id)
     client.status = "erased"
     # Forget plaintexts cached on the instance, so nothing erased lingers in this process.
