@@ -23,6 +23,7 @@ from alongside.config import Settings, get_settings
 from alongside.db import database_is_reachable, get_engine, key_provider_for, make_sessionmaker
 from alongside.errors import AlongsideError, ConfigurationError, NotAuthenticated
 from alongside.kit.context import request_id_var
+from alongside.kit.files import private_dir
 from alongside.kit.http import wants_html
 from alongside.responses import error_response, request_id_of
 
@@ -195,6 +196,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (default: from the environment)."""
     settings = settings or get_settings()
     settings.check_secrets()
+    # The data directory holds the database and the key file: its owner's alone.
+    private_dir(settings.data_dir)
     app = FastAPI(
         title="Alongside",
         version=__version__,
