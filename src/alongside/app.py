@@ -201,9 +201,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Alongside",
         version=__version__,
-        docs_url="/api/docs" if settings.mode.value != "production" else None,
+        # Served by alongside.apidocs instead: for staff only, from our own static files.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
         lifespan=_lifespan,
     )
     engine = get_engine(settings.effective_database_url)
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from alongside import apidocs
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
     from alongside.audit import pages as audit_pages
@@ -254,6 +256,7 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.security import routes as security_routes
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
+    routers += [apidocs.router]
     routers += [security_routes.router]
     routers += [client_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]
