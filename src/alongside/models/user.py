@@ -80,7 +80,9 @@ class User(EncryptedModel, IdMixin, Base):
         "login_name", LargeBinary, nullable=True, info=phi()
     )
     login_name = EncryptedField("login_name_ct", column_name="login_name")
-    email_index: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    email_index: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
     # The TOTP secret, encrypted with a key derived from the key-encryption key.
     totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
