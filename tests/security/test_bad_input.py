@@ -294,6 +294,17 @@ def test_signing_out_with_a_bearer_token_is_a_clear_answer(
     assert client.delete("/api/session", headers={"X-CSRF-Token": csrf}).status_code == 204
 
 
+@pytest.mark.parametrize(
+    ("email", "status"), [("a\x00@clinic.test", 401), ("x" * 5000 + "@clinic.test", 422)]
+)
+def test_sign_in_with_an_impossible_address_is_a_plain_refusal(
+    client: TestClient, email: str, status: int
+) -> None:
+    """Found by fuzzing on PostgreSQL, which refuses a NUL byte in text (a 500)."""
+    response = client.post("/api/session", json={"email": email, "password": "x"})
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("cookie", ["caf\u00e9", "\u2603" * 10, "a" * 5000])
 def test_a_session_cookie_that_is_not_ascii_is_not_a_session(
     client: TestClient, cookie: str

@@ -22,6 +22,7 @@ from alongside.security.throttle import check_not_throttled, clear_account, reco
 
 # One answer for every failure (wrong email, password or code, a missing or replayed code),
 # so a right password is never confirmed before the second factor is checked.
+MAX_EMAIL_LENGTH = 254
 INVALID_LOGIN = (
     "Email, password or code is not right. Check them and try again; staff with a second "
     "factor also enter the code from their app (or a recovery code)."
@@ -86,6 +87,9 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     """The account signing in with ``email``: staff by their address, clients by the blind
     index of theirs (their address is stored encrypted with their key)."""
     normalised = normalise_email(email)
+    if "\x00" in normalised or len(normalised) > MAX_EMAIL_LENGTH:
+        # No account has such an address (and PostgreSQL refuses NUL in text: a 500).
+        return None
     user = session.scalar(select(User).where(User.email == normalised))
     if user is not None:
         return user
