@@ -6,14 +6,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from alongside import __version__
 from alongside.cli import app
 from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
-from alongside.models import CareTeam, Client, ClinicianProfile, Role, Site, User
+from alongside.models import (
+    CareTeam,
+    Client,
+    ClinicianProfile,
+    Organization,
+    Role,
+    Site,
+    Suggestion,
+    User,
+)
 
 runner = CliRunner()
 
@@ -71,6 +80,16 @@ def test_user_add_checks_the_password_policy_and_duplicates(tmp_path: Path) -> N
         "--data-dir",
         str(tmp_path),
     ]
+    # A new organisation needs its country: no default (it chooses the crisis numbers).
+    no_country = runner.invoke(app, [*args, "--password", "a long and unusual passphrase 42"])
+    assert no_country.exit_code == 2
+    assert "--country is required" in no_country.stderr
+    bad_country = runner.invoke(
+        app, [*args, "--country", "XX", "--password", "a long and unusual passphrase 42"]
+    )
+    assert bad_country.exit_code == 2
+    assert "ISO 3166-1" in bad_country.stderr
+    args += ["--country", "GB-SCT"]
     weak = runner.invoke(app, [*args, "--password", "password"])
     assert weak.exit_code == 2
     assert "Password not accepted" in weak.stderr
@@ -79,6 +98,21 @@ def test_user_add_checks_the_password_policy_and_duplicates(tmp_path: Path) -> N
     again = runner.invoke(app, [*args, "--password", "a long and unusual passphrase 42"])
     assert again.exit_code == 2
     assert "already exists" in again.stderr
+    engine = build_engine(f"sqlite:///{tmp_path / 'alongside.sqlite3'}")
+    with engine.connect() as connection:
+        country = connection.scalar(text("select country from organizations where slug='clinic'"))
+    engine.dispose()
+    assert country == "GB-SCT"
+    # Further users join the existing organisation without naming the country again.
+    second = runner.invoke(
+        app,
+        [
+            *("user", "add", "second@clinic.test", "--name", "Second", "--role", "clinician"),
+            *("--org", "clinic", "--data-dir", str(tmp_path)),
+            *("--password", "another long unusual passphrase 43"),
+        ],
+    )
+    assert second.exit_code == 0, second.output
     bad_role = runner.invoke(app, [*args[:5], "--role", "wizard"])
     assert bad_role.exit_code == 2
 
@@ -113,6 +147,20 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         ).all()
         assert {count for _, count in per_client} <= {1, 2}
         assert len(per_client) == 40
+        # The demo organisation names its country, and one case is urgent from words alone.
+        org = db.scalar(select(Organization))
+        assert org is not None
+        assert org.country == "US"
+        suggestions = db.scalars(select(Suggestion)).all()
+        by_words = [
+            s
+            for s in suggestions
+            if not any(
+                score.get("flags") for score in (s.inputs_dict or {}).get("scores", {}).values()
+            )
+            and s.urgency in ("urgent", "crisis")
+        ]
+        assert by_words, "no case escalated by the client's words alone"
     engine.dispose()
     # Running it again starts from a fresh clinic rather than piling up data.
     again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
@@ -138,6 +186,8 @@ def test_user_totp_and_disable(tmp_path: Path) -> None:
             "clinical_lead",
             "--org",
             "clinic",
+            "--country",
+            "US",
             "--password",
             "a long and unusual passphrase 42",
             "--data-dir",

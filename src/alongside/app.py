@@ -275,5 +275,12 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.measures import routes as measures_routes
 
     routers += [measures_routes.router, measures_pages.router]
+    from alongside.triage import crisis_pages
+
+    routers += [crisis_pages.router]
+    from alongside.notes import pages as notes_pages
+    from alongside.notes import routes as notes_routes
+
+    routers += [notes_routes.router, notes_pages.router]
     for router in routers:
         app.include_router(router)

@@ -208,23 +208,45 @@ def user_add(
     password: Annotated[
         str, typer.Option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     ],
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country",
+            help=(
+                "The organisation's country, required when --org is new: ISO 3166-1 alpha-2 "
+                "(US, IE, CA, AU, NZ, FR, ...) or a UK nation (GB-ENG, GB-SCT, GB-WLS, "
+                "GB-NIR). It chooses the crisis resources clients see."
+            ),
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Add a user to an organisation."""
+    """Add a user to an organisation (creating the organisation, in its country, if new)."""
     from sqlalchemy import select
 
     from alongside.accounts.service import create_user
     from alongside.db import session_factory_for, session_scope
     from alongside.models import Organization
+    from alongside.triage.crisis_admin import create_organization
+    from alongside.triage.crisis_resources import validate_country
 
     settings = _settings(data_dir)
     try:
         with session_scope(session_factory_for(settings)) as db:
             org = db.scalar(select(Organization).where(Organization.slug == organization))
             if org is None:
-                org = Organization(name=organization, slug=organization)
-                db.add(org)
-                db.flush()
+                if country is None:
+                    raise fail(
+                        f"--country is required to create the organisation {organization!r}: "
+                        "ISO 3166-1 alpha-2 (for example US, IE, FR) or a UK nation (GB-ENG, "
+                        "GB-SCT, GB-WLS, GB-NIR). It chooses the crisis resources clients see."
+                    )
+                org = create_organization(db, name=organization, slug=organization, country=country)
+            elif country is not None and validate_country(country) != org.country:
+                raise fail(
+                    f"The organisation {organization!r} is in {org.country}; an administrator "
+                    "changes its country on the Crisis resources page."
+                )
             user = create_user(
                 db,
                 organization=org,

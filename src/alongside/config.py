@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     outbox_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     outbox_backoff_jitter: float = Field(default=0.1, ge=0, le=1)
     outbox_sending_timeout_seconds: float = Field(default=300.0, gt=0)
+    # An OpenAI-compatible server the clinic runs itself (llama.cpp, Ollama, vLLM) that turns
+    # note drafts into prose; off unless set. Nothing is sent anywhere else.
+    llm_url: str | None = Field(default=None, pattern=r"^https?://")
+    llm_model: str = "local"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @property
     def effective_database_url(self) -> str:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
 
 from alongside.accounts.service import resolve_session
 from alongside.config import Settings
@@ -60,7 +61,20 @@ class SignedIn:
     via_token: bool = False
 
 
+async def posted_form(request: Request) -> FormData:
+    """The request's form fields, read here on the event loop (reading the body is async I/O);
+    the route that uses them stays a plain ``def``, so its database work runs in the
+    threadpool. Starlette keeps the parsed form on the request, so it is read once."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
 async def _form_csrf(request: Request) -> str | None:
+    # Async, with no database work: it only reads the body of a form post.
+    if request.method in SAFE_METHODS:
+        return None
     content_type = request.headers.get("content-type", "")
     if "form" not in content_type:
         return None
@@ -77,9 +91,16 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-async def current_signed_in(request: Request, db: DbSession) -> SignedIn:
+def current_signed_in(
+    request: Request,
+    db: DbSession,
+    form_csrf: Annotated[str | None, Depends(_form_csrf)],
+) -> SignedIn:
     """The signed-in user (session cookie or API token); cookie requests that change state
-    must carry the session's CSRF token."""
+    must carry the session's CSRF token.
+
+    A plain ``def``: FastAPI runs it in the threadpool, so its queries never block the event
+    loop (the form's CSRF token is read by the async ``_form_csrf`` beforehand)."""
     now = utcnow()
     bearer = _bearer(request)
     if bearer is not None:
@@ -110,7 +131,7 @@ async def current_signed_in(request: Request, db: DbSession) -> SignedIn:
         raise NotAuthenticated("Your session has ended. Please sign in again.")
     user, record = resolved
     if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
+        sent = request.headers.get(CSRF_HEADER) or form_csrf
         if not sent or not hmac.compare_digest(sent, record.csrf_token):
             raise CsrfRejected(
                 "This form has expired or did not come from Alongside. "

@@ -45,11 +45,13 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     "admin": (
         ("/home", "Home"),
         ("/admin/outbox", "Outbox"),
+        ("/admin/crisis-resources", "Crisis resources"),
         ("/account", "Account"),
     ),
     "client": (
         ("/home", "Home"),
         ("/scheduling/appointments", "Appointments"),
+        ("/me/safety-plan", "Safety plan"),
         ("/me/access-log", "Access log"),
     ),
 }
@@ -68,6 +70,8 @@ PAGE_PURPOSE: dict[str, str] = {
     "/access/review": "Emergency accesses to acknowledge.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
+    "/admin/crisis-resources": "Your country's crisis services, your local services, and a "
+    "preview of what a client in crisis sees.",
     "/account": "Your second factor and API tokens.",
 }
 

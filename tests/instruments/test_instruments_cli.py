@@ -16,7 +16,7 @@ runner = CliRunner()
 def test_instruments_lists_ids_on_one_line() -> None:
     result = runner.invoke(app, ["instruments"])
     assert result.exit_code == 0
-    assert result.stdout == "phq9 phq2 gad7 gad2 cssrs-screen pcl5 auditc who5\n"
+    assert result.stdout == "phq9 phq2 gad7 gad2 cssrs-screen pcl5 auditc auditc-uk who5\n"
 
 
 def test_score_prints_one_json_object() -> None:

@@ -159,6 +159,12 @@ BROKEN = [
     (lambda d: d["bands"]["ranges"][1].update(min=4), "must start at 3"),
     (lambda d: d["bands"]["ranges"][1].update(max=8), "must end at the highest total 9"),
     (lambda d: d["bands"]["ranges"][0].update(name="Low"), "should match pattern"),
+    (
+        lambda d: d.update(
+            consistency=[{"when": {"item": "a", "equals": 0}, "expect_zero": ["zz"], "note": "n"}]
+        ),
+        "consistency check names unknown items",
+    ),
 ]
 
 

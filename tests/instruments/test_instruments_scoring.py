@@ -11,7 +11,7 @@ from alongside.instruments import (
     score_instrument,
 )
 
-ORDER = ["phq9", "phq2", "gad7", "gad2", "cssrs-screen", "pcl5", "auditc", "who5"]
+ORDER = ["phq9", "phq2", "gad7", "gad2", "cssrs-screen", "pcl5", "auditc", "auditc-uk", "who5"]
 
 
 def answers_for(instrument_id: str, raw_total: int) -> list[int]:
@@ -36,7 +36,10 @@ def test_unknown_instrument_names_the_known_ones() -> None:
     with pytest.raises(InvalidInput) as caught:
         get_instrument("bdi2")
     assert "'bdi2'" in caught.value.message
-    assert "phq9, phq2, gad7, gad2, cssrs-screen, pcl5, auditc, who5" in caught.value.message
+    assert (
+        "phq9, phq2, gad7, gad2, cssrs-screen, pcl5, auditc, auditc-uk, who5"
+        in caught.value.message
+    )
 
 
 # Both edges of every band, on the reported scale, as the sources state them.
@@ -83,7 +86,25 @@ BAND_EDGES = [
     ("who5", 48, "poor wellbeing"),
     ("who5", 52, "adequate wellbeing"),
     ("who5", 100, "adequate wellbeing"),
+    # AUDIT-C UK units version, Public Health England: 5 or more is AUDIT-C positive
+    ("auditc-uk", 0, "lower risk"),
+    ("auditc-uk", 4, "lower risk"),
+    ("auditc-uk", 5, "positive"),
+    ("auditc-uk", 12, "positive"),
 ]
+
+
+NEVER_BUT = 'Question 1 was answered "Never", but questions 2 or 3 describe drinking'
+
+
+@pytest.mark.parametrize("instrument_id", ["auditc", "auditc-uk"])
+def test_auditc_never_with_drinking_answers_carries_a_note(instrument_id: str) -> None:
+    # WHO AUDIT manual: after "Never" to question 1, questions 2 and 3 score 0.
+    contradicted = score_instrument(instrument_id, [0, 4, 4], sex="male")
+    assert any(NEVER_BUT in note for note in contradicted.notes)
+    assert contradicted.total == 8  # counted as given: the note asks a person to check
+    assert not any(NEVER_BUT in n for n in score_instrument(instrument_id, [0, 0, 0]).notes)
+    assert not any(NEVER_BUT in n for n in score_instrument(instrument_id, [1, 4, 4]).notes)
 
 
 @pytest.mark.parametrize(("instrument_id", "total", "severity"), BAND_EDGES)

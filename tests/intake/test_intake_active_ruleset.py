@@ -28,7 +28,7 @@ def test_an_activated_version_triages_new_intakes(
 ) -> None:
     lead = world.users[Role.CLINICAL_LEAD]
     actor = actor_for(db, lead, NOW)
-    text = rule_changes.default_yaml_text().replace('version: "1.0.0"', 'version: "1.1.0"', 1)
+    text = rule_changes.default_yaml_text().replace('version: "2.0.0"', 'version: "1.1.0"', 1)
     assert "1.1.0" in text
     row = rule_changes.create_version(
         db, user=lead, actor=actor, yaml_text=text, note="local review", now=NOW
@@ -47,4 +47,4 @@ def test_a_broken_active_version_falls_back_to_the_default(
     monkeypatch.setattr(rule_changes, "active_ruleset", broken)
     suggestion = _submit(db, created)
     assert suggestion.urgency == "crisis"
-    assert suggestion.versions["ruleset_version"] == "1.0.0"
+    assert suggestion.versions["ruleset_version"] == "2.0.0"

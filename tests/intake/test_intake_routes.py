@@ -209,3 +209,25 @@ def test_staff_page_creates_a_link(client: TestClient, db: Session, world: World
 def test_admin_has_no_intake_page(client: TestClient, world: World) -> None:
     sign_in(client, world.users[Role.ADMIN])
     assert client.get("/intakes/new").status_code == 404
+
+
+def test_cssrs_pages_speak_to_the_client_not_the_interviewer(
+    client: TestClient, db: Session, world: World
+) -> None:
+    path = _link(db, world)
+    client.post(f"{path}/consent", data={"intake_processing": "yes", "software_reading": "yes"})
+    first = client.get(f"{path}/questions/cssrs-screen")
+    assert "Please answer yes or no to each question" in first.text
+    assert "Questions 1 to 5 are about the past month" in first.text
+    assert "In the past month:</span> Have you wished you were dead" in first.text
+    response = client.post(
+        f"{path}/questions/cssrs-screen",
+        data={"q1": "0", "q2": "0", "part": "0"},
+        follow_redirects=False,
+    )
+    second = client.get(response.headers["location"])
+    assert "In your lifetime:</span> Have you ever done anything" in second.text
+    assert "Examples: Collected pills, obtained a gun, gave away valuables" in second.text
+    for page in (first, second):
+        assert "Ask questions" not in page.text
+        assert "ask whether" not in page.text.lower()

@@ -159,7 +159,7 @@ def test_consent_is_recorded_per_purpose_with_the_text_version(
     rows = {c.purpose: c for c in db.scalars(select(Consent).where(Consent.intake_id == intake.id))}
     assert rows["intake_processing"].granted is True
     assert rows["software_reading"].granted is False
-    assert {c.text_version for c in rows.values()} == {"intake-consent-en-1"}
+    assert {c.text_version for c in rows.values()} == {"intake-consent-en-2"}
 
 
 def test_answers_are_encrypted_saved_per_page_and_resumable(
@@ -259,7 +259,7 @@ def test_submit_scores_reads_and_proposes(db: Session, created: service.CreatedI
     assert suggestion.versions["instruments"] == {
         "phq9": "1.0.0",
         "gad7": "1.0.0",
-        "cssrs-screen": "1.0.0",
+        "cssrs-screen": "1.1.0",
     }
     assert suggestion.versions["risk"] is not None
     assert suggestion.reason_list
@@ -295,8 +295,87 @@ def test_declined_reading_stores_no_reading_and_needs_a_person(
     assert suggestion is not None
     assert suggestion.needs_human_reading is True
     assert created.intake.needs_human_reading is True
-    assert suggestion.urgency in ("soon", "urgent", "crisis")
-    assert "reader-declined" in suggestion.fired_rules
+    # Declining never lowers priority: a person reads the words within the urgent target.
+    assert suggestion.urgency == "urgent"
+    assert "reader-declined-words" in suggestion.fired_rules
+
+
+def test_declining_with_no_words_adds_nothing(db: Session, created: service.CreatedIntake) -> None:
+    complete(db, created.intake, CALM, words="", reading=False)
+    outcome = submit(db, created.intake)
+    suggestion = db.get(Suggestion, outcome.suggestion_id)
+    assert suggestion is not None
+    assert suggestion.needs_human_reading is False
+    assert suggestion.urgency == "routine"
+    assert "reader-declined-words" not in suggestion.fired_rules
+
+
+def _reader_reading(*signals: tuple[str, str, str, str]) -> object:
+    """A reader that reads the given C-SSRS-shaped signals (the risk reader's own types)."""
+    from alongside.risk.reading import Level, RiskReading, RiskSignal
+
+    def read(text: str, **_kwargs: object) -> RiskReading:
+        return RiskReading(
+            level=Level.LOW,
+            probability=0.1,
+            versions={"model": "test"},
+            signals=tuple(
+                RiskSignal(
+                    construct=construct,  # type: ignore[arg-type]
+                    recency=recency,  # type: ignore[arg-type]
+                    subject=subject,  # type: ignore[arg-type]
+                    start=text.index(phrase),
+                    end=text.index(phrase) + len(phrase),
+                    text=phrase,
+                )
+                for construct, recency, subject, phrase in signals
+            ),
+            language="en",
+        )
+
+    return read
+
+
+def test_words_alone_reach_crisis_with_the_same_alert_and_resources(
+    db: Session,
+    created: service.CreatedIntake,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    words = "I tried to hang myself two weeks ago."
+    reader = _reader_reading(("attempt", "recent", "self", "tried to hang myself"))
+    monkeypatch.setattr(triage_service, "_reader", lambda: reader)
+    complete(db, created.intake, CALM, words=words)
+    outcome = submit(db, created.intake)
+    assert outcome.crisis
+    suggestion = db.get(Suggestion, outcome.suggestion_id)
+    assert suggestion is not None
+    assert (suggestion.urgency, suggestion.pathway) == ("crisis", "crisis-team")
+    assert "words-recent-attempt" in suggestion.fired_rules
+    reason = next(r for r in suggestion.reason_list if r["rule_id"] == "words-recent-attempt")
+    assert reason["text"].startswith('Read from the client\'s words: "tried to hang myself"')
+    (message,) = db.scalars(select(OutboxMessage)).all()
+    assert message.kind == "crisis_alert"
+    assert "hang" not in message.body
+    assert suggestion.alerted_user_id == triage_service.on_call_sequence(db, world.org.id)[0].id
+    assert outcome.crisis_resources is not None
+    assert outcome.crisis_resources.resources
+
+
+def test_words_about_someone_else_raise_safeguarding_not_crisis(
+    db: Session, created: service.CreatedIntake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = "My son took an overdose last week."
+    reader = _reader_reading(("attempt", "recent", "other", "My son took an overdose"))
+    monkeypatch.setattr(triage_service, "_reader", lambda: reader)
+    complete(db, created.intake, CALM, words=words)
+    outcome = submit(db, created.intake)
+    assert not outcome.crisis
+    suggestion = db.get(Suggestion, outcome.suggestion_id)
+    assert suggestion is not None
+    assert suggestion.urgency == "urgent"
+    assert "safeguarding-other-person" in suggestion.fired_rules
+    assert db.scalars(select(OutboxMessage)).all() == []
 
 
 def test_crisis_answers_commit_one_alert_with_the_intake(

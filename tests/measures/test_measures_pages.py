@@ -53,6 +53,11 @@ def test_measures_page_shows_charts_and_tables(client, scored):
     assert 'id="measures-chart-phq9"' in page
     assert "<caption>PHQ-9 scores, oldest first</caption>" in page
     assert "reliable deterioration" in page
+    # The pair disagrees with the PHQ-9 alone: NHS Talking Therapies judges them together.
+    paired = page.split('id="paired-heading"')[1].split("</section>")[0]
+    assert "NHS Talking Therapies, PHQ-9 and GAD-7 together" in paired
+    assert "no reliable change" in paired
+    assert "First to latest, per instrument: <strong>reliable deterioration</strong>" in page
     assert "Needs your attention" in page
     assert "<script>" not in page
     assert 'name="instruments"' in page  # the plan editor, for the care team

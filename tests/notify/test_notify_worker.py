@@ -61,7 +61,9 @@ def factory(outbox_db: sessionmaker[Session]) -> sessionmaker[Session]:
 def org_id(outbox_db: sessionmaker[Session]) -> uuid.UUID:
     """An organisation the messages belong to."""
     with session_scope(outbox_db) as session:
-        org = Organization(name="Outbox clinic", slug=f"outbox-{uuid.uuid4().hex[:8]}")
+        org = Organization(
+            name="Outbox clinic", slug=f"outbox-{uuid.uuid4().hex[:8]}", country="US"
+        )
         session.add(org)
         session.flush()
         return org.id

@@ -20,8 +20,15 @@ URGENT = {
     "gad7": {f"q{i}": 1 for i in range(1, 8)},
     "cssrs-screen": {"q1": 0, "q2": 0, "q6": 0},
 }
+# PHQ-9 in the severe band (24) without item 9: "soon" (Kroenke et al. 2001 bands).
+SEVERE = {
+    "phq9": {f"q{i}": 3 for i in range(1, 9)} | {"q9": 0},
+    "gad7": {f"q{i}": 1 for i in range(1, 8)},
+    "cssrs-screen": {"q1": 0, "q2": 0, "q6": 0},
+}
 ANSWERS: dict[str, Mapping[str, Mapping[str, int]]] = {
     "calm": CALM,
+    "severe": SEVERE,
     "urgent": URGENT,
     "crisis": CRISIS,
 }

@@ -88,12 +88,12 @@ def test_clinician_accepts_amends_and_rejects(live_server: LiveServer) -> None:
 
     _open(page, live_server, amend)
     page.get_by_label("Amend it").check()
-    page.get_by_label("Urgency (when amending)").select_option("urgent")
+    page.get_by_label("Urgency (when amending)").select_option("soon")
     page.get_by_role("button", name="Record decision").click()
     # No reason: the form comes back with the message, nothing stored.
     assert page.get_by_text("say why you amend the proposal").is_visible()
     page.get_by_label("Reason (needed to amend or reject)").fill(
-        "On the phone the client described a sharp worsening this week."
+        "On the phone the client was safe and had read their words to me."
     )
     page.get_by_role("button", name="Record decision").click()
     page.wait_for_url("**/review?decided=amended")
@@ -121,7 +121,7 @@ def test_clinician_accepts_amends_and_rejects(live_server: LiveServer) -> None:
                 )
             }
             assert decisions[accept].outcome.value == "accepted"
-            assert decisions[amend].urgency == "urgent"
+            assert decisions[amend].urgency == "soon"
             assert decisions[amend].reason is not None
             assert decisions[reject].outcome.value == "rejected"
             statuses = {

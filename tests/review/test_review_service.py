@@ -32,12 +32,12 @@ def _actor(db: Session, world: World, role: Role = Role.CLINICIAN):  # type: ign
 def test_queue_orders_by_urgency_then_time_waited(db: Session, world: World) -> None:
     clinician = world.users[Role.CLINICIAN]
     clients = [create_client(db, world.org, clinicians=(clinician,)) for _ in range(5)]
-    # The client declined the software reading: "soon" until a person has read their words.
-    soon_old = submitted(db, clinician, clients[0], "calm", at=NOW - minutes(600), reading=False)
+    soon_old = submitted(db, clinician, clients[0], "severe", at=NOW - minutes(600))
     urgent_new = submitted(db, clinician, clients[1], "urgent", at=NOW - minutes(5))
     crisis = submitted(db, clinician, clients[2], "crisis", at=NOW - minutes(1))
-    urgent_old = submitted(db, clinician, clients[3], "urgent", at=NOW - minutes(300))
-    soon_new = submitted(db, clinician, clients[4], "calm", at=NOW - minutes(2), reading=False)
+    # The client declined the software reading of the words they wrote: urgent, unread words.
+    urgent_old = submitted(db, clinician, clients[3], "calm", at=NOW - minutes(300), reading=False)
+    soon_new = submitted(db, clinician, clients[4], "severe", at=NOW - minutes(2))
     user, actor = _actor(db, world)
     entries = service.review_queue(db, user=user, actor=actor, now=NOW)
     got = [entry.suggestion_id for entry in entries]
@@ -50,7 +50,8 @@ def test_queue_orders_by_urgency_then_time_waited(db: Session, world: World) -> 
     urgent_entry = entries[1]
     assert urgent_entry.wait.waited == minutes(300)
     assert not urgent_entry.wait.overdue
-    assert entries[3].needs_human_reading
+    assert urgent_entry.needs_human_reading
+    assert not entries[3].needs_human_reading
 
 
 def test_queue_holds_only_clients_the_clinician_may_review(db: Session, world: World) -> None:

@@ -62,6 +62,13 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     # The actor is the author here; other authors are refused in a test below.
     Action.PSYCHOTHERAPY_NOTE_READ: {Role.CLINICIAN: "YNNN", Role.CLINICAL_LEAD: "YNNN"},
     Action.PSYCHOTHERAPY_NOTE_WRITE: {Role.CLINICIAN: "YNNN", Role.CLINICAL_LEAD: "YNNN"},
+    # The client reads their own safety plan; the care team (and break-glass) read it.
+    Action.SAFETY_PLAN_READ: {
+        Role.CLIENT: "YNNN",
+        Role.CLINICIAN: "YNYN",
+        Role.CLINICAL_LEAD: "YNYN",
+    },
+    Action.SAFETY_PLAN_WRITE: {Role.CLINICIAN: "YNNN", Role.CLINICAL_LEAD: "YNNN"},
     Action.APPOINTMENT_READ: {
         Role.CLIENT: "YNNN",
         Role.CLINICIAN: "YNYN",
@@ -92,6 +99,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.AUDIT_VERIFY: {Role.CLINICAL_LEAD: "YYYN", Role.ADMIN: "YYYN"},
     Action.RULES_EDIT: {Role.CLINICAL_LEAD: "YYYN"},
     Action.USER_MANAGE: {Role.ADMIN: "YYYN"},
+    Action.ORGANIZATION_MANAGE: {Role.ADMIN: "YYYN"},
     Action.KEYS_ROTATE: {Role.ADMIN: "YYYN"},
     Action.BREAK_GLASS_REVIEW: {Role.CLINICAL_LEAD: "YYYN"},
     Action.OUTBOX_ADMIN: {Role.ADMIN: "YYYN"},

@@ -111,11 +111,11 @@ def test_crisis_intake(reader: FakeReader) -> None:
     assert data["scores"]["cssrs-screen"]["risk_category"] == "high"
     assert data["risk"]["level"] == "none"
     assert data["versions"]["ruleset"] == "alongside-default"
-    assert data["versions"]["ruleset_version"] == "1.0.0"
+    assert data["versions"]["ruleset_version"] == "2.0.0"
     assert data["versions"]["instruments"] == {
         "phq9": "1.0.0",
         "gad7": "1.0.0",
-        "cssrs-screen": "1.0.0",
+        "cssrs-screen": "1.1.0",
     }
     assert data["versions"]["risk"]["model"] == "fake-1"
     assert data["needs_human_reading"] is False
@@ -125,7 +125,7 @@ def test_crisis_intake(reader: FakeReader) -> None:
         resources["immediate_danger"]
         == "If you are in immediate danger, call emergency services now."
     )
-    assert [r["contact"] for r in resources["resources"]] == ["911", "988"]
+    assert [r["contact"] for r in resources["resources"]] == ["911", "988", "741741"]
     # The reader was given the text and the instrument flags as critical items.
     assert reader.calls == [
         (
@@ -133,6 +133,33 @@ def test_crisis_intake(reader: FakeReader) -> None:
             ["phq9-item9", "cssrs-q1", "cssrs-q2", "cssrs-q3", "cssrs-q4"],
         )
     ]
+
+
+CRISIS_ANSWERS = {"phq9": NINE_ZEROS, "cssrs-screen": [1, 1, 0, 1, 0, 0]}
+
+
+@pytest.mark.parametrize(
+    ("country", "contacts"),
+    [
+        ("FR", {"112"}),
+        ("de", {"112"}),
+        ("JP", {"Your local emergency number"}),
+        ("GB-SCT", {"999", "111", "0800 83 85 87", "116 123", "85258"}),
+        ("NZ", {"111", "1737", "0800 543 354"}),
+        (None, {"Your local emergency number"}),
+    ],
+)
+def test_crisis_in_any_country_exits_0_with_resources(
+    reader: FakeReader, country: str | None, contacts: set[str]
+) -> None:
+    intake: dict[str, Any] = {"answers": CRISIS_ANSWERS, "consent": {"reader": True}}
+    if country is not None:
+        intake["country"] = country
+    data = ok(intake)
+    assert data["urgency"] == "crisis"
+    resources = data["crisis_resources"]["resources"]
+    assert {r["contact"] for r in resources} == contacts
+    assert {"urgency", "pathway", "reasons", "versions", "needs_human_reading"} <= set(data)
 
 
 def test_routine_intake_has_no_crisis_resources(reader: FakeReader) -> None:
@@ -167,10 +194,14 @@ def test_declined_reading_is_never_made(monkeypatch: pytest.MonkeyPatch) -> None
     assert data["risk"] is None
     assert data["versions"]["risk"] is None
     assert data["needs_human_reading"] is True
-    assert data["urgency"] == "soon"
-    assert any("a person must read this" in r["text"] for r in data["reasons"])
-    # No consent given at all is no consent.
-    assert ok({"answers": {"phq9": NINE_ZEROS}})["needs_human_reading"] is True
+    assert data["urgency"] == "urgent"
+    assert any(
+        "a person reads these words within the urgent target" in r["text"] for r in data["reasons"]
+    )
+    # No consent given at all is no consent; with no words written, declining adds nothing.
+    assert ok({"answers": {"phq9": NINE_ZEROS}, "text": "x"})["needs_human_reading"] is True
+    silent = ok({"answers": {"phq9": NINE_ZEROS}})
+    assert (silent["needs_human_reading"], silent["urgency"]) == (False, "routine")
 
 
 def test_reader_raising_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,7 +271,6 @@ def test_the_real_reader_runs_and_never_says_less_than_the_instruments() -> None
         pytest.param({"answers": {}, "consent": {}}, "consent.reader", id="consent-empty"),
         pytest.param({"answers": {}, "text": 5}, "text", id="text-number"),
         pytest.param({"answers": {}, "notes": "x"}, "notes", id="unknown-key"),
-        pytest.param({"answers": {}, "country": "FR"}, "no default crisis resources", id="country"),
         pytest.param({"answers": {}, "sex": "unknown"}, "sex", id="sex"),
     ],
 )
@@ -302,8 +332,8 @@ def test_preview_command(tmp_path: Path) -> None:
     lines = [
         {
             "scores": {"phq9": {"total": 22, "answers": [3, 3, 3, 3, 3, 3, 2, 2, 0]}},
-            "risk": None,
-            "reader_consent": False,
+            "risk": {"level": "none"},
+            "reader_consent": True,
             "ref": "intake-1",
         },
         {"scores": {}, "risk": {"level": "none"}, "reader_consent": True, "ref": "intake-2"},

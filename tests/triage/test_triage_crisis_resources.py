@@ -1,36 +1,72 @@
-"""Crisis resources: the defaults, told plainly, and an organisation's overrides."""
+"""Crisis resources: per-country data with sources, any country answered, overrides."""
 
 from __future__ import annotations
+
+import re
+from datetime import date
 
 import pytest
 
 from alongside.errors import InvalidInput
-from alongside.triage.crisis_resources import crisis_resources_for, known_countries
+from alongside.triage.crisis_resources import (
+    _countries,
+    country_choices,
+    crisis_resources_for,
+    known_countries,
+    validate_country,
+)
 
 IMMEDIATE = "If you are in immediate danger, call emergency services now."
 
+# Starting numbers from the published services (each file cites its page and review date).
+EXPECTED = {
+    "US": {"911", "988", "741741"},
+    "GB-ENG": {"999", "111", "116 123", "85258"},
+    "GB-SCT": {"999", "111", "0800 83 85 87", "116 123", "85258"},
+    "GB-WLS": {"999", "111", "0800 132 737", "116 123", "85258"},
+    "GB-NIR": {"999", "0808 808 8000", "116 123", "85258"},
+    "IE": {"112 or 999", "116 123", "1800 247 247", "50808"},
+    "CA": {"911", "988"},
+    "AU": {"000", "13 11 14", "1300 659 467"},
+    "NZ": {"111", "1737", "0800 543 354"},
+}
 
-def test_us_defaults() -> None:
-    us = crisis_resources_for("US")
-    assert us.immediate_danger == IMMEDIATE
-    contacts = {resource.id: resource.contact for resource in us.resources}
-    assert contacts == {"emergency": "911", "988-lifeline": "988"}
-    lifeline = us.resources[1]
-    assert "Call or text 988" in lifeline.how
-    assert "988lifeline.org" in lifeline.source
-    assert us.resources[0].id == "emergency"
-    assert us.customised is False
+
+@pytest.mark.parametrize(("code", "contacts"), sorted(EXPECTED.items()))
+def test_country_files_hold_the_published_numbers(code: str, contacts: set[str]) -> None:
+    resources = crisis_resources_for(code)
+    assert resources.country == code
+    assert {resource.contact for resource in resources.resources} == contacts
+    assert resources.resources[0].id == "emergency"
+    assert resources.immediate_danger == IMMEDIATE
 
 
-def test_uk_defaults() -> None:
-    uk = crisis_resources_for("GB")
-    contacts = {resource.id: resource.contact for resource in uk.resources}
-    assert contacts == {"emergency": "999", "nhs-111-mental-health": "111", "samaritans": "116 123"}
-    nhs = next(r for r in uk.resources if r.id == "nhs-111-mental-health")
-    assert "option 2" in nhs.how
-    assert "England" in nhs.how
-    assert all(resource.source for resource in uk.resources)
-    assert "clinician" in uk.being_contacted
+def test_text_lines_are_included() -> None:
+    how = {code: " ".join(r.how for r in crisis_resources_for(code).resources) for code in EXPECTED}
+    assert "text 988" in how["US"]
+    assert "Text HOME to 741741" in how["US"]
+    assert "Text SHOUT to 85258" in how["GB-ENG"]
+    assert "text 988" in how["CA"]
+    assert "text 0477 13 11 14" in how["AU"]
+    assert "text 1737" in how["NZ"]
+    assert "50808" in how["IE"]
+
+
+def test_every_file_cites_sources_and_a_review_date() -> None:
+    for code, country in _countries().items():
+        reviewed = date.fromisoformat(country.reviewed)
+        assert date.fromisoformat(country.review_by) > reviewed, code
+        assert len(country.checked_against) > 40, code
+        for resource in country.resources:
+            assert resource.source, (code, resource.id)
+            assert resource.url, (code, resource.id)
+            assert resource.url.startswith("https://"), (code, resource.id)
+
+
+def test_uk_nations_never_show_north_american_numbers() -> None:
+    for code in ("GB", "GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR"):
+        contacts = {r.contact for r in crisis_resources_for(code).resources}
+        assert not contacts & {"911", "988", "741741"}, code
 
 
 @pytest.mark.parametrize(("given", "code"), [("uk", "GB"), (" gb ", "GB"), ("usa", "US")])
@@ -38,10 +74,41 @@ def test_country_aliases(given: str, code: str) -> None:
     assert crisis_resources_for(given).country == code
 
 
-def test_unknown_country_says_what_is_known() -> None:
-    assert known_countries() == ["GB", "US"]
-    with pytest.raises(InvalidInput, match="known: GB, US"):
-        crisis_resources_for("FR")
+@pytest.mark.parametrize("code", ["FR", "DE", "NO", "es"])
+def test_eu_and_eea_countries_get_112(code: str) -> None:
+    resources = crisis_resources_for(code)
+    assert [r.contact for r in resources.resources] == ["112"]
+    assert "call your local emergency number" in resources.resources[0].how
+    assert "European" in resources.resources[0].source
+
+
+@pytest.mark.parametrize("code", ["JP", "BR", "ZZ", "", None, "not a country"])
+def test_any_other_country_is_told_to_call_the_local_number(code: str | None) -> None:
+    resources = crisis_resources_for(code)
+    (only,) = resources.resources
+    assert only.contact == "Your local emergency number"
+    assert re.search(r"local emergency number", only.how)
+    assert not {"911", "999", "988", "112"} & {only.contact}
+
+
+def test_a_subdivision_uses_its_country() -> None:
+    assert {r.contact for r in crisis_resources_for("US-CA").resources} == EXPECTED["US"]
+
+
+def test_known_countries_have_their_own_files() -> None:
+    assert set(known_countries()) == set(EXPECTED) | {"GB"}
+
+
+def test_validate_country_accepts_iso_and_uk_nations_only() -> None:
+    assert validate_country("gb-sct") == "GB-SCT"
+    assert validate_country("fr") == "FR"
+    assert validate_country("UK") == "GB"
+    for bad in ("XX", "GB-XYZ", "France", ""):
+        with pytest.raises(InvalidInput, match="ISO 3166-1"):
+            validate_country(bad)
+    choices = dict(country_choices())
+    assert list(choices)[:4] == ["GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR"]
+    assert choices["IE"] == "Ireland"
 
 
 def test_overrides_replace_by_id_and_add_after() -> None:
@@ -59,17 +126,18 @@ def test_overrides_replace_by_id_and_add_after() -> None:
         "how": "Call 116 123 or email jo@samaritans.org.",
         "source": "samaritans.org",
     }
-    uk = crisis_resources_for("UK", overrides=[local, samaritans])
+    uk = crisis_resources_for("GB-ENG", overrides=[local, samaritans])
     assert [r.id for r in uk.resources] == [
         "emergency",
         "nhs-111-mental-health",
         "samaritans",
+        "shout",
         "clinic-duty-line",
     ]
     assert uk.resources[2].how.endswith("jo@samaritans.org.")
     assert uk.customised is True
     assert uk.immediate_danger == IMMEDIATE
-    assert uk.to_dict()["resources"][3]["contact"] == "0161 000 0000"
+    assert uk.to_dict()["resources"][4]["contact"] == "0161 000 0000"
 
 
 def test_invalid_override_names_its_position() -> None:

@@ -242,7 +242,15 @@ REQUIRED_RULES: list[tuple[str, dict[str, Any], dict[str, Any] | None, bool, str
         "phq9-severe",
         "severe depression band",
     ),
-    ("reader declined", {}, None, False, "soon", "reader-declined", "a person must read this"),
+    (
+        "reader declined",
+        {},
+        None,
+        False,
+        "urgent",
+        "reader-declined-words",
+        "a person reads these words within the urgent target",
+    ),
     (
         "reader unavailable",
         {},
@@ -370,16 +378,17 @@ def test_reasons_are_most_urgent_first_and_checkable() -> None:
     assert "PHQ-9 item 9 answered 2 (more than half the days)" in texts
     assert '"I have the pills"' in texts
     assert "PHQ-9 total 21" in texts
-    assert proposal.versions == {"ruleset": "alongside-default", "ruleset_version": "1.0.0"}
+    assert proposal.versions == {"ruleset": "alongside-default", "ruleset_version": "2.0.0"}
 
 
 def test_reader_declined_marks_words_for_a_person() -> None:
     proposal = propose({"phq9": phq9_total(3)}, consent=False)
     assert proposal.needs_human_reading is True
-    assert proposal.urgency == "soon"
+    # Declining never lowers priority: a person reads the words within the urgent target.
+    assert proposal.urgency == "urgent"
     # A reading passed in without consent is not used.
     ignored = propose({}, reading("imminent", "x"), consent=False)
-    assert ignored.urgency == "soon"
+    assert ignored.urgency == "urgent"
     assert "risk-imminent" not in ignored.fired_rules
 
 
@@ -422,9 +431,9 @@ def test_nothing_wrong_still_goes_to_a_clinician() -> None:
 
 def test_fallback_reason_added_when_only_urgency_rules_fire() -> None:
     proposal = propose({}, None, consent=False)
-    assert proposal.fired_rules == ("reader-declined",)
+    assert proposal.fired_rules == ("reader-declined-words",)
     assert proposal.pathway == "routine-assessment"
-    assert [reason.rule_id for reason in proposal.reasons] == ["reader-declined", "fallback"]
+    assert [reason.rule_id for reason in proposal.reasons] == ["reader-declined-words", "fallback"]
 
 
 def test_to_dict_is_plain_json() -> None:
@@ -462,7 +471,7 @@ def test_risk_probability_is_available_to_templates() -> None:
     ruleset = RULESET.model_copy(
         update={
             "rules": (
-                RULESET.rules[3].model_copy(
+                next(rule for rule in RULESET.rules if rule.id == "risk-imminent").model_copy(
                     update={"reason": "p={risk_probability} level={risk_level} {risk_evidence}"}
                 ),
             )

@@ -50,8 +50,8 @@ def rule_named(raw: dict[str, Any], rule_id: str) -> dict[str, Any]:
 
 def test_default_ruleset_identity() -> None:
     assert DEFAULT.id == "alongside-default"
-    assert DEFAULT.version == "1.0.0"
-    assert DEFAULT.versions == {"ruleset": "alongside-default", "ruleset_version": "1.0.0"}
+    assert DEFAULT.version == "2.0.0"
+    assert DEFAULT.versions == {"ruleset": "alongside-default", "ruleset_version": "2.0.0"}
     assert load_ruleset(RULES_DIR / "default.yaml") == DEFAULT
 
 
@@ -65,7 +65,7 @@ def test_every_rule_and_pathway_cites_a_source() -> None:
 
 def test_pathway_precedence_puts_safety_first() -> None:
     order = [pathway.id for pathway in DEFAULT.pathways]
-    assert order[:2] == ["crisis-team", "urgent-risk-assessment"]
+    assert order[:3] == ["crisis-team", "self-harm-assessment", "urgent-risk-assessment"]
     assert order[-1] == DEFAULT.fallback.pathway == "routine-assessment"
     assert DEFAULT.pathway_rank("crisis-team") == 0
 
@@ -343,7 +343,7 @@ def test_preview_counts_what_would_leave_and_enter_crisis() -> None:
     new = _changed(new, "phq9-severe", urgency="crisis", pathway="crisis-team")
     result = preview_change(DEFAULT, new, PAST)
     assert result.new_versions == {"ruleset": "alongside-default", "ruleset_version": "1.1.0"}
-    assert result.old_versions["ruleset_version"] == "1.0.0"
+    assert result.old_versions["ruleset_version"] == "2.0.0"
     assert result.urgency_changed == 2
     assert result.raised == 1
     assert result.lowered == 1

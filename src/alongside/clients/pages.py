@@ -12,6 +12,8 @@ from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.measures.pages import client_section
 from alongside.models import CareTeam, User
+from alongside.notes.pages import STATUS_WORDS
+from alongside.notes.pages import client_section as notes_section
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,6 +34,7 @@ def client_page(
         .order_by(User.display_name)
     ).all()
     measures = client_section(db, signed_in, client, now)
+    notes = notes_section(db, signed_in, client, now)
     emergency = (
         client.id in signed_in.actor.break_glass_client_ids
         and client.id not in signed_in.actor.care_team_client_ids
@@ -46,5 +49,7 @@ def client_page(
             "team": team,
             "emergency": emergency,
             "measures": measures,
+            "notes_section": notes,
+            "status_words": STATUS_WORDS,
         },
     )

@@ -258,6 +258,9 @@ def seed_measures(session: Session, clinic: DemoClinic) -> None:
             )
     session.flush()
     seed_demo_measures(session, followed, utcnow())
+    from alongside.notes.demo import seed_demo_notes
+
+    seed_demo_notes(session, first, followed, clinic.clients[0], utcnow())
 
 
 def _seed_intakes(session: Session, clinic: DemoClinic) -> list[str]:

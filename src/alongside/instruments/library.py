@@ -86,6 +86,13 @@ class Item(_Frozen):
         description="The code is from loinc.org listings but not in the shared references; "
         "it is kept for review and left out of FHIR exports until checked.",
     )
+    examples: str | None = Field(
+        default=None, description="Examples printed with the question (shown to the client)."
+    )
+    frame: str | None = Field(
+        default=None,
+        description="The time frame printed before the question, e.g. 'In the past month'.",
+    )
     asked_if: Condition | None = None
     when_not_asked: Literal["counted", "zero_or_omitted"] = Field(
         default="counted",
@@ -137,6 +144,14 @@ class Flag(_Frozen):
     flag: str = Field(pattern=r"^[a-z0-9-]+$")
     when: Condition
     reason: str
+
+
+class ConsistencyCheck(_Frozen):
+    """Answers that contradict each other: the score counts them as given, with a note."""
+
+    when: Condition
+    expect_zero: tuple[str, ...] = Field(min_length=1)
+    note: str
 
 
 class CategoryRule(_Frozen):
@@ -234,7 +249,12 @@ class InstrumentDefinition(_Frozen):
     short_name: str
     sources: tuple[Citation, ...] = Field(min_length=1)
     terms_of_use: str
+    # What the client reads before the questions (self-report wording).
     instructions: str
+    # How a clinician administers it as an interview; never shown to a client.
+    administration: str | None = None
+    # Where the wording comes from and how far it was verified against the publisher.
+    wording_note: str | None = None
     loinc: LoincCodes
     option_sets: dict[str, tuple[ResponseOption, ...]]
     items: tuple[Item, ...] = Field(min_length=1)
@@ -242,6 +262,7 @@ class InstrumentDefinition(_Frozen):
     bands: Bands | None = None
     risk_categories: RiskCategories | None = None
     flags: tuple[Flag, ...] = ()
+    consistency: tuple[ConsistencyCheck, ...] = ()
     change: ChangeSpec | None = None
     notes: tuple[str, ...] = ()
 
@@ -310,6 +331,11 @@ def _check_items(definition: InstrumentDefinition) -> None:
             raise ValueError("items that may be omitted must come last")
         seen_optional = seen_optional or optional
     conditions = [f.when for f in definition.flags]
+    conditions.extend(check.when for check in definition.consistency)
+    for check in definition.consistency:
+        unknown = [name for name in check.expect_zero if name not in ids]
+        if unknown:
+            raise ValueError(f"consistency check names unknown items {unknown}")
     if definition.risk_categories is not None:
         for rule in definition.risk_categories.rules:
             conditions.extend(c for group in rule.any_of for c in group)

@@ -101,6 +101,10 @@ def score_definition(
     chosen_sex = _parse_sex(sex)
     values, notes = _checked_answers(definition, answers)
     flags = [f for f in definition.flags if definition.holds(f.when, values)]
+    for check in definition.consistency:
+        positions = [i for i, item in enumerate(definition.items) if item.id in check.expect_zero]
+        if definition.holds(check.when, values) and any(values[i] for i in positions):
+            notes.append(" ".join(check.note.split()))
     total: int | None = None
     raw_total: int | None = None
     cutoff_sex: Sex | None = None

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alongside.errors import ConfigurationError, NotFound
 
-CURRENT_VERSION = "intake-consent-en-1"
+CURRENT_VERSION = "intake-consent-en-2"
 
 
 class _Frozen(BaseModel):

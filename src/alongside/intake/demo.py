@@ -1,4 +1,5 @@
-"""Demo data for the intake: submitted intakes with proposals (one crisis) and one open link.
+"""Demo data for the intake: submitted intakes with proposals (crisis by the screener, and a
+words-only case), and one open link.
 
 Called from :func:`alongside.demo.seed.seed_demo_clinic`, so a newcomer sees the whole path
 of an intake working: the review queue has proposals to look at, the outbox has a crisis
@@ -62,6 +63,20 @@ DEMO_INTAKES: tuple[DemoIntake, ...] = (
         "I have been thinking a lot about not being here any more.",
         True,
     ),
+    # Words only: mild scores and no to every screener question, but the client writes about
+    # a recent overdose. Read with consent, the words escalate as question 6 "yes, within
+    # three months" would (crisis, on-call alert) once the reader reports the attempt; today's
+    # reader reads them as high (urgent) at least.
+    DemoIntake(
+        {
+            "phq9": _phq9([1, 1, 1, 1, 0, 1, 0, 0, 0]),
+            "gad7": _gad7([1, 1, 0, 0, 1, 0, 0]),
+            "cssrs-screen": {"q1": 0, "q2": 0, "q6": 0},
+        },
+        "Two weeks ago I took an overdose of my tablets. I did not tell anyone and I still "
+        "have some saved.",
+        True,
+    ),
 )
 
 
@@ -89,7 +104,7 @@ def _primary_clinician(session: Session, client: Client) -> User | None:
 def seed_demo_intakes(
     session: Session, clinicians: Sequence[User], clients: Sequence[Client], now: datetime
 ) -> list[str]:
-    """Seed an on-call rota, three submitted intakes and one open one; return the open path."""
+    """Seed an on-call rota, the submitted demo intakes and one open one; return the open path."""
     organization_id = clinicians[0].organization_id
     set_on_call_rota(session, organization_id, [c.id for c in clinicians], now=now)
     # The coordinator makes the links, as in most clinics; each names its reviewing clinician.

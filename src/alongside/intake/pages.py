@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alongside.config import Settings
-from alongside.deps import CurrentSignedIn, DbSession, get_settings_from
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm, get_settings_from
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
 from alongside.intake import service
@@ -33,7 +33,8 @@ from alongside.kit.time import utcnow
 from alongside.models import Intake, Organization
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
-from alongside.triage.crisis_resources import CrisisResources, crisis_resources_for
+from alongside.triage.crisis_admin import resources_for_organization
+from alongside.triage.crisis_resources import CrisisResources
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,11 +46,8 @@ def _form_values(form: Any) -> dict[str, str]:
 
 
 def _crisis_resources(db: DbSession, intake: Intake) -> CrisisResources | None:
-    organization = db.get(Organization, intake.organization_id)
-    try:
-        return crisis_resources_for(organization.country if organization else "US")
-    except InvalidInput:
-        return None
+    # The organisation's country and local services; never fails (any country is answered).
+    return resources_for_organization(db, intake.organization_id)
 
 
 def _base_context(db: DbSession, intake: Intake, token: str, step: str) -> dict[str, Any]:
@@ -136,12 +134,11 @@ def new_intake_page(request: Request, db: DbSession, signed_in: CurrentSignedIn)
 
 
 @router.post("/intakes/new")
-async def new_intake_submit(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn
+def new_intake_submit(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, form: PostedForm
 ) -> Response:
     """Create the link and show it once."""
     _require_intake_create(signed_in)
-    form = await request.form()
     values: dict[str, Any] = _form_values(form)
     values["instruments"] = [v for v in form.getlist("instruments") if isinstance(v, str)]
     try:
@@ -242,14 +239,14 @@ def intake_start(token: str, request: Request, db: DbSession) -> Response:
 
 
 @router.post("/intake/{token}/consent")
-async def intake_consent(token: str, request: Request, db: DbSession) -> Response:
+def intake_consent(token: str, request: Request, db: DbSession, posted: PostedForm) -> Response:
     """Record consent per purpose, with the version of the text shown."""
     now = utcnow()
     try:
         intake = service.open_intake(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
-    form = _form_values(await request.form())
+    form = _form_values(posted)
     processing = form.get("intake_processing") == "yes"
     reading = form.get("software_reading")
     try:
@@ -327,6 +324,7 @@ def _question_page(
             "errors": errors or [],
             "skipped_note": skipped_note,
             "has_skip_logic": len(parts) > 1,
+            "added_because": service.follow_up_reason(db, intake, instrument_id),
         }
     )
     return render(request, "intake/question.html", context, status_code=status_code)
@@ -387,8 +385,8 @@ def intake_questions(token: str, instrument_id: str, request: Request, db: DbSes
 
 
 @router.post("/intake/{token}/questions/{instrument_id}")
-async def intake_questions_save(
-    token: str, instrument_id: str, request: Request, db: DbSession
+def intake_questions_save(
+    token: str, instrument_id: str, request: Request, db: DbSession, posted: PostedForm
 ) -> Response:
     """Save one page of answers and go on; a missing answer names its question."""
     now = utcnow()
@@ -396,7 +394,7 @@ async def intake_questions_save(
         intake = service.open_intake(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
-    form = _form_values(await request.form())
+    form = _form_values(posted)
     try:
         part = int(form.get("part", "0"))
     except ValueError:
@@ -448,14 +446,14 @@ def intake_words(token: str, request: Request, db: DbSession) -> Response:
 
 
 @router.post("/intake/{token}/words")
-async def intake_words_save(token: str, request: Request, db: DbSession) -> Response:
+def intake_words_save(token: str, request: Request, db: DbSession, posted: PostedForm) -> Response:
     """Save the client's own words and go on."""
     now = utcnow()
     try:
         intake = service.open_intake(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
-    form = _form_values(await request.form())
+    form = _form_values(posted)
     text = form.get("own_words", "")
     try:
         service.save_own_words(db, intake, text, now)

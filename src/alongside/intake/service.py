@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from alongside.audit.service import record
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
+from alongside.instruments.adaptive import follow_ups, reason_shown_with
 from alongside.intake.consent_text import consent_text, current_consent_text
 from alongside.intake.questions import (
     FieldError,
@@ -548,7 +549,26 @@ def save_instrument_part(
         resource_type="questionnaire_response",
         resource_id=response.id,
     )
+    _add_follow_ups(session, intake, {instrument_id: merged})
     return next_part_after(definition, part, merged)
+
+
+def _add_follow_ups(
+    session: Session, intake: Intake, answers: Mapping[str, Mapping[str, int]]
+) -> None:
+    """Add the questionnaires these answers call for (adaptive screening), in display order."""
+    added = [f.instrument for f in follow_ups(answers, intake.instruments)]
+    if added:
+        order = {name: position for position, name in enumerate(list_instruments())}
+        # A new list, so the JSON column is seen as changed.
+        intake.instruments = sorted([*intake.instruments, *added], key=order.__getitem__)
+        session.flush()
+
+
+def follow_up_reason(session: Session, intake: Intake, instrument_id: str) -> str | None:
+    """Why a questionnaire is asked, in plain words, when earlier answers called for it."""
+    answers = {name: row.answer_map for name, row in responses_for(session, intake).items()}
+    return reason_shown_with(instrument_id, answers)
 
 
 def save_own_words(session: Session, intake: Intake, text: str, now: datetime) -> None:

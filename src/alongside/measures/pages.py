@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
 from alongside.errors import InvalidInput
 from alongside.instruments import get_instrument, list_instruments
 from alongside.kit.http import is_htmx
@@ -94,12 +94,15 @@ def _whole_number(value: str | None, name: str) -> int | None:
 
 
 @router.post("/clients/{client_id}/measures/plan")
-async def plan_submit(
-    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def plan_submit(
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    form: PostedForm,
 ) -> Response:
     """Save the plan from the form, then show the page again."""
     parsed = parse_id(client_id, service.NOT_FOUND)
-    form = await request.form()
     instruments = [v for v in form.getlist("instruments") if isinstance(v, str)]
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     now = utcnow()

@@ -45,6 +45,7 @@ from alongside.errors import InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
 from alongside.intake.service import MAX_EXPIRY, create_intake
 from alongside.measures.cadence import interval_due, session_due
+from alongside.measures.paired import PairedOutcome, course_outcome
 from alongside.measures.trends import (
     Attention,
     InstrumentTrend,
@@ -98,6 +99,8 @@ class ClientMeasures:
     plan: MeasurementPlan | None
     attention: Attention
     can_edit_plan: bool
+    # NHS Talking Therapies outcome on PHQ-9 and GAD-7 together (None without two of each).
+    paired: PairedOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,14 @@ def client_measures(
     measurements = _read_measurements(session, user, actor, client, now)
     other = [m for m in measurements if not has_trend(m.instrument_id)]
     other.sort(key=lambda m: m.measured_at, reverse=True)
+
+    def totals(instrument_id: str) -> list[float]:
+        series = sorted(
+            (m for m in measurements if m.instrument_id == instrument_id and m.total is not None),
+            key=lambda m: m.measured_at,
+        )
+        return [float(m.total) for m in series if m.total is not None]
+
     return ClientMeasures(
         client=client,
         trends=client_trends(measurements),
@@ -207,6 +218,7 @@ def client_measures(
         plan=plan_of(session, client.id),
         attention=needs_attention(measurements),
         can_edit_plan=may_edit_plan(actor, client),
+        paired=course_outcome(totals("phq9"), totals("gad7")),
     )
 
 

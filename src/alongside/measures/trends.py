@@ -15,8 +15,9 @@ definition file, so the sources are cited next to the data:
   (Jacobson & Truax's clinically significant change); moving *into* the case range with a
   reliable deterioration is marked too.
 
-NHS Talking Therapies judges recovery on PHQ-9 and GAD-7 together for a course of treatment;
-these trends judge each instrument on its own, which is what a chart per instrument shows.
+NHS Talking Therapies judges recovery on PHQ-9 and GAD-7 together for a course of treatment
+(:mod:`alongside.measures.paired`); these trends judge each instrument on its own ("per
+instrument"), which is what a chart per instrument shows.
 
 *Attention* (:func:`needs_attention`): the latest measure of an instrument is a reliable
 deterioration from the previous measure or from the first, or the latest measure of any

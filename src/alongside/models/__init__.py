@@ -15,10 +15,13 @@ from alongside.models.client_preference import ClientPreference
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
 from alongside.models.crisis_alert import CrisisAction, CrisisAlert
+from alongside.models.crisis_resource_change import CrisisResourceChange
 from alongside.models.decision import Decision, DecisionOutcome
 from alongside.models.intake import Intake, IntakeStatus
 from alongside.models.login_failure import LoginFailure
 from alongside.models.measurement_plan import Cadence, MeasurementPlan
+from alongside.models.note import Note, NoteKind, NoteStatus
+from alongside.models.note_addendum import NoteAddendum
 from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
@@ -28,6 +31,7 @@ from alongside.models.review_assignment import ReviewAssignment
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
 from alongside.models.ruleset_version import RulesetVersion
+from alongside.models.safety_plan import SafetyPlan
 from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.score import Score
 from alongside.models.site import Site
@@ -61,12 +65,17 @@ __all__ = [
     "Consent",
     "CrisisAction",
     "CrisisAlert",
+    "CrisisResourceChange",
     "Decision",
     "DecisionOutcome",
     "Intake",
     "IntakeStatus",
     "LoginFailure",
     "MeasurementPlan",
+    "Note",
+    "NoteAddendum",
+    "NoteKind",
+    "NoteStatus",
     "OnCallRota",
     "Organization",
     "OutboxChannel",
@@ -79,6 +88,7 @@ __all__ = [
     "RiskReading",
     "Role",
     "RulesetVersion",
+    "SafetyPlan",
     "SchedulingRules",
     "Score",
     "Site",

@@ -12,8 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.http import is_htmx
 from alongside.kit.ids import parse_id
@@ -31,8 +32,7 @@ router = APIRouter(include_in_schema=False)
 OUTCOME_WORDS = {"accepted": "accepted", "amended": "amended", "rejected": "rejected"}
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _form(form: FormData) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
@@ -102,12 +102,16 @@ def alert_page(
 
 
 @router.post("/review/alerts/{alert_id}/acknowledge")
-async def alert_acknowledge(
-    alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def alert_acknowledge(
+    alert_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Record the acknowledgement and the action taken, then go back where it came from."""
     parsed = parse_id(alert_id, service.NOT_FOUND)
-    form = await _form(request)
+    form = _form(posted)
     escalation.acknowledge_alert(
         db,
         user=signed_in.user,
@@ -147,12 +151,16 @@ def case_page(
 
 
 @router.post("/review/{suggestion_id}/decision")
-async def case_decide(
-    suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def case_decide(
+    suggestion_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Store the clinician's decision and return to the queue."""
     parsed = parse_id(suggestion_id, service.NOT_FOUND)
-    form = await _form(request)
+    form = _form(posted)
     outcome = form.get("outcome", "")
     try:
         service.decide(
@@ -187,11 +195,11 @@ def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
 
 
 @router.post("/oversight/settings")
-async def oversight_settings(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn
+def oversight_settings(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
 ) -> Response:
     """Save the wait targets (hours) and escalation time (minutes)."""
-    form = await _form(request)
+    form = _form(posted)
     try:
         hours = {urgency: float(form.get(f"target_{urgency}", "")) for urgency in URGENCIES}
         escalation_minutes = int(form.get("escalation_minutes", ""))

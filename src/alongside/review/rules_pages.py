@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -23,8 +24,7 @@ from alongside.triage import rule_changes
 router = APIRouter(include_in_schema=False)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _form(form: FormData) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
@@ -53,10 +53,12 @@ def rules_new(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
 
 
 @router.post("/rules/new")
-async def rules_create(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def rules_create(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
+) -> Response:
     """Validate and store the new version, then show its preview."""
     rule_changes.require_rules_edit(signed_in.actor)
-    form = await _form(request)
+    form = _form(posted)
     yaml_text, note = form.get("yaml_text", ""), form.get("note", "")
     try:
         row = rule_changes.create_version(

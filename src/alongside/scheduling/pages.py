@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
 from alongside.errors import InvalidInput, NotFound
 from alongside.kit.http import is_htmx
 from alongside.kit.ids import parse_id
@@ -23,8 +24,7 @@ from alongside.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _form(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -101,9 +101,11 @@ def change_page(
 
 
 @router.post("/scheduling/proposals/confirm")
-async def confirm_proposal(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def confirm_proposal(
+    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
+) -> Response:
     """A person confirms a proposal: book it and go back to the waitlist."""
-    form = await _form(request)
+    form = _form(posted)
     appointment = waitlist.confirm_match(
         db,
         user=signed_in.user,
@@ -225,11 +227,15 @@ def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn)
 
 
 @router.post("/scheduling/appointments/{appointment_id}/cancel")
-async def cancel_page(
-    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def cancel_page(
+    appointment_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Cancel an appointment from the client's page."""
-    form = await _form(request)
+    form = _form(posted)
     booking.cancel_appointment(
         db,
         user=signed_in.user,
@@ -271,11 +277,15 @@ def reschedule_form(
 
 
 @router.post("/scheduling/appointments/{appointment_id}/reschedule")
-async def reschedule_submit(
-    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+def reschedule_submit(
+    appointment_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Move the appointment to the chosen time."""
-    form = await _form(request)
+    form = _form(posted)
     booking.reschedule_appointment(
         db,
         user=signed_in.user,

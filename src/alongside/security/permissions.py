@@ -71,6 +71,8 @@ class Action(enum.StrEnum):
     NOTE_SIGN = "note.sign"
     PSYCHOTHERAPY_NOTE_READ = "psychotherapy_note.read"
     PSYCHOTHERAPY_NOTE_WRITE = "psychotherapy_note.write"
+    SAFETY_PLAN_READ = "safety_plan.read"  # the client reads their own, in their space
+    SAFETY_PLAN_WRITE = "safety_plan.write"
     APPOINTMENT_READ = "appointment.read"
     APPOINTMENT_BOOK = "appointment.book"
     ACCESS_LOG_READ = "access_log.read"  # who looked at this client's record
@@ -83,6 +85,7 @@ class Action(enum.StrEnum):
     AUDIT_VERIFY = "audit.verify"
     RULES_EDIT = "rules.edit"
     USER_MANAGE = "user.manage"
+    ORGANIZATION_MANAGE = "organization.manage"  # country and local crisis services
     KEYS_ROTATE = "keys.rotate"
     BREAK_GLASS_REVIEW = "break_glass.review"
     OUTBOX_ADMIN = "outbox.admin"
@@ -114,6 +117,8 @@ CLIENT_ACTIONS: frozenset[Action] = frozenset(
         Action.NOTE_SIGN,
         Action.PSYCHOTHERAPY_NOTE_READ,
         Action.PSYCHOTHERAPY_NOTE_WRITE,
+        Action.SAFETY_PLAN_READ,
+        Action.SAFETY_PLAN_WRITE,
         Action.APPOINTMENT_READ,
         Action.APPOINTMENT_BOOK,
         Action.ACCESS_LOG_READ,
@@ -123,7 +128,13 @@ CLIENT_ACTIONS: frozenset[Action] = frozenset(
 
 # Break-glass is for reading in an emergency; writing waits until the clinician joins the team.
 BREAK_GLASS_ACTIONS: frozenset[Action] = frozenset(
-    {Action.CLIENT_READ, Action.CLINICAL_READ, Action.NOTE_READ, Action.APPOINTMENT_READ}
+    {
+        Action.CLIENT_READ,
+        Action.CLINICAL_READ,
+        Action.NOTE_READ,
+        Action.SAFETY_PLAN_READ,
+        Action.APPOINTMENT_READ,
+    }
 )
 
 # An intake's assigned reviewer may open and decide that intake's case, and nothing else of
@@ -144,6 +155,8 @@ _CARE_TEAM_WORK: dict[Action, Scope] = {
     Action.NOTE_SIGN: Scope.CARE_TEAM,
     Action.PSYCHOTHERAPY_NOTE_READ: Scope.AUTHOR,
     Action.PSYCHOTHERAPY_NOTE_WRITE: Scope.AUTHOR,
+    Action.SAFETY_PLAN_READ: Scope.CARE_TEAM,
+    Action.SAFETY_PLAN_WRITE: Scope.CARE_TEAM,
     Action.APPOINTMENT_READ: Scope.CARE_TEAM,
     Action.APPOINTMENT_BOOK: Scope.CARE_TEAM,
     # Any client of the organisation: break-glass exists for clients outside the care team.
@@ -163,6 +176,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.APPOINTMENT_READ: Scope.OWN,
                 Action.APPOINTMENT_BOOK: Scope.OWN,
                 Action.ACCESS_LOG_READ: Scope.OWN,
+                Action.SAFETY_PLAN_READ: Scope.OWN,
             }
         ),
         Role.CLINICIAN: MappingProxyType(dict(_CARE_TEAM_WORK)),
@@ -195,6 +209,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
         Role.ADMIN: MappingProxyType(
             {
                 Action.USER_MANAGE: Scope.ORGANIZATION,
+                Action.ORGANIZATION_MANAGE: Scope.ORGANIZATION,
                 Action.KEYS_ROTATE: Scope.ORGANIZATION,
                 Action.OUTBOX_ADMIN: Scope.ORGANIZATION,
                 Action.AUDIT_VERIFY: Scope.ORGANIZATION,

@@ -5,7 +5,10 @@ Input::
     {"answers": {"phq9": [...], "gad7": [...], "cssrs-screen": [...]},
      "text": "the client's own words", "consent": {"reader": true},
      "sex": "female" | "male" (optional, for sex-specific cut-offs),
-     "country": "US" | "GB" (optional: crisis resources are added when the urgency is crisis)}
+     "country": ISO 3166-1 alpha-2 such as "US", "IE", "FR", or a UK nation "GB-ENG",
+                "GB-SCT", "GB-WLS", "GB-NIR" (optional; crisis resources are added whenever
+                the urgency is crisis, for any country: at worst "call your local emergency
+                number")}
 
 Each instrument is scored; the text is read for risk only when ``consent.reader`` is true
 (otherwise a person must read it); the default ruleset (or ``--ruleset FILE``) proposes.
@@ -111,9 +114,6 @@ def _score(instrument: str, answers: list[int], sex: str | None) -> dict[str, An
 
 def triage_intake(intake: IntakeInput, ruleset: Ruleset) -> dict[str, Any]:
     """Score, read (with consent) and propose for one intake; the CLI's JSON output."""
-    if intake.country is not None:
-        # Checked first so that a bad country is refused whatever the urgency turns out to be.
-        crisis_resources_for(intake.country)
     scores = {
         instrument: _score(instrument, answers, intake.sex)
         for instrument, answers in intake.answers.items()
@@ -123,8 +123,13 @@ def triage_intake(intake: IntakeInput, ruleset: Ruleset) -> dict[str, Any]:
         if intake.consent.reader
         else None
     )
+    wrote_words = bool(intake.text.strip())
     proposal = propose_triage(
-        scores=scores, risk=risk, reader_consent=intake.consent.reader, ruleset=ruleset
+        scores=scores,
+        risk=risk,
+        reader_consent=intake.consent.reader,
+        ruleset=ruleset,
+        wrote_words=wrote_words,
     )
     output = proposal.to_dict()
     output["scores"] = scores
@@ -135,12 +140,17 @@ def triage_intake(intake: IntakeInput, ruleset: Ruleset) -> dict[str, Any]:
         "risk": dict(risk["versions"]) if risk is not None else None,
     }
     output["inputs_digest"] = inputs_digest(
-        {"scores": scores, "risk": risk, "reader_consent": intake.consent.reader}
+        {
+            "scores": scores,
+            "risk": risk,
+            "reader_consent": intake.consent.reader,
+            "wrote_words": wrote_words,
+        }
     )
+    # Every crisis gets resources, whatever the country (or none given): never an error,
+    # at worst "call your local emergency number".
     output["crisis_resources"] = (
-        crisis_resources_for(intake.country).to_dict()
-        if intake.country is not None and proposal.urgency == "crisis"
-        else None
+        crisis_resources_for(intake.country).to_dict() if proposal.urgency == "crisis" else None
     )
     return output
 

@@ -43,9 +43,12 @@ from alongside.triage.rulesets import (
     CssrsRecentBehaviourCondition,
     FlagCondition,
     InstrumentCondition,
+    OwnWordsCondition,
     ReaderDeclinedCondition,
+    ReaderNeedsPersonCondition,
     ReaderUnavailableCondition,
     RiskLevelCondition,
+    RiskSignalCondition,
     Rule,
     Ruleset,
     TriageInputs,
@@ -88,6 +91,8 @@ class TriageProposal(BaseModel):
     fired_rules: tuple[str, ...]
     versions: Mapping[str, str]
     needs_human_reading: bool
+    # A rule marked as safeguarding fired: the words describe someone else at risk.
+    safeguarding: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -112,6 +117,18 @@ class _EvidenceIn(BaseModel):
     signal: str = ""
 
 
+class _SignalIn(BaseModel):
+    """One C-SSRS-shaped signal as the reader stores it (see the reader's ``RiskSignal``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    # Stored as "construct" (the C-SSRS word); BaseModel reserves that name.
+    kind: str = Field(alias="construct")
+    recency: str = "unknown"
+    subject: str = "self"
+    text: str = ""
+
+
 class _RiskIn(BaseModel):
     """The parts of a risk reading the rules look at."""
 
@@ -120,6 +137,9 @@ class _RiskIn(BaseModel):
     level: str | None = None
     probability: float | None = None
     evidence: tuple[_EvidenceIn, ...] = ()
+    # Old stored readings have no signals: they count as none (the level still applies).
+    signals: tuple[_SignalIn, ...] = ()
+    needs_human_reading: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +153,9 @@ class _Facts:
     reader_declined: bool
     reader_unavailable: bool
     risk: _RiskIn | None
+    wrote_words: bool
+    signals: tuple[_SignalIn, ...] = ()
+    reader_needs_person: bool = False
 
 
 def inputs_digest(payload: Any) -> str:
@@ -170,7 +193,10 @@ def _cssrs_recent(scores: Mapping[str, _ScoreIn]) -> bool:
 
 
 def _facts(
-    scores: Mapping[str, Mapping[str, Any]], risk: Mapping[str, Any] | None, reader_consent: bool
+    scores: Mapping[str, Mapping[str, Any]],
+    risk: Mapping[str, Any] | None,
+    reader_consent: bool,
+    wrote_words: bool | None,
 ) -> _Facts:
     parsed = _parse_scores(scores)
     flags = frozenset(flag for score in parsed.values() for flag in score.flags)
@@ -194,6 +220,9 @@ def _facts(
     # An unavailable reader's level is a fail-closed placeholder, not a reading of the words,
     # so it is not reported as one; the reader-unavailable rule sets the urgency instead.
     level = reading.level if reading is not None and not unavailable else None
+    # Signals are facts read from the words even when the reading as a whole is flagged for a
+    # person: a recent attempt found in the text escalates whatever else went wrong.
+    signals = reading.signals if reading is not None else ()
     return _Facts(
         scores=parsed,
         flags=flags,
@@ -202,6 +231,10 @@ def _facts(
         reader_declined=not reader_consent,
         reader_unavailable=unavailable,
         risk=reading if level is not None else None,
+        # Unknown (inputs stored before this was recorded) counts as written: fail closed.
+        wrote_words=True if wrote_words is None else wrote_words,
+        signals=signals,
+        reader_needs_person=reading is not None and reading.needs_human_reading,
     )
 
 
@@ -226,6 +259,32 @@ def _instrument_holds(condition: InstrumentCondition, facts: _Facts) -> bool:
     return True
 
 
+def _matching_signals(condition: RiskSignalCondition, facts: _Facts) -> list[_SignalIn]:
+    match = condition.risk_signal
+    return [
+        signal
+        for signal in facts.signals
+        if signal.kind in match.constructs
+        and (match.recency is None or signal.recency in match.recency)
+        and signal.subject == match.subject
+    ]
+
+
+def _signals_behind(condition: Condition, facts: _Facts) -> list[_SignalIn]:
+    """The signals that made a (holding) condition hold, for the reason to quote."""
+    match condition:
+        case RiskSignalCondition():
+            return _matching_signals(condition, facts)
+        case AnyCondition(any=parts) | AllCondition(all=parts):
+            return [
+                signal
+                for part in parts
+                if _holds(part, facts)
+                for signal in _signals_behind(part, facts)
+            ]
+    return []
+
+
 def _holds(condition: Condition, facts: _Facts) -> bool:
     """Evaluate one structured condition; there is no other way for a rule to run."""
     match condition:
@@ -243,6 +302,12 @@ def _holds(condition: Condition, facts: _Facts) -> bool:
             return facts.reader_declined
         case ReaderUnavailableCondition():
             return facts.reader_unavailable
+        case RiskSignalCondition():
+            return bool(_matching_signals(condition, facts))
+        case OwnWordsCondition():
+            return facts.wrote_words
+        case ReaderNeedsPersonCondition():
+            return facts.reader_needs_person
         case AnyCondition(any=parts):
             return any(_holds(part, facts) for part in parts)
         case AllCondition(all=parts):
@@ -293,10 +358,16 @@ def render_reason(template: str, context: Mapping[str, str]) -> str:
     return "".join(parts)
 
 
-def _reason(rule: Rule, context: Mapping[str, str]) -> Reason:
+def _reason(rule: Rule, context: Mapping[str, str], facts: _Facts) -> Reason:
+    quoted: list[str] = []
+    for signal in _signals_behind(rule.when, facts):
+        phrase = f'"{signal.text}"' if signal.text else f"({signal.kind})"
+        if phrase not in quoted:
+            quoted.append(phrase)
+    rule_context = {**context, "signal_phrases": ", ".join(quoted) or "no phrase highlighted"}
     return Reason(
         rule_id=rule.id,
-        text=render_reason(rule.reason, context),
+        text=render_reason(rule.reason, rule_context),
         source=rule.source,
         urgency=rule.urgency,
     )
@@ -308,9 +379,14 @@ def propose_triage(
     risk: Mapping[str, Any] | None,
     reader_consent: bool,
     ruleset: Ruleset,
+    wrote_words: bool | None = None,
 ) -> TriageProposal:
-    """Propose an urgency, a pathway and reasons for one intake under ``ruleset``."""
-    facts = _facts(scores, risk, reader_consent)
+    """Propose an urgency, a pathway and reasons for one intake under ``ruleset``.
+
+    ``wrote_words`` says whether the client wrote words of their own; ``None`` (not known, as
+    on inputs stored before it was recorded) counts as written, so a person reads them.
+    """
+    facts = _facts(scores, risk, reader_consent, wrote_words)
     fired = [rule for rule in ruleset.rules if _holds(rule.when, facts)]
     urgency: Urgency = URGENCY_ORDER[max((urgency_rank(rule.urgency) for rule in fired), default=0)]
     indicated = sorted(
@@ -319,7 +395,7 @@ def propose_triage(
     context = _template_context(facts, ruleset)
     # Stable sort: among equally urgent rules the ruleset's own order is kept.
     reasons = [
-        _reason(rule, context)
+        _reason(rule, context, facts)
         for rule in sorted(fired, key=lambda rule: -urgency_rank(rule.urgency))
     ]
     if indicated:
@@ -341,7 +417,11 @@ def propose_triage(
         reasons=tuple(reasons),
         fired_rules=tuple(rule.id for rule in fired),
         versions=ruleset.versions,
-        needs_human_reading=facts.reader_declined or facts.reader_unavailable,
+        # Declining with no words written leaves nothing for a person to read.
+        needs_human_reading=(facts.reader_declined and facts.wrote_words)
+        or facts.reader_unavailable
+        or facts.reader_needs_person,
+        safeguarding=any(rule.safeguarding for rule in fired),
     )
 
 
@@ -352,4 +432,5 @@ def propose_triage_for(inputs: TriageInputs, ruleset: Ruleset) -> TriageProposal
         risk=inputs.risk,
         reader_consent=inputs.reader_consent,
         ruleset=ruleset,
+        wrote_words=inputs.wrote_words,
     )

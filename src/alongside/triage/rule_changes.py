@@ -53,6 +53,7 @@ from alongside.triage.rulesets import (
     PreviewResult,
     Ruleset,
     TriageInputs,
+    builtin_rulesets,
     default_ruleset,
     load_ruleset,
     preview_change,
@@ -113,9 +114,9 @@ def ruleset_for_versions(
 ) -> Ruleset | None:
     """The ruleset a proposal recorded (``{"ruleset", "ruleset_version"}``), if still known."""
     ruleset_id, version = versions.get("ruleset"), versions.get("ruleset_version")
-    default = default_ruleset()
-    if (ruleset_id, version) == (default.id, default.version):
-        return default
+    shipped = builtin_rulesets().get((str(ruleset_id), str(version)))
+    if shipped is not None:
+        return shipped
     row = session.scalar(
         select(RulesetVersion)
         .where(RulesetVersion.organization_id == organization_id)
@@ -253,6 +254,7 @@ def past_inputs(session: Session, organization_id: uuid.UUID, last_n: int) -> li
                 scores=stored.get("scores") or {},
                 risk=stored.get("risk"),
                 reader_consent=bool(stored.get("reader_consent")),
+                wrote_words=stored.get("wrote_words"),
                 ref=str(row.id),
             )
         )

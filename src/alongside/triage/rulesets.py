@@ -34,12 +34,28 @@ from alongside.errors import InvalidInput
 
 Urgency = Literal["routine", "soon", "urgent", "crisis"]
 RiskLevel = Literal["none", "low", "moderate", "high", "imminent"]
+# The reader's C-SSRS-shaped signals (Posner et al. 2011; the Columbia definitions).
+SignalConstruct = Literal[
+    "wish_dead",
+    "ideation",
+    "method",
+    "intent",
+    "plan",
+    "preparation",
+    "attempt",
+    "interrupted_attempt",
+    "aborted_attempt",
+    "self_harm",
+]
+SignalRecency = Literal["current", "recent", "past", "unknown"]
+SignalSubject = Literal["self", "other"]
 
 # Lowest first: the index is the rank, and the highest rank among fired rules wins.
 URGENCY_ORDER: tuple[Urgency, ...] = ("routine", "soon", "urgent", "crisis")
 RISK_LEVEL_ORDER: tuple[RiskLevel, ...] = ("none", "low", "moderate", "high", "imminent")
 
 DEFAULT_RULESET_FILE = "default.yaml"
+HISTORY_FOLDER = "history"
 
 
 def urgency_rank(urgency: str) -> int:
@@ -98,6 +114,33 @@ class RiskLevelCondition(_Strict):
     risk_level_at_least: RiskLevel
 
 
+class SignalMatch(_Strict):
+    """Which of the reader's signals count: constructs, recencies (any when left out), subject."""
+
+    # Written "construct" in a ruleset (the C-SSRS word); BaseModel reserves that name.
+    constructs: tuple[SignalConstruct, ...] = Field(alias="construct", min_length=1)
+    recency: tuple[SignalRecency, ...] | None = Field(default=None, min_length=1)
+    subject: SignalSubject = "self"
+
+
+class RiskSignalCondition(_Strict):
+    """True when the reader read at least one matching C-SSRS-shaped signal in the words."""
+
+    risk_signal: SignalMatch
+
+
+class OwnWordsCondition(_Strict):
+    """True when the client wrote words of their own (unknown on old inputs counts as written)."""
+
+    own_words: Literal[True]
+
+
+class ReaderNeedsPersonCondition(_Strict):
+    """True when the reader says software cannot stand in for a person's reading."""
+
+    reader_needs_person: Literal[True]
+
+
 class ReaderDeclinedCondition(_Strict):
     """True when the client declined the software reading of their words."""
 
@@ -130,6 +173,9 @@ _KIND_BY_KEY: dict[str, type[_Strict]] = {
     "risk_level_at_least": RiskLevelCondition,
     "reader_declined": ReaderDeclinedCondition,
     "reader_unavailable": ReaderUnavailableCondition,
+    "risk_signal": RiskSignalCondition,
+    "own_words": OwnWordsCondition,
+    "reader_needs_person": ReaderNeedsPersonCondition,
     "any": AnyCondition,
     "all": AllCondition,
 }
@@ -175,6 +221,9 @@ Condition = Annotated[
     | Annotated[RiskLevelCondition, Tag("risk_level_at_least")]
     | Annotated[ReaderDeclinedCondition, Tag("reader_declined")]
     | Annotated[ReaderUnavailableCondition, Tag("reader_unavailable")]
+    | Annotated[RiskSignalCondition, Tag("risk_signal")]
+    | Annotated[OwnWordsCondition, Tag("own_words")]
+    | Annotated[ReaderNeedsPersonCondition, Tag("reader_needs_person")]
     | Annotated[AnyCondition, Tag("any")]
     | Annotated[AllCondition, Tag("all")],
     Discriminator(_condition_kind),
@@ -186,7 +235,9 @@ AllCondition.model_rebuild()
 
 # Template fields are plain names (no attribute or index access, no format spec), so a reason
 # template can only ever show values the engine chose to expose.
-_FIXED_FIELDS = frozenset({"risk_level", "risk_evidence", "risk_items", "risk_probability"})
+_FIXED_FIELDS = frozenset(
+    {"risk_level", "risk_evidence", "risk_items", "risk_probability", "signal_phrases"}
+)
 _SCORE_FIELD = re.compile(r"^[a-z0-9_]+_(total|severity|item[1-9][0-9]*|item[1-9][0-9]*_label)$")
 
 
@@ -201,7 +252,8 @@ def template_fields(template: str) -> list[str]:
         if field not in _FIXED_FIELDS and not _SCORE_FIELD.match(field):
             raise ValueError(
                 f"unknown template field {{{field}}}; use risk_level, risk_evidence, risk_items, "
-                "risk_probability or <instrument>_total/_severity/_itemN/_itemN_label"
+                "risk_probability, signal_phrases or "
+                "<instrument>_total/_severity/_itemN/_itemN_label"
             )
         fields.append(field)
     return fields
@@ -216,6 +268,8 @@ class Rule(_Strict):
     pathway: str | None = None
     reason: str = Field(min_length=1)
     source: str = Field(min_length=1)
+    # A safeguarding concern about someone other than the client (shown to the clinician).
+    safeguarding: bool = False
 
     @model_validator(mode="after")
     def _reason_template_is_safe(self) -> Rule:
@@ -287,6 +341,9 @@ class TriageInputs(BaseModel):
     scores: Mapping[str, Mapping[str, Any]]
     risk: Mapping[str, Any] | None = None
     reader_consent: bool
+    # Whether the client wrote words of their own; None on inputs stored before it was
+    # recorded, which counts as written (a person reads them; fail closed).
+    wrote_words: bool | None = None
     ref: str | None = None
 
 
@@ -367,6 +424,24 @@ def load_ruleset(source: str | Path) -> Ruleset:
     except yaml.YAMLError as error:
         raise InvalidInput(f"triage ruleset is not valid YAML: {error}") from error
     return parse_ruleset(raw)
+
+
+@functools.cache
+def builtin_rulesets() -> dict[tuple[str, str], Ruleset]:
+    """Every ruleset version Alongside has shipped, by (id, version), for replay.
+
+    The current default is ``rules/default.yaml``; earlier versions are kept verbatim in
+    ``rules/history/`` so a past proposal can be replayed under the version that made it.
+    """
+    folder = resources.files("alongside.triage").joinpath("rules", HISTORY_FOLDER)
+    found: dict[tuple[str, str], Ruleset] = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            ruleset = load_ruleset(entry.read_text(encoding="utf-8"))
+            found[(ruleset.id, ruleset.version)] = ruleset
+    current = default_ruleset()
+    found[(current.id, current.version)] = current
+    return found
 
 
 @functools.cache

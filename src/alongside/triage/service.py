@@ -55,7 +55,6 @@ from alongside.models import (
     Intake,
     IntakeStatus,
     OnCallRota,
-    Organization,
     QuestionnaireResponse,
     RiskReading,
     Role,
@@ -66,7 +65,8 @@ from alongside.models import (
 )
 from alongside.models.consent import SOFTWARE_READING
 from alongside.notify.service import enqueue
-from alongside.triage.crisis_resources import CrisisResources, crisis_resources_for
+from alongside.triage.crisis_admin import resources_for_organization
+from alongside.triage.crisis_resources import CrisisResources
 from alongside.triage.engine import READER_UNAVAILABLE, inputs_digest, propose_triage
 from alongside.triage.inputs import critical_items, unavailable_reading
 from alongside.triage.rulesets import Ruleset, default_ruleset
@@ -250,16 +250,10 @@ def _store_reading(
     return row
 
 
-def _crisis_resources(session: Session, organization_id: uuid.UUID) -> CrisisResources | None:
-    organization = session.get(Organization, organization_id)
-    country = organization.country if organization is not None else "US"
-    try:
-        return crisis_resources_for(country)
-    except InvalidInput:
-        # An organisation in a country without defaults still gets the page; the template
-        # then tells the client to call their local emergency number.
-        log.error("crisis_resources_missing", extra={"country": country})
-        return None
+def _crisis_resources(session: Session, organization_id: uuid.UUID) -> CrisisResources:
+    # Any country is answered (at worst "call your local emergency number"), with the
+    # organisation's own local services added.
+    return resources_for_organization(session, organization_id)
 
 
 def _alert(
@@ -360,10 +354,20 @@ def process_submission(
         risk = read_risk_failing_closed(intake.own_words or "", critical_items(scores))
         _store_reading(session, intake, risk, now)
     ruleset = _organization_ruleset(session, intake.organization_id)
+    wrote_words = bool((intake.own_words or "").strip())
     proposal = propose_triage(
-        scores=scores, risk=risk, reader_consent=reader_consent, ruleset=ruleset
+        scores=scores,
+        risk=risk,
+        reader_consent=reader_consent,
+        ruleset=ruleset,
+        wrote_words=wrote_words,
     )
-    inputs = {"scores": scores, "risk": risk, "reader_consent": reader_consent}
+    inputs = {
+        "scores": scores,
+        "risk": risk,
+        "reader_consent": reader_consent,
+        "wrote_words": wrote_words,
+    }
     suggestion = Suggestion(
         organization_id=intake.organization_id,
         client_id=intake.client_id,
