@@ -43,7 +43,7 @@ def test_intake_care_team_rows_become_review_assignments_and_back(tmp_path: Path
             ids = (client.id, reviewer.id, coordinator.id)
         engine.dispose()
 
-        downgrade(url, "0010")
+        downgrade(url, "a9e55b2bb3df")
         engine = build_engine(url)
         with engine.connect() as conn:
             roles = (
