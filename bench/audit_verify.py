@@ -7,8 +7,9 @@ In one run:
    :func:`alongside.audit.chain.seal` over the same fields :func:`alongside.audit.service.record`
    seals, and rows go in through the driver's ``executemany`` in batches, in SQLite's storage
    form (event 1 is read back through the ORM to check they agree); for the load the two
-   triggers that make each insert extend the head row (and the head move one event at a time)
-   are dropped, and the head row is set once at the end. Nothing else about the schema changes;
+   triggers that refuse an insert already sealed (and a head that moves more than one event at
+   a time) are dropped, and the head row is set once at the end. Nothing else about the
+   schema changes;
 3. time :func:`alongside.audit.service.verify_stored_chain` in this process (events/s);
 4. run the real command ``alongside audit verify --data-dir <dir>`` as a child process, and
    again on a 10,000-event database, reporting wall time and the child's peak resident memory
@@ -99,7 +100,7 @@ def synthetic_event(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return sealed, stored
 
 
-COLUMNS = (*HASHED_COLUMNS, "sequence", "previous_hash", "hash")
+COLUMNS = (*HASHED_COLUMNS, "insert_order", "sequence", "previous_hash", "hash")
 INSERT = (
     f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - fixed column names
     f"VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -109,7 +110,8 @@ INSERT = (
 def load(engine: Engine, count: int, batch: int) -> tuple[int, str]:
     """Insert ``count`` chained events with the driver's executemany; return the head."""
     with engine.begin() as conn:
-        # Bulk load only: these two guards would make every insert also move the head row.
+        # Bulk load only, of events sealed already (as the sealer would have): these two guards
+        # refuse a sealed insert and a head that jumps.
         conn.execute(text("DROP TRIGGER audit_events_append_only"))
         conn.execute(text("DROP TRIGGER audit_heads_forward_only"))
     previous = GENESIS_HASH
@@ -122,7 +124,13 @@ def load(engine: Engine, count: int, batch: int) -> tuple[int, str]:
             event = seal(sequence, sealed, previous)
             previous = event.hash
             rows.append(
-                (*(stored[c] for c in HASHED_COLUMNS), sequence, event.previous_hash, previous)
+                (
+                    *(stored[c] for c in HASHED_COLUMNS),
+                    sequence,
+                    sequence,
+                    event.previous_hash,
+                    previous,
+                )
             )
             if len(rows) == batch or sequence == count:
                 cursor.execute("BEGIN")

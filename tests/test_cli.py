@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
@@ -23,6 +24,7 @@ from alongside.models import (
     Suggestion,
     User,
 )
+from tests.fixtures.db import fresh_database_url
 
 runner = CliRunner()
 
@@ -229,3 +231,60 @@ def test_commands_on_an_unmigrated_database_say_to_upgrade(tmp_path: Path) -> No
     assert "alongside db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_demo_honours_host_and_port_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALONGSIDE_HOST", "127.0.0.9")
+    monkeypatch.setenv("ALONGSIDE_PORT", "8765")
+    result = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.9:8765/intake/" in result.stdout
+    # The command line still wins.
+    again = runner.invoke(
+        app, ["demo", "--seed-only", "--data-dir", str(tmp_path), "--port", "8766"]
+    )
+    assert "http://127.0.0.9:8766/intake/" in again.stdout
+
+
+def test_demo_seeds_the_given_database_once_and_refuses_a_clinics_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL when the suite runs on it (the point: try production's database in one
+    # command), else another SQLite file named by URL.
+    for url in fresh_database_url(tmp_path, "demo_url"):
+        monkeypatch.setenv("ALONGSIDE_DATABASE_URL", url)
+        data = tmp_path / "data"
+        first = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(data)])
+        assert first.exit_code == 0, first.output
+        assert "Demo clinic ready: 40 synthetic clients" in first.stdout
+        assert not (data / "demo.sqlite3").exists()
+        engine = build_engine(url)
+        keys = FileKeyProvider(data / "keys" / "kek.key")
+        try:
+            with session_scope(make_sessionmaker(engine, keys)) as db:
+                assert db.scalar(select(func.count()).select_from(Client)) == 40
+            # Again: the demo clinic is there already, so it is served as it is.
+            again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(data)])
+            assert again.exit_code == 0, again.output
+            assert "already in" in again.stdout
+            with session_scope(make_sessionmaker(engine, keys)) as db:
+                assert db.scalar(select(func.count()).select_from(Client)) == 40
+                db.add(Organization(name="A real clinic", slug="real-clinic", country="US"))
+            refused = runner.invoke(
+                app, ["demo", "--seed-only", "--data-dir", str(data), "--database-url", url]
+            )
+            assert refused.exit_code == 2
+            assert "not the demo clinic" in refused.stderr
+            with session_scope(make_sessionmaker(engine, keys)) as db:
+                assert db.scalar(select(func.count()).select_from(Client)) == 40
+        finally:
+            engine.dispose()
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path), "--workers", "2"])
+    assert result.exit_code == 2
+    assert "needs PostgreSQL" in result.stderr

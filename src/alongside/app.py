@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -15,12 +16,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alongside import __version__
 from alongside.config import Settings, get_settings
-from alongside.db import database_is_reachable, get_engine, key_provider_for, make_sessionmaker
+from alongside.db import (
+    DatabaseOptions,
+    get_engine,
+    key_provider_for,
+    make_sessionmaker,
+    readiness_probe,
+)
 from alongside.errors import AlongsideError, ConfigurationError, NotAuthenticated
 from alongside.kit.context import request_id_var
 from alongside.kit.files import private_dir
@@ -28,6 +36,9 @@ from alongside.kit.http import wants_html
 from alongside.responses import error_response, request_id_of
 
 log = logging.getLogger("alongside.http")
+
+READY_WITHIN_S = 0.9
+SHUTDOWN_WORKER_WAIT_S = 3.0
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -150,6 +161,30 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, "Please correct the request. " + "; ".join(parts))
 
 
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationalError)  # noqa: S101 - registered for this class only
+    # A lock or statement timeout (PostgreSQL) or a busy SQLite file: nothing was stored, and
+    # trying again shortly will work. Other operational errors are unexpected.
+    message = str(exc.orig).lower()
+    busy = any(
+        hint in message
+        for hint in ("database is locked", "lock timeout", "statement timeout", "canceling")
+    )
+    if not busy:
+        return _unexpected_error(request, exc)
+    log.warning(
+        "database_busy",
+        extra={"request_id": _request_id(request), "error_type": type(exc.orig).__name__},
+    )
+    response = error_response(
+        request,
+        503,
+        "Alongside is very busy right now and nothing was changed. Please try again in a moment.",
+    )
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
     messages = {
@@ -189,7 +224,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         if worker is not None:
-            worker.stop()  # blocks shutdown only until the round in flight has finished
+            # Waits for the round in flight, but not past the shutdown budget (SIGTERM ends the
+            # server within 10 s); a message left ``sending`` is due again when its lease ends.
+            worker.stop(timeout_s=SHUTDOWN_WORKER_WAIT_S)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -207,7 +244,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         lifespan=_lifespan,
     )
-    engine = get_engine(settings.effective_database_url)
+    engine = get_engine(settings.effective_database_url, DatabaseOptions.from_settings(settings))
+    probe = readiness_probe(settings.effective_database_url)
     app.state.settings = settings
     app.state.engine = engine
     app.state.kek_provider = key_provider_for(settings)
@@ -216,6 +254,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AlongsideError, _alongside_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_busy)
     app.add_middleware(RequestContextMiddleware)
 
     app.mount(
@@ -225,14 +264,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        """Alive: the process answers."""
+    async def healthz() -> dict[str, str]:
+        """Alive: the event loop answers. Async and touching nothing, so it answers even when
+        every threadpool worker is busy with a slow request."""
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    def readyz() -> Response:
-        """Ready: the database answers."""
-        if database_is_reachable(engine):
+    async def readyz() -> Response:
+        """Ready: the database answers a fresh connection within a second."""
+        try:
+            # The probe runs on the loop's own executor, not the request threadpool (which may
+            # be full), with its own connection (the pool may be empty).
+            ready = await asyncio.wait_for(asyncio.to_thread(probe), READY_WITHIN_S)
+        except TimeoutError:
+            ready = False
+        if ready:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 

@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from alongside import __version__
-from alongside.config import Mode, Settings
+from alongside.config import DEMO_SQLITE_FILE, Mode, Settings
 from alongside.errors import AlongsideError
 from alongside.models.user import Role
 
@@ -70,25 +70,38 @@ def _settings(data_dir: Path | None, **overrides: object) -> Settings:
         raise fail(str(exc)) from None
 
 
-def _serve(settings: Settings) -> None:
+# SIGTERM ends the server within 10 s: requests in flight get this long, then the worker
+# thread gets the rest of the budget (alongside.app.SHUTDOWN_WORKER_WAIT_S).
+GRACEFUL_SHUTDOWN_S = 5
+
+
+def _serve(settings: Settings, workers: int = 1) -> None:
     import uvicorn
 
     from alongside.app import create_app
     from alongside.kit.logging import configure_logging
 
     configure_logging()
+    common: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+    }
+    if workers > 1:
+        # Several processes: uvicorn imports the app in each (settings from the environment,
+        # which the command line has already exported). One process, or a separate
+        # `alongside worker`, delivers the outbox: see docs/operators.md.
+        settings.check_secrets()
+        uvicorn.run("alongside.app:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        return
     try:
         application = create_app(settings)
     except AlongsideError as exc:
         raise fail(exc.message) from None
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-    )
+    uvicorn.run(application, **common)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -96,6 +109,14 @@ def serve(
     data_dir: DataDirOption = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (PostgreSQL only; each runs requests on its own threadpool).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve Alongside (migrate the database first with `alongside db upgrade`)."""
     settings = _settings(data_dir, host=host, port=port)
@@ -104,52 +125,123 @@ def serve(
 
     if current_revision(get_engine(settings.effective_database_url)) is None:
         raise fail("The database has no tables yet. Run `alongside db upgrade` first.")
-    _serve(settings)
+    if workers > 1:
+        if not settings.effective_database_url.startswith("postgresql"):
+            raise fail(
+                "--workers above 1 needs PostgreSQL (ALONGSIDE_DATABASE_URL): SQLite has one "
+                "writer at a time, so more processes would only queue."
+            )
+        _export_for_workers(settings, data_dir)
+    _serve(settings, workers)
+
+
+def _export_for_workers(settings: Settings, data_dir: Path | None) -> None:
+    # Worker processes read their settings from the environment: pass on what the command line
+    # chose (the only place besides config.py that writes it, for child processes).
+    import os
+
+    os.environ["ALONGSIDE_HOST"] = settings.host
+    os.environ["ALONGSIDE_PORT"] = str(settings.port)
+    if data_dir is not None:
+        os.environ["ALONGSIDE_DATA_DIR"] = str(data_dir)
 
 
 @app.command()
 def demo(
     data_dir: DataDirOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: $ALONGSIDE_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: $ALONGSIDE_PORT).")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Seed the demo clinic into this PostgreSQL database (default: "
+            "$ALONGSIDE_DATABASE_URL, else a fresh SQLite file in the data directory).",
+        ),
+    ] = None,
     seed_only: Annotated[
         bool, typer.Option("--seed-only", help="Create the demo clinic and exit without serving.")
     ] = False,
 ) -> None:
-    """Create a fresh synthetic clinic in the data directory and serve it."""
-    base = _settings(data_dir)
-    demo_db = (base.data_dir / "demo.sqlite3").resolve()
-    settings = _settings(
-        data_dir, mode=Mode.DEMO, host=host, port=port, database_url=f"sqlite:///{demo_db}"
-    )
+    """Create a synthetic clinic (a fresh SQLite file, or in the given database) and serve it."""
+    base = _settings(data_dir, database_url=database_url)
+    demo_db = (base.data_dir / DEMO_SQLITE_FILE).resolve()
+    url = base.database_url or f"sqlite:///{demo_db}"
+    settings = _settings(data_dir, mode=Mode.DEMO, host=host, port=port, database_url=url)
     from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
     from alongside.demo.seed import DEMO_PASSWORD, seed_demo_clinic
     from alongside.migrate import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+    if base.database_url is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
     upgrade(settings.effective_database_url)
     engine = build_engine(settings.effective_database_url)
-    with session_scope(make_sessionmaker(engine, key_provider_for(settings))) as session:
-        clinic = seed_demo_clinic(session)
-        logins = list(clinic.logins)
-        intake_links = list(clinic.intake_links)
-        calendar_feed_path = clinic.calendar_feed_path
-        client_count = len(clinic.clients)
-    engine.dispose()
-    typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {demo_db}")
-    typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
-    for email, role in logins:
-        typer.echo(f"  {email:<28} {role}")
-    for path in intake_links:
-        typer.echo(f"Open a client's intake (no sign-in): http://{host}:{port}{path}")
-    if calendar_feed_path:
-        typer.echo(f"First clinician's calendar feed: http://{host}:{port}{calendar_feed_path}")
+    try:
+        with session_scope(make_sessionmaker(engine, key_provider_for(settings))) as session:
+            present = _demo_state(session)
+            clinic = None if present == "demo" else seed_demo_clinic(session)
+            if clinic is not None:
+                logins = list(clinic.logins)
+                intake_links = list(clinic.intake_links)
+                calendar_feed_path = clinic.calendar_feed_path
+                client_count = len(clinic.clients)
+    finally:
+        engine.dispose()
+    where = demo_db if base.database_url is None else _safe_url(url)
+    shown_host, shown_port = settings.host, settings.port
+    if clinic is None:
+        typer.echo(f"The demo clinic is already in {where}; serving it as it is.")
+    else:
+        typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {where}")
+        typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
+        for email, role in logins:
+            typer.echo(f"  {email:<28} {role}")
+        for path in intake_links:
+            typer.echo(
+                f"Open a client's intake (no sign-in): http://{shown_host}:{shown_port}{path}"
+            )
+        if calendar_feed_path:
+            typer.echo(
+                f"First clinician's calendar feed: http://{shown_host}:{shown_port}"
+                f"{calendar_feed_path}"
+            )
     if seed_only:
         return
-    typer.echo(f"Open http://{host}:{port}/ (Ctrl+C to stop)")
+    typer.echo(f"Open http://{shown_host}:{shown_port}/ (Ctrl+C to stop)")
     _serve(settings)
+
+
+def _demo_state(session: object) -> str:
+    """ "empty", "demo" (the demo clinic is there already); refuses a clinic's real data."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from alongside.demo.seed import DEMO_ORGANIZATION_SLUG
+    from alongside.models import Organization
+
+    assert isinstance(session, Session)  # noqa: S101 - typed loosely to keep imports lazy
+    slugs = set(session.scalars(select(Organization.slug)))
+    if not slugs:
+        return "empty"
+    if slugs == {DEMO_ORGANIZATION_SLUG}:
+        return "demo"
+    raise fail(
+        "This database holds an organisation that is not the demo clinic. The demo only seeds "
+        "an empty database (or one holding only the demo clinic); give it another database "
+        "with --database-url."
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @db_app.command("upgrade")

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alongside.errors import ConfigurationError
 
+SQLITE_FILE = "alongside.sqlite3"
+DEMO_SQLITE_FILE = "demo.sqlite3"
 DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 - refused outside demo/dev
 
 
@@ -88,6 +90,53 @@ class Settings(BaseSettings):
     outbox_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     outbox_backoff_jitter: float = Field(default=0.1, ge=0, le=1)
     outbox_sending_timeout_seconds: float = Field(default=300.0, gt=0)
+    outbox_crisis_sending_timeout_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        le=60,
+        description="The lease of a crisis alert being sent: a worker that dies mid-send delays "
+        "it by at most this long before another worker sends it again.",
+    )
+    audit_seal_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=5,
+        description="How often the worker seals new audit events into the hash chain; an event "
+        "is unsealed (changeable by someone able to drop the triggers) for about this long.",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Where the sealer appends keyed audit checkpoints (SEQUENCE:HASH:MAC) for "
+        "operators to copy off the machine; default: <data_dir>/audit-checkpoints.log",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="PostgreSQL statement_timeout per connection (0: none).",
+    )
+    db_lock_timeout_ms: int = Field(
+        default=5_000,
+        ge=0,
+        description="PostgreSQL lock_timeout per connection: a statement waiting this long for "
+        "a lock fails (the request answers 503) instead of queueing forever (0: none).",
+    )
+    db_idle_in_transaction_timeout_ms: int = Field(
+        default=15_000,
+        ge=0,
+        description="PostgreSQL idle_in_transaction_session_timeout per connection: a "
+        "connection left idle inside a transaction this long is closed (0: none).",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a request waits for a free connection."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="How long a SQLite writer waits for the write lock before the request "
+        "answers 503 (writers take turns; they never run at once).",
+    )
     # An OpenAI-compatible server the clinic runs itself (llama.cpp, Ollama, vLLM) that turns
     # note drafts into prose; off unless set. Nothing is sent anywhere else.
     llm_url: str | None = Field(default=None, pattern=r"^https?://")
@@ -96,10 +145,21 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        """The configured database URL, or a SQLite file in the data directory."""
+        """The configured database URL, or a SQLite file in the data directory: the clinic's
+        ``alongside.sqlite3``, or, in a directory that holds only the demo's database (made by
+        ``alongside demo --data-dir``), that one, so every command finds the demo clinic."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'alongside.sqlite3').resolve()}"
+        clinic = self.data_dir / SQLITE_FILE
+        demo = self.data_dir / DEMO_SQLITE_FILE
+        if not clinic.exists() and demo.exists():
+            return f"sqlite:///{demo.resolve()}"
+        return f"sqlite:///{clinic.resolve()}"
+
+    @property
+    def effective_audit_checkpoint_file(self) -> Path:
+        """Where audit checkpoints are appended."""
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.log"
 
     @property
     def effective_public_url(self) -> str:

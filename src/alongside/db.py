@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, inspect, or_, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from alongside.config import Settings
 from alongside.crypto.keys import FileKeyProvider, KeyEncryptionKeyProvider
@@ -18,18 +22,56 @@ from alongside.kit.files import private_dir, private_file, tighten
 from alongside.models.encrypted import KEYRING_PROVIDER
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, start transactions, so SAVEPOINT and
-    # BEGIN IMMEDIATE behave as documented (the pysqlite recipe in SQLAlchemy's docs).
-    dbapi_connection.isolation_level = None
-    # WAL lets readers work while a writer commits; FULL sync keeps a committed intake
-    # on disk through a power cut; foreign keys are off by default in SQLite.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+@dataclass(frozen=True)
+class DatabaseOptions:
+    """Per-connection guard rails and pool sizes (from :class:`~alongside.config.Settings`)."""
+
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 5_000
+    idle_in_transaction_timeout_ms: int = 15_000
+    pool_size: int = 10
+    max_overflow: int = 10
+    pool_timeout_s: float = 10.0
+    sqlite_busy_timeout_ms: int = 10_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabaseOptions:
+        """The options the settings describe."""
+        return cls(
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            lock_timeout_ms=settings.db_lock_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout_s=settings.db_pool_timeout_seconds,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+
+    def postgres_options(self) -> str:
+        """The libpq ``options`` that set the timeouts on every new connection."""
+        return (
+            f"-c statement_timeout={self.statement_timeout_ms} "
+            f"-c lock_timeout={self.lock_timeout_ms} "
+            f"-c idle_in_transaction_session_timeout={self.idle_in_transaction_timeout_ms}"
+        )
+
+
+def _sqlite_configurer(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, start transactions, so SAVEPOINT and
+        # BEGIN IMMEDIATE behave as documented (the pysqlite recipe in SQLAlchemy's docs).
+        dbapi_connection.isolation_level = None
+        # WAL lets readers work while a writer commits; FULL sync keeps a committed intake
+        # on disk through a power cut; foreign keys are off by default in SQLite. Writers
+        # queue on the busy timeout (BEGIN IMMEDIATE waits for it too), then answer 503.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return configure
 
 
 def _begin_sqlite(connection: Any) -> None:
@@ -48,32 +90,45 @@ def _private_sqlite_files(database: Path) -> None:
         tighten(database.with_name(database.name + suffix))
 
 
-def build_engine(url: str) -> Engine:
-    """Create an engine for ``url``, with SQLite set up for safe embedded use."""
+def build_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
+    """Create an engine for ``url``, with SQLite set up for safe embedded use and PostgreSQL
+    connections carrying statement, lock and idle-in-transaction timeouts."""
+    options = options or DatabaseOptions()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_sqlite_files(Path(parsed.database))
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _configure_sqlite)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_timeout=options.pool_timeout_s,
+        )
+        event.listen(engine, "connect", _sqlite_configurer(options.sqlite_busy_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite)
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout_s,
+        connect_args={"options": options.postgres_options()},
+    )
 
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
     """One engine per URL for the life of the process (never evicted: an evicted engine
-    would drop its pooled connections without closing them)."""
+    would drop its pooled connections without closing them); the first caller's options."""
     with _ENGINES_LOCK:
         engine = _ENGINES.get(url)
         if engine is None:
-            engine = _ENGINES[url] = build_engine(url)
+            engine = _ENGINES[url] = build_engine(url, options)
         return engine
 
 
@@ -100,7 +155,8 @@ def key_provider_for(settings: Settings) -> FileKeyProvider:
 def session_factory_for(settings: Settings) -> sessionmaker[Session]:
     """The one way the app, the CLI and the worker open database sessions."""
     return make_sessionmaker(
-        get_engine(settings.effective_database_url), key_provider_for(settings)
+        get_engine(settings.effective_database_url, DatabaseOptions.from_settings(settings)),
+        key_provider_for(settings),
     )
 
 
@@ -133,17 +189,78 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def database_is_reachable(engine: Engine) -> bool:
-    """Whether a trivial query succeeds (used by /readyz)."""
-    try:
-        # A raw ping: it must not queue behind a writer's lock (SQLite begins IMMEDIATE).
-        connection = engine.raw_connection()
+def readiness_probe(url: str) -> Callable[[], bool]:
+    """A check that a fresh connection answers ``SELECT 1`` within a second (used by /readyz).
+
+    Its own connection each time (no pool: a full pool must not make the check wait), with
+    connect and statement timeouts, and no transaction (it must not queue behind a writer).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ":memory:"
+
+        def connect_sqlite() -> Any:
+            if database == ":memory:":
+                return sqlite3.connect(database)
+            # mode=rw: a missing file is "not ready", never a new empty database.
+            uri = f"{Path(database).resolve().as_uri()}?mode=rw"
+            return sqlite3.connect(uri, uri=True, timeout=0.5, isolation_level=None)
+
+        connect: Callable[[], Any] = connect_sqlite
+    else:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(
+            parsed,
+            poolclass=NullPool,
+            connect_args={"connect_timeout": 1, "options": "-c statement_timeout=800"},
+        )
+        connect = engine.raw_connection
+
+    def probe() -> bool:
         try:
-            cursor = connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
-        finally:
-            connection.close()
-    except Exception:
-        return False
-    return True
+            connection = connect()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+            finally:
+                connection.close()
+        except Exception:
+            return False
+        return True
+
+    return probe
+
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def touch(
+    session: Session,
+    column: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+    where: ColumnElement[bool],
+    now: datetime,
+    *,
+    every: timedelta = TOUCH_EVERY,
+) -> None:
+    """Bookkeeping such as "last seen at": set ``column`` to ``now`` on the row ``where``
+    selects, at most once per ``every``, and never wait for it.
+
+    The UPDATE only applies when the stored time is older than ``every`` (so a busy session
+    writes once a minute, not once a request). On PostgreSQL the row is picked with
+    ``FOR UPDATE SKIP LOCKED``: when another request of the same session holds the row, this
+    one skips the bookkeeping instead of queueing behind it. On SQLite the transaction already
+    holds the database's write lock, so the update costs no extra waiting.
+    """
+    table = column.class_
+    stale = or_(column.is_(None), column < now - every)
+    target = select(*inspect(table).primary_key).where(where, stale)
+    if session.get_bind().dialect.name == "postgresql":
+        target = target.with_for_update(skip_locked=True)
+    key = inspect(table).primary_key[0]
+    session.execute(
+        update(table)
+        .where(key.in_(target))
+        .values({column.key: now})
+        .execution_options(synchronize_session=False)
+    )

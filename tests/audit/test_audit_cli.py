@@ -18,8 +18,10 @@ from typer.testing import CliRunner
 
 from alongside.audit.chain import seal
 from alongside.audit.cli import parse_head, reader_engine
+from alongside.audit.sealer import checkpoint_key, checkpoint_mac, seal_pending
 from alongside.audit.service import iter_stored_chain, record
 from alongside.cli import app
+from alongside.config import Settings
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.kit.time import utcnow
 from alongside.migrate import upgrade
@@ -28,15 +30,18 @@ from tests.fixtures.db import fresh_database_url
 runner = CliRunner()
 EVENTS = 10
 SQLITE_GUARDS = (
-    "audit_events_no_update",
+    "audit_events_seal_only",
     "audit_events_no_delete",
     "audit_events_append_only",
     "audit_heads_no_delete",
     "audit_heads_forward_only",
 )
+KEY = checkpoint_key(Settings().secret_key)
 
 
-def seed(engine: Engine, count: int, start: int = 0) -> None:
+def seed(engine: Engine, count: int, start: int = 0, *, sealed: bool = True) -> None:
+    """Record ``count`` events (each in its own transaction), then seal them as the worker
+    does."""
     factory = make_sessionmaker(engine)
     for i in range(start, start + count):
         with session_scope(factory) as session:
@@ -53,6 +58,8 @@ def seed(engine: Engine, count: int, start: int = 0) -> None:
                 now=utcnow(),
                 request_id=f"req-{i}",
             )
+    if sealed:
+        seal_pending(factory, KEY)
 
 
 @pytest.fixture
@@ -150,10 +157,10 @@ TAMPERINGS: dict[str, tuple[Callable[[Engine], None], int, str]] = {
     "badly forged event appended": (
         lambda e: tamper(
             e,
-            "INSERT INTO audit_events (id, sequence, occurred_at, actor_role, actor_name, action, "
-            "resource_type, purpose, outcome, previous_hash, hash) SELECT :id, 11, occurred_at, "
-            "actor_role, actor_name, action, resource_type, purpose, outcome, hash, hash "
-            "FROM audit_events WHERE sequence = 10",
+            "INSERT INTO audit_events (id, insert_order, sequence, occurred_at, actor_role, "
+            "actor_name, action, resource_type, purpose, outcome, previous_hash, hash) "
+            "SELECT :id, insert_order + 1000, 11, occurred_at, actor_role, actor_name, action, "
+            "resource_type, purpose, outcome, hash, hash FROM audit_events WHERE sequence = 10",
             id=uuid.uuid4().hex,
         ),
         11,
@@ -187,9 +194,10 @@ def test_an_event_inserted_in_the_middle_with_renumbering_is_found(scratch: Engi
         scratch,
         "UPDATE audit_events SET sequence = sequence + 1000 WHERE sequence >= 5",
         "UPDATE audit_events SET sequence = sequence - 999 WHERE sequence >= 1000",
-        "INSERT INTO audit_events (id, sequence, occurred_at, actor_role, actor_name, action, "
-        "resource_type, resource_id, client_id, organization_id, purpose, outcome, request_id, "
-        "previous_hash, hash) SELECT :id, 5, occurred_at, actor_role, 'Forger', action, "
+        "INSERT INTO audit_events (id, insert_order, sequence, occurred_at, actor_role, "
+        "actor_name, action, resource_type, resource_id, client_id, organization_id, purpose, "
+        "outcome, request_id, previous_hash, hash) SELECT :id, insert_order + 1000, 5, "
+        "occurred_at, actor_role, 'Forger', action, "
         "resource_type, resource_id, client_id, organization_id, purpose, outcome, request_id, "
         ":prev, :hash FROM audit_events WHERE sequence = 4",
         id=forged.fields["id"].hex,
@@ -210,9 +218,10 @@ def test_a_well_sealed_event_appended_behind_record_is_found_by_the_head(
     forged = seal(11, {**tenth.fields, "id": uuid.uuid4()}, tenth.hash)
     tamper(
         scratch,
-        "INSERT INTO audit_events (id, sequence, occurred_at, actor_role, actor_name, action, "
-        "resource_type, resource_id, client_id, organization_id, purpose, outcome, request_id, "
-        "previous_hash, hash) SELECT :id, 11, occurred_at, actor_role, actor_name, action, "
+        "INSERT INTO audit_events (id, insert_order, sequence, occurred_at, actor_role, "
+        "actor_name, action, resource_type, resource_id, client_id, organization_id, purpose, "
+        "outcome, request_id, previous_hash, hash) SELECT :id, insert_order + 1000, 11, "
+        "occurred_at, actor_role, actor_name, action, "
         "resource_type, resource_id, client_id, organization_id, purpose, outcome, request_id, "
         ":prev, :hash FROM audit_events WHERE sequence = 10",
         id=forged.fields["id"].hex,
@@ -331,3 +340,75 @@ def test_verification_on_sqlite_never_holds_the_write_lock(scratch: Engine) -> N
     finally:
         reader.dispose()
     assert verify()[0] == 0
+
+
+def test_verify_seals_waiting_events_first_and_prints_a_keyed_checkpoint(scratch: Engine) -> None:
+    seed(scratch, 4, start=EVENTS, sealed=False)
+    assert head_of(scratch)[0] == EVENTS  # four events wait for the sealer
+    code, out, _ = verify()
+    sequence, digest = head_of(scratch)
+    assert code == 0
+    assert sequence == EVENTS + 4
+    assert f"intact: {EVENTS + 4} events" in out
+    mac = checkpoint_mac(KEY, sequence, digest)
+    assert f"--expected-head {sequence}:{digest}:{mac}" in out
+    assert verify("--expected-head", f"{sequence}:{digest}:{mac}")[0] == 0
+
+
+def test_a_checkpoint_with_a_forged_mac_is_refused(scratch: Engine) -> None:
+    sequence, digest = head_of(scratch)
+    good = checkpoint_mac(KEY, sequence, digest)
+    other_key = checkpoint_key("another installation's secret key, 32+ chars")
+    for mac in (
+        checkpoint_mac(other_key, sequence, digest),
+        checkpoint_mac(KEY, sequence, "0" * 64),
+    ):
+        assert mac != good
+        code, out, err = verify("--expected-head", f"{sequence}:{digest}:{mac}")
+        assert (code, out) == (2, "")
+        assert "secret key" in err
+
+
+def test_verify_no_seal_only_reads(scratch: Engine) -> None:
+    seed(scratch, 2, start=EVENTS, sealed=False)
+    code, out, _ = verify("--no-seal")
+    assert code == 0
+    assert f"intact: {EVENTS} events" in out
+    assert "2 newer event(s) are not sealed yet" in out
+    assert head_of(scratch)[0] == EVENTS
+
+
+def test_audit_seal_prints_the_checkpoint_and_appends_it_to_the_file(
+    scratch: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoints = tmp_path / "kept" / "checkpoints.log"
+    monkeypatch.setenv("ALONGSIDE_AUDIT_CHECKPOINT_FILE", str(checkpoints))
+    seed(scratch, 3, start=EVENTS, sealed=False)
+    result = runner.invoke(app, ["audit", "seal"])
+    sequence, digest = head_of(scratch)
+    line = f"{sequence}:{digest}:{checkpoint_mac(KEY, sequence, digest)}"
+    assert result.exit_code == 0, result.stderr
+    assert "Sealed 3 event(s)." in result.stdout
+    assert line in result.stdout
+    assert checkpoints.read_text(encoding="ascii").splitlines() == [line]
+    # Nothing waiting: nothing sealed, no new line.
+    again = runner.invoke(app, ["audit", "seal"])
+    assert "Sealed 0 event(s)." in again.stdout
+    assert checkpoints.read_text(encoding="ascii").splitlines() == [line]
+
+
+def test_the_demo_data_dir_is_found_and_a_missing_database_is_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALONGSIDE_DATABASE_URL", raising=False)
+    empty = tmp_path / "nothing-here"
+    code, _, err = verify("--data-dir", str(empty))
+    assert code == 2
+    assert "no database" in err
+    assert not empty.exists()
+    demo_dir = tmp_path / "demo"
+    assert runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(demo_dir)]).exit_code == 0
+    code, out, err = verify("--data-dir", str(demo_dir))
+    assert (code, err) == (0, ""), out
+    assert "Audit chain intact" in out
+    assert not (demo_dir / "alongside.sqlite3").exists()

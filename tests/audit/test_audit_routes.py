@@ -10,10 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 from fhir.resources.R4B.bundle import Bundle
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alongside.audit.fhir import audit_event_bundle, to_fhir_audit_event
+from alongside.audit.sealer import checkpoint_key, seal_batch
 from alongside.audit.service import record
 from alongside.models import AuditEvent, Role, User
 from tests.fixtures.factories import World
@@ -39,12 +40,18 @@ def audit(db: Session, actor: User | None, client_id: uuid.UUID | None, **kw: An
 
 def events_since(db: Session, after: int) -> list[AuditEvent]:
     db.expire_all()
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.sequence > after)))
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.insert_order > after)
+            .order_by(AuditEvent.insert_order)
+        )
+    )
 
 
 def last_sequence(db: Session) -> int:
     db.expire_all()
-    return db.scalar(select(AuditEvent.sequence).order_by(AuditEvent.sequence.desc())) or 0
+    return db.scalar(select(func.max(AuditEvent.insert_order))) or 0
 
 
 # FHIR mapping -------------------------------------------------------------------------------
@@ -55,6 +62,13 @@ def test_a_read_by_a_clinician_maps_to_a_validated_fhir_audit_event(
 ) -> None:
     clinician = world.users[Role.CLINICIAN]
     event = audit(db, clinician, world.own_client.id, request_id="req-fhir-1")
+    unsealed = {
+        d["type"]: d["valueString"] for d in to_fhir_audit_event(event)["entity"][1]["detail"]
+    }
+    # Before sealing it has no place in the chain yet; after, its sequence and hashes.
+    assert unsealed == {"insert_order": str(event.insert_order), "request_id": "req-fhir-1"}
+    assert seal_batch(db, checkpoint_key("a test secret key, long enough")) is not None
+    db.refresh(event)
     resource = to_fhir_audit_event(event)
     FhirAuditEvent.model_validate(resource)
     assert resource["resourceType"] == "AuditEvent"
@@ -77,6 +91,7 @@ def test_a_read_by_a_clinician_maps_to_a_validated_fhir_audit_event(
     assert patient["role"]["code"] == "1"
     details = {d["type"]: d["valueString"] for d in resource["entity"][1]["detail"]}
     assert details == {
+        "insert_order": str(event.insert_order),
         "sequence": str(event.sequence),
         "hash": event.hash,
         "previous_hash": event.previous_hash,
@@ -192,12 +207,12 @@ def test_the_newest_events_come_first_and_limit_applies(
     db.flush()
     sign_in(client, world.users[Role.CLINICAL_LEAD])
     bundle = client.get("/api/audit/events", params={"limit": 2}).json()
-    sequences = [
+    sequences = [  # the order they were written in (sealed or not yet)
         int(
             next(
                 d["valueString"]
                 for d in e["resource"]["entity"][-1]["detail"]
-                if d["type"] == "sequence"
+                if d["type"] == "insert_order"
             )
         )
         for e in bundle["entry"]
@@ -372,3 +387,32 @@ def test_the_access_log_page_lists_the_same_in_plain_language_without_javascript
     own = client.get("/me/access-log?own=true", headers=HTML).text
     assert "Viewed this access log" in own
     assert 'href="/me/access-log"' in own
+
+
+def test_the_audit_export_pages_through_a_next_link(
+    client: TestClient, db: Session, world: World
+) -> None:
+    for _ in range(5):
+        audit(db, world.users[Role.CLINICIAN], world.own_client.id)
+    db.flush()
+    sign_in(client, world.users[Role.CLINICAL_LEAD])
+    params = {"client_id": str(world.own_client.id)}
+    seen: list[str] = []
+    pages = 0
+    url: str | None = "/api/audit/events?" + f"client_id={world.own_client.id}&limit=2"
+    while url:
+        bundle = client.get(url).json()
+        Bundle.model_validate(bundle)
+        pages += 1
+        seen += [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+        links = [link["url"] for link in bundle.get("link", []) if link["relation"] == "next"]
+        url = links[0] if links else None
+    whole = client.get("/api/audit/events", params={**params, "limit": 200}).json()
+    assert "link" not in whole
+    # Every page's own search was audited (about this client) after it was read: those are
+    # the newest events now, and no page listed another page's search.
+    expected = [entry["resource"]["id"] for entry in whole["entry"]][pages:]
+    assert seen == expected
+    assert len(seen) >= 5
+    forged = client.get("/api/audit/events", params={**params, "cursor": "e30.AAAA"})
+    assert forged.status_code == 422

@@ -12,9 +12,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alongside.audit.chain import GENESIS_HASH, chained_content, event_hash
+from alongside.audit.sealer import checkpoint_key, seal_batch
 from alongside.audit.service import (
     CLIENT_ACTOR_NAME,
     SYSTEM_ACTOR_NAME,
+    count_unsealed,
     event_fields,
     record,
     stored_head,
@@ -25,6 +27,7 @@ from alongside.models import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
 from tests.fixtures.factories import World
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=dt.UTC)
+KEY = checkpoint_key("a test installation's secret key, long enough")
 
 
 def record_read(db: Session, world: World, role: Role = Role.CLINICIAN, **overrides: object):
@@ -52,15 +55,34 @@ def request_id() -> Iterator[str]:
         request_id_var.reset(token)
 
 
-def test_record_writes_one_event_chained_to_the_head(db: Session, world: World) -> None:
+def seal(db: Session) -> int:
+    """Seal what waits, as the worker does, inside the test's transaction."""
+    result = seal_batch(db, KEY)
+    assert result is not None
+    db.expire_all()
+    return result.sealed
+
+
+def test_record_writes_one_unsealed_event_and_the_sealer_chains_it(
+    db: Session, world: World
+) -> None:
     before = stored_head(db)
     assert before is not None
     count_before = db.scalar(select(func.count()).select_from(AuditEvent))
 
     first = record_read(db, world)
     second = record_read(db, world, action="list", resource_id=None)
+    db.flush()
 
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == count_before + 2
+    # Written unsealed, in order, without touching the head.
+    assert (first.sequence, first.previous_hash, first.hash) == (None, None, None)
+    assert second.insert_order > first.insert_order
+    assert stored_head(db) == before
+    assert count_unsealed(db) == 2
+
+    assert seal(db) == 2
+    assert count_unsealed(db) == 0
     assert first.sequence == before[0] + 1
     assert first.previous_hash == before[1]
     assert second.sequence == first.sequence + 1
@@ -146,8 +168,31 @@ def _refused(db: Session, statement: str, **params: object) -> str:
 
 
 def test_update_and_delete_of_audit_events_are_refused(db: Session, world: World) -> None:
-    event = record_read(db, world)
+    waiting = record_read(db, world)
     db.flush()
+    # Not even the sealer's columns of an unsealed event, unless as the next in the chain, nor
+    # any other column of it.
+    assert "append-only" in _refused(
+        db, "UPDATE audit_events SET actor_name = 'Someone else' WHERE id = :i", i=_id(db, waiting)
+    )
+    assert "append-only" in _refused(
+        db,
+        "UPDATE audit_events SET sequence = 999999, previous_hash = :h, hash = :h, "
+        "purpose = 'emergency' WHERE id = :i",
+        h="a" * 64,
+        i=_id(db, waiting),
+    )
+    assert "does not extend the audit head" in _refused(
+        db,
+        "UPDATE audit_events SET sequence = 999999, previous_hash = :h, hash = :h WHERE id = :i",
+        h="a" * 64,
+        i=_id(db, waiting),
+    )
+    assert "append-only" in _refused(
+        db, "DELETE FROM audit_events WHERE id = :i", i=_id(db, waiting)
+    )
+    seal(db)
+    event = waiting
     assert "append-only" in _refused(
         db,
         "UPDATE audit_events SET actor_name = 'Someone else' WHERE sequence = :s",
@@ -163,26 +208,32 @@ def test_update_and_delete_of_audit_events_are_refused(db: Session, world: World
     assert verify_stored_chain(db).ok
 
 
-def test_inserts_must_extend_the_head_and_the_head_only_moves_forward(
+def test_inserts_must_be_unsealed_and_the_head_only_moves_forward(
     db: Session, world: World
 ) -> None:
     first = record_read(db, world)
     second = record_read(db, world)
+    seal(db)
     insert = (
-        "INSERT INTO audit_events (id, sequence, occurred_at, actor_role, actor_name, action, "
-        "resource_type, purpose, outcome, previous_hash, hash) VALUES (:id, :seq, :at, "
-        "'clinician', 'Forger', 'read', 'client', 'treatment', 'success', :prev, :hash)"
+        "INSERT INTO audit_events (id, insert_order, sequence, occurred_at, actor_role, "
+        "actor_name, action, resource_type, purpose, outcome, previous_hash, hash) VALUES "
+        "(:id, 99999999, :seq, :at, 'clinician', 'Forger', 'read', 'client', 'treatment', "
+        "'success', :prev, :hash)"
     )
     at = T0.isoformat() if db.get_bind().dialect.name == "postgresql" else "2026-03-02 09:30:15"
     forged = {"id": uuid.uuid4().hex, "at": at, "hash": "f" * 64}
-    # Into the middle of the chain, past its end, or with a wrong link: all refused.
+    # Sealed on arrival: into the middle of the chain, at its end, past it, with a wrong
+    # link: all refused. Only the sealer chains events.
+    assert first.sequence is not None
+    assert second.sequence is not None
     for seq, prev in [
         (first.sequence, first.previous_hash),
+        (second.sequence + 1, second.hash),
         (second.sequence + 5, second.hash),
         (second.sequence + 1, first.hash),
     ]:
         error = _refused(db, insert, seq=seq, prev=prev, **forged)
-        assert "does not extend the audit head" in error
+        assert "written unsealed" in error
     # The head cannot be deleted, rolled back, or moved to an event that does not exist.
     assert "append-only" in _refused(db, "DELETE FROM audit_heads")
     assert "forward" in _refused(
@@ -202,9 +253,36 @@ def test_a_rolled_back_transaction_leaves_no_event_and_no_head_change(
     head = stored_head(db)
     nested = db.begin_nested()
     record_read(db, world)
+    db.flush()
     nested.rollback()
-    assert stored_head(db) == head
+    assert count_unsealed(db) == 0
     event = record_read(db, world)
+    seal(db)
     assert head is not None
+    # A rolled-back event may leave a gap in insert_order, never in the chain.
     assert event.sequence == head[0] + 1
     assert verify_stored_chain(db).ok
+
+
+def test_sealing_follows_insert_order_and_a_late_commit_is_sealed_next(
+    db: Session, world: World
+) -> None:
+    head = stored_head(db)
+    assert head is not None
+    early = record_read(db, world)
+    seal(db)
+    late = record_read(db, world)
+    later = record_read(db, world)
+    assert seal(db) == 2
+    assert (early.sequence, late.sequence, later.sequence) == (
+        head[0] + 1,
+        head[0] + 2,
+        head[0] + 3,
+    )
+    assert later.previous_hash == late.hash
+    assert verify_stored_chain(db).ok
+
+
+def _id(db: Session, event: AuditEvent) -> str:
+    # The id as the database stores it (SQLite: 32 hex digits).
+    return event.id.hex if db.get_bind().dialect.name == "sqlite" else str(event.id)

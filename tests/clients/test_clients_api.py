@@ -34,7 +34,9 @@ def test_readable_set_by_role(
     listing = client.get("/api/clients")
     # Roles that list no clients (clients, administrators) find no list at all.
     assert listing.status_code == (404 if role in (Role.ADMIN, Role.CLIENT) else 200)
-    listed = {item["id"] for item in listing.json()} if listing.status_code == 200 else set()
+    listed = (
+        {item["id"] for item in listing.json()["items"]} if listing.status_code == 200 else set()
+    )
     expectations = {
         world.own_client.id: sees_own,
         world.outside_client.id: sees_outside,

@@ -81,7 +81,7 @@ def test_the_admin_api_filters_by_status_and_never_returns_bodies(
     sign_in(client, world.users[Role.ADMIN])
     dead = client.get("/api/outbox", params={"status": "dead"})
     assert dead.status_code == 200
-    [row] = dead.json()
+    [row] = dead.json()["items"]
     assert row["id"] == str(messages["dead"].id)
     assert row["status"] == "dead"
     assert row["attempts"] == 8
@@ -90,7 +90,7 @@ def test_the_admin_api_filters_by_status_and_never_returns_bodies(
     assert "body" not in row
     assert "secret-case-link" not in dead.text
     default = client.get("/api/outbox")
-    assert {r["status"] for r in default.json()} == {"dead", "failed"}
+    assert {r["status"] for r in default.json()["items"]} == {"dead", "failed"}
     assert client.get("/api/outbox", params={"status": "lost"}).status_code == 422
 
 
@@ -196,7 +196,7 @@ def test_administrators_never_see_client_addresses_or_names(
     sign_in(client, world.users[Role.ADMIN])
     delivered = client.get("/api/outbox", params={"status": ["delivered", "dead"]})
     assert delivered.status_code == 200
-    rows = {row["id"]: row for row in delivered.json()}
+    rows = {row["id"]: row for row in delivered.json()["items"]}
     assert address not in delivered.text
     assert name not in delivered.text
     assert rows[str(to_client.id)]["for_client"] is True
@@ -211,3 +211,30 @@ def test_administrators_never_see_client_addresses_or_names(
     assert address not in page.text
     assert name not in page.text
     assert "oncall" in page.text
+
+
+def test_the_outbox_api_pages_newest_first_with_checked_cursors(
+    client: TestClient, db: Session, world: World, messages: dict[str, OutboxMessage]
+) -> None:
+    more = [_message(db, world.org.id, OutboxStatus.DEAD, f"dead-page-{n}") for n in range(4)]
+    sign_in(client, world.users[Role.ADMIN])
+    whole = client.get("/api/outbox", params={"limit": 200}).json()
+    assert whole["next"] is None
+    expected = [row["id"] for row in whole["items"]]
+    assert set(expected) == {str(m.id) for m in [*more, messages["dead"], messages["failed"]]}
+    seen, cursor = [], None
+    while True:
+        params: dict[str, object] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        body = client.get("/api/outbox", params=params).json()
+        seen += [row["id"] for row in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == expected
+    first = client.get("/api/outbox", params={"limit": 2}).json()["next"]
+    # A cursor of one filter does not continue another.
+    other = client.get("/api/outbox", params={"cursor": first, "status": "delivered"})
+    assert other.status_code == 422
+    assert client.get("/api/outbox", params={"cursor": first + "x"}).status_code == 422

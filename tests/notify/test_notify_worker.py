@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alongside.db import session_scope
 from alongside.models import Organization, OutboxMessage, OutboxStatus
 from alongside.notify.delivery import Delivery, Sender
-from alongside.notify.email import SmtpEmailSender
+from alongside.notify.email import IDEMPOTENCY_HEADER, SmtpEmailSender
 from alongside.notify.service import enqueue
 from alongside.notify.webhook import WebhookEndpoint, WebhookSender
 from alongside.notify.worker import (
@@ -77,11 +77,12 @@ def _enqueue(
     channel: str = "email",
     recipient: str = "oncall@clinic.test",
     now: datetime = NOW,
+    kind: str = "crisis_alert",
 ) -> None:
     with session_scope(factory) as session:
         enqueue(
             session,
-            kind="crisis_alert",
+            kind=kind,
             channel=channel,
             recipient=recipient,
             subject="Urgent: an intake needs review",
@@ -233,7 +234,7 @@ def test_backoff_is_exponential_capped_and_jitter_only_shortens_it() -> None:
 def test_a_crashed_workers_claim_is_taken_over_after_its_lease(
     factory: sessionmaker[Session], org_id: uuid.UUID
 ) -> None:
-    _enqueue(factory, org_id, key="crashed")
+    _enqueue(factory, org_id, key="crashed", kind="appointment_reminder")
     policy = RetryPolicy(sending_timeout_s=300, jitter=0)
     # A worker claims and "crashes": it never records an outcome.
     [lost] = claim_due(factory, now=NOW, batch=20, policy=policy)
@@ -254,6 +255,36 @@ def test_a_crashed_workers_claim_is_taken_over_after_its_lease(
     )
     assert applied is False
     assert load(factory, "crashed").status is OutboxStatus.DELIVERED
+
+
+def test_an_interrupted_crisis_alert_is_sent_again_within_a_minute_with_the_same_message_id(
+    factory: sessionmaker[Session], org_id: uuid.UUID
+) -> None:
+    _enqueue(factory, org_id, key="crisis_alert:intake-1:oncall-1")
+    _enqueue(factory, org_id, key="ordinary", kind="appointment_reminder")
+    policy = RetryPolicy(sending_timeout_s=300, crisis_sending_timeout_s=45, jitter=0)
+    with smtp_server() as sink:
+        senders: dict[str, Sender] = {"email": _smtp(sink.port)}
+        # The first send goes out, then the worker is killed before it records the outcome.
+        claimed = claim_due(factory, now=NOW, batch=20, policy=policy)
+        # Crisis alerts are claimed first.
+        assert [d.idempotency_key for d in claimed] == [
+            "crisis_alert:intake-1:oncall-1",
+            "ordinary",
+        ]
+        senders["email"](claimed[0], now=NOW)
+        assert deliver_due(factory, now=NOW + timedelta(seconds=44), senders=senders) == 0
+        # Within a minute (its own 45 s lease), not after the ordinary 300 s.
+        assert (
+            deliver_due(factory, now=NOW + timedelta(seconds=45), senders=senders, policy=policy)
+            == 1
+        )
+    assert load(factory, "crisis_alert:intake-1:oncall-1").status is OutboxStatus.DELIVERED
+    assert load(factory, "ordinary").status is OutboxStatus.SENDING  # its lease runs on
+    # Sent twice, recognisably the same message: one Message-ID and idempotency key.
+    assert len(sink.messages) == 2
+    assert sink.messages[0]["Message-ID"] == sink.messages[1]["Message-ID"]
+    assert sink.messages[0][IDEMPOTENCY_HEADER] == sink.messages[1][IDEMPOTENCY_HEADER]
 
 
 def test_a_claim_that_crashed_on_the_last_attempt_becomes_dead_unsent(

@@ -17,8 +17,8 @@ def test_queue_and_case_through_the_api(client: TestClient, db: Session, world: 
     sign_in(client, world.users[Role.CLINICIAN])
     queue = client.get("/api/review/queue")
     assert queue.status_code == 200
-    assert [row["suggestion_id"] for row in queue.json()] == [str(suggestion.id)]
-    assert queue.json()[0]["target_minutes"] == 60
+    assert [row["suggestion_id"] for row in queue.json()["items"]] == [str(suggestion.id)]
+    assert queue.json()["items"][0]["target_minutes"] == 60
     case = client.get(f"/api/review/{suggestion.id}")
     assert case.status_code == 200
     body = case.json()

@@ -39,7 +39,7 @@ def test_queue_orders_by_urgency_then_time_waited(db: Session, world: World) -> 
     urgent_old = submitted(db, clinician, clients[3], "calm", at=NOW - minutes(300), reading=False)
     soon_new = submitted(db, clinician, clients[4], "severe", at=NOW - minutes(2))
     user, actor = _actor(db, world)
-    entries = service.review_queue(db, user=user, actor=actor, now=NOW)
+    entries = service.review_queue(db, user=user, actor=actor, now=NOW).items
     got = [entry.suggestion_id for entry in entries]
     assert got == [crisis.id, urgent_old.id, urgent_new.id, soon_old.id, soon_new.id]
     assert [entry.urgency for entry in entries] == ["crisis", "urgent", "urgent", "soon", "soon"]
@@ -58,7 +58,7 @@ def test_queue_holds_only_clients_the_clinician_may_review(db: Session, world: W
     own = submitted(db, world.users[Role.CLINICIAN], world.own_client)
     outside = submitted(db, world.other_clinician, world.outside_client)
     user, actor = _actor(db, world)
-    ids = {e.suggestion_id for e in service.review_queue(db, user=user, actor=actor, now=NOW)}
+    ids = {e.suggestion_id for e in service.review_queue(db, user=user, actor=actor, now=NOW).items}
     assert own.id in ids
     assert outside.id not in ids
     coordinator, coordinator_actor = _actor(db, world, Role.COORDINATOR)

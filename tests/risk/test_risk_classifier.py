@@ -1,90 +1,129 @@
-"""The JSON TF-IDF model reproduces scikit-learn exactly, so training and reading agree."""
+"""The encoder's runtime pieces and the training helpers that need no torch."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
+from pathlib import Path
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from alongside.risk.classifier import TOKEN_PATTERN, TfidfModel
+from alongside.risk.classifier import Calibration, sha256_file
 from alongside.risk.evaluate import keyword_score
-
-CORPUS = [
-    "I want to die and nothing helps",
-    "I feel so tired of everything, I want it to end",
-    "work was stressful today but lunch was nice",
-    "my exams are stressing me out",
-    "I can't go on like this, I want to die",
-    "the weather is lovely and I went for a walk",
-    "I'm a black woman and work is hard",
-    "nothing helps and I feel hopeless hopeless",
-]
-LABELS = [1, 1, 0, 0, 1, 0, 0, 1]
-
-
-@pytest.fixture(scope="module")
-def fitted() -> tuple[TfidfVectorizer, LogisticRegression, TfidfModel]:
-    vectorizer = TfidfVectorizer(
-        token_pattern=TOKEN_PATTERN,
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        stop_words=["black", "woman"],
-    )
-    matrix = vectorizer.fit_transform(CORPUS)
-    lr = LogisticRegression(random_state=0).fit(matrix, LABELS)
-    terms = vectorizer.get_feature_names_out().tolist()
-    model = TfidfModel(
-        vocabulary={t: i for i, t in enumerate(terms)},
-        idf=np.asarray(vectorizer.idf_),
-        coef=np.asarray(lr.coef_[0]),
-        intercept=float(lr.intercept_[0]),
-        ngram_max=2,
-        stop_words=frozenset({"black", "woman"}),
-    )
-    return vectorizer, lr, model
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                *"i want to die and nothing helps work lunch black woman hopeless end".split(),
-                "I'm",
-                "can't",
-                ",",
-                "!",
-            ]
-        ),
-        max_size=25,
-    )
+from alongside.risk.train import (
+    TRAIN_IDENTITIES,
+    UNSEEN_IDENTITIES,
+    Example,
+    data_digest,
+    fit_isotonic,
+    identity_swaps,
+    read_corpus,
+    threshold_for_sensitivity,
+    with_identity,
 )
-def test_logit_matches_scikit_learn(
-    fitted: tuple[TfidfVectorizer, LogisticRegression, TfidfModel], words: list[str]
-) -> None:
-    vectorizer, lr, model = fitted
-    text = " ".join(words)
-    expected = float(lr.decision_function(vectorizer.transform([text]))[0])
-    value, top = model.logit(text)
-    assert value == pytest.approx(expected, abs=1e-9)
-    assert all(c > 0 for _, c in top)
 
 
-def test_stop_words_do_not_change_the_logit(
-    fitted: tuple[TfidfVectorizer, LogisticRegression, TfidfModel],
-) -> None:
-    _, _, model = fitted
-    assert model.logit("As a black woman I want to die")[0] == pytest.approx(
-        model.logit("As a I want to die")[0]
-    )
+def test_calibration_is_monotone_and_clipped() -> None:
+    cal = Calibration((-2.0, 0.0, 3.0), (0.05, 0.4, 0.97))
+    values = cal(np.array([-10.0, -2.0, -1.0, 0.0, 1.5, 3.0, 10.0]))
+    assert list(values) == sorted(values)
+    assert values[0] == pytest.approx(0.05)
+    assert values[-1] == pytest.approx(0.97)
+    assert values[2] == pytest.approx(0.225)
+
+
+def test_isotonic_fit_is_monotone_and_orders_like_the_logits() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=400)
+    labels = (rng.random(400) < 1 / (1 + np.exp(-2 * logits))).astype(int)
+    xs, ys = fit_isotonic(logits, labels)
+    assert xs == sorted(xs)
+    assert ys == sorted(ys)
+    assert ys[0] >= 0.0
+    assert ys[-1] <= 1.0
+    calibrated = np.interp(logits, xs, ys)
+    # Higher logits never get a lower probability.
+    order = np.argsort(logits)
+    assert np.all(np.diff(calibrated[order]) >= -1e-12)
+
+
+def test_threshold_keeps_the_target_share_of_positives() -> None:
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0][:10])
+    t = threshold_for_sensitivity(p, y, 0.9)
+    assert (p[y == 1] >= t).mean() >= 0.9
+    assert t == pytest.approx(0.1)
+
+
+def test_sha256_of_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc" * 1000)
+    assert sha256_file(path) == hashlib.sha256(b"abc" * 1000).hexdigest()
+
+
+def test_data_digest_changes_with_any_byte(tmp_path: Path) -> None:
+    a, b = tmp_path / "train.jsonl", tmp_path / "dev.jsonl"
+    a.write_text('{"text": "x", "label": 0}\n')
+    b.write_text('{"text": "y", "label": 1}\n')
+    first = data_digest([a, b])
+    assert first == data_digest([b, a])
+    b.write_text('{"text": "y", "label": 0}\n')
+    assert data_digest([a, b]) != first
+
+
+@pytest.mark.parametrize("identity", [*TRAIN_IDENTITIES, *UNSEEN_IDENTITIES])
+def test_identity_forms_keep_the_text(identity: str) -> None:
+    text = "I bought rope last week."
+    prefix = with_identity(text, identity, "prefix")
+    suffix = with_identity(text, identity, "suffix")
+    assert prefix.startswith("As a")
+    assert prefix.endswith(text)
+    assert suffix.startswith(text)
+    assert identity in suffix
+
+
+def test_identity_swaps_are_copies_with_the_same_labels() -> None:
+    examples = [
+        Example(f"text {i} ends here", i % 2, ("ideation",) if i % 2 else (), "t")
+        for i in range(200)
+    ]
+    swaps = identity_swaps(examples, random.Random(0))
+    assert 0 < len(swaps) < len(examples)
+    by_text = {e.text: e for e in examples}
+    for s in swaps:
+        base = next(t for t in by_text if t in s.text)
+        assert s.label == by_text[base].label
+        assert s.constructs == by_text[base].constructs
+        assert any(i in s.text for i in TRAIN_IDENTITIES)
+
+
+def test_read_corpus_keeps_constructs_for_positives_only(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    rows = [
+        {"text": "I want to die", "label": 1, "construct": "wish_dead", "variant": "base"},
+        {
+            "text": "my son wants to die",
+            "label": 0,
+            "construct": "wish_dead",
+            "kind": "worried_other",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    pos, neg = read_corpus(path)
+    assert pos.constructs == ("wish_dead",)
+    assert neg.constructs == ()
+    assert neg.category == "worried_other"
 
 
 @pytest.mark.parametrize(
     ("text", "hits"),
-    [("I want to die", 1), ("Suicide, suicidal, overdose", 3), ("lovely day", 0)],
+    [
+        ("I want to die", 1),
+        ("Suicidal thoughts and self-harm", 2),
+        ("lovely day", 0),
+    ],
 )
 def test_keyword_baseline_counts_hits(text: str, hits: int) -> None:
     assert keyword_score(text) == hits

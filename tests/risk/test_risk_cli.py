@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -39,31 +38,6 @@ NEGATIVE = [
 ]
 
 
-def write_data(root: Path) -> Path:
-    train = root / "train"
-    train.mkdir(parents=True)
-
-    def sdcnl(name: str, pos: list[str], neg: list[str]) -> None:
-        with (train / name).open("w", newline="") as handle:
-            w = csv.writer(handle)
-            w.writerow(["", "title", "selftext", "is_suicide"])
-            for i, t in enumerate(pos + neg):
-                w.writerow([i, "post", t, 1 if i < len(pos) else 0])
-
-    def dreaddit(name: str, texts: list[str]) -> None:
-        with (train / name).open("w", newline="") as handle:
-            w = csv.writer(handle)
-            w.writerow(["", "text", "label"])
-            for i, t in enumerate(texts):
-                w.writerow([i, t, 1])
-
-    sdcnl("sdcnl-train.csv", POSITIVE, NEGATIVE)
-    sdcnl("sdcnl-dev.csv", POSITIVE[:5], NEGATIVE[:5])
-    dreaddit("dreaddit-train.csv", [*NEGATIVE[5:], "I love my new job", "lunch was great"])
-    dreaddit("dreaddit-dev.csv", NEGATIVE[7:])
-    return root
-
-
 def test_one_text_prints_one_json_object() -> None:
     result = runner.invoke(app, ["risk", "I want to kill myself tonight"])
     assert result.exit_code == 0, result.output
@@ -96,7 +70,8 @@ def test_jsonl_reads_in_order_and_reports_bad_lines() -> None:
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", "b", "c", None, "d", "e", 7]
     assert out[0]["level"] == "moderate"
-    assert {"level", "probability", "evidence", "versions"} <= set(out[0])
+    assert {"level", "probability", "evidence", "versions", "signals", "language"} <= set(out[0])
+    assert out[0]["needs_human_reading"] is False
     assert "empty" in out[1]["error"]
     assert "string" in out[2]["error"]
     assert "not JSON" in out[3]["error"]
@@ -122,26 +97,87 @@ def test_missing_model_fails_closed_on_the_command_line(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["level"] == "high"
     assert data["evidence"][0]["signal"] == "reader_unavailable"
+    assert data["needs_human_reading"] is True
+    assert data["signals"] == []
     assert "unavailable" in result.stderr
 
 
-def test_train_then_eval_writes_a_model_and_a_card(tmp_path: Path) -> None:
-    data = write_data(tmp_path / "data")
-    model = tmp_path / "model.json"
-    result = runner.invoke(app, ["risk", "train", "--data", str(data), "--out", str(model)])
-    assert result.exit_code == 0, result.output
-    raw = json.loads(model.read_text())
-    assert len(raw["data_digest"]) == 64
-    assert set(raw["thresholds"]) == {"moderate"}
-    again = tmp_path / "again.json"
-    runner.invoke(app, ["risk", "train", "--data", str(data), "--out", str(again)])
-    assert json.loads(again.read_text())["tfidf"] == raw["tfidf"]
+def write_corpus(root: Path) -> Path:
+    """A tiny corpus in the datasheet's format: a dev split with identity variants."""
+    root.mkdir(parents=True)
+    rows = []
+    for i, t in enumerate(POSITIVE[:6]):
+        family = f"p{i}"
+        rows.append(
+            {
+                "id": f"{family}-base",
+                "text": t,
+                "label": 1,
+                "construct": "ideation",
+                "recency": "current",
+                "kind": "ideation",
+                "variant": "base",
+                "family": family,
+            }
+        )
+        rows.append(
+            {
+                "id": f"{family}-idp",
+                "text": f"As a nurse, {t}",
+                "label": 1,
+                "construct": "ideation",
+                "recency": "current",
+                "kind": "ideation",
+                "variant": "identity_prefix",
+                "family": family,
+                "identity": "nurse",
+            }
+        )
+    for i, t in enumerate(NEGATIVE[:6]):
+        family = f"n{i}"
+        rows.append(
+            {
+                "id": f"{family}-base",
+                "text": t,
+                "label": 0,
+                "kind": "depression",
+                "variant": "base",
+                "family": family,
+            }
+        )
+        rows.append(
+            {
+                "id": f"{family}-ids",
+                "text": f"{t}. I'm a veteran.",
+                "label": 0,
+                "kind": "depression",
+                "variant": "identity_suffix",
+                "family": family,
+                "identity": "veteran",
+            }
+        )
+    (root / "dev.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (root / "train.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    (root / "non-english.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "es1",
+                "text": "No quiero vivir más, pienso en morir cada día.",
+                "lang": "es",
+                "label": 1,
+            }
+        )
+        + "\n"
+    )
+    return root
 
+
+def test_eval_writes_a_card_from_the_corpus_and_a_file(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
     examples = tmp_path / "test.jsonl"
     rows = [{"id": i, "text": t, "label": 1, "group": "g1"} for i, t in enumerate(POSITIVE)]
     rows += [{"id": 100 + i, "text": t, "label": 0, "group": "g2"} for i, t in enumerate(NEGATIVE)]
     examples.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    sentences = Path(__file__).parent / "risk_sentence_set.jsonl"
     card = tmp_path / "card.md"
     result = runner.invoke(
         app,
@@ -149,12 +185,10 @@ def test_train_then_eval_writes_a_model_and_a_card(tmp_path: Path) -> None:
             "risk",
             "eval",
             str(examples),
-            "--model",
-            str(model),
+            "--corpus",
+            str(corpus),
             "--card",
             str(card),
-            "--sentences",
-            str(sentences),
             "--bootstrap",
             "20",
         ],
@@ -164,17 +198,21 @@ def test_train_then_eval_writes_a_model_and_a_card(tmp_path: Path) -> None:
     metrics = report["sets"]["test"]["reader"]
     assert metrics["n"] == 20
     assert set(metrics["by_group"]) == {"g1", "g2"}
-    assert len(metrics["roc_auc_ci95"]) == 2
-    assert "keyword_baseline" in report["sets"]["test"]
+    assert report["intake_dev"]["n"] == 24
+    assert report["invariance"]["variants"] == 12
+    assert report["non_english"]["never_none"] == 1
     text = card.read_text()
     assert "NICE NG225" in text
-    assert "Keyword baseline" in text
+    assert "Identity invariance" in text
+    assert "<svg" in text
 
 
 def test_train_refuses_a_directory_without_data(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["risk", "train", "--data", str(tmp_path)])
+    result = runner.invoke(
+        app, ["risk", "train", "--data", str(tmp_path), "--corpus", str(tmp_path)]
+    )
     assert result.exit_code == 2
-    assert "lacks" in result.stderr
+    assert "missing training data" in result.stderr
 
 
 def test_eval_refuses_a_bad_file(tmp_path: Path) -> None:
@@ -183,3 +221,9 @@ def test_eval_refuses_a_bad_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["risk", "eval", str(bad)])
     assert result.exit_code == 2
     assert "label" in result.stderr
+
+
+def test_eval_needs_something_to_evaluate() -> None:
+    result = runner.invoke(app, ["risk", "eval"])
+    assert result.exit_code == 2
+    assert "at least one" in result.stderr

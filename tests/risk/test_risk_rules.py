@@ -1,4 +1,4 @@
-"""The rules layer on its own: phrases, their context, the level floor, the masked text."""
+"""The rules layer on its own: phrases, their context, the level floor; nothing is blanked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alongside.risk.reading import Level
-from alongside.risk.rules import FEATURE_NAMES, read_rules
+from alongside.risk.rules import identity_spans, read_rules
 
 
 @pytest.mark.parametrize(
@@ -95,23 +95,79 @@ def test_evidence_spans_point_into_the_text() -> None:
         assert text[e.start : e.end] == e.text
 
 
-def test_masked_text_keeps_length_and_blanks_explained_away_sentences() -> None:
-    text = "My friend wants to die. I hate my job."
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As a Black woman, suicide is on my mind all the time lately.",
+        "As a nurse, suicide is on my mind all the time lately.",
+        "Speaking as a Muslim: suicide is on my mind all the time lately.",
+        "I'm a trans man. Suicide is on my mind all the time lately.",
+        "As a teenager, suicide is on my mind all the time lately.",
+    ],
+)
+def test_identity_words_are_the_writer_not_a_third_person_or_a_profession(text: str) -> None:
+    # These were read as a third person ("woman", "man") or a professional context ("nurse")
+    # and set aside; the writer naming who they are is the writer.
     reading = read_rules(text)
-    assert len(reading.masked_text) == len(text)
-    assert "die" not in reading.masked_text
-    assert "hate my job" in reading.masked_text
+    assert identity_spans(text)
+    assert reading.level == Level.MODERATE
+    assert all(m.context is None for m in reading.mentions)
 
 
-def test_identity_words_are_blanked_for_the_classifier() -> None:
-    reading = read_rules("As a Black trans woman, I feel low.")
-    assert "Black" not in reading.masked_text
-    assert "trans" not in reading.masked_text
-    assert "feel low" in reading.masked_text
+def test_a_profession_with_distancing_words_is_still_a_professional_context() -> None:
+    reading = read_rules("I'm an ER nurse and I see overdoses every shift.")
+    assert reading.level == Level.NONE
+    assert {m.context for m in reading.mentions} == {"professional_or_media"}
 
 
-def test_features_have_names() -> None:
-    assert len(read_rules("I want to die").features()) == len(FEATURE_NAMES)
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("There's a gun in the house, my husband's.", "means"),
+        ("I keep my service pistol by the bed.", "means"),
+        ("i got a gun last week", "means"),
+        ("I bought rope last week.", "means"),
+        ("Been stockpiling my insulin.", "means"),
+        ("I've been saving up my sleeping tablets.", "means"),
+        ("hoarding my antidepressants", "means"),
+        ("Last Friday I took a load of paracetamol.", "attempt"),
+        ("I swallowed all my tablets.", "attempt"),
+        ("ive been cutting my arms again", "self_harm"),
+        ("I burn my skin with a lighter.", "self_harm"),
+        ("I scratch my arms until they bleed.", "self_harm"),
+        ("I keep hitting my head against the wall.", "self_harm"),
+        ("I've been giving my things away.", "preparatory_behaviour"),
+        ("im going to kill myself", "intent"),
+    ],
+)
+def test_lexicon_gaps_are_filled(text: str, signal: str) -> None:
+    assert signal in {e.signal for e in read_rules(text).evidence}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Have I considered killing myself? No, never.",
+        "Suicidal thoughts: none. Self-harm: never.",
+        "Suicide attempts - no",
+    ],
+)
+def test_form_style_answers_are_negations(text: str) -> None:
+    reading = read_rules(text)
+    assert reading.level == Level.NONE
+    assert {m.context for m in reading.mentions} == {"negated"}
+
+
+def test_a_question_answered_yes_still_counts() -> None:
+    assert read_rules("Do I want to die? Sometimes yes.").level == Level.MODERATE
+
+
+def test_curly_apostrophes_read_like_straight_ones() -> None:
+    text = "I\u2019m going to kill myself"
+    reading = read_rules(text)
+    assert reading.level.rank >= Level.HIGH.rank
+    for e in reading.evidence:
+        assert text[e.start : e.end] == e.text
 
 
 @settings(max_examples=200, deadline=None)
@@ -119,7 +175,6 @@ def test_features_have_names() -> None:
 def test_any_text_reads_without_error(text: str) -> None:
     reading = read_rules(text)
     assert isinstance(reading.level, Level)
-    assert len(reading.masked_text) == len(text)
     for e in reading.evidence:
         assert text[e.start : e.end] == e.text
 
@@ -148,9 +203,6 @@ def test_rules_alone_read_the_hand_written_set() -> None:
     for s in sentences:
         reading = read_rules(s.text)
         right += (reading.level.rank >= Level.MODERATE.rank) == s.at_risk
-        if not s.at_risk and s.kind != "past":
-            # What the rules set aside is not handed to the classifier either.
-            assert not any(c.isalnum() for c in reading.masked_text), s.text
     assert right / len(sentences) >= 0.95
 
 
@@ -170,7 +222,7 @@ def test_rules_alone_read_the_hand_written_set() -> None:
 def test_everyday_kill_me_is_an_idiom(text: str) -> None:
     reading = read_rules(text)
     assert reading.idioms
-    assert not any(c.isalnum() for c in reading.masked_text)
+    assert reading.level == Level.NONE
 
 
 @pytest.mark.parametrize(

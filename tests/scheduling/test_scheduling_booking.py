@@ -251,7 +251,7 @@ def test_reads_are_scoped_and_audited(db: Session, world: World) -> None:
         actor=actor(db, world.client_user),
         client_id=world.own_client.id,
         now=NOW,
-    )
+    ).items
     assert [a.id for a in upcoming] == [appointment.id]
     week = booking.clinician_week(
         db,

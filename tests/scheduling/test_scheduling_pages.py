@@ -135,7 +135,7 @@ def test_coordinator_waitlist_page_confirms_a_proposal(
         user=world.users[Role.COORDINATOR],
         actor=actor(db, world.users[Role.COORDINATOR], utcnow()),
         now=utcnow(),
-    )[0]
+    ).items[0]
     change = client.get(f"/scheduling/waitlist/{entry.id}/change")
     assert change.status_code == 200
     assert world.users[Role.CLINICIAN].display_name in change.text
@@ -234,7 +234,7 @@ def test_client_sees_cancels_and_moves_their_appointments(
         actor=actor(db, coordinator, now),
         client_id=world.own_client.id,
         now=now,
-    )
+    ).items
     assert len(upcoming) == 1
     cancelled = client.post(
         f"/scheduling/appointments/{upcoming[0].id}/cancel",

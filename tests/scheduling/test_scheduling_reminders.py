@@ -101,7 +101,7 @@ def test_cancelled_appointments_are_not_reminded(db: Session, world: World) -> N
     coordinator = world.users[Role.COORDINATOR]
     appointment = booking.upcoming_for_client(
         db, user=coordinator, actor=actor(db, coordinator), client_id=world.own_client.id, now=NOW
-    )[0]
+    ).items[0]
     booking.cancel_appointment(
         db,
         user=coordinator,

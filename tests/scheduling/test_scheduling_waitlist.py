@@ -164,13 +164,15 @@ def test_list_is_ordered_by_urgency_then_waiting_time_and_for_managers_only(
         )
         ids.append(entry.id)
     coordinator = world.users[Role.COORDINATOR]
-    ordered = waitlist.list_waitlist(db, user=coordinator, actor=actor(db, coordinator), now=NOW)
+    ordered = waitlist.list_waitlist(
+        db, user=coordinator, actor=actor(db, coordinator), now=NOW
+    ).items
     assert [e.id for e in ordered] == [ids[4], ids[3], ids[1], ids[2], ids[0]]
     for user in (clinician, world.users[Role.ADMIN], world.client_user):
         with pytest.raises(NotFound):
             waitlist.list_waitlist(db, user=user, actor=actor(db, user), now=NOW)
     lead = world.users[Role.CLINICAL_LEAD]
-    assert len(waitlist.list_waitlist(db, user=lead, actor=actor(db, lead), now=NOW)) == 5
+    assert len(waitlist.list_waitlist(db, user=lead, actor=actor(db, lead), now=NOW).items) == 5
     other = world.other_clinician
     removed = waitlist.remove_from_waitlist(
         db,

@@ -12,6 +12,7 @@ from alongside.accounts.web import clear_session_cookie, set_session_cookie
 from alongside.clients.service import list_readable_clients
 from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
 from alongside.errors import NotAuthenticated, TooManyRequests
+from alongside.kit.http import page_url
 from alongside.kit.time import utcnow
 from alongside.models import Role
 from alongside.templating import render
@@ -86,5 +87,19 @@ def home(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Respons
     context = {"user": user, "csrf_token": signed_in.csrf_token}
     if user.role is Role.CLIENT:
         return render(request, "accounts/client_home.html", context)
-    clients = list_readable_clients(db, user, signed_in.actor, utcnow())
-    return render(request, "accounts/staff_home.html", {**context, "clients": clients})
+    params = request.query_params
+    q = params.get("q") or None
+    page = list_readable_clients(
+        db, user, signed_in.actor, utcnow(), cursor=params.get("cursor") or None, q=q
+    )
+    return render(
+        request,
+        "accounts/staff_home.html",
+        {
+            **context,
+            "clients": page.items,
+            "q": q or "",
+            "next_url": page_url(request, page.next) if page.next else None,
+            "first_url": page_url(request, None) if params.get("cursor") else None,
+        },
+    )

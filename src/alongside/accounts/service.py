@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from alongside.crypto.keys import KeyEncryptionKeyProvider
+from alongside.db import touch
 from alongside.errors import Conflict, InvalidInput, NotAuthenticated
 from alongside.models import Client, Organization, Role, User, UserSession
 from alongside.models.encrypted import blind_index_for
@@ -232,7 +233,8 @@ def resolve_session(
     user = session.get(User, record.user_id)
     if user is None or not user.is_active:
         return None
-    record.last_seen_at = now
+    # At most once a minute, and never waited for (the idle timeout is counted in minutes).
+    touch(session, UserSession.last_seen_at, UserSession.token_hash == record.token_hash, now)
     return user, record
 
 

@@ -107,11 +107,14 @@ def _purpose(purpose: str) -> dict[str, Any]:
 
 
 def _entities(event: AuditEvent) -> list[dict[str, Any]]:
-    details = [
-        {"type": "sequence", "valueString": str(event.sequence)},
-        {"type": "hash", "valueString": event.hash},
-        {"type": "previous_hash", "valueString": event.previous_hash},
-    ]
+    # An event not sealed yet (a few seconds after it was written) has no place in the chain.
+    details = [{"type": "insert_order", "valueString": str(event.insert_order)}]
+    if event.sequence is not None and event.hash and event.previous_hash:
+        details += [
+            {"type": "sequence", "valueString": str(event.sequence)},
+            {"type": "hash", "valueString": event.hash},
+            {"type": "previous_hash", "valueString": event.previous_hash},
+        ]
     if event.request_id:
         details.append({"type": "request_id", "valueString": event.request_id})
     resource: dict[str, Any] = {

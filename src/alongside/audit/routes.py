@@ -8,13 +8,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from alongside.audit import service
 from alongside.audit.fhir import audit_event_bundle
 from alongside.audit.schemas import AccessLogEntryRead, AccessLogRead
 from alongside.deps import CurrentSignedIn, DbSession
+from alongside.kit.http import page_url
 from alongside.kit.time import utcnow
 
 router = APIRouter(tags=["audit"])
@@ -24,18 +25,26 @@ FHIR_JSON = "application/fhir+json"
 
 @router.get("/api/audit/events", response_class=JSONResponse)
 def audit_events(
+    request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
     client_id: Annotated[
         uuid.UUID | None, Query(description="Only events about this client.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Newest events first.")] = 200,
+    limit: Annotated[
+        int | None, Query(description="Events per page (1-200, 50), newest first.")
+    ] = None,
+    cursor: Annotated[str | None, Query(description="From the Bundle's `next` link.")] = None,
 ) -> JSONResponse:
-    """The organisation's audit events as a FHIR Bundle of AuditEvent (``audit.read``)."""
-    events = service.search_events(
-        db, signed_in.user, client_id=client_id, limit=limit, now=utcnow()
+    """The organisation's audit events as a FHIR Bundle of AuditEvent (``audit.read``), a page
+    at a time: the Bundle's ``link`` with relation ``next`` continues it (FHIR paging)."""
+    page = service.search_events(
+        db, signed_in.user, client_id=client_id, limit=limit, cursor=cursor, now=utcnow()
     )
-    return JSONResponse(audit_event_bundle(events), media_type=FHIR_JSON)
+    bundle = audit_event_bundle(page.items)
+    if page.next is not None:
+        bundle["link"] = [{"relation": "next", "url": page_url(request, page.next)}]
+    return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
 @router.get("/api/me/access-log", response_model=AccessLogRead)

@@ -4,7 +4,8 @@ API (stable: every service that touches client data calls :func:`record`)
 -----------------------------------------------------------------------------
 - :func:`record` ``(session, *, actor, action, resource_type, resource_id, client_id,
   organization_id, purpose, outcome, now, request_id=None) -> AuditEvent``: writes exactly one
-  event in the caller's transaction (it flushes, never commits), chained to the one before.
+  event in the caller's transaction (it never commits). The event is inserted *unsealed*; the
+  sealer (:mod:`alongside.audit.sealer`) chains it within seconds.
 
   - ``actor``: the :class:`~alongside.models.User` acting, or ``None`` for Alongside itself
     (the worker, a scheduled job). Staff are recorded by name and role as clients will see them
@@ -26,33 +27,36 @@ API (stable: every service that touches client data calls :func:`record`)
   recorded through :func:`alongside.db.after_rollback` (it runs in a new transaction after the
   rollback; see :func:`search_events`).
 - :func:`iter_stored_chain` ``(session, *, batch_size=1000) -> Iterator[ChainedEvent]``: the
-  stored events in sequence order, streamed (server-side cursor on PostgreSQL).
+  sealed events in chain order, streamed (server-side cursor on PostgreSQL).
 - :func:`verify_stored_chain` ``(session, *, expected_head=None, expected_count=None) ->
-  VerifyResult``: :func:`alongside.audit.chain.verify_chain` over the stored events, then a
+  VerifyResult``: :func:`alongside.audit.chain.verify_chain` over the sealed events, then a
   comparison with the head row in ``audit_heads``.
 - :func:`search_events` and :func:`client_access_log`: the clinical lead's view (FHIR export)
-  and a client's own access log; both are themselves audited. Whoever may not use them gets
+  and a client's own access log, newest first in the order events were written (sealed or
+  not); both are themselves audited. Whoever may not use them gets
   :class:`~alongside.errors.NotFound` with :data:`NOT_FOUND`, the app's answer for an address
   that does not exist.
 
-Order and concurrency: :func:`record` starts with ``UPDATE audit_heads SET sequence = sequence
-... RETURNING``. On PostgreSQL that row lock makes concurrent writers queue, so the chain has one
-order across processes; on SQLite it takes the database's write lock before anything is read.
-On SQLite a transaction that has already read and then records must still get the write lock
-(WAL mode refuses that upgrade with "database is locked" if another writer committed since
-the read); transactions that write should therefore begin with ``BEGIN IMMEDIATE``.
+Order and concurrency: :func:`record` is one INSERT and reads nothing, so audited requests never
+wait on each other for the log (the old design locked one head row per event). ``insert_order``
+comes from a PostgreSQL sequence; on SQLite the INSERT computes the next number under the
+write lock the transaction already holds. The chain's order is decided by the sealer.
 
-What the database enforces (triggers in migration ``c4a1d7e0a5d1``): events cannot be updated
-or deleted (nor truncated on PostgreSQL); an insert must carry the head's sequence + 1 and its
-hash as ``previous_hash``; the head row cannot be deleted and only moves forward by one, onto
-the event that follows it.
+What the database enforces (triggers in migrations ``c4a1d7e0a5d1`` and ``0011_audit_sealer``):
+events cannot be deleted (nor truncated on PostgreSQL); an insert must be unsealed; the only
+update allowed seals an unsealed event once, as the event after the head, with every other
+column unchanged; the head row cannot be deleted and only moves forward by one, onto the event
+that follows it.
 
 What verification detects, and its limits:
 
 - a changed, deleted, inserted, duplicated or reordered event, and any renumbering: the chain
   itself (sequence gaps and repeats, ``previous_hash`` links, each event's hash);
 - a truncated tail: the head row records a later event than the last one stored;
-- events appended behind :func:`record`'s back: they lie after the head row;
+- events sealed behind the sealer's back: they lie after the head row;
+- an unsealed event has no hash yet: someone able to write the database can add events (as
+  anyone recording can), and someone able to drop the triggers can change or delete an event
+  until it is sealed, within ``audit_seal_seconds`` of its commit (docs/operators.md);
 - a rewrite that also recomputes every later hash **and** moves the head row to match needs the
   triggers dropped first (a table owner or superuser). Only a head kept outside the database
   catches that: pass the head printed by an earlier verification as ``expected_head`` (the CLI's
@@ -65,18 +69,20 @@ What verification detects, and its limits:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Select, String, func, select, type_coerce, update
+from sqlalchemy import Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from alongside.audit.chain import GENESIS_HASH, ChainedEvent, VerifyResult, seal, verify_chain
+from alongside.audit.chain import GENESIS_HASH, ChainedEvent, VerifyResult, verify_chain
 from alongside.audit.wording import AccessLogEntry, describe_for_client
 from alongside.db import after_rollback
-from alongside.errors import ConfigurationError, InvalidInput, NotFound
+from alongside.errors import InvalidInput, NotFound
 from alongside.kit.context import current_request_id
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     AuditAction,
     AuditEvent,
@@ -89,6 +95,7 @@ from alongside.models import (
 from alongside.models.audit_event import HASHED_COLUMNS, SYSTEM_ROLE
 from alongside.models.audit_head import HEAD_ROW_ID
 from alongside.models.base import new_id
+from alongside.models.encrypted import page_cursor_key
 from alongside.models.user import Role
 from alongside.security.permissions import Action, role_allows
 
@@ -133,24 +140,6 @@ def event_fields(event: AuditEvent) -> dict[str, object]:
     return {name: getattr(event, name) for name in HASHED_COLUMNS}
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
-    # A no-op UPDATE ... RETURNING: on PostgreSQL it row-locks the head (writers queue here
-    # and then read the newest committed head); on SQLite it takes the write lock first.
-    statement = (
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ROW_ID)
-        .values(sequence=AuditHead.sequence)
-        .returning(AuditHead.sequence, AuditHead.hash)
-        .execution_options(synchronize_session=False)
-    )
-    row = session.execute(statement).one_or_none()
-    if row is None:
-        raise ConfigurationError(
-            "The audit log has no head row. Run `alongside db upgrade` to set up the database."
-        )
-    return int(row[0]), str(row[1])
-
-
 def record(
     session: Session,
     *,
@@ -175,10 +164,8 @@ def record(
         raise ValueError(f"resource ids are at most {MAX_RESOURCE_ID} characters")
     request = request_id if request_id is not None else current_request_id()
     actor_id, actor_role, actor_name = _actor_columns(actor)
-    head_sequence, head_hash = _lock_head(session)
     event = AuditEvent(
         id=new_id(),
-        sequence=head_sequence + 1,
         occurred_at=now.astimezone(UTC),
         actor_id=actor_id,
         actor_role=actor_role,
@@ -192,18 +179,16 @@ def record(
         outcome=AuditOutcome(outcome).value,
         request_id=None if request is None else request[:MAX_REQUEST_ID],
     )
-    sealed = seal(event.sequence, event_fields(event), head_hash)
-    event.previous_hash = sealed.previous_hash
-    event.hash = sealed.hash
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite has no sequences; its writers take turns (one write lock), so the next number
+        # computed inside the INSERT is unique and never reused by a concurrent writer.
+        event.insert_order = select(
+            func.coalesce(func.max(AuditEvent.insert_order), 0) + 1
+        ).scalar_subquery()
+    # No head to lock and no hash to compute: the sealer chains the event within seconds.
     session.add(event)
-    # The event first: the database accepts a head that moves only onto an existing event.
+    # Flushed now (one INSERT), so the caller gets a stored event with its insert_order.
     session.flush()
-    session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ROW_ID)
-        .values(sequence=event.sequence, hash=event.hash)
-        .execution_options(synchronize_session=False)
-    )
     return event
 
 
@@ -247,42 +232,84 @@ def _stored_time(value: object) -> object:
     return value  # an aware datetime from PostgreSQL
 
 
-def iter_stored_chain(
-    session: Session, *, batch_size: int = 1000
-) -> Generator[ChainedEvent, None, None]:
-    """The stored events in sequence order, streamed in batches (constant memory).
-
-    Each event's fields come back in the canonical form they were sealed in. UUID and time
-    columns are read as the database stores them and converted here rather than through the
-    column types: the same values, at a fraction of the cost per event.
-    """
-    columns = [
+def _hashed_column_reads() -> list[Any]:
+    # UUID and time columns are read as the database stores them and converted in
+    # _canonical_fields rather than through the column types: the same values, at a fraction
+    # of the cost per event.
+    return [
         type_coerce(getattr(AuditEvent, name), String)
         if name in _UUID_COLUMNS | _TIME_COLUMNS
         else getattr(AuditEvent, name)
         for name in HASHED_COLUMNS
     ]
+
+
+_UUID_POSITIONS = [i for i, name in enumerate(HASHED_COLUMNS) if name in _UUID_COLUMNS]
+_TIME_POSITIONS = [i for i, name in enumerate(HASHED_COLUMNS) if name in _TIME_COLUMNS]
+
+
+def _canonical_fields(stored: Sequence[object]) -> dict[str, object]:
+    """An event's hashed fields in the canonical form they are sealed in and verified in."""
+    values = list(stored)
+    for i in _UUID_POSITIONS:
+        if values[i] is not None:
+            values[i] = _stored_uuid(values[i])
+    for i in _TIME_POSITIONS:
+        values[i] = _stored_time(values[i])
+    return dict(zip(HASHED_COLUMNS, values, strict=True))
+
+
+def iter_stored_chain(
+    session: Session, *, batch_size: int = 1000
+) -> Generator[ChainedEvent, None, None]:
+    """The sealed events in chain order, streamed in batches (constant memory).
+
+    Each event's fields come back in the canonical form they were sealed in. Events not
+    sealed yet have no place in the chain and are not part of it.
+    """
     statement = (
-        select(AuditEvent.sequence, AuditEvent.previous_hash, AuditEvent.hash, *columns)
+        select(
+            AuditEvent.sequence,
+            AuditEvent.previous_hash,
+            AuditEvent.hash,
+            *_hashed_column_reads(),
+        )
+        .where(AuditEvent.sequence.is_not(None))
         .order_by(AuditEvent.sequence)
         .execution_options(yield_per=batch_size)
     )
-    uuid_positions = [i for i, name in enumerate(HASHED_COLUMNS) if name in _UUID_COLUMNS]
-    time_positions = [i for i, name in enumerate(HASHED_COLUMNS) if name in _TIME_COLUMNS]
-    names = HASHED_COLUMNS
     rows = session.execute(statement)
     try:
         for row in rows:
-            values = list(row[3:])
-            for i in uuid_positions:
-                if values[i] is not None:
-                    values[i] = _stored_uuid(values[i])
-            for i in time_positions:
-                values[i] = _stored_time(values[i])
-            yield ChainedEvent(row[0], dict(zip(names, values, strict=True)), row[1], row[2])
+            yield ChainedEvent(row[0], _canonical_fields(row[3:]), row[1], row[2])
     finally:
         # Close the server-side cursor even when the reader stops at a broken event.
         rows.close()
+
+
+def unsealed_events(session: Session, *, limit: int) -> list[tuple[uuid.UUID, dict[str, object]]]:
+    """Up to ``limit`` events not sealed yet, oldest first: their ids and canonical fields."""
+    rows = session.execute(
+        select(*_hashed_column_reads())
+        .where(AuditEvent.sequence.is_(None))
+        .order_by(AuditEvent.insert_order)
+        .limit(limit)
+    ).all()
+    pending = []
+    for row in rows:
+        fields = _canonical_fields(row)
+        pending.append((uuid.UUID(str(fields["id"])), fields))
+    return pending
+
+
+def count_unsealed(session: Session) -> int:
+    """How many events wait for the sealer."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.sequence.is_(None))
+        )
+        or 0
+    )
 
 
 def verify_stored_chain(
@@ -350,15 +377,16 @@ def search_events(
     actor: User,
     *,
     client_id: uuid.UUID | None,
-    limit: int,
+    limit: int | None = None,
+    cursor: str | None = None,
     now: datetime,
-) -> list[AuditEvent]:
-    """The organisation's newest events (for one client if given), audited; NotFound if refused.
+) -> Page[AuditEvent]:
+    """A page of the organisation's events (for one client if given), newest first, audited;
+    NotFound if refused. The cursor continues below the page's oldest sequence number.
 
     A refusal is audited too, in its own transaction after the request's is rolled back.
     """
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000")
+    size = check_limit(limit)
 
     def audit(target: Session, outcome: AuditOutcome) -> None:
         record(
@@ -380,10 +408,18 @@ def search_events(
     query = select(AuditEvent).where(AuditEvent.organization_id == actor.organization_id)
     if client_id is not None:
         query = query.where(AuditEvent.client_id == client_id)
-    events = list(session.scalars(query.order_by(AuditEvent.sequence.desc()).limit(limit)))
+    codec = CursorCodec(page_cursor_key(session))
+    scope = f"audit-events/{client_id or ''}"
+    if cursor:
+        (below,) = codec.decode(scope, cursor, (int,))
+        query = query.where(AuditEvent.insert_order < below)
+    events = list(session.scalars(query.order_by(AuditEvent.insert_order.desc()).limit(size + 1)))
+    more = len(events) > size
+    events = events[:size]
     # Recorded after the query, so an export does not list its own search.
     audit(session, AuditOutcome.SUCCESS)
-    return events
+    following = codec.encode(scope, (events[-1].insert_order,)) if more else None
+    return Page(items=events, next=following)
 
 
 @dataclass(frozen=True)
@@ -443,7 +479,7 @@ def client_access_log(
     query = _client_events(actor, include_own=include_own)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     events = session.scalars(
-        query.order_by(AuditEvent.sequence.desc()).offset(offset).limit(limit)
+        query.order_by(AuditEvent.insert_order.desc()).offset(offset).limit(limit)
     ).all()
     entries = [
         describe_for_client(

@@ -3,21 +3,41 @@ audited in the same transaction, and every refusal is audited too."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
+from alongside.crypto.blind_index import EMAIL, MAX_PREFIX, MIN_PREFIX, SEARCH, search_words
 from alongside.db import after_rollback
-from alongside.errors import NotFound
-from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
-from alongside.models.encrypted import keyring_for
+from alongside.errors import InvalidInput, NotFound
+from alongside.kit.keyset import CursorCodec, Page, check_limit
+from alongside.models import (
+    AuditAction,
+    AuditOutcome,
+    AuditPurpose,
+    CareTeam,
+    Client,
+    ClientSearchTerm,
+    User,
+)
+from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
+from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
 from alongside.security.permissions import Action, Role
 from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.sqltools import Keyset
 
 NOT_FOUND = "No client with this id is available to you."
+# Newest first: the order needs no decryption, so a page decrypts only its own rows.
+CLIENT_ORDER = Keyset((Client.created_at, Client.id), descending=True)
+MAX_QUERY_WORDS = 4
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+BACKFILL_BATCH = 500
 
 
 def purpose_of(actor: Actor, client_id: uuid.UUID | None = None) -> AuditPurpose:
@@ -63,12 +83,39 @@ def audit_access(
     )
 
 
+# Above this many ids, a care team is named by a subquery rather than a list of parameters.
+LISTED_IDS_MAX = 50
+
+
+def readable_client_condition(
+    actor: Actor, column: Any, action: Action = Action.CLIENT_READ
+) -> ColumnElement[bool]:
+    """SQL for "``column`` names a client the actor may take ``action`` on", the same set as
+    :func:`~alongside.security.policy.readable_clients` (tested). A large care team is the
+    subquery of the actor's care-team rows (read in this transaction, like the actor's own
+    list) plus any other listed ids, so a clinician with thousands of clients does not send
+    thousands of parameters, once per query."""
+    scope = readable_clients(actor, action)
+    if scope.client_ids is None:
+        return true()  # the whole organisation: the caller filters by organisation
+    team = actor.care_team_client_ids
+    if len(scope.client_ids) <= LISTED_IDS_MAX or not team <= scope.client_ids:
+        return column.in_(scope.client_ids)  # type: ignore[no-any-return]
+    on_team = column.in_(
+        select(CareTeam.client_id)
+        .where(CareTeam.clinician_id == actor.user_id)
+        .where(CareTeam.organization_id == scope.organization_id)
+    )
+    others = scope.client_ids - team
+    return or_(on_team, column.in_(others)) if others else on_team
+
+
 def readable_clients_query(actor: Actor, action: Action = Action.CLIENT_READ) -> Select[Client]:
     """Clients the actor may take ``action`` on: the start of every client query."""
     scope = readable_clients(actor, action)
     query = select(Client).where(Client.organization_id == scope.organization_id)
     if scope.client_ids is not None:
-        query = query.where(Client.id.in_(scope.client_ids))
+        query = query.where(readable_client_condition(actor, Client.id, action))
     return query
 
 
@@ -103,11 +150,101 @@ def refuse(
     return NotFound(message)
 
 
+def _search_condition(session: Session, organization_id: uuid.UUID, q: str) -> ColumnElement[bool]:
+    """Which clients ``q`` finds: an exact email, a date of birth, or name prefixes."""
+    text = q.strip()
+    if "@" in text:
+        return Client.email_index == blind_index_for(session, text, purpose=EMAIL)
+    key = keyring_for(session).index_key(SEARCH)
+    if _ISO_DATE.fullmatch(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(
+                "q: this is not a date; write a date of birth as 1990-04-23."
+            ) from None
+        terms = [search_term(key, "dob", text)]
+    else:
+        words = search_words(text)
+        if not words or any(len(word) < MIN_PREFIX for word in words):
+            raise InvalidInput(
+                f"q: type at least {MIN_PREFIX} letters of a name, an email address, or a date "
+                "of birth as 1990-04-23."
+            )
+        if len(words) > MAX_QUERY_WORDS:
+            raise InvalidInput(f"q: search with at most {MAX_QUERY_WORDS} words.")
+        terms = [search_term(key, "name", word[:MAX_PREFIX]) for word in words]
+    ensure_search_terms(session, organization_id)
+    # Every word must start one of the client's names (one indexed lookup per word).
+    conditions = [
+        Client.id.in_(
+            select(ClientSearchTerm.client_id)
+            .where(ClientSearchTerm.organization_id == organization_id)
+            .where(ClientSearchTerm.term == term)
+        )
+        for term in terms
+    ]
+    return and_(*conditions)
+
+
+def ensure_search_terms(session: Session, organization_id: uuid.UUID) -> int:
+    """Index the organisation's clients that have no current search terms yet (clients stored
+    before search existed); returns how many. A no-op query once every client is indexed."""
+    done = 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(Client)
+                .where(Client.organization_id == organization_id)
+                .where(
+                    or_(
+                        Client.search_terms_version.is_(None),
+                        Client.search_terms_version < SEARCH_TERMS_VERSION,
+                    )
+                )
+                .where(Client.status != "erased")
+                .limit(BACKFILL_BATCH)
+            )
+        )
+        if not batch:
+            return done
+        keyring = keyring_for(session)
+        keyring.preload(session, [c.id for c in batch])
+        key = keyring.index_key(SEARCH)
+        for client in batch:
+            queue_search_terms(session, client, key)
+        session.flush()
+        done += len(batch)
+
+
+def _cursor_scope(q: str | None) -> str:
+    digest = hashlib.sha256((q or "").strip().encode("utf-8")).hexdigest()[:16]
+    return f"clients/{digest}"
+
+
 def list_readable_clients(
-    session: Session, user: User, actor: Actor, now: datetime
-) -> list[Client]:
-    """The clients this actor may see, by family then given name (one audited list access)."""
-    clients = list(session.scalars(readable_clients_query(actor)).all())
+    session: Session,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+    q: str | None = None,
+) -> Page[Client]:
+    """One page of the clients this actor may see, newest first, optionally those ``q`` finds
+    (exact email, date of birth, or name prefixes); one audited list access per page."""
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    scope = _cursor_scope(q)
+    query = readable_clients_query(actor)
+    if q is not None and q.strip():
+        query = query.where(_search_condition(session, actor.organization_id, q))
+    if cursor:
+        query = query.where(CLIENT_ORDER.after(codec.decode(scope, cursor, (datetime, uuid.UUID))))
+    clients = list(session.scalars(query.order_by(*CLIENT_ORDER.order_by()).limit(size + 1)))
+    more = len(clients) > size
+    clients = clients[:size]
     keyring_for(session).preload(session, [c.id for c in clients])
     audit_access(
         session,
@@ -120,7 +257,8 @@ def list_readable_clients(
         organization_id=actor.organization_id,
         now=now,
     )
-    return sorted(clients, key=lambda c: (c.family_name.casefold(), c.given_name.casefold()))
+    following = codec.encode(scope, (clients[-1].created_at, clients[-1].id)) if more else None
+    return Page(items=clients, next=following)
 
 
 def get_readable_client(

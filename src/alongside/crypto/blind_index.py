@@ -11,6 +11,10 @@ API
 - :func:`index_key_for` ``(provider, purpose) -> bytes``: the index key, derived (HKDF) by the
   KEK provider from a secret held outside the database, so a stolen database alone cannot be
   searched by guessing emails. It does not change when the KEKs rotate.
+- :func:`search_words` ``(text) -> list[str]``: the words of a name as search matches them
+  (NFKD, accents dropped, case-folded, split on anything that is not a letter or digit).
+- :func:`prefixes` ``(word) -> list[str]``: its prefixes from :data:`MIN_PREFIX` to
+  :data:`MAX_PREFIX` characters (a longer query word is cut to :data:`MAX_PREFIX`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ import unicodedata
 from alongside.crypto.keys import KeyEncryptionKeyProvider
 
 EMAIL = "email"
+SEARCH = "search"
 MIN_INDEX_KEY_BYTES = 32
+MIN_PREFIX = 2
+MAX_PREFIX = 16
 
 
 def normalise(value: str, *, purpose: str) -> str:
@@ -46,3 +53,16 @@ def blind_index(index_key: bytes, value: str, *, purpose: str) -> str:
 def index_key_for(provider: KeyEncryptionKeyProvider, purpose: str) -> bytes:
     """The blind-index key for ``purpose``, derived by the KEK provider (not stored anywhere)."""
     return provider.derive_key(f"blind-index/{purpose}")
+
+
+def search_words(text: str) -> list[str]:
+    """The words of ``text`` as name search compares them: no accents, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    spaced = "".join(ch if ch.isalnum() else " " for ch in bare)
+    return spaced.split()
+
+
+def prefixes(word: str) -> list[str]:
+    """``word``'s prefixes of MIN_PREFIX to MAX_PREFIX characters (none for a shorter word)."""
+    return [word[:length] for length in range(MIN_PREFIX, min(len(word), MAX_PREFIX) + 1)]

@@ -354,6 +354,12 @@ class FileKeyProvider:
             finally:
                 os.close(fd)
 
+    def snapshot(self) -> InMemoryKeyProvider:
+        """The keys as they are now: the file is checked (mode, identity) once and parsed only
+        if it changed since it was last read, i.e. once per process and again on rotation.
+        Unwrap a whole page of data keys with it rather than calling :meth:`unwrap` per key."""
+        return self._load()
+
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         # A sidecar lock file, because os.replace swaps the key file's inode under a lock held

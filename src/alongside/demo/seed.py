@@ -14,6 +14,7 @@ from alongside.models import CareTeam, Client, ClinicianProfile, Organization, R
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 - documented demo credential, created only by `demo`
 DEMO_DOMAIN = "demo.test"
+DEMO_ORGANIZATION_SLUG = "riverside-demo"
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
 
     org = Organization(
         name="Riverside Counselling Collective (demo)",
-        slug="riverside-demo",
+        slug=DEMO_ORGANIZATION_SLUG,
         timezone="America/New_York",
         country="US",
     )

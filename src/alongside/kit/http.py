@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 
 
@@ -17,3 +19,13 @@ def wants_html(request: Request) -> bool:
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept or is_htmx(request) or "application/json" not in accept
+
+
+def page_url(request: Request, cursor: str | None) -> str:
+    """This page's address with ``cursor`` instead of the current one (None: the first page);
+    other query parameters (a search, a filter) are kept."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if cursor is not None:
+        params.append(("cursor", cursor))
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from alongside.config import get_settings
-from alongside.db import build_engine
+from alongside.db import DatabaseOptions, build_engine
 from alongside.models import Base
 
 config = context.config
@@ -35,7 +35,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = build_engine(_url())
+    # Migrations may take long on a big database: no statement timeout for them.
+    engine = build_engine(_url(), DatabaseOptions(statement_timeout_ms=0))
     try:
         with engine.connect() as conn:
             _run(conn)

@@ -12,6 +12,7 @@ from alongside.models.care_team import CareTeam
 from alongside.models.client import Client
 from alongside.models.client_key import ClientKey
 from alongside.models.client_preference import ClientPreference
+from alongside.models.client_search_term import ClientSearchTerm
 from alongside.models.clinician_profile import ClinicianProfile
 from alongside.models.consent import Consent
 from alongside.models.crisis_alert import CrisisAction, CrisisAlert
@@ -61,6 +62,7 @@ __all__ = [
     "Client",
     "ClientKey",
     "ClientPreference",
+    "ClientSearchTerm",
     "ClinicianProfile",
     "Consent",
     "CrisisAction",

@@ -1,8 +1,12 @@
 """AuditEvent: one append-only, hash-chained record of an access to client data.
 
-Rows are never updated or deleted: triggers created by the migration refuse UPDATE and DELETE
-on both PostgreSQL and SQLite (and TRUNCATE on PostgreSQL), and an INSERT must extend the head
-kept in :class:`~alongside.models.audit_head.AuditHead`. There are deliberately no foreign
+Writers only insert: an event arrives *unsealed* (``sequence``, ``previous_hash`` and ``hash``
+empty), numbered by ``insert_order`` (a database sequence on PostgreSQL; on SQLite, whose
+writers take turns, the next number). The sealer (:mod:`alongside.audit.sealer`) later gives
+each its place in the chain (``sequence``) and its hashes, in batches. Triggers created by the
+migrations refuse DELETE (and TRUNCATE on PostgreSQL) and any UPDATE except that sealing: once,
+onto the event after the head kept in :class:`~alongside.models.audit_head.AuditHead`, with
+every other column unchanged. An INSERT must arrive unsealed. There are deliberately no foreign
 keys: an event outlives the user and the client it names (erasing a client destroys their key,
 never their access history), and a cascade could not delete it anyway.
 """
@@ -13,7 +17,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String, Uuid
+from sqlalchemy import BigInteger, Index, Sequence, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alongside.models.base import Base, UTCDateTime, new_id
@@ -60,6 +64,9 @@ class AuditOutcome(enum.StrEnum):
 
 SYSTEM_ROLE = "system"
 
+# Used on PostgreSQL only; SQLite has no sequences (the writer computes the next number).
+INSERT_ORDER_SEQUENCE = Sequence("audit_events_insert_order_seq")
+
 # The columns an event's hash covers, in addition to its sequence number. Changing this tuple
 # changes the hash of every stored event, so it is fixed for the life of a chain.
 HASHED_COLUMNS: tuple[str, ...] = (
@@ -85,13 +92,20 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
         # A client's access log and the FHIR export read one client's or organisation's
-        # events newest first.
-        Index("ix_audit_events_client_sequence", "client_id", "sequence"),
-        Index("ix_audit_events_organization_sequence", "organization_id", "sequence"),
+        # events newest first (in the order they were written: sealed or not yet).
+        Index("ix_audit_events_client_insert_order", "client_id", "insert_order"),
+        Index("ix_audit_events_organization_insert_order", "organization_id", "insert_order"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    sequence: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
+    # The order events were written in. PostgreSQL hands numbers out from a sequence, so
+    # writers never wait on each other; a rolled-back transaction leaves a gap, and numbers may
+    # commit out of order. The chain's own order is ``sequence``, given by the sealer.
+    insert_order: Mapped[int] = mapped_column(
+        BigInteger, INSERT_ORDER_SEQUENCE, unique=True, nullable=False
+    )
+    # The place in the hash chain (1, 2, 3... without gaps); empty until sealed.
+    sequence: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -104,5 +118,5 @@ class AuditEvent(Base):
     purpose: Mapped[str] = mapped_column(String(32), nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    previous_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -1,10 +1,11 @@
-"""AuditHead: the one row naming the newest audit event (its sequence and hash).
+"""AuditHead: the one row naming the newest *sealed* audit event (its sequence and hash).
 
-Every :func:`alongside.audit.service.record` locks this row before it reads the previous hash,
-which gives the chain a single order across processes, and advances it to the event it writes.
-Triggers created by the migration refuse to delete the row and allow an update only when it
-moves the head forward by one, onto an existing event that follows the old head; so the head
-cannot be rolled back to hide a truncated tail without also dropping the triggers.
+Only the sealer (:mod:`alongside.audit.sealer`) touches this row: it locks it for the length
+of one batch (so sealers take turns and the chain has one order), and moves it forward event by
+event. Writers of events never read or lock it. Triggers created by the migration refuse to
+delete the row and allow an update only when it moves the head forward by one, onto an existing
+event that follows the old head; so the head cannot be rolled back to hide a truncated tail
+without also dropping the triggers.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alongside.models.base import Base, IdMixin, UTCDateTime, phi
@@ -33,6 +33,8 @@ class Decision(EncryptedModel, IdMixin, Base):
     """A clinician's decision on a suggestion; the record keeps the clinician's version."""
 
     __tablename__ = "decisions"
+    # Oversight: an organisation's decisions of the last weeks.
+    __table_args__ = (Index("ix_decisions_org_decided", "organization_id", "decided_at"),)
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, object_session
 
 from alongside.crypto.blind_index import blind_index, index_key_for
 from alongside.crypto.envelope import FieldCipher, new_data_key
+from alongside.crypto.errors import UnknownKeyError
 from alongside.crypto.keys import KeyEncryptionKeyProvider, wrapped_key_id
 from alongside.errors import Conflict
 from alongside.kit.time import utcnow
@@ -52,18 +53,30 @@ class Keyring:
         self._index_keys: dict[str, bytes] = {}
 
     def preload(self, session: Session, client_ids: Iterable[uuid.UUID]) -> None:
-        """Unwrap many clients' keys with one query (list pages)."""
+        """Unwrap many clients' keys with one query (list pages); the key file is checked
+        once for the whole batch, not once per client."""
         wanted = [cid for cid in set(client_ids) if cid not in self._keys]
         if not wanted:
             return
         with session.no_autoflush:
-            rows = session.scalars(select(ClientKey).where(ClientKey.client_id.in_(wanted)))
-            found = {row.client_id: row for row in rows}
+            rows = session.execute(
+                select(ClientKey.client_id, ClientKey.wrapped_key, ClientKey.kek_id).where(
+                    ClientKey.client_id.in_(wanted)
+                )
+            ).all()
+        found = {row.client_id: row for row in rows}
+        snapshot = getattr(self.provider, "snapshot", None)
+        provider: KeyEncryptionKeyProvider = snapshot() if found and snapshot else self.provider
         for cid in wanted:
             row = found.get(cid)
-            self._keys[cid] = (
-                None if row is None else self.provider.unwrap(row.wrapped_key, row.kek_id)
-            )
+            if row is None:
+                self._keys[cid] = None
+                continue
+            try:
+                self._keys[cid] = provider.unwrap(row.wrapped_key, row.kek_id)
+            except UnknownKeyError:
+                # Rotated in between, or truly missing: the provider reads again or explains.
+                self._keys[cid] = self.provider.unwrap(row.wrapped_key, row.kek_id)
 
     def data_key(self, session: Session, client_id: uuid.UUID) -> bytes | None:
         """The client's data key, or None when it was destroyed (erasure)."""
@@ -134,6 +147,9 @@ class EncryptedModel:
     __encryption_optional__: ClassVar[bool] = False
     # Blind indexes to maintain: field name -> (index column attribute, purpose).
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def after_encrypt(self, session: Session, keyring: Keyring, changed: frozenset[str]) -> None:
+        """Called once the fields named in ``changed`` are encrypted (e.g. to index them)."""
 
     def encryption_owner_id(self) -> uuid.UUID:
         """The id of the client whose data key encrypts this row."""
@@ -268,6 +284,7 @@ def encrypt_pending(session: Session, instance: EncryptedModel) -> None:
                 if value is None
                 else blind_index(keyring.index_key(purpose), value, purpose=purpose),
             )
+    instance.after_encrypt(session, keyring, frozenset(pending))
     pending.clear()
 
 
@@ -305,6 +322,11 @@ def blind_index_for(session: Session, value: str, *, purpose: str) -> str:
     """The blind index of ``value`` for exact lookups (e.g. a client by email)."""
     keyring = keyring_for(session)
     return blind_index(keyring.index_key(purpose), value, purpose=purpose)
+
+
+def page_cursor_key(session: Session) -> bytes:
+    """The key that signs list cursors, derived from the key file (same in every process)."""
+    return keyring_for(session).index_key("page-cursor")
 
 
 def _forget_plaintext(target: object, *_args: Any) -> None:

@@ -46,6 +46,10 @@ class OutboxMessage(EncryptedModel, IdMixin, Base):
     __table_args__ = (
         # The worker's only query: due messages of the live statuses, oldest first.
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # The administrator's list: an organisation's messages of one status, newest first.
+        Index(
+            "ix_outbox_messages_org_status_created", "organization_id", "status", "created_at", "id"
+        ),
     )
 
     organization_id: Mapped[uuid.UUID | None] = mapped_column(

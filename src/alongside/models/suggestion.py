@@ -34,7 +34,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alongside.models.base import Base, IdMixin, UTCDateTime, phi
@@ -54,6 +54,18 @@ class Suggestion(EncryptedModel, IdMixin, Base):
     """A proposal (triage, for now) with its inputs' digest, versions and reasons."""
 
     __tablename__ = "suggestions"
+    # The review queue: one index range per urgency, oldest first (see review.service).
+    __table_args__ = (
+        Index(
+            "ix_suggestions_queue",
+            "organization_id",
+            "kind",
+            "status",
+            "urgency",
+            "proposed_at",
+            "id",
+        ),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True

@@ -45,7 +45,11 @@ class WaitlistEntry(EncryptedModel, IdMixin, Base):
     """One client's place on the waitlist."""
 
     __tablename__ = "waitlist_entries"
-    __table_args__ = (Index("ix_waitlist_entries_org_status", "organization_id", "status"),)
+    __table_args__ = (
+        Index("ix_waitlist_entries_org_status", "organization_id", "status"),
+        # The waitlist page: one index range per urgency, longest waiting first.
+        Index("ix_waitlist_entries_queue", "organization_id", "urgency", "added_at", "id"),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")

@@ -74,6 +74,9 @@ def worker_command(
         if once:
             tried = worker.run_once()
             typer.echo(f"Tried {tried} message(s).")
+            if worker.sealer is not None:
+                sealed = worker.sealer.seal_once()
+                typer.echo(f"Sealed {sealed} audit event(s).")
             return
         configure_logging()
         stop = threading.Event()

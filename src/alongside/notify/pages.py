@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alongside.deps import CurrentSignedIn, DbSession
-from alongside.kit.http import is_htmx
+from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import OutboxStatus
@@ -21,11 +21,14 @@ router = APIRouter(include_in_schema=False)
 def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Dead and failing messages of the organisation, newest first (no bodies)."""
     organization_id = outbox_organization(signed_in.user)
-    messages = service.admin_entries(db, organization_id)
+    cursor = request.query_params.get("cursor") or None
+    page = service.admin_page(db, organization_id, cursor=cursor)
     context = {
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
-        "messages": messages,
+        "messages": page.items,
+        "next_url": page_url(request, page.next) if page.next else None,
+        "first_url": page_url(request, None) if cursor else None,
         "delivered": service.admin_entries(
             db, organization_id, statuses=(OutboxStatus.DELIVERED,), limit=20
         ),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.kit.ids import parse_id
+from alongside.kit.schema import PageRead
 from alongside.kit.time import utcnow
 from alongside.models import OutboxStatus
 from alongside.notify import service
@@ -17,17 +18,22 @@ from alongside.notify.schemas import OutboxMessageRead
 router = APIRouter(prefix="/api/outbox", tags=["outbox"])
 
 
-@router.get("", response_model=list[OutboxMessageRead])
+@router.get("", response_model=PageRead[OutboxMessageRead])
 def list_outbox(
     db: DbSession,
     signed_in: CurrentSignedIn,
     status: Annotated[list[OutboxStatus] | None, Query()] = None,
-) -> list[OutboxMessageRead]:
-    """The organisation's messages in the given statuses (default: dead and failed)."""
+    limit: Annotated[int | None, Query(description="Rows per page (1-200, 50).")] = None,
+    cursor: Annotated[str | None, Query(description="The `next` of the previous page.")] = None,
+) -> PageRead[OutboxMessageRead]:
+    """The organisation's messages in the given statuses (default: dead and failed), newest
+    first, a page at a time."""
     organization_id = outbox_organization(signed_in.user)
     statuses = tuple(status) if status else service.ATTENTION_STATUSES
-    entries = service.admin_entries(db, organization_id, statuses=statuses)
-    return [OutboxMessageRead.model_validate(entry) for entry in entries]
+    page = service.admin_page(db, organization_id, statuses=statuses, limit=limit, cursor=cursor)
+    return PageRead[OutboxMessageRead](
+        items=[OutboxMessageRead.model_validate(entry) for entry in page.items], next=page.next
+    )
 
 
 @router.post("/{message_id}/retry", response_model=OutboxMessageRead)

@@ -40,7 +40,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alongside.errors import Conflict, InvalidInput, NotFound
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import OutboxChannel, OutboxMessage, OutboxStatus
+from alongside.models.encrypted import keyring_for, page_cursor_key
+from alongside.sqltools import Keyset
 
 NOT_FOUND = "There is no such message in your organisation's outbox."
 MAX_KEY_LENGTH = 200
@@ -49,6 +52,7 @@ MAX_RECIPIENT_LENGTH = 320
 # Statuses an administrator is shown: still failing (will retry) or given up.
 ATTENTION_STATUSES: tuple[OutboxStatus, ...] = (OutboxStatus.DEAD, OutboxStatus.FAILED)
 RETRYABLE_STATUSES: frozenset[OutboxStatus] = frozenset(ATTENTION_STATUSES)
+OUTBOX_ORDER = Keyset((OutboxMessage.created_at, OutboxMessage.id), descending=True)
 
 
 def enqueue(
@@ -185,6 +189,56 @@ def admin_entry(message: OutboxMessage) -> OutboxEntry:
         delivered_at=message.delivered_at,
         created_at=message.created_at,
     )
+
+
+def page_messages(
+    session: Session,
+    organization_id: uuid.UUID | None,
+    *,
+    statuses: Sequence[OutboxStatus] = ATTENTION_STATUSES,
+    limit: int | None = None,
+    cursor: str | None = None,
+    decrypt: bool = True,
+) -> Page[OutboxMessage]:
+    """A page of the organisation's messages in the given statuses, newest first; only the
+    page's clients' keys are unwrapped (recipients are encrypted with them), and none when
+    ``decrypt`` is false (administrators see no client's address: :func:`admin_entry`)."""
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    scope = "outbox/" + ",".join(sorted(str(status.value) for status in statuses))
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(list(statuses)))
+        .where(_organization_is(organization_id))
+    )
+    if cursor:
+        query = query.where(OUTBOX_ORDER.after(codec.decode(scope, cursor, (datetime, uuid.UUID))))
+    messages = list(session.scalars(query.order_by(*OUTBOX_ORDER.order_by()).limit(size + 1)))
+    more = len(messages) > size
+    messages = messages[:size]
+    if decrypt:
+        keyring_for(session).preload(
+            session, [m.client_id for m in messages if m.client_id is not None]
+        )
+    following = None
+    if more:
+        following = codec.encode(scope, (messages[-1].created_at, messages[-1].id))
+    return Page(items=messages, next=following)
+
+
+def admin_page(
+    session: Session,
+    organization_id: uuid.UUID | None,
+    *,
+    statuses: Sequence[OutboxStatus] = ATTENTION_STATUSES,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[OutboxEntry]:
+    """:func:`page_messages` as administrators see them (:func:`admin_entry`)."""
+    page = page_messages(
+        session, organization_id, statuses=statuses, limit=limit, cursor=cursor, decrypt=False
+    )
+    return Page(items=[admin_entry(message) for message in page.items], next=page.next)
 
 
 def admin_entries(

@@ -15,7 +15,13 @@ One round (:func:`deliver_due`):
    applies while the claim is still ours (same ``attempts``), so a worker whose lease ran out
    cannot overwrite the worker that took the message over.
 
-A message left ``sending`` by a crashed worker is due again when its lease ends.
+A message left ``sending`` by a crashed worker is due again when its lease ends: 300 s for
+ordinary messages, 45 s for crisis alerts and their escalations (``CRISIS_KINDS``), which are
+also claimed first. A crisis alert sent twice (the worker died after the send, before recording
+it) carries the same Message-ID / ``Idempotency-Key`` both times, so the receiver can drop the
+duplicate.
+
+Each worker also runs the audit sealer (:mod:`alongside.audit.sealer`) in a thread of its own.
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alongside.audit.sealer import Sealer, checkpoint_key, start_sealer_thread
 from alongside.config import Settings
 from alongside.db import session_scope
 from alongside.jobs import periodic_runner
@@ -49,6 +56,10 @@ from alongside.notify.webhook import WebhookEndpoint, WebhookSender
 
 log = logging.getLogger("alongside.notify")
 
+# Kinds that must not wait: claimed before others, with a short lease. (Named here, not imported:
+# triage builds on the outbox, so the outbox cannot import it.)
+CRISIS_KINDS = frozenset({"crisis_alert", "crisis_escalation"})
+
 # Statuses the worker picks up when due; ``sending`` is due only once its lease has ended.
 _LIVE_STATUSES = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.SENDING)
 INTERRUPTED = "Delivery was interrupted (the worker stopped while sending) and no attempts remain."
@@ -64,6 +75,7 @@ class RetryPolicy:
     cap_s: float = 3600.0
     jitter: float = 0.1
     sending_timeout_s: float = 300.0
+    crisis_sending_timeout_s: float = 45.0
 
     def delay(self, attempt: int, rng: random.Random) -> timedelta:
         """The wait after failed attempt ``attempt`` (1-based): exponential, capped, jittered.
@@ -85,6 +97,7 @@ class RetryPolicy:
             cap_s=settings.outbox_backoff_cap_seconds,
             jitter=settings.outbox_backoff_jitter,
             sending_timeout_s=settings.outbox_sending_timeout_seconds,
+            crisis_sending_timeout_s=settings.outbox_crisis_sending_timeout_seconds,
         )
 
 
@@ -102,7 +115,13 @@ def claim_due(
 ) -> list[Delivery]:
     """Claim up to ``batch`` due messages and commit the claim; returns what to send."""
     due = OutboxMessage.status.in_(_LIVE_STATUSES) & (OutboxMessage.next_attempt_at <= now)
-    oldest_first = (OutboxMessage.next_attempt_at, OutboxMessage.id)
+    is_crisis = OutboxMessage.kind.in_(CRISIS_KINDS)
+    # Crisis alerts first, then oldest first.
+    oldest_first = (
+        case((is_crisis, 0), else_=1),
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.id,
+    )
     with session_scope(session_factory) as session:
         dialect = session.get_bind().dialect.name
         if dialect == "sqlite":
@@ -110,7 +129,11 @@ def claim_due(
             # so an idle worker never queues behind the app's writers.
             if session.scalar(select(OutboxMessage.id).where(due).limit(1)) is None:
                 return []
-    lease_end = now + timedelta(seconds=policy.sending_timeout_s)
+    moment = OutboxMessage.next_attempt_at.type
+    lease_end = case(
+        (is_crisis, literal(now + timedelta(seconds=policy.crisis_sending_timeout_s), moment)),
+        else_=literal(now + timedelta(seconds=policy.sending_timeout_s), moment),
+    )
     claim = (
         update(OutboxMessage)
         .values(
@@ -143,7 +166,11 @@ def claim_due(
         # Loaded through the ORM so columns that are decrypted on load arrive as plain text.
         messages = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
         deliveries: list[Delivery] = []
-        for message in sorted(messages, key=lambda m: (m.created_at, str(m.id))):
+        # Sent in the order claimed: crisis alerts first, then oldest first.
+        in_order = sorted(
+            messages, key=lambda m: (m.kind not in CRISIS_KINDS, m.created_at, str(m.id))
+        )
+        for message in in_order:
             if message.attempts > policy.max_attempts:
                 # A reclaimed lease whose last attempt was cut short: nothing left to try.
                 message.status = OutboxStatus.DEAD
@@ -326,8 +353,11 @@ class Worker:
         rng: random.Random | None = None,
         periodic: Callable[[datetime], object] | None = None,
         periodic_seconds: float = 300.0,
+        sealer: Sealer | None = None,
     ) -> None:
-        """A worker over ``session_factory`` sending with ``senders``."""
+        """A worker over ``session_factory`` sending with ``senders`` (and sealing the audit
+        log with ``sealer``, in a thread of its own, while it runs forever)."""
+        self.sealer = sealer
         self.periodic = periodic
         self.periodic_seconds = periodic_seconds
         self._periodic_last: datetime | None = None
@@ -350,6 +380,12 @@ class Worker:
             batch=settings.outbox_batch_size,
             periodic=periodic_runner(session_factory, settings),
             periodic_seconds=settings.jobs_interval_seconds,
+            sealer=Sealer(
+                session_factory,
+                checkpoint_key(settings.secret_key),
+                interval_s=settings.audit_seal_seconds,
+                checkpoint_file=settings.effective_audit_checkpoint_file,
+            ),
         )
 
     def _run_periodic(self) -> None:
@@ -387,6 +423,9 @@ class Worker:
     def run_forever(self, stop_event: threading.Event) -> None:
         """Poll until ``stop_event`` is set; a failing round is logged and tried again later."""
         log.info("outbox_worker_started", extra={"event": "started"})
+        # The sealer keeps its own beat (every couple of seconds): a slow SMTP round must not
+        # stretch the time audit events wait to be sealed.
+        sealing = start_sealer_thread(self.sealer, stop_event) if self.sealer is not None else None
         while not stop_event.is_set():
             try:
                 self.run_once(stop_event)
@@ -395,6 +434,8 @@ class Worker:
                 log.exception("outbox_round_failed", extra={"event": "round_failed"})
             # Event.wait, not sleep: a stop request ends the pause at once.
             stop_event.wait(self.poll_seconds)
+        if sealing is not None:
+            sealing.join(timeout=5.0)
         log.info("outbox_worker_stopped", extra={"event": "stopped"})
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from alongside.models import ApiToken, Client, ClientKey, User, UserSession
+from alongside.models import ApiToken, Client, ClientKey, ClientSearchTerm, User, UserSession
 from alongside.models.encrypted import keyring_for
 
 # Not an argon2 hash: no password verifies against it.
@@ -34,6 +34,9 @@ def crypto_shred_client(session: Session, client: Client) -> None:
         )
         session.execute(delete(UserSession).where(UserSession.user_id.in_(logins)))
         session.execute(delete(ApiToken).where(ApiToken.user_id.in_(logins)))
+    # The name prefixes and date of birth as blind indexes go with the key.
+    session.execute(delete(ClientSearchTerm).where(ClientSearchTerm.client_id == client_id))
+    client.search_terms_version = None
     keyring_for(session).forget(client_id)
     client.status = "erased"
     # Forget plaintexts cached on the instance, so nothing erased lingers in this process.

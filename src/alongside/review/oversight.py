@@ -6,12 +6,17 @@ Pure: plain records in, plain figures out; no database, settings or clock.
   proposal counts the decision), by ruleset version and by risk-model version.
 - Time to first review = from the proposal to the clinician's decision on it, by the proposed
   urgency: median and 90th percentile (nearest-rank), plus how many are still waiting.
+
+The same figures come from aggregates too, so the database can count (the service does):
+:func:`override_rates` over :class:`DecisionGroup` counts, :func:`percentile_ranks` says which
+ranks of the ordered review times a database must return, and :func:`review_time_from_ranks`
+turns those into a :class:`ReviewTime`. Tests hold both ways to the same answers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,7 +75,9 @@ def percentile(values: Sequence[timedelta], fraction: float) -> timedelta | None
     if not 0 < fraction <= 1:
         raise ValueError("fraction must be in (0, 1]")
     ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
+    # Rounded before the ceiling: 0.9 * 70 is 63.00000000000001 in floating point, and the
+    # nearest rank of the 90th percentile of 70 values is the 63rd.
+    rank = max(1, math.ceil(round(fraction * len(ordered), 9)))
     return ordered[rank - 1]
 
 
@@ -86,14 +93,18 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
 
 
 def _rates(pairs: Iterable[tuple[str, str]]) -> list[OverrideRate]:
+    return _weighted_rates((key, outcome, 1) for key, outcome in pairs)
+
+
+def _weighted_rates(triples: Iterable[tuple[str, str, int]]) -> list[OverrideRate]:
     counts: dict[str, list[int]] = {}
-    for key, outcome in pairs:
+    for key, outcome, weight in triples:
         row = counts.setdefault(key, [0, 0, 0])
-        row[0] += 1
+        row[0] += weight
         if outcome == "amended":
-            row[1] += 1
+            row[1] += weight
         elif outcome == "rejected":
-            row[2] += 1
+            row[2] += weight
     return [
         OverrideRate(key=key, decided=d, amended=a, rejected=r)
         for key, (d, a, r) in sorted(counts.items())
@@ -154,3 +165,75 @@ def time_to_first_review(
         )
         for urgency, values in waits.items()
     ]
+
+
+@dataclass(frozen=True)
+class DecisionGroup:
+    """How many decided proposals share their fired rules, versions and outcome."""
+
+    fired_rules: tuple[str, ...]
+    ruleset_version: str
+    model_version: str
+    outcome: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OverrideRates:
+    """Override rates overall, by rule, by ruleset version and by model version."""
+
+    overall: OverrideRate
+    by_rule: list[OverrideRate]
+    by_ruleset: list[OverrideRate]
+    by_model: list[OverrideRate]
+
+
+def override_rates(groups: Sequence[DecisionGroup]) -> OverrideRates:
+    """The override rates of :func:`override_rate_by_rule` and the others, from counts."""
+    overall = _weighted_rates(("all", g.outcome, g.count) for g in groups)
+    return OverrideRates(
+        overall=overall[0]
+        if overall
+        else OverrideRate(key="all", decided=0, amended=0, rejected=0),
+        by_rule=_weighted_rates(
+            (rule, g.outcome, g.count) for g in groups for rule in g.fired_rules
+        ),
+        by_ruleset=_weighted_rates((g.ruleset_version, g.outcome, g.count) for g in groups),
+        by_model=_weighted_rates((g.model_version, g.outcome, g.count) for g in groups),
+    )
+
+
+def override_rate_by_period(counts: Iterable[tuple[str, str, int]]) -> list[OverrideRate]:
+    """Override rate per period (e.g. the week of the decision), from (period, outcome, n)."""
+    return _weighted_rates(counts)
+
+
+def percentile_ranks(decided: int) -> frozenset[int]:
+    """The 1-based ranks of the ordered times that the median and the 90th percentile need."""
+    if decided < 1:
+        return frozenset()
+    return frozenset({(decided + 1) // 2, decided // 2 + 1, p90_rank(decided)})
+
+
+def p90_rank(decided: int) -> int:
+    """The nearest rank of the 90th percentile of ``decided`` values (exact: ceil(9n / 10))."""
+    return max(1, (9 * decided + 9) // 10)
+
+
+def review_time_from_ranks(
+    urgency: str, decided: int, waiting: int, at_rank: Mapping[int, timedelta]
+) -> ReviewTime:
+    """A :class:`ReviewTime` from the times at :func:`percentile_ranks` of ``decided`` times."""
+    if decided < 1:
+        return ReviewTime(urgency=urgency, decided=0, waiting=waiting, median=None, p90=None)
+    if decided % 2:
+        middle = at_rank[(decided + 1) // 2]
+    else:
+        middle = (at_rank[decided // 2] + at_rank[decided // 2 + 1]) / 2
+    return ReviewTime(
+        urgency=urgency,
+        decided=decided,
+        waiting=waiting,
+        median=middle,
+        p90=at_rank[p90_rank(decided)],
+    )

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, InvalidInput, NotFound
-from alongside.kit.http import is_htmx
+from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
@@ -54,11 +54,16 @@ def nav_context(signed_in: Any) -> dict[str, Any]:
 def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """The review queue: crisis first, then longest waiting; each wait against its target."""
     now = utcnow()
-    entries = service.review_queue(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    cursor = request.query_params.get("cursor") or None
+    page = service.review_queue(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, cursor=cursor
+    )
     alerts = escalation.alerts_for_user(db, actor=signed_in.actor)
     context = {
         **nav_context(signed_in),
-        "entries": entries,
+        "entries": page.items,
+        "next_url": page_url(request, page.next) if page.next else None,
+        "first_url": page_url(request, None) if cursor else None,
         "my_alerts": alerts,
         "decided": request.query_params.get("decided"),
     }
@@ -184,7 +189,10 @@ def case_decide(
 @router.get("/oversight")
 def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """Override rates and time to first review, and the organisation's review settings."""
-    figures = service.oversight_figures(db, actor=signed_in.actor)
+    raw = request.query_params.get("weeks") or str(service.DEFAULT_OVERSIGHT_WEEKS)
+    if not raw.isdigit():
+        raise InvalidInput("weeks: a number of weeks, such as 12.")
+    figures = service.oversight_figures(db, actor=signed_in.actor, now=utcnow(), weeks=int(raw))
     context = {
         **nav_context(signed_in),
         "figures": figures,

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from alongside.deps import CurrentSignedIn, DbSession
+from alongside.kit.schema import PageRead
 from alongside.kit.time import utcnow
 from alongside.models import CrisisAlert, Decision, RulesetVersion
 from alongside.review import service
@@ -72,11 +73,18 @@ def _alert_read(alert: service.AlertView) -> AlertRead:
     )
 
 
-@router.get("/review/queue", response_model=list[QueueEntryRead])
-def review_queue(db: DbSession, signed_in: CurrentSignedIn) -> list[QueueEntryRead]:
+@router.get("/review/queue", response_model=PageRead[QueueEntryRead])
+def review_queue(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    limit: Annotated[int | None, Query(description="Rows per page (1-200, 50).")] = None,
+    cursor: Annotated[str | None, Query(description="The `next` of the previous page.")] = None,
+) -> PageRead[QueueEntryRead]:
     """Proposals waiting for a decision, most urgent first, then longest waiting."""
-    entries = service.review_queue(db, user=signed_in.user, actor=signed_in.actor, now=utcnow())
-    return [
+    page = service.review_queue(
+        db, user=signed_in.user, actor=signed_in.actor, now=utcnow(), limit=limit, cursor=cursor
+    )
+    items = [
         QueueEntryRead(
             suggestion_id=entry.suggestion_id,
             client_id=entry.client_id,
@@ -90,8 +98,9 @@ def review_queue(db: DbSession, signed_in: CurrentSignedIn) -> list[QueueEntryRe
             needs_human_reading=entry.needs_human_reading,
             alert_state=entry.alert_state,
         )
-        for entry in entries
+        for entry in page.items
     ]
+    return PageRead[QueueEntryRead](items=items, next=page.next)
 
 
 @router.get("/review/{suggestion_id}", response_model=CaseRead)
@@ -254,9 +263,17 @@ def rules_activate(
 
 
 @router.get("/oversight")
-def oversight(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, object]:
-    """Override rates by rule, ruleset and model version; time to first review by urgency."""
-    figures = service.oversight_figures(db, actor=signed_in.actor)
+def oversight(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    weeks: Annotated[
+        int | None,
+        Query(description="Count the decisions of the last so many weeks (default 12)."),
+    ] = service.DEFAULT_OVERSIGHT_WEEKS,
+) -> dict[str, object]:
+    """Override rates by rule, ruleset and model version and by week; time to first review by
+    urgency; over the decisions of the last ``weeks`` weeks."""
+    figures = service.oversight_figures(db, actor=signed_in.actor, now=utcnow(), weeks=weeks)
 
     def rate_rows(rows: list[OverrideRate]) -> list[dict[str, object]]:
         return [
@@ -275,6 +292,7 @@ def oversight(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, object]:
         "by_rule": rate_rows(figures.by_rule),
         "by_ruleset": rate_rows(figures.by_ruleset),
         "by_model": rate_rows(figures.by_model),
+        "by_week": rate_rows(figures.by_week),
         "time_to_first_review": [
             {
                 "urgency": row.urgency,
@@ -287,6 +305,7 @@ def oversight(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, object]:
         ],
         "targets_minutes": {key: _minutes(value) for key, value in figures.targets.items()},
         "escalation_minutes": figures.escalation_minutes,
+        "weeks": figures.weeks,
     }
 
 

@@ -8,9 +8,11 @@ parts of Alongside may show or act on) is :func:`decided_triage`: decisions only
 
 API
 ---
-- :func:`review_queue` ``(session, *, user, actor, now) -> list[QueueEntry]``: proposals of
-  clients the actor may review (``intake.review``), crisis first, then longest waiting; each
-  with its wait against the organisation's target. One audited list access.
+- :func:`review_queue` ``(session, *, user, actor, now, limit=None, cursor=None) ->
+  Page[QueueEntry]``: a page of the proposals of clients the actor may review
+  (``intake.review``), crisis first, then longest waiting (one index range per urgency, as
+  :func:`alongside.review.queue.order_queue` orders them); each with its wait against the
+  organisation's target. One audited list access per page.
 - :func:`get_case` ``(session, *, user, actor, suggestion_id, now) -> Case``: answers with
   item wording, scores with bands, the client's words with the evidence spans, the proposal,
   any decision and crisis alert. Audited; 404 for anyone who may not review the client.
@@ -28,6 +30,7 @@ API
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -35,12 +38,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, Subquery, Text, cast, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, refuse
+from alongside.clients.service import audit_access, readable_client_condition, refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
+from alongside.kit.keyset import CursorCodec, Page, check_limit
+from alongside.kit.time import utcnow
 from alongside.models import (
     AuditAction,
     Client,
@@ -57,31 +62,30 @@ from alongside.models import (
     SuggestionStatus,
     User,
 )
-from alongside.models.encrypted import keyring_for
+from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.review.highlight import Piece, highlight
 from alongside.review.oversight import (
     NOT_READ_BY_SOFTWARE,
+    DecisionGroup,
     DecisionRecord,
     OverrideRate,
     ReviewTime,
-    overall_override_rate,
-    override_rate_by_model,
-    override_rate_by_rule,
-    override_rate_by_ruleset,
-    time_to_first_review,
+    override_rate_by_period,
+    override_rates,
+    review_time_from_ranks,
 )
 from alongside.review.queue import (
     DEFAULT_ESCALATION_MINUTES,
     URGENCIES,
     QueueItem,
     Wait,
-    order_queue,
     targets_from,
     wait_of,
 )
 from alongside.scheduling.waitlist import add_to_waitlist
 from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.sqltools import Keyset, as_date, outside, ranked_page, seconds_between, week_start
 from alongside.triage.escalation import (
     ACTION_LABELS,
     alert_for,
@@ -99,6 +103,12 @@ NOT_FOUND = "There is no such case available to you."
 DEFAULT_ASSIGNMENT_HOURS = 72
 MAX_ASSIGNMENT_HOURS = 24 * 90
 TRIAGE_KIND = "triage"
+QUEUE_CURSOR = "review-queue"
+# Oversight counts the decisions of the last quarter unless asked for another span.
+DEFAULT_OVERSIGHT_WEEKS = 12
+MAX_OVERSIGHT_WEEKS = 520
+# Within one urgency: longest waiting first (the id breaks ties, so the order is total).
+QUEUE_ORDER = Keyset((Suggestion.proposed_at, Suggestion.id))
 MAX_REASON_LENGTH = 2000
 STATUS_FOR: dict[DecisionOutcome, SuggestionStatus] = {
     DecisionOutcome.ACCEPTED: SuggestionStatus.ACCEPTED,
@@ -286,17 +296,40 @@ def _names(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID,
     }
 
 
-def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -> list[QueueEntry]:
-    """Proposals waiting for a decision on clients this person may review, most urgent first
-    (404 for roles that review nothing: the queue is not theirs to see, even empty)."""
+def _queue_ranks() -> list[ColumnElement[bool]]:
+    # An unknown urgency first (a person looks at it), then crisis ... routine.
+    return [
+        outside(Suggestion.urgency, URGENCIES),
+        *(Suggestion.urgency == urgency for urgency in URGENCIES),
+    ]
+
+
+def review_queue(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[QueueEntry]:
+    """One page of the proposals waiting for a decision on clients this person may review,
+    most urgent first, then longest waiting; only the page's clients are decrypted (404 for
+    roles that review nothing: the queue is not theirs to see, even empty)."""
     if not role_allows(actor.role, Action.INTAKE_REVIEW):
         raise NotFound("There is nothing at this address.")
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    after = None
+    if cursor:
+        rank, proposed_at, suggestion_id = codec.decode(
+            QUEUE_CURSOR, cursor, (int, datetime, uuid.UUID)
+        )
+        after = (rank, (proposed_at, suggestion_id))
     scope = readable_clients(actor, Action.INTAKE_REVIEW)
-    query = (
-        select(Suggestion, Client)
-        .join(Client, Client.id == Suggestion.client_id)
+    base = (
+        select(Suggestion.id.label("id"), Suggestion.proposed_at.label("proposed_at"))
         .where(Suggestion.organization_id == scope.organization_id)
-        .where(Client.organization_id == scope.organization_id)
         .where(Suggestion.kind == TRIAGE_KIND)
         .where(Suggestion.status == SuggestionStatus.PROPOSED)
     )
@@ -306,23 +339,34 @@ def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -
             if actor.allowed_actions is None or Action.INTAKE_REVIEW in actor.allowed_actions
             else frozenset()
         )
-        query = query.where(
-            or_(
-                Suggestion.client_id.in_(scope.client_ids),
-                Suggestion.intake_id.in_(assigned),
+        readable = readable_client_condition(actor, Suggestion.client_id, Action.INTAKE_REVIEW)
+        base = base.where(
+            or_(readable, Suggestion.intake_id.in_(assigned)) if assigned else readable
+        )
+    page = ranked_page(base, QUEUE_ORDER, _queue_ranks(), after, size + 1)
+    rows = session.execute(
+        select(Suggestion, Client, page.c.rank)
+        .join(page, page.c.id == Suggestion.id)
+        .join(Client, Client.id == Suggestion.client_id)
+        .order_by(page.c.rank, page.c.proposed_at, page.c.id)
+        .limit(size + 1)
+    ).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    keyring_for(session).preload(session, [client.id for _s, client, _r in rows])
+    alerts = {}
+    if rows:
+        alerts = {
+            alert.suggestion_id: alert
+            for alert in session.scalars(
+                select(CrisisAlert).where(
+                    CrisisAlert.suggestion_id.in_([s.id for s, _c, _r in rows])
+                )
             )
-        )
-    rows = session.execute(query).all()
-    keyring_for(session).preload(session, [client.id for _s, client in rows])
-    alerts = {
-        alert.suggestion_id: alert
-        for alert in session.scalars(
-            select(CrisisAlert).where(CrisisAlert.suggestion_id.in_([s.id for s, _c in rows]))
-        )
-    }
+        }
     targets = review_targets(session, actor.organization_id)
     entries = []
-    for suggestion, client in rows:
+    for suggestion, client, _rank in rows:
         alert = alerts.get(suggestion.id)
         state = None
         if alert is not None:
@@ -351,7 +395,13 @@ def review_queue(session: Session, *, user: User, actor: Actor, now: datetime) -
         client_id=None,
         now=now,
     )
-    return order_queue(entries)
+    following = None
+    if more:
+        last_suggestion, _client, last_rank = rows[-1]
+        following = codec.encode(
+            QUEUE_CURSOR, (int(last_rank), last_suggestion.proposed_at, last_suggestion.id)
+        )
+    return Page(items=entries, next=following)
 
 
 def case_resource(suggestion: Suggestion) -> Resource:
@@ -700,7 +750,7 @@ def decided_triage(session: Session, client_id: uuid.UUID) -> list[Decision]:
 
 @dataclass(frozen=True)
 class OversightFigures:
-    """The clinical lead's figures, computed by :mod:`alongside.review.oversight`."""
+    """The clinical lead's figures, counted by the database (:func:`oversight_figures`)."""
 
     overall: OverrideRate
     by_rule: list[OverrideRate]
@@ -709,6 +759,8 @@ class OversightFigures:
     review_times: list[ReviewTime]
     targets: dict[str, timedelta]
     escalation_minutes: int
+    by_week: list[OverrideRate] = field(default_factory=list)
+    weeks: int | None = None  # the decisions counted: of the last so many weeks (None: all)
 
 
 def _model_version(versions: Mapping[str, Any]) -> str:
@@ -718,8 +770,13 @@ def _model_version(versions: Mapping[str, Any]) -> str:
     return str(risk.get("model") or "unknown")
 
 
+def _ruleset_version(versions: Mapping[str, Any]) -> str:
+    return f"{versions.get('ruleset', '?')} {versions.get('ruleset_version', '?')}"
+
+
 def decision_records(session: Session, organization_id: uuid.UUID) -> list[DecisionRecord]:
-    """Every triage proposal of the organisation with its decision, as plain records."""
+    """Every triage proposal of the organisation with its decision, as plain records (for
+    exports and for checking :func:`oversight_figures`; the page counts in the database)."""
     rows = session.execute(
         select(
             Suggestion.urgency,
@@ -740,9 +797,7 @@ def decision_records(session: Session, organization_id: uuid.UUID) -> list[Decis
             DecisionRecord(
                 urgency=urgency,
                 fired_rules=tuple(fired or ()),
-                ruleset_version=(
-                    f"{recorded.get('ruleset', '?')} {recorded.get('ruleset_version', '?')}"
-                ),
+                ruleset_version=_ruleset_version(recorded),
                 model_version=_model_version(recorded),
                 proposed_at=proposed_at,
                 outcome=None if outcome is None else str(outcome.value),
@@ -752,19 +807,157 @@ def decision_records(session: Session, organization_id: uuid.UUID) -> list[Decis
     return records
 
 
-def oversight_figures(session: Session, *, actor: Actor) -> OversightFigures:
-    """Override rates and review times for the clinical lead (404 for anyone else)."""
+def _triage_of(organization_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    return [Suggestion.organization_id == organization_id, Suggestion.kind == TRIAGE_KIND]
+
+
+def _decided(session: Session, organization_id: uuid.UUID, since: datetime | None) -> Subquery:
+    """The organisation's triage decisions since ``since`` with what oversight needs of their
+    proposals. Driven from the decisions' (organisation, time) index; on PostgreSQL each
+    proposal is fetched by its key (LATERAL), so the cost follows the decisions counted, not
+    every proposal ever made. (SQLite joins by key anyway.)"""
+    proposal = select(
+        Suggestion.urgency.label("urgency"),
+        cast(Suggestion.fired_rules, Text).label("rules"),
+        cast(Suggestion.versions, Text).label("versions"),
+        Suggestion.proposed_at.label("proposed_at"),
+        Suggestion.id.label("suggestion_id"),
+    ).where(Suggestion.id == Decision.suggestion_id, Suggestion.kind == TRIAGE_KIND)
+    window = [Decision.organization_id == organization_id]
+    if since is not None:
+        window.append(Decision.decided_at >= since)
+    columns = (Decision.outcome.label("outcome"), Decision.decided_at.label("decided_at"))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # LIMIT 1 (the key is unique) keeps the planner from flattening the LATERAL into a
+        # hash join over every proposal; each decision then looks its proposal up by key.
+        lateral = proposal.limit(1).lateral("proposal")
+        query = (
+            select(*columns, *lateral.c).select_from(Decision).join(lateral, true()).where(*window)
+        )
+    else:
+        query = (
+            select(*columns, *(c for c in proposal.selected_columns))
+            .select_from(Decision)
+            .join(Suggestion, Suggestion.id == Decision.suggestion_id)
+            .where(Suggestion.kind == TRIAGE_KIND, *window)
+        )
+    return query.subquery("decided")
+
+
+def _decision_counts(
+    decided: Subquery, session: Session
+) -> tuple[list[DecisionGroup], list[OverrideRate]]:
+    """Override counts by rules and versions, and by week, from one grouped query."""
+    # Proposals share few combinations of fired rules and versions, so grouping by their JSON
+    # text leaves a handful of rows per week however many proposals there are.
+    week = week_start(decided.c.decided_at)
+    rows = session.execute(
+        select(decided.c.rules, decided.c.versions, decided.c.outcome, week, func.count()).group_by(
+            decided.c.rules, decided.c.versions, decided.c.outcome, week
+        )
+    ).all()
+    groups = []
+    weekly = []
+    for rules, versions, outcome, monday, count in rows:
+        recorded = json.loads(versions) if versions else {}
+        recorded = recorded if isinstance(recorded, dict) else {}
+        word = str(DecisionOutcome(outcome).value)
+        groups.append(
+            DecisionGroup(
+                fired_rules=tuple(json.loads(rules) or ()) if rules else (),
+                ruleset_version=_ruleset_version(recorded),
+                model_version=_model_version(recorded),
+                outcome=word,
+                count=int(count),
+            )
+        )
+        weekly.append((as_date(monday).isoformat(), word, int(count)))
+    return groups, override_rate_by_period(weekly)
+
+
+def _review_times(
+    decided: Subquery, session: Session, organization_id: uuid.UUID
+) -> list[ReviewTime]:
+    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
+    ordered = select(
+        decided.c.urgency.label("urgency"),
+        seconds.label("seconds"),
+        func.row_number()
+        .over(partition_by=decided.c.urgency, order_by=(seconds, decided.c.suggestion_id))
+        .label("rank"),
+        func.count().over(partition_by=decided.c.urgency).label("decided"),
+    ).subquery("ordered")
+    n = ordered.c.decided
+    # Only the rows at the ranks the median and the 90th percentile need (percentile_ranks),
+    # each carrying its urgency's count: one pass over the window's decisions.
+    picked = session.execute(
+        select(ordered.c.urgency, ordered.c.seconds, ordered.c.rank, n).where(
+            or_(
+                ordered.c.rank == (n + 1) // 2,
+                ordered.c.rank == n // 2 + 1,
+                ordered.c.rank == (9 * n + 9) // 10,
+            )
+        )
+    ).all()
+    counted: dict[str, int] = {}
+    at_rank: dict[str, dict[int, timedelta]] = {}
+    for urgency, value, rank, count in picked:
+        counted[urgency] = int(count)
+        at_rank.setdefault(urgency, {})[int(rank)] = max(
+            timedelta(seconds=float(value)), timedelta(0)
+        )
+    waiting = dict(
+        session.execute(
+            select(Suggestion.urgency, func.count())
+            .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+            .where(*_triage_of(organization_id))
+            .where(Suggestion.status == SuggestionStatus.PROPOSED)
+            .where(Decision.id.is_(None))
+            .group_by(Suggestion.urgency)
+        ).all()
+    )
+    order = list(URGENCIES) + sorted((set(counted) | set(waiting)) - set(URGENCIES))
+    return [
+        review_time_from_ranks(
+            urgency,
+            counted.get(urgency, 0),
+            int(waiting.get(urgency, 0)),
+            at_rank.get(urgency, {}),
+        )
+        for urgency in order
+    ]
+
+
+def oversight_figures(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    weeks: int | None = DEFAULT_OVERSIGHT_WEEKS,
+) -> OversightFigures:
+    """Override rates (by rule, ruleset and model version, and by week) and review times of
+    the decisions of the last ``weeks`` weeks (None: ever), and the proposals waiting now, for
+    the clinical lead (404 for anyone else), counted by the database, not loaded row by row."""
     if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
         raise NotFound("There is nothing at this address available to you.")
-    records = decision_records(session, actor.organization_id)
+    if weeks is not None and not 1 <= weeks <= MAX_OVERSIGHT_WEEKS:
+        raise InvalidInput(f"weeks: between 1 and {MAX_OVERSIGHT_WEEKS}.")
+    since = None if weeks is None else (now or utcnow()) - timedelta(weeks=weeks)
+    org = actor.organization_id
+    decided = _decided(session, org, since)
+    groups, by_week = _decision_counts(decided, session)
+    rates = override_rates(groups)
     return OversightFigures(
-        overall=overall_override_rate(records),
-        by_rule=override_rate_by_rule(records),
-        by_ruleset=override_rate_by_ruleset(records),
-        by_model=override_rate_by_model(records),
-        review_times=time_to_first_review(records, URGENCIES),
-        targets=review_targets(session, actor.organization_id),
-        escalation_minutes=escalation_minutes_for(session, actor.organization_id),
+        overall=rates.overall,
+        by_rule=rates.by_rule,
+        by_ruleset=rates.by_ruleset,
+        by_model=rates.by_model,
+        review_times=_review_times(decided, session, org),
+        targets=review_targets(session, org),
+        escalation_minutes=escalation_minutes_for(session, org),
+        by_week=by_week,
+        weeks=weeks,
     )
 
 

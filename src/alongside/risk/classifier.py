@@ -1,176 +1,180 @@
-"""The supervised layer: TF-IDF and sentence-embedding logistic regressions, fused with rules.
+"""The supervised layer: a fine-tuned all-MiniLM-L6-v2 (int8 ONNX) read by onnxruntime.
 
-The trained model is plain JSON (vocabulary, idf, coefficients, thresholds, data digest), so
-loading it runs no code from the file and does not depend on the scikit-learn version. The
-transform below reproduces scikit-learn's ``TfidfVectorizer`` (sublinear tf, smooth idf, l2
-norm) exactly; a test checks it against scikit-learn.
+The model ships inside the package as two files next to this module: ``risk-model.onnx``
+(the encoder with its classification heads) and ``risk-model.json`` (version, data digest,
+SHA-256 of the ONNX file and of the tokenizer, calibration and thresholds). The SHA-256 of
+both files is checked at load: any mismatch raises ``ModelFileError``, and the reader then
+fails closed. No torch at run time: onnxruntime and tokenizers only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
-from alongside.risk.embed import EMBEDDING_ID, Embedder
+MODEL_DIR: Final = Path(__file__).parent / "model"
+MODEL_PATH: Final = MODEL_DIR / "risk-model.json"
+FORMAT: Final = "alongside-risk-encoder/1"
+# The heads the model has: the risk of the whole window, then one per C-SSRS construct.
+CONSTRUCTS: Final = (
+    "wish_dead",
+    "ideation",
+    "method",
+    "intent",
+    "plan",
+    "preparation",
+    "attempt",
+    "interrupted_attempt",
+    "aborted_attempt",
+    "self_harm",
+)
+OUTPUTS: Final = ("risk", *CONSTRUCTS)
 
-MODEL_PATH: Final = Path(__file__).parent / "model" / "risk-model.json"
-FORMAT: Final = "alongside-risk-model/1"
-TOKEN_PATTERN: Final = r"(?u)\b\w+\b"  # noqa: S105 - a regular expression, not a secret
-_TOKEN = re.compile(TOKEN_PATTERN)
+FloatArray = npt.NDArray[np.float64]
 
 
 class ModelFileError(Exception):
-    """The model file is missing, unreadable or inconsistent."""
+    """The model files are missing, unreadable, altered or inconsistent."""
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
-class TfidfModel:
-    """TF-IDF over word 1..n-grams and a logistic regression on it."""
+class Calibration:
+    """A monotone map from the risk logit to a probability (isotonic, fitted on dev)."""
 
-    vocabulary: dict[str, int]
-    idf: np.ndarray[Any, np.dtype[np.float64]]
-    coef: np.ndarray[Any, np.dtype[np.float64]]
-    intercept: float
-    ngram_max: int
-    stop_words: frozenset[str] = frozenset()
+    x: tuple[float, ...]
+    y: tuple[float, ...]
 
-    def terms(self, text: str) -> Counter[str]:
-        """Word n-grams of a text as scikit-learn's default analyzer makes them."""
-        tokens = [t for t in _TOKEN.findall(text.lower()) if t not in self.stop_words]
-        grams: Counter[str] = Counter()
-        for n in range(1, self.ngram_max + 1):
-            for i in range(len(tokens) - n + 1):
-                grams[" ".join(tokens[i : i + n])] += 1
-        return grams
-
-    def logit(self, text: str) -> tuple[float, list[tuple[str, float]]]:
-        """Decision value and the n-grams that pushed it up most."""
-        weights: dict[str, tuple[int, float]] = {}
-        for term, count in self.terms(text).items():
-            index = self.vocabulary.get(term)
-            if index is not None:
-                weights[term] = (index, (1.0 + math.log(count)) * float(self.idf[index]))
-        norm = math.sqrt(sum(w * w for _, w in weights.values())) or 1.0
-        contributions = {t: w / norm * float(self.coef[i]) for t, (i, w) in weights.items()}
-        value = self.intercept + sum(contributions.values())
-        top = sorted(((t, c) for t, c in contributions.items() if c > 0), key=lambda x: -x[1])
-        return value, top[:5]
+    def __call__(self, logits: npt.ArrayLike) -> FloatArray:
+        """Calibrated probabilities for raw logits (linear between the fitted points)."""
+        values = np.asarray(logits, dtype=np.float64)
+        out: FloatArray = np.interp(values, self.x, self.y)
+        return np.clip(out, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class RiskModel:
-    """Everything the supervised layer needs, read from one JSON file."""
+    """The loaded encoder, its tokenizer, calibration and thresholds."""
 
     version: str
     data_digest: str
-    tfidf: TfidfModel
-    embedding_coef: np.ndarray[Any, np.dtype[np.float64]] | None
-    embedding_intercept: float
-    centroid: np.ndarray[Any, np.dtype[np.float64]] | None
-    gate: float
-    fusion_names: tuple[str, ...]
-    fusion_coef: np.ndarray[Any, np.dtype[np.float64]]
-    fusion_intercept: float
+    max_tokens: int
+    calibration: Calibration
     thresholds: dict[str, float]
+    construct_thresholds: dict[str, float]
     metadata: dict[str, Any]
+    session: Any = field(repr=False)
+    tokenizer: Any = field(repr=False)
 
-    @property
-    def uses_embeddings(self) -> bool:
-        """True when the fusion reads MiniLM sentence embeddings."""
-        return self.embedding_coef is not None
+    def logits(self, texts: Sequence[str]) -> FloatArray:
+        """Raw logits, one row per text, columns in the order of ``OUTPUTS``."""
+        if not texts:
+            return np.zeros((0, len(OUTPUTS)), dtype=np.float64)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        out = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        result: FloatArray = np.asarray(out, dtype=np.float64)
+        if result.shape != (len(texts), len(OUTPUTS)):
+            raise ModelFileError(f"the model returned shape {result.shape}")
+        if not np.all(np.isfinite(result)):
+            raise ModelFileError("the model returned non-finite numbers")
+        return result
 
-    def embedding_scores(self, embedder: Embedder, text: str) -> tuple[float, float]:
-        """Decision value of the embedding regression and similarity to the positives."""
-        if self.embedding_coef is None or self.centroid is None:
-            return 0.0, 1.0
-        vector = embedder.embed([text])[0].astype(np.float64)
-        return (
-            float(vector @ self.embedding_coef + self.embedding_intercept),
-            float(vector @ self.centroid),
-        )
-
-    def probability(self, features: dict[str, float]) -> float:
-        """Calibrated probability from the fused features (a logistic regression)."""
-        x = np.array([features[name] for name in self.fusion_names], dtype=np.float64)
-        z = float(x @ self.fusion_coef + self.fusion_intercept)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, hex."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    def probabilities(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """Calibrated risk probability per text, and the construct probabilities (sigmoid)."""
+        raw = self.logits(texts)
+        risk = self.calibration(raw[:, 0])
+        constructs: FloatArray = 1.0 / (1.0 + np.exp(-raw[:, 1:]))
+        return risk, constructs
 
 
-def load_model(path: Path | None = None) -> RiskModel:
-    """Read and check the model file; raises ``ModelFileError`` when it cannot be used."""
+def load_model(path: Path | None = None, *, threads: int = 1) -> RiskModel:
+    """Load and verify the model (default: the shipped one); raise ``ModelFileError``."""
     path = path or MODEL_PATH
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"the risk model file {path} does not exist") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"cannot read the risk model file {path}: {exc}") from exc
+        raise ModelFileError(f"the risk model file {path} is unreadable: {exc}") from exc
     try:
-        if raw["format"] != FORMAT:
-            raise ModelFileError(f"{path} is not an {FORMAT} file")
-        tfidf_raw = raw["tfidf"]
-        terms: list[str] = tfidf_raw["terms"]
-        tfidf = TfidfModel(
-            vocabulary={t: i for i, t in enumerate(terms)},
-            idf=np.asarray(tfidf_raw["idf"], dtype=np.float64),
-            coef=np.asarray(tfidf_raw["coef"], dtype=np.float64),
-            intercept=float(tfidf_raw["intercept"]),
-            ngram_max=int(tfidf_raw["ngram_max"]),
-            stop_words=frozenset(str(w) for w in tfidf_raw.get("stop_words", [])),
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            raise ModelFileError(f"{path} is not a risk model in format {FORMAT}")
+        onnx_path = path.parent / str(raw["onnx"]["file"])
+        tokenizer_path = path.parent / str(raw["tokenizer"]["file"])
+        for label, file, expected in (
+            ("model", onnx_path, str(raw["onnx"]["sha256"])),
+            ("tokenizer", tokenizer_path, str(raw["tokenizer"]["sha256"])),
+        ):
+            if not file.is_file():
+                raise ModelFileError(f"the risk {label} file {file} does not exist")
+            actual = sha256_file(file)
+            if actual != expected:
+                raise ModelFileError(
+                    f"the risk {label} file {file} does not match its recorded SHA-256 "
+                    f"(expected {expected[:12]}…, found {actual[:12]}…): refusing to use it"
+                )
+        if tuple(raw["outputs"]) != OUTPUTS:
+            raise ModelFileError(f"{path}: the model's outputs are not {OUTPUTS}")
+        calibration = Calibration(
+            tuple(float(v) for v in raw["calibration"]["x"]),
+            tuple(float(v) for v in raw["calibration"]["y"]),
         )
-        if not (len(terms) == tfidf.idf.shape[0] == tfidf.coef.shape[0]):
-            raise ModelFileError(f"{path}: vocabulary, idf and coefficients differ in length")
-        emb = raw.get("embedding")
-        embedding_coef = None
-        embedding_intercept = 0.0
-        centroid = None
-        gate = -1.0
-        if emb is not None:
-            if emb["model"] != EMBEDDING_ID:
-                raise ModelFileError(f"{path} was trained on embeddings {emb['model']}")
-            embedding_coef = np.asarray(emb["coef"], dtype=np.float64)
-            embedding_intercept = float(emb["intercept"])
-            centroid = np.asarray(emb["centroid"], dtype=np.float64)
-            gate = float(emb["gate"])
-            if embedding_coef.shape != (384,) or centroid.shape != (384,):
-                raise ModelFileError(f"{path}: embedding coefficients are not 384 numbers")
-        fusion = raw["fusion"]
-        names = tuple(str(n) for n in fusion["names"])
-        fusion_coef = np.asarray(fusion["coef"], dtype=np.float64)
-        if fusion_coef.shape != (len(names),):
-            raise ModelFileError(f"{path}: fusion coefficients do not match their names")
+        if len(calibration.x) < 2 or len(calibration.x) != len(calibration.y):
+            raise ModelFileError(f"{path}: the calibration needs matching x and y points")
+        if any(b < a for a, b in zip(calibration.x, calibration.x[1:], strict=False)) or any(
+            b < a for a, b in zip(calibration.y, calibration.y[1:], strict=False)
+        ):
+            raise ModelFileError(f"{path}: the calibration is not monotone")
         thresholds = {k: float(v) for k, v in raw["thresholds"].items()}
-        if set(thresholds) != {"moderate"} or not 0.0 < thresholds["moderate"] < 1.0:
-            raise ModelFileError(f"{path}: needs one moderate threshold between 0 and 1")
-        all_finite = all(bool(np.all(np.isfinite(a))) for a in (tfidf.idf, tfidf.coef, fusion_coef))
-        if not all_finite:
-            raise ModelFileError(f"{path}: the model holds non-finite numbers")
+        if "moderate" not in thresholds or not 0.0 < thresholds["moderate"] < 1.0:
+            raise ModelFileError(f"{path}: needs a moderate threshold between 0 and 1")
+        construct_thresholds = {k: float(v) for k, v in raw["construct_thresholds"].items()}
+        if set(construct_thresholds) != set(CONSTRUCTS):
+            raise ModelFileError(f"{path}: needs one threshold per construct")
+        max_tokens = int(raw["max_tokens"])
+        # Imported here so that the rules load without onnxruntime.
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        tokenizer.enable_truncation(max_length=max_tokens)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+        options = ort.SessionOptions()
+        # One text is read on one core; a server scales by processes, not by threads here.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(
+            str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
         return RiskModel(
             version=str(raw["version"]),
             data_digest=str(raw["data_digest"]),
-            tfidf=tfidf,
-            embedding_coef=embedding_coef,
-            embedding_intercept=embedding_intercept,
-            centroid=centroid,
-            gate=gate,
-            fusion_names=names,
-            fusion_coef=fusion_coef,
-            fusion_intercept=float(fusion["intercept"]),
+            max_tokens=max_tokens,
+            calibration=calibration,
             thresholds=thresholds,
+            construct_thresholds=construct_thresholds,
             metadata=dict(raw.get("metadata", {})),
+            session=session,
+            tokenizer=tokenizer,
         )
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"the risk model file {path} is malformed: {exc!r}") from exc
+    except Exception as exc:  # a malformed file or a corrupt ONNX graph
+        raise ModelFileError(f"the risk model {path} is malformed: {exc!r}") from exc

@@ -5,9 +5,10 @@ Contract (outside checks depend on it):
 - ``alongside risk "some text"`` prints one JSON object;
 - ``alongside risk --jsonl`` reads ``{"id", "text"[, "critical_items"]}`` lines on stdin and
   writes, in order, one JSON line per input with ``id``, ``level``, ``probability``,
-  ``evidence``, ``versions`` (and ``reasons``), or ``{"id", "error"}`` for a line it cannot
+  ``evidence``, ``versions``, ``reasons``, ``signals``, ``needs_human_reading`` and
+  ``language``, or ``{"id", "error"}`` for a line it cannot
   read; the rest of the batch still runs;
-- ``alongside risk train --data PATH`` and ``alongside risk eval FILE``.
+- ``alongside risk train --data PATH [--corpus DIR]`` and ``alongside risk eval FILE``.
 """
 
 from __future__ import annotations
@@ -156,42 +157,70 @@ def risk(
 @risk_app.command("train")
 def train_command(
     data: Annotated[Path, typer.Option("--data", help="The shared data directory (risk/).")],
+    corpus: Annotated[
+        Path,
+        typer.Option("--corpus", help="The intake corpus (train.jsonl, dev.jsonl)."),
+    ] = Path("data/intake-risk"),
     out: Annotated[
-        Path | None, typer.Option("--out", help="Where to write the model (default: shipped).")
+        Path | None,
+        typer.Option("--out", help="Directory for the model files (default: shipped)."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    seed: Annotated[
+        list[int] | None, typer.Option("--seed", help="Random seed (repeatable: several runs).")
+    ] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 1,
 ) -> None:
-    """Train on DATA/train/*-train.csv, choose thresholds on *-dev.csv, write the model file."""
-    from alongside.risk.classifier import MODEL_PATH
-    from alongside.risk.train import DEV_FILES, TRAIN_FILES, train
+    """Fine-tune on the corpus train split (+ Reddit train), choose on corpus dev, write ONNX."""
+    from alongside.risk.classifier import MODEL_DIR
+    from alongside.risk.train import CORPUS_DEV, CORPUS_TRAIN, TRAIN_FILES, train
 
-    missing = [n for n in TRAIN_FILES + DEV_FILES if not (data / "train" / n).is_file()]
+    missing = [str(data / "train" / n) for n in TRAIN_FILES if not (data / "train" / n).is_file()]
+    missing += [str(corpus / n) for n in (CORPUS_TRAIN, CORPUS_DEV) if not (corpus / n).is_file()]
     if missing:
-        raise _fail(f"{data}/train lacks {', '.join(missing)}")
+        raise _fail(f"missing training data: {', '.join(missing)}")
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise _fail(
+            "training needs the training extra: pip install -e '.[train]' "
+            f"(torch CPU, transformers, onnx): {exc}"
+        ) from exc
     summary = train(
-        data, out=out or MODEL_PATH, seed=seed, progress=lambda m: typer.echo(m, err=True)
+        data,
+        corpus,
+        out_dir=out or MODEL_DIR,
+        seeds=tuple(seed or (0,)),
+        epochs=epochs,
+        progress=lambda m: typer.echo(m, err=True),
     )
     typer.echo(json.dumps(summary, indent=2))
 
 
 @risk_app.command("eval")
 def eval_command(
-    files: Annotated[list[Path], typer.Argument(help="JSON lines with text, label[, group].")],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="JSON lines with text, label[, group].")
+    ] = None,
     card: Annotated[
         Path | None, typer.Option("--card", help="Write the model card here (markdown).")
     ] = None,
     group_field: Annotated[
         str, typer.Option("--group-field", help="Field holding the subgroup.")
     ] = "group",
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="Intake corpus directory: dev split, invariance, languages."),
+    ] = None,
+    holdout: Annotated[
+        Path | None, typer.Option("--holdout", help="Held-out intake set (JSON lines).")
+    ] = None,
     dev_data: Annotated[
-        Path | None, typer.Option("--dev-data", help="Shared data directory: report dev too.")
+        Path | None, typer.Option("--dev-data", help="Shared data directory: report Reddit dev.")
     ] = None,
     sentences: Annotated[
         list[Path] | None,
         typer.Option("--sentences", help="Idiom/negation set, JSON lines (repeatable)."),
-    ] = None,
-    counterfactual: Annotated[
-        Path | None, typer.Option("--counterfactual", help="Counterfactual templates (JSON).")
     ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Model file.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
@@ -199,23 +228,28 @@ def eval_command(
         int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for the CIs.")
     ] = 1000,
 ) -> None:
-    """Sensitivity, specificity, ROC/PR AUC with bootstrap CIs, by group; optionally the card."""
+    """Sensitivity, specificity, AUCs by set and subgroup; optionally write the model card."""
     from alongside.risk.card import run_evaluation
 
-    for f in files:
+    for f in [*(files or []), *([holdout] if holdout else [])]:
         if not f.is_file():
             raise _fail(f"{f} does not exist")
+    if corpus is not None and not (corpus / "dev.jsonl").is_file():
+        raise _fail(f"{corpus} has no dev.jsonl")
+    if not files and corpus is None and holdout is None and dev_data is None:
+        raise _fail("give at least one file, --corpus, --holdout or --dev-data to evaluate")
     reader = _load_reader(model, 0.0)
     if not reader.available:
         raise _fail("the risk model is unavailable; train it first (alongside risk train)")
     try:
         report = run_evaluation(
             reader,
-            files,
+            files or [],
             group_field=group_field,
+            corpus=corpus,
+            holdout=holdout,
             dev_data=dev_data,
             sentences=sentences or [],
-            counterfactual=counterfactual,
             card=card,
             seed=seed,
             samples=bootstrap,

@@ -14,7 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2025.3"
+RULES_VERSION: Final = "rules-2026.1"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases
@@ -31,7 +31,13 @@ class Phrase(NamedTuple):
 
 
 _ME = r"(?:my\s*self|myself|meself)"
-_PILLS = r"(?:pills|meds|medications?|tablets|painkillers|sleeping pills|paracetamol|tylenol)"
+_PILLS = (
+    r"(?:(?:sleeping\s+|sleep\s+|blood\s+pressure\s+|heart\s+)?(?:pills|tablets)|meds|"
+    r"medications?|medicines?|painkillers|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|"
+    r"co-?codamol|codeine|anti-?depressants|sertraline|citalopram|fluoxetine|amitriptyline|"
+    r"mirtazapine|lithium|diazepam|zopiclone|oxycodone|opioids|insulin|prescriptions?)"
+)
+_GUN = r"(?:guns?|pistol|rifle|shotgun|firearm|revolver|handgun)"
 
 PHRASES: Final[tuple[Phrase, ...]] = (
     # ideation: wish to be dead, thoughts of killing oneself
@@ -146,7 +152,7 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "self",
     ),
     Phrase(
-        rf"\b(?:i(?:'m|\s+am)\s+going\s+to|i(?:'m|\s+am)\s+gonna|i\s+will|i'll)\s+(?:kill\s+{_ME}|end\s+(?:it|my\s+life|things)|do\s+it|die|not\s+be\s+here)",
+        rf"\b(?:(?:i'm|im|i\s+am)\s+going\s+to|(?:i'm|im|i\s+am)\s+gonna|imma|ima|i\s+will|i'll)\s+(?:kill\s+{_ME}|end\s+(?:it|my\s+life|things)|do\s+it|die|not\s+be\s+here)",
         "intent",
         "self",
     ),
@@ -177,6 +183,39 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "open",
     ),
     Phrase(
+        rf"\b(?:there'?s|there\s+is|we\s+have|we've\s+got|i\s+have|i've\s+got|ive\s+got|keep|kept|"
+        rf"own|bought|got)\s+(?:\w+\s+){{0,3}}?(?:a|an|the|my|his|her|our)?\s*(?:\w+'s\s+)?"
+        rf"(?:service\s+|hunting\s+|loaded\s+)?{_GUN}\b",
+        "means",
+        "open",
+    ),
+    Phrase(rf"\bmy\s+(?:\w+'?s\s+)?(?:service\s+|hunting\s+|old\s+)?{_GUN}\b", "means", "self"),
+    Phrase(
+        r"\b(?:hold|held|holding|put|putting|press(?:ed|ing)?)\s+(?:it|the\s+\w+|a\s+\w+|my\s+\w+)\s+"
+        r"(?:to|against)\s+my\s+(?:head|temple|chest|mouth)\b",
+        "intent",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:bought|buy|buying|got|have|own|found|keep|kept|hid|hidden|hiding)\s+(?:some\s+|a\s+|the\s+)?"
+        r"(?:rope|ligatures?|noose|hose(?:pipe)?|charcoal|razor\s+blades?)\b",
+        "means",
+        "open",
+    ),
+    Phrase(r"\bligatures?\b", "means", "open"),
+    Phrase(
+        rf"\bstockpil(?:e|ed|es|ing)\b|\b(?:saving|saved|hoarding|hoarded|collecting|stashing|stashed)\s+"
+        rf"(?:up\s+)?(?:my\s+|some\s+|all\s+(?:my\s+|the\s+)?)?(?:\w+\s+)?{_PILLS}",
+        "means",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:know|worked\s+out|looked\s+up|checked)\s+how\s+(?:much|many)\s+(?:\w+\s+){0,3}?"
+        r"(?:it\s+would\s+take|would\s+(?:kill|do\s+it)|it\s+takes|to\s+take|is\s+(?:lethal|fatal|enough))",
+        "plan",
+        "open",
+    ),
+    Phrase(
         rf"\b(?:overdos(?:e|ing)|od(?:'?ing)?)\s+on\b|\btake\s+all\s+(?:my|the|of\s+my)\s+{_PILLS}",
         "means",
         "open",
@@ -192,6 +231,25 @@ PHRASES: Final[tuple[Phrase, ...]] = (
     # preparatory behaviour
     Phrase(
         r"\bgiv(?:e|ing|en)\s+away\s+(?:all\s+)?my\s+(?:stuff|things|belongings|possessions|pets?|cat|dog)\b|\bgave\s+away\s+(?:all\s+)?my\s+(?:stuff|things|belongings|possessions|pets?|cat|dog)\b",
+        "preparatory_behaviour",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:giv(?:e|ing|en)|gave)\s+(?:all\s+)?(?:of\s+)?my\s+(?:\w+\s+)?(?:stuff|things|belongings|"
+        r"possessions|clothes|books|records|pets?|cat|dog)\s+away\b",
+        "preparatory_behaviour",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:wr(?:ote|iting|itten)|left|leave|leaving)\s+(?:a\s+|my\s+|the\s+)?(?:notes?|letters?)\s+"
+        r"(?:for|to)\s+(?:my|the|each|everyone|every)\b",
+        "preparatory_behaviour",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:sorted|sorting|putting|put|getting|got)\s+(?:all\s+)?my\s+(?:affairs|papers|finances|accounts)\s+"
+        r"(?:in\s+order|sorted)|\bupdated\s+my\s+will\b|\bcancell?ed\s+(?:my|the)\s+(?:\w+\s+)?"
+        r"(?:subscriptions?|plans)\b(?=[^.!?\n]*\b(?:won'?t|not\s+be|need|after\s+i)\b)",
         "preparatory_behaviour",
         "self",
     ),
@@ -232,6 +290,28 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "attempt",
         "open",
     ),
+    Phrase(
+        rf"\b(?:took|swallowed|swallow|downed|necked|take|taking|swallowing)\s+(?:a\s+(?:load|lot|bunch|handful|"
+        rf"whole\s+(?:box|packet|pack|bottle|strip))|loads|lots|handfuls|boxes|packets|strips|the\s+(?:lot|whole\s+\w+)|"
+        rf"all|everything|\d+|twenty|thirty|forty|fifty|a\s+(?:box|packet|bottle)|two\s+(?:boxes|packets))\s+"
+        rf"(?:of\s+)?(?:my\s+|the\s+|his\s+|her\s+|mum'?s\s+|mom'?s\s+)?(?:\w+\s+)?{_PILLS}",
+        "attempt",
+        "open",
+    ),
+    Phrase(rf"\bswallow(?:ed|ing)?\s+(?:\w+\s+){{0,3}}?{_PILLS}", "attempt", "open"),
+    Phrase(
+        r"\b(?:was|were|i'?d|had)\s+(?:about\s+to|going\s+to|ready\s+to|on\s+the\s+verge\s+of)\s+"
+        r"(?:jump|take\s+(?:them|the|all|it)|do\s+it|go\s+through\s+with\s+it|hang|swallow)",
+        "attempt",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:stood|standing|sat|sitting|was)\s+(?:on|at)\s+(?:the\s+)?(?:edge\s+of\s+(?:the\s+)?)?"
+        r"(?:ledge|bridge|platform|cliff(?:\s+edge)?|roof|tracks|railway|balcony)\b(?=[^.!?\n]*\b(?:jump|"
+        r"end\s+it|do\s+it|die|stopped|pulled|talked|couldn'?t|didn'?t|walked\s+away|back\s+down)\b)",
+        "attempt",
+        "open",
+    ),
     # self-harm
     Phrase(
         rf"\b(?:cut|cutting|burn|burning|burned|burnt|hurt|hurting|harm|harming|scratch(?:ing)?|hit(?:ting)?)\s+{_ME}",
@@ -239,6 +319,31 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "self",
     ),
     Phrase(r"\bself[\s-]?harm(?:ing|ed)?\b|\bself[\s-]?injur(?:y|ies|ing)\b", "self_harm", "open"),
+    Phrase(
+        r"\b(?:cut|cuts|cutting|slash(?:ed|ing)?|burn(?:ed|t|ing)?|scratch(?:ed|ing)?|scrap(?:ed|ing)|"
+        r"carv(?:ed|ing)|pick(?:ed|ing))\s+(?:at\s+|into\s+)?my\s+(?:own\s+)?(?:arms?|wrists?|legs?|thighs?|"
+        r"skin|stomach|hips?|hands?|forearms?|body)\b",
+        "self_harm",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:hit|hitting|punch(?:ed|ing)?|bang(?:ed|ing)?|smash(?:ed|ing)?)\s+my\s+(?:head|fists?|hands?)\s+"
+        r"(?:against|on|off|into)\b|\b(?:hit|hitting|punch(?:ed|ing)?)\s+myself\b",
+        "self_harm",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:i'?ve|ive|i\s+have|i|been|started|keep|kept|still)\s+(?:been\s+)?(?:cutting|burning|scratching)"
+        r"\b(?!\s+(?:the|a|an|down|back|out|off|corners|class|school|onions?|wood|hair|it|them))",
+        "self_harm",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:scratch(?:ed|ing)?|pick(?:ed|ing)?(?:\s+at)?)\s+(?:at\s+)?my\s+(?:\w+\s+){0,2}(?:until|till|til)\s+"
+        r"(?:it|they|i|my\s+\w+)\s+bl(?:ed|eed|eeds)\b",
+        "self_harm",
+        "self",
+    ),
     Phrase(
         r"\bcutting\s+again\b|\brelaps(?:ed|e)\s+(?:on|into|with)\s+(?:cutting|self[\s-]?harm)\b",
         "self_harm",
@@ -287,6 +392,7 @@ NEGATIONS: Final = (
 )
 # Negation that follows the phrase ("suicide is not something I have considered").
 NEGATIONS_AFTER: Final = (
+    r"^\s*[:\-\u2013?]+\s*(?:none|no|never|nil|n/?a|denied|denies|nope|not\s+(?:really|at\s+all|ever))\b|"
     r"^\s*(?:is|was|has|had|have)?\s*(?:not|never|n't|no\s+longer)\b|^\s*(?:isn'?t|wasn'?t|"
     r"hasn'?t|never\s+(?:was|crossed))\b|^\s*(?:has|have)\s+never\b"
 )
@@ -298,14 +404,15 @@ NEGATION_EXCEPTIONS: Final = (
 THIRD_PERSONS: Final = (
     r"\b(?:he|she|they|his|her|their|him|them|he's|she's|they're|himself|herself|themselves|"
     r"themself|we|we're|our|us|someone|somebody|anyone|"
-    r"everyone|people|person|man|woman|guy|girl|boy|kid|kids|teen|teens|character|celebrity|"
+    r"everyone|people|person|man|woman|guy|girl|boy|kid|kids|teen|teens|characters?|celebrity|"
+    r"\d+[\s-]?(?:year|yr)s?[\s-]?olds?|"
     r"singer|actor|actress|student|students|patients?|clients?|"
     r"(?:my|our|a|his|her|their)\s+(?:best\s+)?(?:friend|brother|sister|mom|mum|mother|dad|father|"
     r"son|daughter|partner|husband|wife|boyfriend|girlfriend|cousin|aunt|uncle|colleague|"
     r"co-?worker|roommate|flatmate|neighbou?r|classmate|grandma|grandpa|grandmother|grandfather|"
     r"child|niece|nephew|teacher|boss|ex|family\s+member|relative)s?(?:'s)?)\b"
 )
-FIRST_PERSONS: Final = r"\b(?:i|i'm|im|i've|i'd|i'll|me|myself)\b"
+FIRST_PERSONS: Final = r"\b(?:i|i'm|im|i've|ive|i'd|id|i'll|me|myself)\b"
 # Recent time cues keep a past-tense phrase current (C-SSRS asks about the past month and
 # the past three months for behaviour).
 RECENT: Final = (
@@ -318,7 +425,7 @@ PAST: Final = (
     r"\b(?:used\s+to|years\s+ago|(?:a\s+)?(?:long\s+)?time\s+ago|(?:\d+|one|two|three|four|five|"
     r"six|seven|eight|nine|ten|many|several|a\s+few|a\s+couple\s+of)\s+years?\s+ago|"
     r"when\s+i\s+was\s+(?:a\s+kid|a\s+child|young|younger|little|a\s+teen(?:ager)?|in\s+school|"
-    r"in\s+high\s+school|in\s+college|at\s+uni(?:versity)?|\d+)|as\s+a\s+(?:kid|child|teen(?:ager)?)|"
+    r"in\s+high\s+school|in\s+college|at\s+uni(?:versity)?|\d+)|as\s+a\s+(?:kid|child|young\s+(?:teen|teenager|girl|boy))|"
     r"in\s+(?:high\s+school|my\s+teens|my\s+twenties|the\s+past)|back\s+(?:then|in\s+\d{4})|"
     r"in\s+\d{4}|(?:clean|free|recovered)\s+(?:for|since)|"
     r"haven'?t\s+(?:felt|had|done|thought)|over\s+it\s+now|long\s+behind\s+me|once\s+upon)\b"
@@ -327,7 +434,7 @@ HYPOTHETICAL: Final = (
     r"\b(?:if\s+(?:i|you|someone|anyone|they|he|she)\s+(?:ever|were\s+to)|"
     r"hypothetical(?:ly)?|suppose|supposing|in\s+case|would\s+you|how\s+do\s+you|"
     r"how\s+would|how\s+should|how\s+can\s+i\s+help|how\s+to\s+help|what\s+should\s+i\s+do\s+if|"
-    r"signs\s+of|warning\s+signs)\b"
+    r"signs\s+of|warning\s+signs|ask(?:s|ed|ing)?\s+(?:me\s+)?(?:if|whether)|whether)\b"
 )
 # Professional, study and media contexts explain away open mentions of suicide or self-harm.
 CONTEXTS: Final = (
@@ -345,6 +452,7 @@ CONTEXTS: Final = (
     r"article|news|headline|report(?:ed|s)?|documentary|podcast|book|novel|film|movie|show|"
     r"series|episode|season|song|lyrics?|album|play|poem|game|character|scene|plot|fiction|"
     r"story|history\s+class|essay|paper|thesis|journalist|reporter|policy|campaign|charity|"
+    r"assess(?:es|ing|ment|ments)?|project|dissertation|masters|degree|"
     r"fundraiser|walk|memorial|vigil|minute'?s\s+silence|patients?|clients?|ward|unit|a&e|er)\b"
 )
 # Everyday idioms that use words of death without any risk in them.
@@ -353,6 +461,8 @@ IDIOMS: Final = (
     r"\bkilling\s+me\s+(?:softly|slowly|right\s+now|today|lol|haha)\b",
     r"\bdying\s+(?:to|for)\s+(?:\w+\s+)?(?:see|try|know|meet|get|go|hear|read|watch|eat|have|"
     r"tell|find|visit|play|buy|start|a|an|some|the|this|that)\b",
+    r"\b(?:i'?m|im|i\s+am)\s+(?:going\s+to|gonna)\s+die\s+if\s+i\s+(?:have\s+to\s+)?(?:eat|hear|see|sit|"
+    r"watch|do|drink|read|listen)\b",
     r"\b(?:i'm|i\s+am|im|i\s+was|we're|we\s+were)\s+(?:literally\s+|so\s+|actually\s+)*dead\s*"
     r"(?:lol|lmao|haha|😂|💀|!|$)",
     r"\bto\s+die\s+for\b",
@@ -377,6 +487,8 @@ IDIOMS: Final = (
     r"\bsuicide\s+(?:squad|doors?|run|drills?|sprints?|mission\s+(?:in|of)\s+the\s+game)\b",
     r"\bcut\s+myself\s+(?:shaving|cooking|on\s+(?:a|the)\s+(?:paper|knife|glass|can))\b",
     r"\bcut\s+myself\s+(?:some\s+)?slack\b",
+    r"\b(?:cut|burnt|burned|scratched|scalded)\s+my\s+(?:hand|finger|thumb|arm|leg|wrist|foot)\s+"
+    r"(?:on\s+(?!purpose)|while|when|cooking|shaving|at\s+work|in\s+the\s+kitchen|by\s+accident)",
     r"\bhurt\s+myself\s+(?:at|playing|in)\s+(?:the\s+)?(?:gym|football|soccer|training|practice|"
     r"game|match|fall|garden)\b",
     r"\bend\s+it\s+all\s+(?:with|on)\s+(?:a|the)\s+(?:high|bang|win)\b",
@@ -433,9 +545,9 @@ IDIOM_GUARD: Final = (
     r"train|tracks|jump(?:ing)?)\b"
 )
 
-# Words naming who someone is. The TF-IDF layer ignores them so that the same sentence said by
-# different people gets the same reading (counterfactual invariance, issue 5); the list is
-# deliberately broad and is not used anywhere else.
+# Words naming who someone is. Said by the writer about themselves ("As a Black woman, ...",
+# "I'm a nurse."), the rules read them as the writer: never a third person, never a
+# professional context. Nothing is blanked: the classifier reads them like any other word.
 IDENTITY_TERMS: Final = frozenset(
     """
     black white asian latino latina latinx hispanic arab arabic jewish jew muslim christian
@@ -450,5 +562,15 @@ IDENTITY_TERMS: Final = frozenset(
     poor rich wealthy affluent homeless unemployed working class elderly older younger young
     mixed race biracial multiracial ethnic ethnicity minority
     teen teenager teenage aged retired pensioner
+    """.split()
+)
+IDENTITY_NOUNS: Final = frozenset(
+    """
+    person people mum mom dad mother father parent parents grandmother grandfather grandma
+    grandpa grandad granny nan wife husband widow widower daughter son sister brother
+    nurse doctor teacher student carer caregiver veteran soldier officer firefighter paramedic
+    midwife pharmacist therapist counsellor counselor social worker builder farmer lawyer
+    muslim christian jew hindu sikh buddhist teenager teen kid youth adult pensioner
+    user wheelchair survivor single latina latino
     """.split()
 )

@@ -1,7 +1,13 @@
-"""The risk reader: rules, classifier and instrument critical items fused into one reading.
+"""The risk reader: classifier, rules and instrument critical items fused into one reading.
 
-It fails closed: a missing or corrupt model, an error or a text that takes longer than its
-budget gives ``high`` with the signal ``reader_unavailable``, never ``none`` (DESIGN.md,
+It reads every window of the text (a few sentences each) and the whole text, and the level
+is the highest any of them supports, so one risk sentence in 2,000 words counts. The rules
+are evidence, never a veto: nothing is blanked before the classifier, and a phrase the rules
+would set aside (negated, about someone else, an idiom, a question) is set aside only when
+the classifier agrees that its window carries no risk.
+
+It fails closed: a missing, altered or corrupt model, an error or a text that takes longer
+than its budget gives ``high`` with ``needs_human_reading``, never ``none`` (DESIGN.md,
 invariant 2). It reads; it never decides (NICE NG225): the level only orders the work.
 """
 
@@ -10,14 +16,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from alongside.errors import InvalidInput
 from alongside.risk import lexicon
 from alongside.risk.classifier import RiskModel, load_model
-from alongside.risk.embed import EMBEDDING_ID, Embedder
-from alongside.risk.reading import Evidence, Level, RiskReading, unavailable_reading
-from alongside.risk.rules import FEATURE_NAMES, read_rules
+from alongside.risk.language import detect, load_detector
+from alongside.risk.reading import Evidence, Level, RiskReading, RiskSignal, unavailable_reading
+from alongside.risk.rules import Mention, level_of, normalise, read_rules
+from alongside.risk.signals import (
+    construct_of,
+    model_signal,
+    other_subject,
+    recency_of,
+    sentences,
+    windows,
+)
 
 DEFAULT_BUDGET_S: Final = 1.0
 
@@ -74,51 +88,36 @@ def read_critical_items(items: Sequence[str]) -> tuple[Level, list[Evidence], li
     return level, evidence, reasons
 
 
-def _probability_level(probability: float, thresholds: dict[str, float]) -> Level:
-    # The classifier alone says moderate (read promptly) or nothing: high and imminent need
-    # evidence a clinician can check (a phrase, an instrument answer), and a "low" from a
-    # small probability would only add noise between nearly identical texts.
-    if probability >= thresholds["moderate"]:
-        return Level.MODERATE
-    return Level.NONE
-
-
 class RiskReader:
     """Loads the model once and reads many texts; safe to share between threads."""
 
     def __init__(
         self,
         model: RiskModel | None,
-        embedder: Embedder | None,
         *,
         budget_s: float | None = DEFAULT_BUDGET_S,
         error: str | None = None,
     ) -> None:
         self._model = model
-        self._embedder = embedder
         self._budget_s = budget_s
-        self._error = error
-        if model is not None and model.uses_embeddings and embedder is None and error is None:
-            self._error = "the model needs sentence embeddings and no embedder is loaded"
+        self._error = error if model is not None or error else "no model loaded"
 
     @classmethod
     def load(
         cls,
         path: Path | None = None,
         *,
-        embedder: Embedder | None = None,
         budget_s: float | None = DEFAULT_BUDGET_S,
     ) -> RiskReader:
-        """Load the model file (default: the one shipped) and the embedder; never raises."""
+        """Load and verify the model (default: the one shipped); never raises."""
         try:
             model = load_model(path)
-            if model.uses_embeddings and embedder is None:
-                from alongside.risk.embed import MiniLMEmbedder
-
-                embedder = MiniLMEmbedder()
+            # Loaded now, so that the first text does not pay for it (and a broken detector
+            # fails closed at load rather than on a client's text).
+            load_detector()
         except Exception as exc:  # any failure to load must fail closed
-            return cls(None, None, budget_s=budget_s, error=f"model not loaded: {exc}")
-        return cls(model, embedder, budget_s=budget_s)
+            return cls(None, budget_s=budget_s, error=f"model not loaded: {exc}")
+        return cls(model, budget_s=budget_s)
 
     @property
     def available(self) -> bool:
@@ -133,8 +132,12 @@ class RiskReader:
             "rules": lexicon.RULES_VERSION,
             "model": model.version if model else "unavailable",
             "data_digest": model.data_digest if model else "unknown",
-            "embedding": EMBEDDING_ID if model and model.uses_embeddings else "none",
         }
+
+    @property
+    def model(self) -> RiskModel | None:
+        """The loaded model (None when unavailable)."""
+        return self._model
 
     def read(self, text: str, critical_items: Sequence[str] = ()) -> RiskReading:
         """Read one text; any failure or a text over budget gives the fail-closed reading."""
@@ -184,63 +187,190 @@ class RiskReader:
 
     def _read(
         self,
-        text: str,
+        raw_text: str,
         items_level: Level,
         items_evidence: list[Evidence],
         items_reasons: list[str],
     ) -> RiskReading:
         model = self._model
         assert model is not None  # noqa: S101 - guarded by self._error in read()
-        rules = read_rules(text)
-        features = dict(zip(FEATURE_NAMES, rules.features(), strict=True))
+        text = normalise(raw_text)
         reasons: list[str] = []
-        if not any(c.isalnum() for c in rules.masked_text):
-            # Nothing left once idioms and explained-away sentences are set aside.
-            probability, model_level = 0.0, Level.NONE
+        evidence: list[Evidence] = []
+        signals: list[RiskSignal] = []
+        language = detect(text) if text.strip() else None
+        rules = read_rules(text)
+        threshold = model.thresholds["moderate"]
+        spans = windows(text)
+        probability = 0.0
+        model_level = Level.NONE
+        window_p: list[float] = []
+        window_c: list[list[float]] = []
+        if spans:
+            risk, constructs = model.probabilities([text[a:b] for a, b in spans])
+            window_p = [float(v) for v in risk]
+            window_c = [[float(v) for v in row] for row in constructs]
+            best = max(range(len(spans)), key=lambda i: window_p[i])
+            probability = window_p[best]
+            if probability >= threshold:
+                model_level = Level.MODERATE
+            where = "" if len(spans) == 1 else f" (highest of {len(spans)} windows)"
             reasons.append(
-                "Classifier: nothing left to read once the rules set aside idioms "
-                "and explained-away sentences."
+                f"Classifier: probability {probability:.2f}{where}; moderate from "
+                f"{threshold:.2f} ({model_level.value})."
             )
-        else:
-            tfidf_logit, top = model.tfidf.logit(rules.masked_text)
-            embedding_logit, similarity = (
-                model.embedding_scores(self._embedder, rules.masked_text)
-                if self._embedder is not None
-                else (0.0, 1.0)
+
+        def agrees_risk(m: Mention) -> bool:
+            """True when a window holding the mention's sentence reads as risk."""
+            a, b = m.sentence
+            return any(
+                p >= threshold for (s, e), p in zip(spans, window_p, strict=True) if s < b and a < e
             )
-            features["tfidf_logit"] = tfidf_logit
-            features["embedding_logit"] = embedding_logit
-            probability = model.probability(features)
-            words = ", ".join(f'"{t}"' for t, _ in top[:3])
-            if rules.counted or similarity >= model.gate:
-                model_level = _probability_level(probability, model.thresholds)
-                reasons.append(
-                    f"Classifier: probability {probability:.2f} ({model_level.value})"
-                    + (f"; words that weighed most: {words}." if words else ".")
-                )
-            else:
-                # Outside the classifier's applicability domain (unlike its training texts
-                # and no phrase the rules recognise): its probability does not set the level.
-                model_level = Level.NONE
-                reasons.append(
-                    f"Classifier: probability {probability:.2f}, not used for the level: the "
-                    f"text is unlike the texts it learned from (similarity {similarity:.2f} "
-                    f"< {model.gate:.2f}) and the rules found no risk phrase."
-                )
+
         level = Level.highest(rules.level, model_level, items_level)
+        counted: list[Mention] = []
+        for m in rules.mentions:
+            if m.context is None:
+                counted.append(m)
+            elif agrees_risk(m):
+                counted.append(m)
+                reasons.append(
+                    f'"{m.text}" would be set aside by the rules ({m.context.replace("_", " ")}), '
+                    "but the classifier reads risk in its sentence: counted."
+                )
+                level = Level.highest(level, level_of(m))
+            elif m.context == "third_person" and other_subject(text, m.sentence):
+                construct = construct_of(m, text)
+                if construct is not None:
+                    a, b = _trim(text, m.sentence)
+                    signals.append(
+                        RiskSignal(
+                            construct=construct,
+                            recency=recency_of(construct, text[a:b], _around(text, spans, a)),
+                            subject="other",
+                            start=a,
+                            end=b,
+                            text=text[a:b],
+                        )
+                    )
+        for m in counted:
+            evidence.append(Evidence(start=m.start, end=m.end, text=m.text, signal=m.signal))
+            construct = construct_of(m, text)
+            if construct is not None:
+                a, b = _trim(text, m.sentence)
+                signals.append(
+                    RiskSignal(
+                        construct=construct,
+                        recency=recency_of(construct, text[a:b], _around(text, spans, a)),
+                        start=a,
+                        end=b,
+                        text=text[a:b],
+                    )
+                )
+        if model_level is Level.MODERATE:
+            extra_evidence, extra_signals = self._model_evidence(
+                text, spans, window_p, window_c, threshold, counted
+            )
+            evidence.extend(extra_evidence)
+            signals.extend(extra_signals)
         if rules.level.rank > model_level.rank:
             reasons.append(f"Rules raise the level to {rules.level.value}.")
         if items_level.rank > Level.highest(rules.level, model_level).rank:
             reasons.append(f"Instrument critical items raise the level to {items_level.value}.")
+        needs_human = False
+        if language is not None and not language.validated:
+            needs_human = True
+            if level.rank < Level.MODERATE.rank:
+                level = Level.MODERATE
+            reasons.insert(
+                0,
+                f"The text looks like {language.name}; the reader is validated for English "
+                "only, so a person who reads the language must read it (at least moderate).",
+            )
         if not text.strip():
             reasons.append("No free text was given; only instrument items were read.")
         return RiskReading(
             level=level,
             probability=probability,
-            evidence=rules.evidence + tuple(items_evidence),
+            evidence=_unique(evidence) + tuple(items_evidence),
             reasons=tuple(reasons) + rules.reasons + tuple(items_reasons),
             versions=self.versions,
+            signals=_unique(signals),
+            needs_human_reading=needs_human,
+            language=language.code if language is not None else None,
         )
+
+    def _model_evidence(
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        window_p: list[float],
+        window_c: list[list[float]],
+        threshold: float,
+        counted: list[Mention],
+    ) -> tuple[list[Evidence], list[RiskSignal]]:
+        """Evidence and signals for windows the classifier reads as risk, by sentence."""
+        model = self._model
+        assert model is not None  # noqa: S101 - only called with a model
+        evidence: list[Evidence] = []
+        signals: list[RiskSignal] = []
+        for (a, b), p, heads in zip(spans, window_p, window_c, strict=True):
+            if p < threshold:
+                continue
+            if any(a <= m.start < b for m in counted):
+                continue  # the rules already name the sentence in this window
+            parts = [
+                s for s in sentences(text) if a <= s[0] and s[1] <= b and text[s[0] : s[1]].strip()
+            ]
+            if not parts:
+                continue
+            if len(parts) == 1:
+                sentence, sentence_heads = parts[0], heads
+            else:
+                risk, constructs = model.probabilities([text[s:e] for s, e in parts])
+                top = max(range(len(parts)), key=lambda i: float(risk[i]))
+                sentence = parts[top]
+                sentence_heads = [float(v) for v in constructs[top]]
+            s, e = _trim(text, sentence)
+            found = model_signal(sentence_heads, model.construct_thresholds)
+            evidence.append(Evidence(start=s, end=e, text=text[s:e], signal=found.evidence))
+            for construct in found.constructs:
+                signals.append(
+                    RiskSignal(
+                        construct=construct,
+                        recency=recency_of(construct, text[s:e], text[a:b]),
+                        start=s,
+                        end=e,
+                        text=text[s:e],
+                    )
+                )
+            if len(spans) == 1:
+                break
+        return evidence, signals
+
+
+def _around(text: str, spans: list[tuple[int, int]], position: int) -> str:
+    """The window that holds a position (the whole text when it is read whole)."""
+    for a, b in spans:
+        if a <= position < b:
+            return text[a:b]
+    return ""
+
+
+def _trim(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    a, b = span
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+_T = TypeVar("_T")
+
+
+def _unique(items: list[_T]) -> tuple[_T, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 _default_reader: RiskReader | None = None

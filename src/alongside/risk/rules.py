@@ -8,6 +8,7 @@ professional or media context ("I work with patients after attempts"), not an ev
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -48,10 +49,16 @@ _EVENT_NOT_AFTER = re.compile(
     r"thoughts?|ideation|mission|crisis)\b",
     _FLAGS,
 )
-# Identity words are blanked from what the classifier reads (the rules never use them), so the
-# same sentence said by different people reads the same (counterfactual invariance).
+# Who the writer is ("As a Black woman, ...", "I'm a nurse.", "Speaking as a Muslim: ..."):
+# the persons and professions named there are the writer, never a third person or a
+# professional context, so that the same sentence said by different people reads the same.
+_IDENTITY_WORDS = "|".join(
+    sorted(lexicon.IDENTITY_TERMS | lexicon.IDENTITY_NOUNS, key=len, reverse=True)
+)
 _IDENTITY = re.compile(
-    r"\b(?:" + "|".join(sorted(lexicon.IDENTITY_TERMS)) + r")\b|\b\d+[\s-]years?[\s-]old\b",
+    r"\b(?:as|speaking\s+as|i'm|im|i\s+am|being|me,?\s+an?|i'm\s+also|and\s+i'm)\s+(?:an?\s+)?"
+    r"(?:(?:[\w-]+\s+){0,2}(?:" + _IDENTITY_WORDS + r")s?\b)(?:\s*(?:and|,)\s*(?:an?\s+)?"
+    r"(?!(?:my|his|her|our|their|your)\b)(?:[\w-]+\s+){0,2}(?:" + _IDENTITY_WORDS + r")\b)?",
     _FLAGS,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
@@ -70,7 +77,9 @@ _DISTANCING = re.compile(
     r"handle|handling|carry\s+out|carrying\s+out|run|runs|running)\b",
     _FLAGS,
 )
-_NEGATION_WINDOW_WORDS = 5
+_NEGATION_WINDOW_WORDS = 7
+_SAID_YES = re.compile(r"\b(?:said|answered|told\s+(?:him|her|them))\s+yes\b|\badmitted\b", _FLAGS)
+_SEEN_AT_WORK: Final = frozenset({"ideation", "attempt", "self_harm"})
 # Signals that are behaviour (C-SSRS questions 6) as opposed to thoughts.
 _BEHAVIOUR: Final = frozenset({"attempt", "preparatory_behaviour"})
 _ACUTE: Final = frozenset({"plan", "intent", "means", "preparatory_behaviour"})
@@ -94,6 +103,7 @@ class Mention:
     context: Context | None
     past: bool
     recent: bool
+    sentence: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,6 @@ class RuleReading:
     level: Level
     mentions: tuple[Mention, ...]
     reasons: tuple[str, ...]
-    masked_text: str
     idioms: tuple[tuple[int, int], ...] = field(default=())
 
     @property
@@ -118,30 +127,6 @@ class RuleReading:
             Evidence(start=m.start, end=m.end, text=m.text, signal=m.signal) for m in self.counted
         )
 
-    def features(self) -> list[float]:
-        """Counts the classifier fusion uses: ideation, acute, behaviour, self-harm, mood."""
-        counted = self.counted
-        current = [m for m in counted if not m.past]
-        return [
-            float(sum(m.signal == "ideation" for m in current)),
-            float(sum(m.signal in _ACUTE for m in current)),
-            float(sum(m.signal == "attempt" for m in counted)),
-            float(sum(m.signal == "self_harm" for m in current)),
-            float(sum(m.signal in ("hopelessness", "burden") for m in current)),
-            float(sum(m.past for m in counted)),
-            float(sum(m.context is not None for m in self.mentions)),
-        ]
-
-
-FEATURE_NAMES: Final = (
-    "rule_ideation",
-    "rule_acute",
-    "rule_attempt",
-    "rule_self_harm",
-    "rule_hopeless_burden",
-    "rule_past",
-    "rule_discounted",
-)
 
 _CONTEXT_WORDS: Final[dict[Context, str]] = {
     "negated": "negated",
@@ -161,8 +146,23 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
+# A question answered no in the next words ("Have I thought about killing myself? No.").
+_ANSWERED_NO = re.compile(
+    r"[^.!?\n]*\?\s*(?:no|nope|never|nah|not\s+(?:really|at\s+all|once|seriously|ever))\b"
+    # A form answered none ("Suicidal thoughts: none.", "Self-harm - never").
+    r"|[^.!?\n]*\bi\s+(?:said|answered|told\s+(?:him|her|them))\s+no\b"
+    r"|[^.!?\n]*[.?!]\s*(?:i'?m|im|i\s+am)\s+not\s*(?:[.!,]|$)"
+    r"|\s*(?:thoughts?|ideation|feelings?|attempts?|behaviou?rs?|history|plans?|urges?)?\s*"
+    r"(?:[:\-\u2013]|\?)\s*(?:none|no(?!\s+(?:joke|lie|kidding|really|word))|never|nil|n/?a|denied|0|zero|"
+    r"denies|nope|not\s+(?:really|at\s+all|ever))\b",
+    _FLAGS,
+)
+
+
 def _is_negated(text: str, clause: tuple[int, int], match_start: int, match_end: int) -> bool:
     if _NEGATION_AFTER.search(text[match_end : clause[1]]):
+        return True
+    if _ANSWERED_NO.match(text, match_end):
         return True
     before = text[clause[0] : match_start]
     words = list(_WORD.finditer(before))[-_NEGATION_WINDOW_WORDS:]
@@ -174,11 +174,24 @@ def _is_negated(text: str, clause: tuple[int, int], match_start: int, match_end:
     return _NEGATION.search(window) is not None
 
 
-def _subject(text: str, sentence_start: int, match_end: int) -> tuple[str, int] | None:
+def identity_spans(text: str) -> list[tuple[int, int]]:
+    """Spans where the writer says who they are ("as a trans man", "I'm a nurse")."""
+    return [(m.start(), m.end()) for m in _IDENTITY.finditer(text)]
+
+
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a <= start and end <= b for a, b in spans)
+
+
+def _subject(
+    text: str, sentence_start: int, match_end: int, identities: list[tuple[int, int]]
+) -> tuple[str, int] | None:
     """The last person named before the end of the phrase: ("first"|"third", its end)."""
     last: tuple[str, int] | None = None
     for kind, pattern in (("first", _FIRST), ("third", _THIRD)):
         for m in pattern.finditer(text, sentence_start, match_end):
+            if kind == "third" and _inside(identities, m.start(), m.end()):
+                continue  # the writer naming who they are
             if last is None or m.end() > last[1]:
                 last = (kind, m.end())
     return last
@@ -191,6 +204,7 @@ def _context(
     clause: tuple[int, int],
     match: re.Match[str],
     idioms: list[tuple[int, int]],
+    identities: list[tuple[int, int]],
 ) -> Context | None:
     start, end = match.start(), match.end()
     if any(a < end and start < b for a, b in idioms):
@@ -198,21 +212,32 @@ def _context(
     if _is_negated(text, clause, start, end):
         return "negated"
     sentence_text = text[sentence[0] : sentence[1]]
-    if _HYPOTHETICAL.search(sentence_text):
+    if _HYPOTHETICAL.search(sentence_text) and not _SAID_YES.search(sentence_text):
         return "hypothetical"
     if phrase.reference == "self":
         return None
-    subject = _subject(text, sentence[0], end)
+    subject = _subject(text, sentence[0], end, identities)
     if subject is not None and subject[0] == "third":
         return "third_person"
     if _is_event(text, sentence, match):
         return "third_person"
-    if _CONTEXT.search(sentence_text):
-        if subject is None:
+    found = list(_CONTEXT.finditer(text, sentence[0], sentence[1]))
+    # A profession said as who the writer is ("As a nurse, suicide is on my mind") is not a
+    # professional context by itself; it is one when the writer then distances themselves
+    # ("I'm an ER nurse and I see overdoses every shift").
+    plain = [c for c in found if not _inside(identities, c.start(), c.end())]
+    if subject is None:
+        return "professional_or_media" if plain else None
+    # A profession named as who the writer is sets aside only what a professional sees
+    # (suicide, overdoses, self-harm), not their own plan or means ("Speaking as a nurse:
+    # last month I wrote a suicide note").
+    if (plain or phrase.signal in _SEEN_AT_WORK) and found:
+        if _DISTANCING.search(text[subject[1] : start]):
             return "professional_or_media"
-        between = text[subject[1] : start]
-        if _DISTANCING.search(between):
-            return "professional_or_media"
+    # "... and my dissertation is on self-harm": the context stands between the writer and
+    # the word.
+    if any(subject[1] <= c.start() and c.end() <= start for c in plain):
+        return "professional_or_media"
     return None
 
 
@@ -258,6 +283,7 @@ def find_mentions(text: str) -> tuple[list[Mention], list[tuple[int, int]]]:
     found_idioms = {span for pattern in _IDIOMS for span in _spans(pattern, text, 0, len(text))}
     found_idioms.update(_everyday_threats(text))
     idioms = _guarded(text, sorted(found_idioms))
+    identities = identity_spans(text)
     mentions: list[Mention] = []
     # Most phrases appear nowhere in a given text: one scan of the whole text each finds the
     # few worth looking for sentence by sentence (a third of the time on 1,000 characters).
@@ -280,7 +306,7 @@ def find_mentions(text: str) -> tuple[list[Mention], list[tuple[int, int]]]:
                 continue
             seen.append((m.start(), m.end()))
             clause = next(((a, b) for a, b in clauses if a <= m.start() < b), sentence)
-            context = _context(text, phrase, sentence, clause, m, idioms)
+            context = _context(text, phrase, sentence, clause, m, idioms, identities)
             # A recent cue in the phrase's own clause keeps it current; a past cue anywhere in
             # the sentence ("I used to be suicidal, I'm better now") dates it.
             recent = _RECENT.search(text, clause[0], clause[1]) is not None
@@ -293,40 +319,11 @@ def find_mentions(text: str) -> tuple[list[Mention], list[tuple[int, int]]]:
                     context=context,
                     past=past and not recent,
                     recent=recent,
+                    sentence=sentence,
                 )
             )
     mentions.sort(key=lambda m: (m.start, m.end))
     return mentions, idioms
-
-
-def _mask(text: str, mentions: list[Mention], idioms: list[tuple[int, int]]) -> str:
-    """The text the classifier reads: idioms and explained-away sentences blanked out."""
-    spans = list(idioms) + _spans(_IDENTITY, text, 0, len(text))
-    counted_sentences: set[tuple[int, int]] = set()
-    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
-
-    def sentence_of(pos: int) -> tuple[int, int]:
-        return next((s for s in sentences if s[0] <= pos < s[1]), (pos, pos))
-
-    for m in mentions:
-        if m.context is None and not m.past:
-            counted_sentences.add(sentence_of(m.start))
-    for m in mentions:
-        if m.context is None and not m.past:
-            continue
-        sentence = sentence_of(m.start)
-        # Blank the phrase alone where the sentence also holds a counted phrase, else the
-        # whole sentence, so that its leftover words do not stand in for what was set aside.
-        spans.append((m.start, m.end) if sentence in counted_sentences else sentence)
-    for a, _ in idioms:
-        sentence = sentence_of(a)
-        if sentence not in counted_sentences:
-            spans.append(sentence)
-    chars = list(text)
-    for a, b in spans:
-        for i in range(a, min(b, len(chars))):
-            chars[i] = " "
-    return "".join(chars)
 
 
 def _level_of(m: Mention, text: str) -> Level:
@@ -344,9 +341,28 @@ def _level_of(m: Mention, text: str) -> Level:
     return Level.LOW
 
 
+def normalise(text: str) -> str:
+    """Curly apostrophes and quotes as straight ones (same length, so spans still match)."""
+    return text.translate(_STRAIGHTEN)
+
+
+_STRAIGHTEN = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'}
+)
+
+
+def level_of(m: Mention) -> Level:
+    """The level one counted mention supports on its own (C-SSRS screener order)."""
+    return _level_of(m, "")
+
+
 def read_rules(text: str) -> RuleReading:
     """Apply the lexicon rules to one text; a pure function."""
-    mentions, idioms = find_mentions(text)
+    original = text
+    text = normalise(text)
+    found, idioms = find_mentions(text)
+    # Matched on the straightened text; the spans' text is the client's own characters.
+    mentions = [dataclasses.replace(m, text=original[m.start : m.end]) for m in found]
     counted = [m for m in mentions if m.context is None]
     level = Level.highest(*(_level_of(m, text) for m in counted))
     signals = {m.signal for m in counted if not m.past}
@@ -373,7 +389,6 @@ def read_rules(text: str) -> RuleReading:
         level=level,
         mentions=tuple(mentions),
         reasons=tuple(reasons),
-        masked_text=_mask(text, mentions, idioms),
         idioms=tuple(idioms),
     )
 

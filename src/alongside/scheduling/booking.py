@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from alongside.clients.service import refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
+from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     Appointment,
     AppointmentKind,
@@ -42,7 +43,7 @@ from alongside.models import (
     Client,
     User,
 )
-from alongside.models.encrypted import keyring_for
+from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.scheduling.service import (
     active_appointments,
     audit_access,
@@ -54,6 +55,7 @@ from alongside.scheduling.service import (
 )
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can, readable_clients
+from alongside.sqltools import Keyset
 
 __all__ = [
     "APPOINTMENT_NOT_FOUND",
@@ -72,9 +74,11 @@ DOUBLE_BOOKED = (
     "That time was just taken: the clinician or the client already has an appointment then. "
     "Choose another time."
 )
+
 SETTINGS = ("in_person", "telehealth")
 MAX_REASON = 1000
 MAX_LENGTH = timedelta(hours=4)
+APPOINTMENT_ORDER = Keyset((Appointment.starts_at, Appointment.id))
 
 
 def _reason(reason: str) -> str:
@@ -460,9 +464,16 @@ def _audit_list(session: Session, user: User, actor: Actor, now: datetime) -> No
 
 
 def upcoming_for_client(
-    session: Session, *, user: User, actor: Actor, client_id: uuid.UUID, now: datetime
-) -> list[Appointment]:
-    """The client's booked appointments from now on, soonest first (audited read)."""
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    client_id: uuid.UUID,
+    now: datetime,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[Appointment]:
+    """A page of the client's booked appointments from now on, soonest first (audited read)."""
     client = require_client(
         session,
         user=user,
@@ -471,15 +482,24 @@ def upcoming_for_client(
         action=Action.APPOINTMENT_READ,
         now=now,
     )
-    appointments = list(
-        session.scalars(
-            select(Appointment)
-            .where(Appointment.client_id == client.id)
-            .where(Appointment.status == AppointmentStatus.BOOKED)
-            .where(Appointment.ends_at > now)
-            .order_by(Appointment.starts_at, Appointment.id)
-        )
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    scope = f"appointments/{client.id}"
+    query = (
+        select(Appointment)
+        .where(Appointment.client_id == client.id)
+        .where(Appointment.status == AppointmentStatus.BOOKED)
+        .where(Appointment.ends_at > now)
     )
+    if cursor:
+        query = query.where(
+            APPOINTMENT_ORDER.after(codec.decode(scope, cursor, (datetime, uuid.UUID)))
+        )
+    appointments = list(
+        session.scalars(query.order_by(*APPOINTMENT_ORDER.order_by()).limit(size + 1))
+    )
+    more = len(appointments) > size
+    appointments = appointments[:size]
     audit_access(
         session,
         user=user,
@@ -491,7 +511,10 @@ def upcoming_for_client(
         organization_id=client.organization_id,
         now=now,
     )
-    return appointments
+    following = None
+    if more:
+        following = codec.encode(scope, (appointments[-1].starts_at, appointments[-1].id))
+    return Page(items=appointments, next=following)
 
 
 def clinician_week(

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
 from alongside.errors import InvalidInput, NotFound
-from alongside.kit.http import is_htmx
+from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
 from alongside.models import Organization, WaitlistStatus
@@ -65,13 +65,22 @@ def _when(value: str) -> datetime:
 def waitlist_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """The waitlist by urgency then waiting time, and the matching proposals to confirm."""
     now = utcnow()
-    entries = waitlist.list_waitlist(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    cursor = request.query_params.get("cursor") or None
+    page = waitlist.list_waitlist(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, cursor=cursor
+    )
+    entries = page.items
     clients = waitlist.clients_of(db, entries)
-    result = waitlist.match_proposals(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    # Proposals for the people on this page: the page shown is the page matched.
+    result = waitlist.match_proposals(
+        db, user=signed_in.user, actor=signed_in.actor, now=now, entries=entries
+    )
     context = _context(
         db,
         signed_in,
         entries=entries,
+        next_url=page_url(request, page.next) if page.next else None,
+        first_url=page_url(request, None) if cursor else None,
         clients=clients,
         result=result,
         now=now,
@@ -210,9 +219,11 @@ def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn)
     """The client's upcoming appointments, with cancel and move within the clinic's rules."""
     now = utcnow()
     client_id = _own_client_id(signed_in)
-    appointments = booking.upcoming_for_client(
-        db, user=signed_in.user, actor=signed_in.actor, client_id=client_id, now=now
+    cursor = request.query_params.get("cursor") or None
+    page = booking.upcoming_for_client(
+        db, user=signed_in.user, actor=signed_in.actor, client_id=client_id, now=now, cursor=cursor
     )
+    appointments = page.items
     cutoff = service.rules_for(db, signed_in.user.organization_id).client_change_cutoff_hours
     context = _context(
         db,
@@ -222,6 +233,8 @@ def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn)
         changeable={a.id: a.starts_at - now >= timedelta(hours=cutoff) for a in appointments},
         clinicians=service.users_by_id(db, [a.clinician_id for a in appointments]),
         done=request.query_params.get("done"),
+        next_url=page_url(request, page.next) if page.next else None,
+        first_url=page_url(request, None) if cursor else None,
     )
     return render(request, "scheduling/my_appointments.html", context)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import InvalidInput, NotFound
 from alongside.kit.ids import parse_id
+from alongside.kit.schema import PageRead
 from alongside.kit.time import AwareDateTime, utcnow
 from alongside.models import Appointment, ClientPreference
 from alongside.scheduling import booking, fhir, ical, service, waitlist
@@ -215,19 +216,25 @@ def put_preferences(
     return _preferences(pref)
 
 
-@router.get("/clients/{client_id}/appointments", response_model=list[AppointmentRead])
+@router.get("/clients/{client_id}/appointments", response_model=PageRead[AppointmentRead])
 def client_appointments(
-    client_id: str, db: DbSession, signed_in: CurrentSignedIn
-) -> list[AppointmentRead]:
-    """A client's upcoming appointments."""
-    found = booking.upcoming_for_client(
+    client_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    limit: Annotated[int | None, Query(description="Rows per page (1-200, 50).")] = None,
+    cursor: Annotated[str | None, Query(description="The `next` of the previous page.")] = None,
+) -> PageRead[AppointmentRead]:
+    """A client's upcoming appointments, soonest first, a page at a time."""
+    page = booking.upcoming_for_client(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
         client_id=parse_id(client_id, service.NOT_FOUND),
         now=utcnow(),
+        limit=limit,
+        cursor=cursor,
     )
-    return [_appointment(a) for a in found]
+    return PageRead[AppointmentRead](items=[_appointment(a) for a in page.items], next=page.next)
 
 
 @router.get("/clinicians/{clinician_id}/week", response_model=list[AppointmentRead])
@@ -371,11 +378,18 @@ def schedule_fhir(
     return fhir.bundle([schedule, *fhir.slot_resources(schedule["id"], free, busy)])
 
 
-@router.get("/waitlist", response_model=list[WaitlistEntryRead])
-def get_waitlist(db: DbSession, signed_in: CurrentSignedIn) -> list[WaitlistEntryRead]:
+@router.get("/waitlist", response_model=PageRead[WaitlistEntryRead])
+def get_waitlist(
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    limit: Annotated[int | None, Query(description="Rows per page (1-200, 50).")] = None,
+    cursor: Annotated[str | None, Query(description="The `next` of the previous page.")] = None,
+) -> PageRead[WaitlistEntryRead]:
     """The waitlist by urgency, then waiting time (coordinators and clinical leads)."""
-    entries = waitlist.list_waitlist(db, user=signed_in.user, actor=signed_in.actor, now=utcnow())
-    return [
+    page = waitlist.list_waitlist(
+        db, user=signed_in.user, actor=signed_in.actor, now=utcnow(), limit=limit, cursor=cursor
+    )
+    items = [
         WaitlistEntryRead(
             id=e.id,
             client_id=e.client_id,
@@ -385,8 +399,9 @@ def get_waitlist(db: DbSession, signed_in: CurrentSignedIn) -> list[WaitlistEntr
             added_at=e.added_at,
             next_rescreen_at=e.next_rescreen_at,
         )
-        for e in entries
+        for e in page.items
     ]
+    return PageRead[WaitlistEntryRead](items=items, next=page.next)
 
 
 @router.post("/waitlist/{entry_id}/remove", status_code=204)

@@ -17,10 +17,12 @@ API for other domains (keep stable)
 
 Coordinator (``waitlist.manage``)
 ---------------------------------
-- :func:`list_waitlist` ``(session, *, user, actor, now, statuses=...)``: ordered entries.
+- :func:`list_waitlist` ``(session, *, user, actor, now, statuses=..., limit=None,
+  cursor=None) -> Page[WaitlistEntry]``: a page of the entries in order.
 - :func:`remove_from_waitlist` ``(..., entry_id, reason, now)``.
-- :func:`match_proposals` ``(session, *, user, actor, now) -> Proposals``: one proposal per
-  matched waiting client (clinician, slot, reasons) and the reasons for the others.
+- :func:`match_proposals` ``(session, *, user, actor, now, entries=None) -> Proposals``: one
+  proposal per matched waiting client of ``entries`` (default: the first page of 200 waiting)
+  (clinician, slot, reasons) and the reasons for the others.
 - :func:`alternatives_for` ``(..., entry_id, now) -> list[Alternative]``: other clinicians'
   first fitting slots for one client, so the coordinator can change a proposal.
 - :func:`confirm_match` ``(..., entry_id, clinician_id, starts_at, reason, now) ->
@@ -44,12 +46,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments.scoring import reliable_change
 from alongside.intake.service import create_intake
+from alongside.kit.keyset import MAX_LIMIT, CursorCodec, Page, check_limit
 from alongside.models import (
     Appointment,
     AuditAction,
@@ -66,7 +69,7 @@ from alongside.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from alongside.models.encrypted import keyring_for
+from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.models.user import Role
 from alongside.notify.service import enqueue
 from alongside.scheduling.booking import book_appointment
@@ -90,6 +93,7 @@ from alongside.scheduling.service import (
 from alongside.security.access import actor_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can
+from alongside.sqltools import Keyset, outside, ranked_page
 
 __all__ = [
     "BASELINE_INSTRUMENTS",
@@ -118,6 +122,8 @@ BASELINE_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7")
 CSSRS_RISK = frozenset({"moderate", "high"})
 URGENCY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(URGENCY_WEIGHT)}
 OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.BACK_TO_TRIAGE)
+# Within one urgency: longest waiting first (the id breaks ties, so the order is total).
+WAITLIST_ORDER = Keyset((WaitlistEntry.added_at, WaitlistEntry.id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,6 +266,15 @@ def _order_key(entry: WaitlistEntry) -> tuple[int, datetime, str]:
     return (URGENCY_RANK.get(entry.urgency, len(URGENCY_RANK)), entry.added_at, str(entry.id))
 
 
+def _ranks() -> list[ColumnElement[bool]]:
+    # crisis ... routine, then any urgency matching does not know (still listed, never dropped).
+    known = list(URGENCY_RANK)
+    return [
+        *(WaitlistEntry.urgency == urgency for urgency in known),
+        outside(WaitlistEntry.urgency, known),
+    ]
+
+
 def list_waitlist(
     session: Session,
     *,
@@ -267,16 +282,34 @@ def list_waitlist(
     actor: Actor,
     now: datetime,
     statuses: Sequence[WaitlistStatus] = OPEN_STATUSES,
-) -> list[WaitlistEntry]:
-    """The organisation's waitlist by urgency, then longest waiting (an audited list)."""
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[WaitlistEntry]:
+    """A page of the organisation's waitlist by urgency, then longest waiting (an audited
+    list); only the page's clients' keys are unwrapped."""
     _require_manager(actor)
-    entries = list(
-        session.scalars(
-            select(WaitlistEntry)
-            .where(WaitlistEntry.organization_id == actor.organization_id)
-            .where(WaitlistEntry.status.in_(list(statuses)))
-        )
+    size = check_limit(limit)
+    codec = CursorCodec(page_cursor_key(session))
+    scope = "waitlist/" + ",".join(sorted(str(status.value) for status in statuses))
+    after = None
+    if cursor:
+        rank, added_at, entry_id = codec.decode(scope, cursor, (int, datetime, uuid.UUID))
+        after = (rank, (added_at, entry_id))
+    base = (
+        select(WaitlistEntry.id.label("id"), WaitlistEntry.added_at.label("added_at"))
+        .where(WaitlistEntry.organization_id == actor.organization_id)
+        .where(WaitlistEntry.status.in_(list(statuses)))
     )
+    page = ranked_page(base, WAITLIST_ORDER, _ranks(), after, size + 1)
+    rows = session.execute(
+        select(WaitlistEntry, page.c.rank)
+        .join(page, page.c.id == WaitlistEntry.id)
+        .order_by(page.c.rank, page.c.added_at, page.c.id)
+        .limit(size + 1)
+    ).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    entries = [entry for entry, _rank in rows]
     keyring_for(session).preload(session, [e.client_id for e in entries])
     audit_access(
         session,
@@ -289,7 +322,11 @@ def list_waitlist(
         organization_id=actor.organization_id,
         now=now,
     )
-    return sorted(entries, key=_order_key)
+    following = None
+    if more:
+        last, last_rank = rows[-1]
+        following = codec.encode(scope, (int(last_rank), last.added_at, last.id))
+    return Page(items=entries, next=following)
 
 
 def clients_of(session: Session, entries: Sequence[WaitlistEntry]) -> dict[uuid.UUID, Client]:
@@ -407,11 +444,15 @@ def _offers(
             .order_by(User.display_name, User.id)
         )
     )
-    ids = [c.id for c in clinicians]
     profiles = {
         p.user_id: p
-        for p in session.scalars(select(ClinicianProfile).where(ClinicianProfile.user_id.in_(ids)))
+        for p in session.scalars(
+            select(ClinicianProfile).where(ClinicianProfile.user_id.in_([c.id for c in clinicians]))
+        )
     }
+    # Only clinicians with a profile can be offered; count caseloads and slots for them alone.
+    clinicians = [c for c in clinicians if c.id in profiles]
+    ids = [c.id for c in clinicians]
     caseload = dict(
         session.execute(
             select(CareTeam.clinician_id, func.count())
@@ -455,14 +496,31 @@ def _site_names(session: Session, organization_id: uuid.UUID) -> dict[str, str]:
     }
 
 
-def match_proposals(session: Session, *, user: User, actor: Actor, now: datetime) -> Proposals:
-    """Proposals for every waiting client (nothing is booked; a coordinator confirms)."""
+def match_proposals(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    entries: Sequence[WaitlistEntry] | None = None,
+) -> Proposals:
+    """Proposals for the given entries, by default the first MAX_LIMIT waiting clients in
+    waitlist order (nothing is booked; a coordinator confirms). A long list is matched a page
+    at a time, the most urgent and longest waiting first, so one page never matches
+    everyone on the list."""
+    if entries is None:
+        entries = list_waitlist(
+            session,
+            user=user,
+            actor=actor,
+            now=now,
+            statuses=(WaitlistStatus.WAITING,),
+            limit=MAX_LIMIT,
+        ).items
+    else:
+        _require_manager(actor)
     entries = [
-        e
-        for e in list_waitlist(
-            session, user=user, actor=actor, now=now, statuses=(WaitlistStatus.WAITING,)
-        )
-        if e.urgency in URGENCY_WEIGHT
+        e for e in entries if e.status == WaitlistStatus.WAITING and e.urgency in URGENCY_WEIGHT
     ]
     organization = session.get(Organization, actor.organization_id)
     if organization is None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alongside.db import touch
 from alongside.errors import InvalidInput, NotFound
 from alongside.models import ApiToken, User
 from alongside.security.permissions import ROLE_ACTIONS, Action, Role
@@ -77,7 +78,8 @@ def resolve_token(session: Session, secret: str, now: datetime) -> tuple[User, A
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    token.last_used_at = now
+    # At most once a minute, and never waited for.
+    touch(session, ApiToken.last_used_at, ApiToken.id == token.id, now)
     return user, token
 
 

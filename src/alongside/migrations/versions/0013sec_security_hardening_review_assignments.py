@@ -5,7 +5,7 @@ which opened the whole record. Each intake's reviewer becomes a review assignmen
 intake's case only, until 72 hours after its decision) and the "intake" care-team rows go.
 
 Revision ID: 0013sec
-Revises: a9e55b2bb3df
+Revises: 0011_audit_sealer
 Create Date: 2026-11-30 04:19:08.227631
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import alongside.models.base
 
 revision: str = "0013sec"
-down_revision: str | None = "a9e55b2bb3df"
+down_revision: str | None = "0011_audit_sealer"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
