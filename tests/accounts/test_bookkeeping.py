@@ -53,7 +53,7 @@ def test_last_seen_is_written_at_most_once_a_minute(db: Session) -> None:
 
 def test_token_last_used_is_written_at_most_once_a_minute(db: Session) -> None:
     user = create_staff(db, create_organization(db), Role.CLINICIAN)
-    secret, token = create_token(db, user, name="export", scopes=["client.read"])
+    secret, token = create_token(db, user, name="export", scopes=["client.read"], now=T0)
     assert token.last_used_at is None
 
     def used() -> dt.datetime | None:

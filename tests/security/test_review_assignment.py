@@ -82,7 +82,7 @@ def test_assigned_reviewer_reads_the_case_but_not_the_record(
     # Positive control: the assigned case opens and shows in the reviewer's queue.
     assert client.get(f"/api/review/{case.id}").status_code == 200
     queue = client.get("/api/review/queue").json()
-    assert [entry["suggestion_id"] for entry in queue] == [str(case.id)]
+    assert [entry["suggestion_id"] for entry in queue["items"]] == [str(case.id)]
     # The rest of the record stays closed.
     assert client.get(f"/api/clients/{outsider.id}").status_code == 404
     assert client.get(f"/api/review/{past.id}").status_code == 404
