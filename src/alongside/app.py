@@ -30,8 +30,9 @@ from alongside.db import (
     make_sessionmaker,
     readiness_probe,
 )
-from alongside.errors import AlongsideError, NotAuthenticated
+from alongside.errors import AlongsideError, ConfigurationError, NotAuthenticated
 from alongside.kit.context import request_id_var
+from alongside.kit.files import private_dir
 from alongside.kit.http import local_return_path, wants_html
 from alongside.responses import error_response, request_id_of
 
@@ -140,9 +141,23 @@ async def _alongside_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated) and wants_html(request) and request.method == "GET":
         return RedirectResponse(_login_address(request), status_code=303)
     if exc.status_code >= 500:
+        # The message is for the operator (it may name a file or a setting): it goes to the
+        # log; the person sees what to do and the reference that finds it there.
         log.error(
             "alongside_error",
-            extra={"request_id": _request_id(request), "error_type": type(exc).__name__},
+            extra={
+                "request_id": _request_id(request),
+                "error_type": type(exc).__name__,
+                # Configuration messages name settings and files, never personal data.
+                "config_error": exc.message if isinstance(exc, ConfigurationError) else None,
+            },
+        )
+        return error_response(
+            request,
+            exc.status_code,
+            "Alongside cannot do this until its administrator fixes its configuration; nothing "
+            f"was changed. Give them the reference {_request_id(request)} (the server log "
+            "says what is wrong).",
         )
     return error_response(request, exc.status_code, exc.message)
 
@@ -229,12 +244,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (default: from the environment)."""
     settings = settings or get_settings()
     settings.check_secrets()
+    # The data directory holds the database and the key file: its owner's alone.
+    private_dir(settings.data_dir)
     app = FastAPI(
         title="Alongside",
         version=__version__,
-        docs_url="/api/docs" if settings.mode.value != "production" else None,
+        # Served by alongside.apidocs instead: for staff only, from our own static files.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
         lifespan=_lifespan,
     )
     engine = get_engine(settings.effective_database_url, DatabaseOptions.from_settings(settings))
@@ -280,6 +298,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from alongside import apidocs
     from alongside.accounts import admin_pages as account_admin_pages
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
@@ -296,6 +315,7 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.security import routes as security_routes
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
+    routers += [apidocs.router]
     routers += [security_routes.router, account_admin_pages.router]
     routers += [client_pages.router, client_care_team_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]

@@ -6,6 +6,7 @@ registered at the bottom of this file.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -253,6 +254,15 @@ def db_upgrade(
 
     settings = _settings(data_dir)
     upgrade(settings.effective_database_url, revision)
+    if revision == "head":
+        from alongside.accounts.service import seal_client_logins
+        from alongside.db import session_factory_for, session_scope
+
+        # Client logins from before they were encrypted need the key file: sealed here.
+        with session_scope(session_factory_for(settings)) as session:
+            sealed = seal_client_logins(session)
+        if sealed:
+            typer.echo(f"Encrypted {sealed} client sign-ins with their clients' keys.")
     typer.echo(f"Database at {revision}.")
 
 
@@ -421,6 +431,56 @@ def keys_rotate(
         typer.echo("Retired: " + ", ".join(result.retired))
 
 
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="Database URL (default: $ALONGSIDE_DATABASE_URL or the data dir's)."
+    ),
+]
+
+
+@app.command("backup")
+def backup_command(
+    destination: Annotated[Path, typer.Argument(help="A new directory for the database copy.")],
+    keys_to: Annotated[
+        Path, typer.Option("--keys-to", help="Where the key file goes: keep it elsewhere.")
+    ],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Back up the database (safe while serving) and, apart from it, the key file."""
+    from alongside.backup import backup
+
+    settings = _settings(data_dir, database_url=database_url)
+    try:
+        result = backup(settings, destination, keys_to)
+    except AlongsideError as exc:
+        raise fail(exc.message) from None
+    typer.echo(f"Database ({result.kind}) backed up to {result.database_file}.")
+    typer.echo(f"Key file copied to {result.key_file}: store it apart from the database copy.")
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A directory made by `alongside backup`.")],
+    keys_from: Annotated[
+        Path, typer.Option("--keys-from", help="The key file saved with the backup (or its dir).")
+    ],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Restore a backup into a new database (PostgreSQL: created here) and its key file."""
+    from alongside.backup import restore
+
+    settings = _settings(data_dir, database_url=database_url)
+    try:
+        result = restore(settings, source, keys_from)
+    except AlongsideError as exc:
+        raise fail(exc.message) from None
+    typer.echo(f"Restored into {result.database}; key file at {result.key_file}.")
+    typer.echo("Check it: alongside db current (with the same settings).")
+
+
 _UNMIGRATED = ("no such table", "does not exist")
 
 
@@ -428,6 +488,9 @@ def main() -> None:
     """Entry point of the ``alongside`` script."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    # Everything Alongside writes (database, key file, backups, cards) is for its owner
+    # alone, whatever umask the shell or service manager set.
+    os.umask(0o077)
     try:
         app(prog_name="alongside")
     except (OperationalError, ProgrammingError) as exc:

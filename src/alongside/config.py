@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
     break_glass_minutes: int = Field(default=60, ge=1)
+    api_docs: bool = Field(
+        default=True, description="Serve the API reference at /api/docs to signed-in staff."
+    )
+    api_token_days: int = Field(
+        default=90, ge=1, le=3650, description="How long a new API token works (days)."
+    )
     run_worker_in_server: bool = True
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

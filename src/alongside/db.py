@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from alongside.config import Settings
 from alongside.crypto.keys import FileKeyProvider, KeyEncryptionKeyProvider
+from alongside.kit.files import private_dir, private_file, tighten
 from alongside.models.encrypted import KEYRING_PROVIDER
 
 
@@ -80,6 +81,15 @@ def _begin_sqlite(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_sqlite_files(database: Path) -> None:
+    # SQLite creates its -wal and -shm files with the database file's mode, so a database
+    # made 0600 here keeps all three private whatever the umask; older files are tightened.
+    private_dir(database.parent, own=False)
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(database.with_name(database.name + suffix))
+
+
 def build_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
     """Create an engine for ``url``, with SQLite set up for safe embedded use and PostgreSQL
     connections carrying statement, lock and idle-in-transaction timeouts."""
@@ -87,7 +97,7 @@ def build_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_files(Path(parsed.database))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False},

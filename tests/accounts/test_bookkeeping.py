@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from alongside.accounts.service import resolve_session, start_session
+from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.migrate import upgrade
 from alongside.models import ApiToken, Role, UserSession
@@ -53,7 +54,7 @@ def test_last_seen_is_written_at_most_once_a_minute(db: Session) -> None:
 
 def test_token_last_used_is_written_at_most_once_a_minute(db: Session) -> None:
     user = create_staff(db, create_organization(db), Role.CLINICIAN)
-    secret, token = create_token(db, user, name="export", scopes=["client.read"])
+    secret, token = create_token(db, user, name="export", scopes=["client.read"], now=T0)
     assert token.last_used_at is None
 
     def used() -> dt.datetime | None:
@@ -81,11 +82,11 @@ def committed_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_a_request_never_waits_for_another_holding_the_session_row(
-    committed_engine: Engine,
+    committed_engine: Engine, kek_provider: FileKeyProvider
 ) -> None:
     if committed_engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time; the write lock covers the bookkeeping")
-    factory = make_sessionmaker(committed_engine)
+    factory = make_sessionmaker(committed_engine, kek_provider=kek_provider)
     with session_scope(factory) as db:
         user = create_staff(db, create_organization(db), Role.CLINICIAN)
         tokens = start_session(db, user, T0)
@@ -114,13 +115,13 @@ def test_a_request_never_waits_for_another_holding_the_session_row(
 
 
 def test_positive_control_a_plain_update_would_wait_for_the_row(
-    committed_engine: Engine,
+    committed_engine: Engine, kek_provider: FileKeyProvider
 ) -> None:
     if committed_engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL row locks")
     from sqlalchemy.exc import OperationalError
 
-    factory = make_sessionmaker(committed_engine)
+    factory = make_sessionmaker(committed_engine, kek_provider=kek_provider)
     with session_scope(factory) as db:
         user = create_staff(db, create_organization(db), Role.CLINICIAN)
         start_session(db, user, T0)

@@ -21,6 +21,7 @@ from alongside.models import (
     IntakeStatus,
     OutboxMessage,
     QuestionnaireResponse,
+    ReviewAssignment,
     RiskReading,
     Role,
     Score,
@@ -68,13 +69,19 @@ def test_create_for_new_client_encrypts_and_adds_reviewer_to_the_care_team(
     assert client is not None
     assert client.given_name == "Ada"
     assert b"Ada" not in client.given_name_ct
+    # The reviewer is assigned this intake, not put on the care team.
     team = db.scalar(
         select(CareTeam).where(
             CareTeam.client_id == client.id, CareTeam.clinician_id == reviewer.id
         )
     )
-    assert team is not None
-    assert team.team_role == "intake"
+    assert team is None
+    assignment = db.scalar(
+        select(ReviewAssignment).where(ReviewAssignment.intake_id == created.intake.id)
+    )
+    assert assignment is not None
+    assert assignment.reviewer_id == reviewer.id
+    assert assignment.assigned_by_id == coordinator.id
     assert created.intake.instruments == ["phq9", "gad7"]  # display order
     events = db.scalars(select(AuditEvent).where(AuditEvent.resource_id == str(created.intake.id)))
     assert [e.action for e in events] == ["create"]

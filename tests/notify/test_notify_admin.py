@@ -154,6 +154,65 @@ def test_the_api_retry_is_scoped_to_the_admins_organisation(
     assert ok.json()["status"] == "pending"
 
 
+def test_administrators_never_see_client_addresses_or_names(
+    client: TestClient, db: Session, world: World
+) -> None:
+    """Regression: ``GET /api/outbox?status=delivered`` and ``/admin/outbox`` listed the
+    email address (and subject) of reminders to clients."""
+    address = world.own_client.email
+    name = world.own_client.given_name
+    to_client = service.enqueue(
+        db,
+        kind="appointment_reminder",
+        channel="email",
+        recipient=address,
+        subject=f"{name}, your appointment tomorrow",
+        body="See you tomorrow.",
+        payload={},
+        idempotency_key="reminder-1",
+        organization_id=world.org.id,
+        client_id=world.own_client.id,
+        now=NOW,
+    )
+    failing = service.enqueue(
+        db,
+        kind="appointment_reminder",
+        channel="email",
+        recipient=address,
+        subject=f"{name}, your appointment tomorrow",
+        body="See you tomorrow.",
+        payload={},
+        idempotency_key="reminder-2",
+        organization_id=world.org.id,
+        client_id=world.own_client.id,
+        now=NOW,
+    )
+    to_staff = _message(db, world.org.id, OutboxStatus.DELIVERED, "staff-1")
+    to_client.status = OutboxStatus.DELIVERED
+    to_client.delivered_at = NOW
+    failing.status = OutboxStatus.DEAD
+    failing.last_error = f"SMTPRecipientsRefused: 550 <{address}>: mailbox unavailable"
+    db.flush()
+    sign_in(client, world.users[Role.ADMIN])
+    delivered = client.get("/api/outbox", params={"status": ["delivered", "dead"]})
+    assert delivered.status_code == 200
+    rows = {row["id"]: row for row in delivered.json()["items"]}
+    assert address not in delivered.text
+    assert name not in delivered.text
+    assert rows[str(to_client.id)]["for_client"] is True
+    assert rows[str(to_client.id)]["kind"] == "appointment_reminder"
+    assert rows[str(to_client.id)]["status"] == "delivered"
+    assert "mailbox unavailable" in rows[str(failing.id)]["last_error"]
+    # Positive control: staff routing stays visible, so delivery problems can be fixed.
+    assert rows[str(to_staff.id)]["recipient"] == "oncall"
+    page = client.get("/admin/outbox")
+    assert page.status_code == 200
+    assert "appointment_reminder" in page.text
+    assert address not in page.text
+    assert name not in page.text
+    assert "oncall" in page.text
+
+
 def test_the_outbox_api_pages_newest_first_with_checked_cursors(
     client: TestClient, db: Session, world: World, messages: dict[str, OutboxMessage]
 ) -> None:

@@ -62,7 +62,8 @@ def test_queue_holds_only_clients_the_clinician_may_review(db: Session, world: W
     assert own.id in ids
     assert outside.id not in ids
     coordinator, coordinator_actor = _actor(db, world, Role.COORDINATOR)
-    assert service.review_queue(db, user=coordinator, actor=coordinator_actor, now=NOW).items == []
+    with pytest.raises(NotFound):
+        service.review_queue(db, user=coordinator, actor=coordinator_actor, now=NOW)
     listed = db.scalars(select(AuditEvent).where(AuditEvent.resource_type == "suggestion")).all()
     assert any(event.action == "list" for event in listed)
 

@@ -19,6 +19,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alongside.accounts.service import find_user_by_email
 from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
 from alongside.kit.time import utcnow
 from alongside.models import (
@@ -63,7 +64,7 @@ def _committed(live: LiveServer) -> Iterator[Session]:
 
 
 def _user(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email))
+    user = find_user_by_email(session, email)  # client logins are found by blind index
     assert user is not None, email
     return user
 

@@ -13,7 +13,7 @@ from tests.fixtures.web import totp_code
 
 def _page_login(client: TestClient, world: World, role: Role) -> str:
     user = world.users[role]
-    data = {"email": user.email, "password": PASSWORD}
+    data = {"email": user.sign_in_email, "password": PASSWORD}
     code = totp_code(user)
     if code:
         data["totp"] = code
@@ -96,7 +96,7 @@ def test_account_page_tokens_and_second_factor(client: TestClient, world: World)
     assert token_id
     client.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": csrf})
     assert bearer.get("/api/clients").status_code == 401
-    enrol = client.post("/account/totp", data={"csrf_token": csrf})
+    enrol = client.post("/account/totp", data={"csrf_token": csrf, "password": PASSWORD})
     assert "otpauth://totp/" in enrol.text
 
 

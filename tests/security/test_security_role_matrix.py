@@ -149,7 +149,7 @@ def test_without_a_valid_credential_nothing_private_answers(
     for record in db.scalars(select(UserSession)):
         record.last_seen_at -= timedelta(days=2)
     secret, token = create_token(
-        db, named_world.users[Role.CLINICIAN], name="matrix", scopes=["client.read"]
+        db, named_world.users[Role.CLINICIAN], name="matrix", scopes=["client.read"], now=utcnow()
     )
     revoke_token(db, named_world.users[Role.CLINICIAN], token.id, utcnow())
     db.flush()

@@ -9,7 +9,7 @@ from alongside.accounts import service
 from alongside.accounts.schemas import SessionCreate, SessionRead
 from alongside.accounts.web import clear_session_cookie, set_session_cookie
 from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
-from alongside.errors import NotAuthenticated
+from alongside.errors import InvalidInput, NotAuthenticated
 from alongside.kit.time import utcnow
 from alongside.responses import error_response
 
@@ -55,7 +55,12 @@ def create_session(body: SessionCreate, request: Request, db: DbSession) -> Resp
 
 @router.delete("/session", status_code=204)
 def delete_session(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
-    """Sign out of this session."""
+    """Sign out of this session (an API token is revoked instead: ``DELETE /api/tokens/{id}``)."""
+    if signed_in.via_token:
+        raise InvalidInput(
+            "An API token has no session to sign out of; revoke the token instead "
+            "(DELETE /api/tokens/{token_id})."
+        )
     service.end_session(db, request.cookies[SESSION_COOKIE])
     response = Response(status_code=204)
     clear_session_cookie(response)

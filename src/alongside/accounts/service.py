@@ -19,18 +19,27 @@ from alongside.models import (
     AuditAction,
     AuditOutcome,
     AuditPurpose,
+    Client,
     Organization,
     Role,
     User,
     UserSession,
 )
+from alongside.models.encrypted import blind_index_for
+from alongside.models.user import CLIENT_DISPLAY_NAME, CLIENT_LOGIN_DOMAIN, LOGIN_EMAIL
 from alongside.security.mfa import check_second_factor, second_factor_required
 from alongside.security.passwords import check_password_policy, hash_password, verify_password
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
 from alongside.security.throttle import check_not_throttled, clear_account, record_failure
 
-INVALID_LOGIN = "Email or password is not right. Check both and try again."
+# One answer for every failure (wrong email, password or code, a missing or replayed code),
+# so a right password is never confirmed before the second factor is checked.
+MAX_EMAIL_LENGTH = 254
+INVALID_LOGIN = (
+    "Email, password or code is not right. Check them and try again; staff with a second "
+    "factor also enter the code from their app (or a recovery code)."
+)
 
 # Verifying against a fixed hash when the account does not exist keeps the response time
 # the same, so timing does not reveal which emails have accounts.
@@ -38,7 +47,8 @@ _DUMMY_HASH = hash_password("alongside-timing-equaliser-not-a-password")
 
 
 def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    # A cookie is whatever the browser sends; non-ASCII bytes simply match no session.
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ def create_user(
         problems = check_password_policy(password, email=email, name=display_name)
         if problems:
             raise InvalidInput("Password not accepted: " + " ".join(problems))
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
+    if find_user_by_email(session, email) is not None:
         raise Conflict(f"A user with the email {email} already exists.")
     user = User(
         organization_id=organization.id,
@@ -86,9 +96,82 @@ def create_user(
     return user
 
 
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The account signing in with ``email``: staff by their address, clients by the blind
+    index of theirs (their address is stored encrypted with their key)."""
+    normalised = normalise_email(email)
+    if "\x00" in normalised or len(normalised) > MAX_EMAIL_LENGTH:
+        # No account has such an address (and PostgreSQL refuses NUL in text: a 500).
+        return None
+    user = session.scalar(select(User).where(User.email == normalised))
+    if user is not None:
+        return user
+    index = blind_index_for(session, normalised, purpose=LOGIN_EMAIL)
+    return session.scalar(select(User).where(User.email_index == index))
+
+
+def create_client_login(
+    session: Session,
+    *,
+    client: Client,
+    email: str,
+    display_name: str,
+    password: str,
+    enforce_policy: bool = True,
+) -> User:
+    """A sign-in for a client to their own record, encrypted with the client's key."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("Enter an email address like name@example.org.")
+    if enforce_policy:
+        problems = check_password_policy(password, email=email, name=display_name)
+        if problems:
+            raise InvalidInput("Password not accepted: " + " ".join(problems))
+    if find_user_by_email(session, email) is not None:
+        raise Conflict("An account with this email already exists.")
+    user_id = uuid.uuid4()
+    user = User(
+        id=user_id,
+        organization_id=client.organization_id,
+        email=client_login_placeholder(user_id),
+        display_name=CLIENT_DISPLAY_NAME,
+        role=Role.CLIENT,
+        password_hash=hash_password(password),
+        client_id=client.id,
+    )
+    user.login_email = email
+    user.login_name = display_name
+    session.add(user)
+    session.flush()
+    return user
+
+
+def client_login_placeholder(user_id: uuid.UUID) -> str:
+    """The undeliverable, unique stand-in kept in ``users.email`` for a client's login."""
+    return f"{user_id.hex}@{CLIENT_LOGIN_DOMAIN}"
+
+
+def seal_client_logins(session: Session) -> int:
+    """Encrypt client logins stored before they were encrypted (run after migrating, when
+    the key file is at hand); returns how many were sealed. Idempotent."""
+    rows = session.scalars(
+        select(User)
+        .where(User.client_id.is_not(None))
+        .where(User.login_email_ct.is_(None))
+        .where(~User.email.endswith("@" + CLIENT_LOGIN_DOMAIN))
+    ).all()
+    for user in rows:
+        user.login_email = user.email
+        user.login_name = user.display_name
+        user.email = client_login_placeholder(user.id)
+        user.display_name = CLIENT_DISPLAY_NAME
+    session.flush()
+    return len(rows)
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
     """Return the active user with these credentials, or raise the same error for any failure."""
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = find_user_by_email(session, email)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise NotAuthenticated(INVALID_LOGIN)
@@ -114,14 +197,15 @@ def sign_in(
     without rolling back), or repeated guessing would never be throttled.
     """
     check_not_throttled(session, email, address, now)
+    known = find_user_by_email(session, email)
     try:
         user = authenticate(session, email, password)
         if second_factor_required(user, demo=demo):
-            check_second_factor(user, totp, provider, now)
+            check_second_factor(user, totp, provider, now, session)
     except NotAuthenticated:
-        record_failure(session, email, address, now)
-        raise
-    clear_account(session, email)
+        record_failure(session, email, address, now, user_id=known.id if known else None)
+        raise NotAuthenticated(INVALID_LOGIN) from None
+    clear_account(session, email, address)
     return user
 
 

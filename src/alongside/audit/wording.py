@@ -43,6 +43,7 @@ ACTION_WORDS = {
     "sign": "Signed",
     "erase": "Erased",
     "break_glass": "Opened in an emergency",
+    "assign": "Asked a clinician to review",
     "sign_in": "Signed in to",
     "sign_out": "Signed out of",
     "refused": "Tried to open",
@@ -51,6 +52,7 @@ ACTION_WORDS = {
 RESOURCE_WORDS = {
     "client": "your record",
     "intake": "your intake",
+    "review_assignment": "your intake (that intake only, until shortly after their decision)",
     "questionnaire_response": "your questionnaire answers",
     "score": "your questionnaire scores",
     "risk_reading": "a safety reading of your answers",

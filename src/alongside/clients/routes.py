@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query
 from alongside.clients import service
 from alongside.clients.schemas import ClientRead
 from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.keyset import MAX_LIMIT
 from alongside.kit.schema import PageRead
 from alongside.kit.time import utcnow
+from alongside.security.permissions import Action, role_allows
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
 
@@ -31,7 +33,10 @@ def list_clients(
         ),
     ] = None,
 ) -> PageRead[ClientRead]:
-    """The clients the signed-in user may see, newest first, a page at a time."""
+    """The clients the signed-in user may see, newest first, a page at a time (404 for roles
+    that list no clients: clients and administrators)."""
+    if not role_allows(signed_in.actor.role, Action.CLIENT_LIST):
+        raise NotFound("There is nothing at this address.")
     page = service.list_readable_clients(
         db, signed_in.user, signed_in.actor, utcnow(), limit=limit, cursor=cursor, q=q
     )

@@ -9,7 +9,7 @@ from faker import Faker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alongside.accounts.service import create_user
+from alongside.accounts.service import create_client_login, create_user
 from alongside.models import CareTeam, Client, ClinicianProfile, Organization, Role, Site, User
 
 DEMO_PASSWORD = "alongside-demo"  # noqa: S105 - documented demo credential, created only by `demo`
@@ -215,9 +215,15 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
             )
     # One client can sign in to see the client side of Alongside.
     portal_client = clinic.clients[0]
-    client_user = staff(f"client@{DEMO_DOMAIN}", portal_client.given_name, Role.CLIENT)
-    client_user.client_id = portal_client.id
-    session.flush()
+    create_client_login(
+        session,
+        client=portal_client,
+        email=f"client@{DEMO_DOMAIN}",
+        display_name=portal_client.given_name,
+        password=DEMO_PASSWORD,
+        enforce_policy=False,
+    )
+    clinic.logins.append((f"client@{DEMO_DOMAIN}", Role.CLIENT.value))
     clinic.intake_links = _seed_intakes(session, clinic)
     clinic.calendar_feed_path = seed_scheduling(session, clinic)
     seed_measures(session, clinic)

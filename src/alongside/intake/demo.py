@@ -146,11 +146,21 @@ def seed_demo_intakes(
             case_url_base=DEMO_CASE_URL_BASE,
             oncall_webhook=False,
         )
+    # The open link goes to a clinician outside the client's care team, with the reason: the
+    # clinical lead's access review shows such assignments.
+    waiting = clients[len(DEMO_INTAKES)]
+    team = set(
+        session.scalars(select(CareTeam.clinician_id).where(CareTeam.client_id == waiting.id))
+    )
+    covering = next((c for c in clinicians if c.id not in team), None)
     open_link = service.create_intake(
         session,
         actor=coordinator or clinicians[0],
-        client_id=clients[len(DEMO_INTAKES)].id,
-        reviewer_id=(_primary_clinician(session, clients[len(DEMO_INTAKES)]) or clinicians[0]).id,
+        client_id=waiting.id,
+        reviewer_id=(covering or _primary_clinician(session, waiting) or clinicians[0]).id,
+        reason="Covering the intake while the client's own clinician is on leave this week."
+        if covering is not None
+        else None,
         now=now,
     )
     return [open_link.path]

@@ -108,6 +108,7 @@ def _staff_form_context(
         "instruments": list(service.DEFAULT_INSTRUMENTS),
         "reviewer_id": str(user.id) if user.role in service.REVIEWER_ROLES else "",
         "expires_in_days": "14",
+        "reason": "",
     }
     return {
         "user": user,
@@ -164,6 +165,7 @@ def new_intake_submit(
             new_client=new_client,
             instruments=values["instruments"] or None,
             reviewer_id=reviewer_id,
+            reason=values.get("reason") or None,
             expires_in=timedelta(days=days),
             now=utcnow(),
         )
@@ -406,7 +408,7 @@ def intake_questions_save(
         definition = get_instrument(instrument_id)
         for item in parts_of(definition)[part]:
             raw = form.get(item.id)
-            if raw is not None and raw.isdigit():
+            if raw is not None and raw.isascii() and raw.isdigit() and len(raw) <= 3:
                 answers[item.id] = int(raw)
         return _question_page(
             request,

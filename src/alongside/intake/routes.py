@@ -31,6 +31,7 @@ def create_intake(
         new_client=new_client,
         instruments=body.instruments,
         reviewer_id=body.reviewer_id,
+        reason=body.reason,
         expires_in=timedelta(days=body.expires_in_days),
         now=utcnow(),
     )

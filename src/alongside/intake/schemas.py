@@ -32,6 +32,12 @@ class IntakeCreate(BaseModel):
     reviewer_id: uuid.UUID | None = Field(
         default=None, description="The reviewing clinician; default: you, if you are one."
     )
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why this reviewer: needed when they are not on the client's care team "
+        "(they then see this intake's case only, until shortly after their decision).",
+    )
     expires_in_days: int = Field(default=14, ge=1, le=90)
 
 

@@ -5,10 +5,14 @@ API (services flush, never commit; routes and the CLI own the transaction)
 Staff:
 
 - :func:`create_intake` ``(session, *, actor, client_id=None, new_client=None,
-  instruments=None, reviewer_id=None, expires_in=DEFAULT_EXPIRY, now) -> CreatedIntake``:
-  for an existing client the actor may read, or a new client (created encrypted); the
-  reviewing clinician joins the care team (``team_role="intake"``) when not on it. Returns the
-  token once (only its SHA-256 is stored). Audited. Refusals answer :class:`NotFound`.
+  instruments=None, reviewer_id=None, reason=None, expires_in=DEFAULT_EXPIRY, now) ->
+  CreatedIntake``: for an existing client the actor may read, or a new client (created
+  encrypted). The reviewing clinician gets a :class:`~alongside.models.ReviewAssignment`: that
+  intake's case only, until the decision and a grace period after it (never the client's
+  record; lasting access comes from the care team or emergency access). Assigning a reviewer
+  outside an existing client's care team needs a reason; the clinical lead sees every such
+  assignment. Returns the token once (only its SHA-256 is stored). Audited (the assignment
+  too, in the client's access log). Refusals answer :class:`NotFound`.
 - :func:`reviewer_choices` ``(session, actor) -> list[User]``: clinicians who may review.
 
 The client (the token is the credential; every call is audited as the client's access):
@@ -63,6 +67,7 @@ from alongside.models import (
     Intake,
     IntakeStatus,
     QuestionnaireResponse,
+    ReviewAssignment,
     Role,
     User,
 )
@@ -77,7 +82,8 @@ MAX_EXPIRY = timedelta(days=90)
 # 32 random bytes: 256 bits, well above the 128 a guessing attacker would have to beat.
 TOKEN_BYTES = 32
 MAX_OWN_WORDS = 10_000
-INTAKE_TEAM_ROLE = "intake"
+MIN_ASSIGNMENT_REASON = 10
+MAX_ASSIGNMENT_REASON = 2000
 REVIEWER_ROLES = frozenset({Role.CLINICIAN, Role.CLINICAL_LEAD})
 CONSENT_STEP = "consent"
 WORDS_STEP = "words"
@@ -269,6 +275,7 @@ def create_intake(
     new_client: NewClientDetails | None = None,
     instruments: Sequence[str] | None = None,
     reviewer_id: uuid.UUID | None = None,
+    reason: str | None = None,
     expires_in: timedelta = DEFAULT_EXPIRY,
     now: datetime,
 ) -> CreatedIntake:
@@ -299,15 +306,7 @@ def create_intake(
         .where(CareTeam.client_id == client.id)
         .where(CareTeam.clinician_id == reviewer.id)
     )
-    if on_team is None:
-        session.add(
-            CareTeam(
-                organization_id=client.organization_id,
-                client_id=client.id,
-                clinician_id=reviewer.id,
-                team_role=INTAKE_TEAM_ROLE,
-            )
-        )
+    why = _assignment_reason(reason, needed=on_team is None and client_id is not None)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     intake = Intake(
         organization_id=client.organization_id,
@@ -323,7 +322,41 @@ def create_intake(
     session.add(intake)
     session.flush()
     _audit(session, intake, AuditAction.CREATE, now, actor=actor)
+    assignment = ReviewAssignment(
+        organization_id=intake.organization_id,
+        client_id=intake.client_id,
+        intake_id=intake.id,
+        reviewer_id=reviewer.id,
+        assigned_by_id=actor.id,
+        reason=why,
+        outside_care_team=on_team is None,
+        assigned_at=now,
+    )
+    session.add(assignment)
+    session.flush()
+    _audit(
+        session,
+        intake,
+        AuditAction.ASSIGN,
+        now,
+        actor=actor,
+        resource_type="review_assignment",
+        resource_id=assignment.id,
+    )
     return CreatedIntake(intake=intake, token=token)
+
+
+def _assignment_reason(reason: str | None, *, needed: bool) -> str | None:
+    cleaned = (reason or "").strip()
+    if len(cleaned) > MAX_ASSIGNMENT_REASON:
+        raise InvalidInput(f"reason: at most {MAX_ASSIGNMENT_REASON} characters.")
+    if needed and len(cleaned) < MIN_ASSIGNMENT_REASON:
+        raise InvalidInput(
+            "reason: the reviewing clinician is not on this client's care team; say why they "
+            f"should review this intake (at least {MIN_ASSIGNMENT_REASON} characters). "
+            "They will see this intake only, and the clinical lead reviews the assignment."
+        )
+    return cleaned or None
 
 
 def _audit(

@@ -14,7 +14,8 @@ def is_htmx(request: Request) -> bool:
 
 def wants_html(request: Request) -> bool:
     """Whether the caller is a browser page rather than an API client."""
-    if request.url.path.startswith("/api/"):
+    # The API reference is a page people open, though it lives beside the API it describes.
+    if request.url.path.startswith("/api/") and request.url.path != "/api/docs":
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept or is_htmx(request) or "application/json" not in accept

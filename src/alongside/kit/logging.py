@@ -20,6 +20,7 @@ ALLOWED_FIELDS = (
     "duration_ms",
     "event",
     "error_type",
+    "config_error",
     "outbox_id",
     "count",
 )

@@ -30,7 +30,9 @@ from alongside.models.on_call_rota import OnCallRota
 from alongside.models.organization import Organization
 from alongside.models.outbox_message import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.questionnaire_response import QuestionnaireResponse
+from alongside.models.recovery_code import RecoveryCode
 from alongside.models.retention_rule import RetentionRule
+from alongside.models.review_assignment import ReviewAssignment
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
 from alongside.models.ruleset_version import RulesetVersion
@@ -92,7 +94,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "QuestionnaireResponse",
+    "RecoveryCode",
     "RetentionRule",
+    "ReviewAssignment",
     "ReviewSettings",
     "RiskReading",
     "Role",

@@ -24,3 +24,5 @@ class ApiToken(IdMixin, Base):
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Tokens end: a forgotten integration's secret stops working on its own.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -37,6 +37,7 @@ class AuditAction(enum.StrEnum):
     SIGN = "sign"
     ERASE = "erase"
     BREAK_GLASS = "break_glass"
+    ASSIGN = "assign"
     SIGN_IN = "sign_in"
     SIGN_OUT = "sign_out"
     REFUSED = "refused"

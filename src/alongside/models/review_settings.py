@@ -29,4 +29,6 @@ class ReviewSettings(IdMixin, Base):
     target_soon_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     target_routine_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     escalation_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # How long an assigned reviewer keeps the case open after deciding (None: 72 hours).
+    assignment_hours_after_decision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

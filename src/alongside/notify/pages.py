@@ -22,14 +22,14 @@ def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
     """Dead and failing messages of the organisation, newest first (no bodies)."""
     organization_id = outbox_organization(signed_in.user)
     cursor = request.query_params.get("cursor") or None
-    page = service.page_messages(db, organization_id, cursor=cursor)
+    page = service.admin_page(db, organization_id, cursor=cursor)
     context = {
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
         "messages": page.items,
         "next_url": page_url(request, page.next) if page.next else None,
         "first_url": page_url(request, None) if cursor else None,
-        "delivered": service.list_messages(
+        "delivered": service.admin_entries(
             db, organization_id, statuses=(OutboxStatus.DELIVERED,), limit=20
         ),
         "retried": request.query_params.get("retried"),

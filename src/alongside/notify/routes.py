@@ -30,9 +30,9 @@ def list_outbox(
     first, a page at a time."""
     organization_id = outbox_organization(signed_in.user)
     statuses = tuple(status) if status else service.ATTENTION_STATUSES
-    page = service.page_messages(db, organization_id, statuses=statuses, limit=limit, cursor=cursor)
+    page = service.admin_page(db, organization_id, statuses=statuses, limit=limit, cursor=cursor)
     return PageRead[OutboxMessageRead](
-        items=[OutboxMessageRead.model_validate(m) for m in page.items], next=page.next
+        items=[OutboxMessageRead.model_validate(entry) for entry in page.items], next=page.next
     )
 
 
@@ -42,4 +42,4 @@ def retry_message(message_id: str, db: DbSession, signed_in: CurrentSignedIn) ->
     organization_id = outbox_organization(signed_in.user)
     parsed = parse_id(message_id, service.NOT_FOUND)
     message = service.retry(db, parsed, organization_id=organization_id, now=utcnow())
-    return OutboxMessageRead.model_validate(message)
+    return OutboxMessageRead.model_validate(service.admin_entry(message))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from pydantic import Field
+
 from alongside.kit.schema import Schema
 from alongside.models import OutboxChannel, OutboxStatus
 
@@ -16,7 +18,11 @@ class OutboxMessageRead(Schema):
     organization_id: uuid.UUID | None
     kind: str
     channel: OutboxChannel
-    recipient: str
+    recipient: str = Field(
+        description="A staff address or webhook name; for messages to clients, only that it "
+        "is a client (administrators read no client data)."
+    )
+    for_client: bool
     status: OutboxStatus
     attempts: int
     next_attempt_at: datetime

@@ -28,8 +28,10 @@ The function only adds and flushes; the caller's ``session_scope`` commits.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -143,6 +145,52 @@ def list_messages(
     return list(session.scalars(query))
 
 
+CLIENT_RECIPIENT = "a client (address not shown)"
+_ADDRESS = re.compile(r"[^\s<>\"'@,;:]+@[^\s<>\"',;:]+")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A message as an administrator sees it: kind, routing and delivery state, never a
+    client's address, name or the content (administrators read no client data)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID | None
+    kind: str
+    channel: OutboxChannel
+    recipient: str
+    for_client: bool
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+def admin_entry(message: OutboxMessage) -> OutboxEntry:
+    """What an administrator may see of ``message``: a message to or about a client shows
+    no address (it is not even decrypted), and addresses in its delivery error are hidden."""
+    for_client = message.client_id is not None
+    error = message.last_error
+    if for_client and error:
+        error = _ADDRESS.sub("[address hidden]", error)
+    return OutboxEntry(
+        id=message.id,
+        organization_id=message.organization_id,
+        kind=message.kind,
+        channel=message.channel,
+        recipient=CLIENT_RECIPIENT if for_client else message.recipient,
+        for_client=for_client,
+        status=message.status,
+        attempts=message.attempts,
+        next_attempt_at=message.next_attempt_at,
+        last_error=error,
+        delivered_at=message.delivered_at,
+        created_at=message.created_at,
+    )
+
+
 def page_messages(
     session: Session,
     organization_id: uuid.UUID | None,
@@ -150,9 +198,11 @@ def page_messages(
     statuses: Sequence[OutboxStatus] = ATTENTION_STATUSES,
     limit: int | None = None,
     cursor: str | None = None,
+    decrypt: bool = True,
 ) -> Page[OutboxMessage]:
     """A page of the organisation's messages in the given statuses, newest first; only the
-    page's clients' keys are unwrapped (recipients are encrypted with them)."""
+    page's clients' keys are unwrapped (recipients are encrypted with them), and none when
+    ``decrypt`` is false (administrators see no client's address: :func:`admin_entry`)."""
     size = check_limit(limit)
     codec = CursorCodec(page_cursor_key(session))
     scope = "outbox/" + ",".join(sorted(str(status.value) for status in statuses))
@@ -166,13 +216,41 @@ def page_messages(
     messages = list(session.scalars(query.order_by(*OUTBOX_ORDER.order_by()).limit(size + 1)))
     more = len(messages) > size
     messages = messages[:size]
-    keyring_for(session).preload(
-        session, [m.client_id for m in messages if m.client_id is not None]
-    )
+    if decrypt:
+        keyring_for(session).preload(
+            session, [m.client_id for m in messages if m.client_id is not None]
+        )
     following = None
     if more:
         following = codec.encode(scope, (messages[-1].created_at, messages[-1].id))
     return Page(items=messages, next=following)
+
+
+def admin_page(
+    session: Session,
+    organization_id: uuid.UUID | None,
+    *,
+    statuses: Sequence[OutboxStatus] = ATTENTION_STATUSES,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page[OutboxEntry]:
+    """:func:`page_messages` as administrators see them (:func:`admin_entry`)."""
+    page = page_messages(
+        session, organization_id, statuses=statuses, limit=limit, cursor=cursor, decrypt=False
+    )
+    return Page(items=[admin_entry(message) for message in page.items], next=page.next)
+
+
+def admin_entries(
+    session: Session,
+    organization_id: uuid.UUID | None,
+    *,
+    statuses: Sequence[OutboxStatus] = ATTENTION_STATUSES,
+    limit: int = 200,
+) -> list[OutboxEntry]:
+    """:func:`list_messages` as administrators see them (:func:`admin_entry`)."""
+    messages = list_messages(session, organization_id, statuses=statuses, limit=limit)
+    return [admin_entry(message) for message in messages]
 
 
 def dead_letters(session: Session, organization_id: uuid.UUID | None) -> list[OutboxMessage]:

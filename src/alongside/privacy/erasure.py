@@ -28,7 +28,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
@@ -300,6 +300,10 @@ def erase_client_login(session: Session, client_id: uuid.UUID) -> bool:
     return True
 
 
+# Not an argon2 hash: no password verifies against it.
+NO_PASSWORD = "!erased"  # noqa: S105 - a marker that matches no password, not a secret
+
+
 def crypto_shred_client(session: Session, client: Client) -> None:
     """Delete the client's wrapped data key; every ciphertext of theirs becomes unreadable.
 
@@ -308,6 +312,18 @@ def crypto_shred_client(session: Session, client: Client) -> None:
     """
     client_id: uuid.UUID = client.id
     session.execute(delete(ClientKey).where(ClientKey.client_id == client_id))
+    # Their login goes with them: its email and name were under the same key; the blind
+    # index is dropped too (it could confirm a guessed address), and it can no longer sign in.
+    logins = list(session.scalars(select(User.id).where(User.client_id == client_id)))
+    if logins:
+        session.execute(
+            update(User)
+            .where(User.id.in_(logins))
+            .values(email_index=None, is_active=False, password_hash=NO_PASSWORD)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(delete(UserSession).where(UserSession.user_id.in_(logins)))
+        session.execute(delete(ApiToken).where(ApiToken.user_id.in_(logins)))
     # The name prefixes and date of birth as blind indexes go with the key.
     session.execute(delete(ClientSearchTerm).where(ClientSearchTerm.client_id == client_id))
     client.search_terms_version = None

@@ -6,6 +6,7 @@ with a mistake (no reason to amend or reject) is shown again with the message, s
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -23,6 +24,8 @@ from alongside.review.queue import URGENCIES, describe_duration
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
 from alongside.triage import escalation
+
+MAX_TARGET_HOURS = 366 * 24
 
 router = APIRouter(include_in_schema=False)
 
@@ -208,13 +211,19 @@ def oversight_settings(
     try:
         hours = {urgency: float(form.get(f"target_{urgency}", "")) for urgency in URGENCIES}
         escalation_minutes = int(form.get("escalation_minutes", ""))
+        # inf, nan and 1e308 parse as floats; only a finite number of hours up to a year is one.
+        if any(not math.isfinite(h) or not 0 < h <= MAX_TARGET_HOURS for h in hours.values()):
+            raise ValueError("target out of range")
     except ValueError:
         figures = service.oversight_figures(db, actor=signed_in.actor)
         context = {
             **nav_context(signed_in),
             "figures": figures,
             "saved": None,
-            "errors": ["Every target is a number of hours, and escalation a number of minutes."],
+            "errors": [
+                "Every target is a number of hours (more than 0, at most a year), and "
+                "escalation a number of minutes."
+            ],
         }
         return render(request, "review/oversight.html", context, status_code=422)
     try:

@@ -325,5 +325,6 @@ def oversight_settings(
             "routine": body.routine,
         },
         escalation_minutes=body.escalation_minutes,
+        assignment_hours=body.assignment_hours_after_decision,
         now=utcnow(),
     )

@@ -162,3 +162,10 @@ class ReviewSettingsUpdate(Schema):
     soon: int = Field(ge=1)
     routine: int = Field(ge=1)
     escalation_minutes: int = Field(ge=1, le=1440)
+    assignment_hours_after_decision: int | None = Field(
+        default=None,
+        ge=0,
+        le=2160,
+        description="How long an assigned reviewer may still open the case after deciding "
+        "(hours, at most 90 days); left out: unchanged (default 72).",
+    )

@@ -54,6 +54,7 @@ from alongside.models import (
     DecisionOutcome,
     Intake,
     QuestionnaireResponse,
+    ReviewAssignment,
     ReviewSettings,
     RiskReading,
     Score,
@@ -82,7 +83,7 @@ from alongside.review.queue import (
     wait_of,
 )
 from alongside.scheduling.waitlist import add_to_waitlist
-from alongside.security.permissions import Action
+from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.sqltools import Keyset, as_date, outside, ranked_page, seconds_between, week_start
 from alongside.triage.escalation import (
@@ -97,6 +98,10 @@ from alongside.triage.rulesets import Ruleset, default_ruleset
 log = logging.getLogger("alongside.review")
 
 NOT_FOUND = "There is no such case available to you."
+# An assigned reviewer outside the care team keeps the case open this long after deciding
+# (to add a note or answer a colleague), then loses it; organisations may change it.
+DEFAULT_ASSIGNMENT_HOURS = 72
+MAX_ASSIGNMENT_HOURS = 24 * 90
 TRIAGE_KIND = "triage"
 QUEUE_CURSOR = "review-queue"
 # Oversight counts the decisions of the last quarter unless asked for another span.
@@ -214,6 +219,7 @@ def update_review_settings(
     actor: Actor,
     target_minutes: Mapping[str, int],
     escalation_minutes: int,
+    assignment_hours: int | None = None,
     now: datetime,
 ) -> ReviewSettings:
     """Set the organisation's wait targets and escalation time (clinical lead only)."""
@@ -223,7 +229,14 @@ def update_review_settings(
             raise InvalidInput(f"{urgency}: not an urgency ({', '.join(URGENCIES)}).")
         if not 1 <= minutes <= 366 * 24 * 60:
             raise InvalidInput(f"{urgency}: a target between 1 minute and a year.")
+    if assignment_hours is not None and not 0 <= assignment_hours <= MAX_ASSIGNMENT_HOURS:
+        raise InvalidInput(
+            "Time a reviewer keeps the case after deciding: between 0 and "
+            f"{MAX_ASSIGNMENT_HOURS} hours."
+        )
     row = set_escalation_minutes(session, actor.organization_id, escalation_minutes, now=now)
+    if assignment_hours is not None:
+        row.assignment_hours_after_decision = assignment_hours
     row.target_crisis_minutes = target_minutes.get("crisis", row.target_crisis_minutes)
     row.target_urgent_minutes = target_minutes.get("urgent", row.target_urgent_minutes)
     row.target_soon_minutes = target_minutes.get("soon", row.target_soon_minutes)
@@ -253,6 +266,13 @@ def set_escalation_minutes(
     row.updated_at = now
     session.flush()
     return row
+
+
+def assignment_grace_for(session: Session, organization_id: uuid.UUID) -> timedelta:
+    """How long an assigned reviewer may still open the case after their decision."""
+    row = _settings_row(session, organization_id)
+    hours = row.assignment_hours_after_decision if row else None
+    return timedelta(hours=DEFAULT_ASSIGNMENT_HOURS if hours is None else hours)
 
 
 def escalation_minutes_for(session: Session, organization_id: uuid.UUID) -> int:
@@ -311,7 +331,10 @@ def review_queue(
     cursor: str | None = None,
 ) -> Page[QueueEntry]:
     """One page of the proposals waiting for a decision on clients this person may review,
-    most urgent first, then longest waiting; only the page's clients are decrypted."""
+    most urgent first, then longest waiting; only the page's clients are decrypted (404 for
+    roles that review nothing: the queue is not theirs to see, even empty)."""
+    if not role_allows(actor.role, Action.INTAKE_REVIEW):
+        raise NotFound("There is nothing at this address.")
     size = check_limit(limit)
     codec = CursorCodec(page_cursor_key(session))
     after = None
@@ -328,8 +351,14 @@ def review_queue(
         .where(Suggestion.status == SuggestionStatus.PROPOSED)
     )
     if scope.client_ids is not None:
+        assigned = (
+            actor.assigned_intake_ids
+            if actor.allowed_actions is None or Action.INTAKE_REVIEW in actor.allowed_actions
+            else frozenset()
+        )
+        readable = readable_client_condition(actor, Suggestion.client_id, Action.INTAKE_REVIEW)
         base = base.where(
-            readable_client_condition(actor, Suggestion.client_id, Action.INTAKE_REVIEW)
+            or_(readable, Suggestion.intake_id.in_(assigned)) if assigned else readable
         )
     page = ranked_page(base, QUEUE_ORDER, _queue_ranks(), after, size + 1)
     rows = session.execute(
@@ -392,6 +421,15 @@ def review_queue(
     return Page(items=entries, next=following)
 
 
+def case_resource(suggestion: Suggestion) -> Resource:
+    """A case as the policy sees it: the client's, and its intake's (for assigned reviewers)."""
+    return Resource(
+        organization_id=suggestion.organization_id,
+        client_id=suggestion.client_id,
+        intake_id=suggestion.intake_id,
+    )
+
+
 def _triage_suggestion(
     session: Session,
     *,
@@ -406,11 +444,7 @@ def _triage_suggestion(
     allowed = (
         suggestion is not None
         and suggestion.kind == TRIAGE_KIND
-        and can(
-            actor,
-            action,
-            Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
-        )
+        and can(actor, action, case_resource(suggestion))
     )
     if suggestion is None or not allowed:
         raise refuse(
@@ -561,7 +595,7 @@ def get_case(
     if alert is None and suggestion.urgency == "crisis":
         alert = open_crisis_alert(session, suggestion, now=now)
     names = _names(session, {decision.decided_by_id if decision else None})
-    resource = Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id)
+    resource = case_resource(suggestion)
     _audit(
         session,
         user=user,
@@ -680,6 +714,15 @@ def decide(
         reason=cleaned or None,
     )
     session.add(decision)
+    if suggestion.intake_id is not None:
+        # The assigned reviewer's access ends a set time after the decision.
+        session.execute(
+            update(ReviewAssignment)
+            .where(ReviewAssignment.intake_id == suggestion.intake_id)
+            .where(ReviewAssignment.ends_at.is_(None))
+            .values(ends_at=now + assignment_grace_for(session, suggestion.organization_id))
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     _audit(
         session,
@@ -938,8 +981,4 @@ def oversight_figures(
 def may_review(session: Session, *, actor: Actor, suggestion_id: uuid.UUID) -> bool:
     """Whether this person may open the case (no audit: nothing of the case is read)."""
     suggestion = session.get(Suggestion, suggestion_id)
-    return suggestion is not None and can(
-        actor,
-        Action.INTAKE_REVIEW,
-        Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
-    )
+    return suggestion is not None and can(actor, Action.INTAKE_REVIEW, case_resource(suggestion))

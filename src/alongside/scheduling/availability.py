@@ -37,6 +37,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alongside.errors import InvalidInput
+from alongside.kit.time import check_zone_name
 
 __all__ = [
     "ExtraHours",
@@ -154,11 +155,11 @@ def resolve_zone(tz: str | ZoneInfo) -> ZoneInfo:
     if isinstance(tz, ZoneInfo):
         return tz
     try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(
-            f"Unknown time zone {tz!r}; use an IANA name such as 'Europe/London'."
-        ) from exc
+        # Checked against the zone database first: a long or odd name must not reach the
+        # file system (OSError) and is never echoed back.
+        return ZoneInfo(check_zone_name(tz))
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise InvalidInput("Unknown time zone; use an IANA name such as 'Europe/London'.") from exc
 
 
 def bookable_slots(

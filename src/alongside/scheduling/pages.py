@@ -15,7 +15,7 @@ from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
 from alongside.errors import InvalidInput, NotFound
 from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
-from alongside.kit.time import utcnow
+from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
 from alongside.models import Organization, WaitlistStatus
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import resolve_zone
@@ -55,9 +55,10 @@ def _when(value: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput("starts_at: choose one of the offered times.") from None
-    if parsed.tzinfo is None:
-        raise InvalidInput("starts_at: choose one of the offered times.")
-    return parsed
+    try:
+        return check_moment(parsed)
+    except ValueError:
+        raise InvalidInput("starts_at: choose one of the offered times.") from None
 
 
 @router.get("/scheduling/waitlist")
@@ -149,8 +150,13 @@ def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
     start_text = request.query_params.get("start")
     try:
         first = date.fromisoformat(start_text) if start_text else now.astimezone(zone).date()
-    except ValueError:
-        raise InvalidInput("start: a date like 2030-01-07.") from None
+        # A week from its Monday: one day inside the range keeps the arithmetic inside it.
+        check_day(first - timedelta(days=7))
+        check_day(first + timedelta(days=14))
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            f"start: a date like 2030-01-07, between {EARLIEST.year} and {LATEST.year}."
+        ) from None
     first = first - timedelta(days=first.weekday())
     start = datetime.combine(first, time(0), tzinfo=zone)
     appointments = booking.clinician_week(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +13,7 @@ from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import InvalidInput, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.schema import PageRead
-from alongside.kit.time import utcnow
+from alongside.kit.time import AwareDateTime, utcnow
 from alongside.models import Appointment, ClientPreference
 from alongside.scheduling import booking, fhir, ical, service, waitlist
 from alongside.scheduling.schemas import (
@@ -242,7 +242,7 @@ def clinician_week(
     clinician_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
-    start: datetime | None = None,
+    start: AwareDateTime | None = None,
 ) -> list[AppointmentRead]:
     """A clinician's appointments for seven days from ``start`` (default: now)."""
     now = utcnow()

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from pydantic import Field
 
 from alongside.kit.schema import Schema
+from alongside.kit.time import AwareDateTime, BoundedDate, LocalTime, ZoneName
 
 
 class SlotRead(Schema):
@@ -22,8 +23,8 @@ class AppointmentCreate(Schema):
 
     client_id: uuid.UUID
     clinician_id: uuid.UUID
-    starts_at: datetime
-    ends_at: datetime | None = None
+    starts_at: AwareDateTime
+    ends_at: AwareDateTime | None = None
     kind: str = "assessment"
     setting: str = "telehealth"
     reason: str = Field(min_length=1, max_length=1000)
@@ -32,7 +33,7 @@ class AppointmentCreate(Schema):
 class AppointmentMove(Schema):
     """Move an appointment to a new start (same length)."""
 
-    starts_at: datetime
+    starts_at: AwareDateTime
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -67,8 +68,8 @@ class ProfileUpdate(Schema):
     gender: str | None = None
     in_person: bool | None = None
     telehealth: bool | None = None
-    timezone: str | None = None
-    caseload_capacity: int | None = None
+    timezone: ZoneName | None = None
+    caseload_capacity: int | None = Field(default=None, ge=0, le=1000)
 
 
 class ProfileRead(Schema):
@@ -91,13 +92,13 @@ class AvailabilityCreate(Schema):
     (starts_at, ends_at, note)."""
 
     kind: str = Field(pattern="^(weekly|extra|leave)$")
-    weekday: int | None = None
-    day: date | None = None
-    start: time | None = None
-    end: time | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    note: str = ""
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    day: BoundedDate | None = None
+    start: LocalTime | None = None
+    end: LocalTime | None = None
+    starts_at: AwareDateTime | None = None
+    ends_at: AwareDateTime | None = None
+    note: str = Field(default="", max_length=1000)
 
 
 class AvailabilityRead(Schema):
@@ -126,7 +127,7 @@ class PreferencesWrite(Schema):
     times_of_day: list[str] = Field(default_factory=list)
     population: str | None = None
     specialty: str | None = None
-    time_zone: str | None = None
+    time_zone: ZoneName | None = None
     remind_email: bool = False
     remind_webhook: bool = False
 
@@ -188,7 +189,7 @@ class MatchConfirm(Schema):
 
     entry_id: uuid.UUID
     clinician_id: uuid.UUID
-    starts_at: datetime
+    starts_at: AwareDateTime
     setting: str = "telehealth"
     reason: str = Field(default="First appointment from the waitlist", max_length=1000)
 

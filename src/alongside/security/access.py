@@ -1,8 +1,10 @@
 """Who the signed-in person is to the policy, and break-glass access.
 
 ``actor_for`` turns a user into the :class:`~alongside.security.policy.Actor` that every
-service hands to ``can`` and ``readable_clients``: their care team and their unexpired
-break-glass grants, read at the request's time.
+service hands to ``can`` and ``readable_clients``: their care team, their unexpired
+break-glass grants and the intakes they are assigned to review, read at the request's time.
+The clinical lead's access review lists both kinds of access outside the care team:
+:func:`break_glass_review_list` and :func:`assignment_review_list`.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alongside.errors import Conflict, InvalidInput, NotFound
-from alongside.models import BreakGlassGrant, CareTeam, Client, Role, User
+from alongside.models import BreakGlassGrant, CareTeam, Client, ReviewAssignment, Role, User
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
+from alongside.security.throttle import HeldBackAccount, held_back_accounts
 
 MIN_REASON_LENGTH = 10
 CLIENT_NOT_FOUND = "No client with this id is available to you."
@@ -33,6 +36,7 @@ def actor_for(
     """The policy's view of ``user`` at ``now`` (optionally narrowed to a token's scopes)."""
     care_team: frozenset[uuid.UUID] = frozenset()
     break_glass: frozenset[uuid.UUID] = frozenset()
+    assigned: frozenset[uuid.UUID] = frozenset()
     if user.role in (Role.CLINICIAN, Role.CLINICAL_LEAD):
         care_team = frozenset(
             session.scalars(select(CareTeam.client_id).where(CareTeam.clinician_id == user.id))
@@ -44,6 +48,14 @@ def actor_for(
                 )
             )
         )
+        assigned = frozenset(
+            session.scalars(
+                select(ReviewAssignment.intake_id).where(
+                    ReviewAssignment.reviewer_id == user.id,
+                    or_(ReviewAssignment.ends_at.is_(None), ReviewAssignment.ends_at > now),
+                )
+            )
+        )
     return Actor(
         user_id=user.id,
         organization_id=user.organization_id,
@@ -51,6 +63,7 @@ def actor_for(
         care_team_client_ids=care_team,
         break_glass_client_ids=break_glass,
         client_id=user.client_id,
+        assigned_intake_ids=assigned,
         allowed_actions=(
             None if allowed_actions is None else frozenset(Action(a) for a in allowed_actions)
         ),
@@ -126,3 +139,30 @@ def acknowledge_break_glass(
         grant.acknowledged_by = actor.user_id
         session.flush()
     return grant
+
+
+ASSIGNMENT_REVIEW_DAYS = 30
+
+
+def assignment_review_list(session: Session, actor: Actor, now: datetime) -> list[ReviewAssignment]:
+    """Intake reviews assigned outside the care team in the last 30 days, newest first
+    (clinical lead): who asked whom, why, and until when the reviewer may open the case."""
+    if not can(actor, Action.BREAK_GLASS_REVIEW):
+        raise NotFound("There is nothing at this address.")
+    assignments = session.scalars(
+        select(ReviewAssignment)
+        .where(
+            ReviewAssignment.organization_id == actor.organization_id,
+            ReviewAssignment.outside_care_team.is_(True),
+            ReviewAssignment.assigned_at > now - timedelta(days=ASSIGNMENT_REVIEW_DAYS),
+        )
+        .order_by(ReviewAssignment.assigned_at.desc())
+    ).all()
+    return list(assignments)
+
+
+def held_back_sign_ins(session: Session, actor: Actor, now: datetime) -> list[HeldBackAccount]:
+    """Accounts whose sign-ins are being held back after failures (clinical lead)."""
+    if not can(actor, Action.BREAK_GLASS_REVIEW):
+        raise NotFound("There is nothing at this address.")
+    return held_back_accounts(session, actor.organization_id, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
 from alongside.crypto.blind_index import EMAIL
-from alongside.deps import CurrentSignedIn, DbSession, SignedIn
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -87,16 +88,27 @@ def emergency_submit(
 
 @router.get("/access/review")
 def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
-    """The clinical lead's list of emergency accesses to review."""
+    """The clinical lead's access review: emergency accesses, and intake reviews assigned
+    outside the care team."""
+    now = utcnow()
     grants = access.break_glass_review_list(db, signed_in.actor)
-    rows = db.execute(
-        select(User.id, User.display_name).where(User.id.in_({g.clinician_id for g in grants}))
-    ).all()
+    assignments = access.assignment_review_list(db, signed_in.actor, now)
+    held_back = access.held_back_sign_ins(db, signed_in.actor, now)
+    people = {g.clinician_id for g in grants} | {a.reviewer_id for a in assignments}
+    people |= {a.assigned_by_id for a in assignments if a.assigned_by_id is not None}
+    rows = db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()
     names = {user_id: name for user_id, name in rows}
     return render(
         request,
         "security/review.html",
-        _context(signed_in, grants=grants, names=names, now=utcnow()),
+        _context(
+            signed_in,
+            grants=grants,
+            assignments=assignments,
+            held_back=held_back,
+            names=names,
+            now=now,
+        ),
     )
 
 
@@ -115,7 +127,9 @@ def _account(
     *,
     enrolment: dict[str, str] | None = None,
     new_token: str | None = None,
+    recovery_codes: list[str] | None = None,
     error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     # Every account action shows the page again: your tokens, plus what the action gave or refused.
     return render(
@@ -126,8 +140,11 @@ def _account(
             tokens=tokens.list_tokens(db, signed_in.user),
             enrolment=enrolment,
             new_token=new_token,
+            recovery_codes=recovery_codes,
+            unused_recovery_codes=mfa.unused_recovery_codes(db, signed_in.user),
             error=error,
         ),
+        status_code=status_code,
     )
 
 
@@ -144,24 +161,105 @@ def account_totp(
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
-    code: Annotated[str | None, Form(max_length=12)] = None,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str | None, Form(max_length=32)] = None,
 ) -> Response:
-    """Start (no code) or confirm (with a code) the second factor."""
+    """Start adding or replacing the second factor: your password, and a current code (or a
+    recovery code) when one is on."""
     if not signed_in.user.is_staff:
         raise NotFound("There is nothing at this address.")
-    provider = request.app.state.kek_provider
-    enrolment = None
-    error = None
-    if code:
-        try:
-            mfa.confirm_enrolment(db, signed_in.user, code, provider, utcnow())
-        except AlongsideError as exc:
-            error = exc.message
-    else:
-        secret, uri = mfa.begin_enrolment(signed_in.user, provider)
-        db.flush()
-        enrolment = {"secret": secret, "uri": uri}
-    return _account(request, db, signed_in, enrolment=enrolment, error=error)
+    try:
+        secret, uri = mfa.start_change(
+            db,
+            signed_in.user,
+            password=password,
+            code=code,
+            provider=request.app.state.kek_provider,
+            now=utcnow(),
+            address=client_address(request),
+        )
+    except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return _account(request, db, signed_in, enrolment={"secret": secret, "uri": uri})
+
+
+@router.post("/account/totp/confirm")
+def account_totp_confirm(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    code: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Turn the new second factor on with the new app's code; shows recovery codes once."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    try:
+        codes = mfa.confirm_change(
+            db, signed_in.user, code, request.app.state.kek_provider, utcnow()
+        )
+    except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return _account(request, db, signed_in, recovery_codes=codes)
+
+
+@router.post("/account/totp/remove")
+def account_totp_remove(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str | None, Form(max_length=32)] = None,
+) -> Response:
+    """Turn the second factor off (not for roles that require one)."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    try:
+        mfa.remove_second_factor(
+            db,
+            signed_in.user,
+            password=password,
+            code=code,
+            provider=request.app.state.kek_provider,
+            now=utcnow(),
+            address=client_address(request),
+        )
+    except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/recovery-codes")
+def account_recovery_codes(
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str | None, Form(max_length=32)] = None,
+) -> Response:
+    """New recovery codes, shown once (the old ones stop working)."""
+    if not signed_in.user.is_staff:
+        raise NotFound("There is nothing at this address.")
+    try:
+        codes = mfa.new_recovery_codes(
+            db,
+            signed_in.user,
+            password=password,
+            code=code,
+            provider=request.app.state.kek_provider,
+            now=utcnow(),
+            address=client_address(request),
+        )
+    except AlongsideError as exc:
+        if exc.status_code >= 500:
+            raise
+        return _account(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return _account(request, db, signed_in, recovery_codes=codes)
 
 
 @router.post("/account/tokens")
@@ -179,7 +277,12 @@ def account_token_create(
     new_token = None
     try:
         new_token, _token = tokens.create_token(
-            db, signed_in.user, name=name, scopes=[s for s in scopes.replace(",", " ").split()]
+            db,
+            signed_in.user,
+            name=name,
+            scopes=[s for s in scopes.replace(",", " ").split()],
+            now=utcnow(),
+            lifetime=timedelta(days=request.app.state.settings.api_token_days),
         )
     except AlongsideError as exc:
         error = exc.message

@@ -12,6 +12,7 @@ API
 - :data:`CLIENT_ACTIONS`: actions on one client's record (they need a resource naming the
   client); the others are organisation-wide (users, keys, rules, audit, fairness, lists).
 - :data:`BREAK_GLASS_ACTIONS`: the read actions an active break-glass grant opens.
+- :data:`ASSIGNMENT_ACTIONS`: what a review assignment opens, on that intake's case only.
 - :func:`scope_of` ``(role, action) -> Scope | None`` and :func:`role_allows`
   ``(role, action) -> bool``: look-ups for route-level gates (menus, which routes exist for a
   role). Object-level decisions go through :func:`alongside.security.policy.can`.
@@ -136,6 +137,10 @@ BREAK_GLASS_ACTIONS: frozenset[Action] = frozenset(
         Action.APPOINTMENT_READ,
     }
 )
+
+# An intake's assigned reviewer may open and decide that intake's case, and nothing else of
+# the client's record (the client record, other cases, measures and notes stay closed).
+ASSIGNMENT_ACTIONS: frozenset[Action] = frozenset({Action.INTAKE_REVIEW, Action.SUGGESTION_DECIDE})
 
 PSYCHOTHERAPY_NOTE_KIND = "psychotherapy_note"
 

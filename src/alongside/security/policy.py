@@ -24,8 +24,11 @@ Rules, in the order they are checked (any failure refuses):
    (:data:`~alongside.security.permissions.CLIENT_ACTIONS`) need a resource naming the client,
    and then the scope decides: ``OWN`` the actor's own client record; ``CARE_TEAM`` a client on
    the care team, or with an active break-glass grant for the read actions in
-   :data:`~alongside.security.permissions.BREAK_GLASS_ACTIONS`; ``AUTHOR`` the actor wrote it
-   and the client is on their care team; ``ORGANIZATION`` any client of the organisation.
+   :data:`~alongside.security.permissions.BREAK_GLASS_ACTIONS`, or for
+   :data:`~alongside.security.permissions.ASSIGNMENT_ACTIONS` a resource naming an intake the
+   actor is assigned to review (that case only: ``readable_clients`` never includes it);
+   ``AUTHOR`` the actor wrote it and the client is on their care team; ``ORGANIZATION`` any
+   client of the organisation.
 
 Whatever ``can`` refuses, the route answers 404 (never 403), so existence is not confirmed.
 """
@@ -36,6 +39,7 @@ import uuid
 from dataclasses import dataclass
 
 from alongside.security.permissions import (
+    ASSIGNMENT_ACTIONS,
     BREAK_GLASS_ACTIONS,
     CLIENT_ACTIONS,
     PSYCHOTHERAPY_NOTE_KIND,
@@ -56,6 +60,8 @@ class Actor:
     care_team_client_ids: frozenset[uuid.UUID] = frozenset()
     break_glass_client_ids: frozenset[uuid.UUID] = frozenset()
     client_id: uuid.UUID | None = None
+    # Intakes this clinician is assigned to review, while the assignment lasts.
+    assigned_intake_ids: frozenset[uuid.UUID] = frozenset()
     # An API token's scopes: when set, only these actions, even if the role grants more.
     allowed_actions: frozenset[Action] | None = None
 
@@ -68,6 +74,8 @@ class Resource:
     client_id: uuid.UUID | None = None
     author_id: uuid.UUID | None = None
     kind: str = "client"
+    # The intake a case belongs to (a review assignment opens that case alone).
+    intake_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +106,14 @@ def _client_in_scope(actor: Actor, action: Action, scope: Scope, resource: Resou
     on_care_team = client_id in actor.care_team_client_ids
     if scope is Scope.AUTHOR:
         return on_care_team and resource.author_id == actor.user_id
-    return on_care_team or (
-        action in BREAK_GLASS_ACTIONS and client_id in actor.break_glass_client_ids
+    if on_care_team:
+        return True
+    if action in BREAK_GLASS_ACTIONS and client_id in actor.break_glass_client_ids:
+        return True
+    return (
+        action in ASSIGNMENT_ACTIONS
+        and resource.intake_id is not None
+        and resource.intake_id in actor.assigned_intake_ids
     )
 
 

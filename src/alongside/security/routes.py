@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 
 from alongside.audit.service import record
 from alongside.clients.service import refuse
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -16,6 +18,10 @@ from alongside.security.schemas import (
     BreakGlassCreate,
     BreakGlassRead,
     BreakGlassReview,
+    HeldBackRead,
+    Reauthentication,
+    RecoveryCodes,
+    ReviewAssignmentRead,
     TokenCreate,
     TokenCreated,
     TokenRead,
@@ -86,6 +92,20 @@ def acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Bre
     return BreakGlassRead.model_validate(grant)
 
 
+@router.get("/review-assignments", response_model=list[ReviewAssignmentRead])
+def review_assignments(db: DbSession, signed_in: CurrentSignedIn) -> list[ReviewAssignmentRead]:
+    """Intake reviews assigned outside the care team in the last 30 days (clinical lead)."""
+    assignments = access.assignment_review_list(db, signed_in.actor, utcnow())
+    return [ReviewAssignmentRead.model_validate(a) for a in assignments]
+
+
+@router.get("/sign-in/held-back", response_model=list[HeldBackRead])
+def held_back(db: DbSession, signed_in: CurrentSignedIn) -> list[HeldBackRead]:
+    """Accounts whose sign-ins are held back after failures, now (clinical lead)."""
+    accounts = access.held_back_sign_ins(db, signed_in.actor, utcnow())
+    return [HeldBackRead.model_validate(a) for a in accounts]
+
+
 @router.get("/tokens", response_model=list[TokenRead])
 def list_tokens(db: DbSession, signed_in: CurrentSignedIn) -> list[TokenRead]:
     """Your API tokens (never their secrets)."""
@@ -93,11 +113,21 @@ def list_tokens(db: DbSession, signed_in: CurrentSignedIn) -> list[TokenRead]:
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
-def create_token(body: TokenCreate, db: DbSession, signed_in: CurrentSignedIn) -> TokenCreated:
+def create_token(
+    body: TokenCreate, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> TokenCreated:
     """Issue a token limited to the given actions; copy its secret now, it is not shown again."""
     if signed_in.via_token:
         raise NotFound("Tokens are created by a signed-in person, not by another token.")
-    secret, token = tokens.create_token(db, signed_in.user, name=body.name, scopes=body.scopes)
+    days = body.expires_in_days or request.app.state.settings.api_token_days
+    secret, token = tokens.create_token(
+        db,
+        signed_in.user,
+        name=body.name,
+        scopes=body.scopes,
+        now=utcnow(),
+        lifetime=timedelta(days=days),
+    )
     return TokenCreated.model_validate(
         {**TokenRead.model_validate(token).model_dump(), "token": secret}
     )
@@ -111,20 +141,72 @@ def revoke_token(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> No
 
 
 @router.post("/me/totp", response_model=TotpEnrolment)
-def begin_totp(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> TotpEnrolment:
-    """Start setting up the second factor: add the secret to an authenticator app."""
-    if not signed_in.user.is_staff or signed_in.via_token:
-        raise NotFound("There is nothing at this address.")
-    secret, uri = mfa.begin_enrolment(signed_in.user, request.app.state.kek_provider)
-    db.flush()
+def begin_totp(
+    body: Reauthentication, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> TotpEnrolment:
+    """Start adding or replacing the second factor (your password, and a current code or a
+    recovery code if one is on); the current factor works until the new one is confirmed."""
+    _require_own_session(signed_in)
+    secret, uri = mfa.start_change(
+        db,
+        signed_in.user,
+        password=body.password,
+        code=body.code,
+        provider=request.app.state.kek_provider,
+        now=utcnow(),
+        address=client_address(request),
+    )
     return TotpEnrolment(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/me/totp/confirm", status_code=204)
+@router.post("/me/totp/confirm", response_model=RecoveryCodes)
 def confirm_totp(
     body: TotpConfirm, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> RecoveryCodes:
+    """Turn the new second factor on with a code from the app; answers 10 recovery codes,
+    shown this once. You are told by email."""
+    _require_own_session(signed_in)
+    codes = mfa.confirm_change(
+        db, signed_in.user, body.code, request.app.state.kek_provider, utcnow()
+    )
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.post("/me/totp/remove", status_code=204)
+def remove_totp(
+    body: Reauthentication, request: Request, db: DbSession, signed_in: CurrentSignedIn
 ) -> None:
-    """Turn the second factor on with a code from the app."""
+    """Turn the second factor off (not for roles that require one). You are told by email."""
+    _require_own_session(signed_in)
+    mfa.remove_second_factor(
+        db,
+        signed_in.user,
+        password=body.password,
+        code=body.code,
+        provider=request.app.state.kek_provider,
+        now=utcnow(),
+        address=client_address(request),
+    )
+
+
+@router.post("/me/recovery-codes", response_model=RecoveryCodes)
+def renew_recovery_codes(
+    body: Reauthentication, request: Request, db: DbSession, signed_in: CurrentSignedIn
+) -> RecoveryCodes:
+    """New recovery codes (the old ones stop working), shown this once."""
+    _require_own_session(signed_in)
+    codes = mfa.new_recovery_codes(
+        db,
+        signed_in.user,
+        password=body.password,
+        code=body.code,
+        provider=request.app.state.kek_provider,
+        now=utcnow(),
+        address=client_address(request),
+    )
+    return RecoveryCodes(recovery_codes=codes)
+
+
+def _require_own_session(signed_in: SignedIn) -> None:
     if not signed_in.user.is_staff or signed_in.via_token:
         raise NotFound("There is nothing at this address.")
-    mfa.confirm_enrolment(db, signed_in.user, body.code, request.app.state.kek_provider, utcnow())

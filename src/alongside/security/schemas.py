@@ -33,11 +33,39 @@ class BreakGlassReview(BreakGlassRead):
     reason: str
 
 
+class ReviewAssignmentRead(Schema):
+    """An intake review assigned outside the care team, as the clinical lead reviews it."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    intake_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    assigned_by_id: uuid.UUID | None
+    reason: str | None
+    assigned_at: datetime
+    ends_at: datetime | None
+
+
+class HeldBackRead(Schema):
+    """An account whose sign-ins are held back after failures (never the addresses)."""
+
+    user_id: uuid.UUID
+    display_name: str
+    role: str
+    failures_today: int
+    addresses_held_back: int
+    last_failure_at: datetime
+    held_back_until: datetime
+
+
 class TokenCreate(Schema):
     """A new API token: a name to recognise it by and the actions it may take."""
 
     name: str = Field(min_length=1, max_length=120)
     scopes: list[str] = Field(min_length=1, max_length=40)
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Default: the clinic's setting (90 days)."
+    )
 
 
 class TokenRead(Schema):
@@ -49,6 +77,7 @@ class TokenRead(Schema):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    expires_at: datetime
 
 
 class TokenCreated(TokenRead):
@@ -62,6 +91,20 @@ class TotpEnrolment(Schema):
 
     secret: str
     otpauth_uri: str
+
+
+class Reauthentication(Schema):
+    """Your password and a current code from your app (or a recovery code), when a second
+    factor is on: changing the second factor needs the person, not just their session."""
+
+    password: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, max_length=32)
+
+
+class RecoveryCodes(Schema):
+    """Single-use codes that stand in for the app if it is lost; shown this once."""
+
+    recovery_codes: list[str]
 
 
 class TotpConfirm(Schema):
