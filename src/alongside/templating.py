@@ -60,6 +60,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/me/progress", "Progress"),
         ("/scheduling/appointments", "Appointments"),
         ("/me/safety-plan", "Safety plan"),
+        ("/me/notes", "Notes"),
         ("/me/consents", "Consents"),
         ("/me/data", "Your data"),
         ("/me/access-log", "Access log"),

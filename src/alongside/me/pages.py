@@ -14,6 +14,7 @@ from markupsafe import Markup
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError
 from alongside.kit.http import wants_html
+from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.me import service
 from alongside.measures.chart import chart_id, chart_svg
@@ -120,6 +121,43 @@ def correction_submit(
         context = _data_context(db, signed_in, errors=[exc.message])
         return render(request, "me/data.html", context, status_code=422)
     return RedirectResponse("/me/data", status_code=303)
+
+
+@router.get("/me/notes")
+def notes_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """Your signed notes; ask for a correction of one."""
+    notes = service.my_notes(db, signed_in.user, signed_in.actor, utcnow())
+    return render(request, "me/notes.html", {**_base(signed_in), "notes": notes, "errors": []})
+
+
+@router.post("/me/notes/{note_id}/corrections")
+def note_correction_submit(
+    note_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    value: Annotated[str, Form(max_length=2000)],
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Ask for a correction of one of your notes."""
+    try:
+        corrections.request_correction(
+            db,
+            signed_in.user,
+            signed_in.actor,
+            field=corrections.NOTE,
+            value=value,
+            reason=reason,
+            now=utcnow(),
+            note_id=parse_id(note_id, corrections.NOT_FOUND),
+        )
+    except AlongsideError as exc:
+        if exc.status_code != 422:
+            raise
+        notes = service.my_notes(db, signed_in.user, signed_in.actor, utcnow())
+        context = {**_base(signed_in), "notes": notes, "errors": [exc.message]}
+        return render(request, "me/notes.html", context, status_code=422)
+    return RedirectResponse("/me/notes", status_code=303)
 
 
 @router.post("/me/erasure")

@@ -26,6 +26,9 @@ from alongside.me.schemas import (
     MeasurePointRead,
     MeasureRead,
     MeasuresRead,
+    MyNoteAddendumRead,
+    MyNoteRead,
+    MyNoteSectionRead,
 )
 from alongside.models import CorrectionRequest
 from alongside.notes.schemas import SafetyPlanRead
@@ -142,6 +145,7 @@ def correction_read(row: CorrectionRequest) -> CorrectionRead:
     return CorrectionRead(
         id=row.id,
         field=row.field,
+        note_id=row.note_id,
         status=row.status.value,
         previous_value=row.previous_value,
         requested_value=str(row.requested_value),
@@ -156,7 +160,7 @@ def correction_read(row: CorrectionRequest) -> CorrectionRead:
 def request_my_correction(
     body: CorrectionWrite, db: DbSession, signed_in: CurrentSignedIn
 ) -> CorrectionRead:
-    """Ask for one of your details to be corrected."""
+    """Ask for one of your details, or one of your notes, to be corrected."""
     row = corrections.request_correction(
         db,
         signed_in.user,
@@ -165,6 +169,7 @@ def request_my_correction(
         value=body.value,
         reason=body.reason,
         now=utcnow(),
+        note_id=body.note_id,
     )
     return correction_read(row)
 
@@ -173,6 +178,27 @@ def request_my_correction(
 def my_corrections(db: DbSession, signed_in: CurrentSignedIn) -> list[CorrectionRead]:
     """Your correction requests and their decisions."""
     return [correction_read(r) for r in corrections.my_corrections(db, signed_in.actor)]
+
+
+@router.get("/notes")
+def my_notes(db: DbSession, signed_in: CurrentSignedIn) -> list[MyNoteRead]:
+    """Your signed progress notes, newest first, with addenda and the corrections you asked
+    for (psychotherapy notes and drafts are not part of your record's copy)."""
+    return [
+        MyNoteRead(
+            id=n.id,
+            title=n.title,
+            author=n.author,
+            signed_at=n.signed_at,
+            sections=[MyNoteSectionRead(title=t, sentences=list(lines)) for t, lines in n.sections],
+            addenda=[
+                MyNoteAddendumRead(text=a.text, author=a.author, signed_at=a.signed_at)
+                for a in n.addenda
+            ],
+            corrections=[correction_read(c) for c in n.corrections],
+        )
+        for n in service.my_notes(db, signed_in.user, signed_in.actor, utcnow())
+    ]
 
 
 @router.get("/safety-plan")

@@ -96,11 +96,13 @@ class ErasureRead(Schema):
 
 
 class CorrectionWrite(Schema):
-    """A detail to correct, the right value, and optionally why."""
+    """A detail to correct and the right value, or (``field: "note"`` with ``note_id``) a
+    signed note and what should change in it; optionally why."""
 
     field: str = Field(max_length=40)
-    value: str = Field(max_length=200)
+    value: str = Field(max_length=2000)
     reason: str | None = Field(default=None, max_length=1000)
+    note_id: uuid.UUID | None = None
 
 
 class CorrectionRead(Schema):
@@ -108,6 +110,7 @@ class CorrectionRead(Schema):
 
     id: uuid.UUID
     field: str
+    note_id: uuid.UUID | None = None
     status: str
     previous_value: str | None
     requested_value: str
@@ -115,3 +118,30 @@ class CorrectionRead(Schema):
     decision_reason: str | None
     requested_at: datetime
     decided_at: datetime | None
+
+
+class MyNoteSectionRead(Schema):
+    """A section of a note: its title and sentences."""
+
+    title: str
+    sentences: list[str]
+
+
+class MyNoteAddendumRead(Schema):
+    """An addendum to a note, signed and dated."""
+
+    text: str
+    author: str
+    signed_at: datetime
+
+
+class MyNoteRead(Schema):
+    """A signed progress note as the client reads it, with its addenda and corrections."""
+
+    id: uuid.UUID
+    title: str
+    author: str
+    signed_at: datetime
+    sections: list[MyNoteSectionRead]
+    addenda: list[MyNoteAddendumRead]
+    corrections: list[CorrectionRead]

@@ -6,6 +6,8 @@ API
   trend with a plain-language summary (what the score means, what changed, whether the change
   is reliable), and the questionnaires waiting to be filled in. Audited as the client's read.
 - :func:`my_appointments` ``(session, user, actor, now) -> MyAppointments``: upcoming and past.
+- :func:`my_notes` ``(session, user, actor, now) -> list[MyNote]``: signed progress notes with
+  their addenda and the corrections asked for (the notes the client's export holds).
 
 Only instruments with a published trend (repeat measures such as PHQ-9 and GAD-7) are shown:
 screening questions about risk are for the clinician to discuss with the client.
@@ -35,8 +37,12 @@ from alongside.models import (
     AuditAction,
     AuditOutcome,
     AuditPurpose,
+    CorrectionRequest,
     Intake,
     IntakeStatus,
+    Note,
+    NoteKind,
+    NoteStatus,
     Score,
     User,
 )
@@ -215,3 +221,91 @@ def my_appointments(session: Session, user: User, actor: Actor, now: datetime) -
     upcoming = tuple(a for a in items if a.ends_at >= now and a.status == "booked")
     past = tuple(reversed([a for a in items if a not in upcoming]))
     return MyAppointments(upcoming=upcoming, past=past)
+
+
+@dataclass(frozen=True)
+class MyNoteAddendum:
+    """An addendum to a note, as the client reads it."""
+
+    text: str
+    author: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class MyNote:
+    """A signed progress note, as the client reads it (the same as their export holds)."""
+
+    id: uuid.UUID
+    title: str
+    author: str
+    signed_at: datetime
+    sections: tuple[tuple[str, tuple[str, ...]], ...]
+    addenda: tuple[MyNoteAddendum, ...]
+    corrections: tuple[CorrectionRequest, ...]
+
+
+def my_notes(session: Session, user: User, actor: Actor, now: datetime) -> list[MyNote]:
+    """The client's signed progress notes with their addenda and correction requests, newest
+    first (audited). Drafts and psychotherapy notes are not part of what a client reads."""
+    from alongside.notes.library import note_templates
+    from alongside.notes.service import addenda_by_note, names_of
+
+    client_id = own_client_id(actor, Action.CLIENT_EXPORT)
+    notes = list(
+        session.scalars(
+            select(Note)
+            .where(Note.client_id == client_id)
+            .where(Note.kind == NoteKind.PROGRESS)
+            .where(Note.status == NoteStatus.SIGNED)
+            .where(Note.signed_at.is_not(None))
+            .order_by(Note.signed_at.desc())
+        )
+    )
+    addenda = addenda_by_note(session, notes)
+    requests: dict[uuid.UUID, list[CorrectionRequest]] = {}
+    if notes:
+        for row in session.scalars(
+            select(CorrectionRequest)
+            .where(CorrectionRequest.client_id == client_id)
+            .where(CorrectionRequest.note_id.in_([n.id for n in notes]))
+            .order_by(CorrectionRequest.requested_at)
+        ):
+            assert row.note_id is not None  # noqa: S101 - filtered above
+            requests.setdefault(row.note_id, []).append(row)
+    people = [n.author_id for n in notes] + [
+        a.author_id for items in addenda.values() for a in items
+    ]
+    names = names_of(session, people)
+    templates = note_templates()
+    out = []
+    for note in notes:
+        assert note.signed_at is not None  # noqa: S101 - filtered above
+        template = templates.get(note.template_id)
+        out.append(
+            MyNote(
+                id=note.id,
+                title=template.title if template else "Progress note",
+                author=names.get(note.author_id, "Your clinician")
+                if note.author_id
+                else "Your clinician",
+                signed_at=note.signed_at,
+                sections=tuple(
+                    (str(s["title"]), tuple(str(x["text"]) for x in s["sentences"]))
+                    for s in note.section_list
+                ),
+                addenda=tuple(
+                    MyNoteAddendum(
+                        text=str(a.text),
+                        author=names.get(a.author_id, "Your clinician")
+                        if a.author_id
+                        else "Your clinician",
+                        signed_at=a.signed_at,
+                    )
+                    for a in addenda.get(note.id, [])
+                ),
+                corrections=tuple(requests.get(note.id, [])),
+            )
+        )
+    _audit(session, user, actor, "note", now)
+    return out

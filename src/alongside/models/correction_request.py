@@ -1,8 +1,10 @@
-"""CorrectionRequest: a client asks for a detail of their record to be corrected.
+"""CorrectionRequest: a client asks for a detail of their record, or a note, to be corrected.
 
 GDPR Art. 16 (rectification) and the HIPAA right to amend (45 CFR 164.526): the clinician
 accepts or declines with a reason, and the record keeps both the value as it was, the value
-asked for and the decision. Every value is encrypted with the client's key.
+asked for and the decision. Every value is encrypted with the client's key. A note is never
+rewritten: an accepted correction of a note (``field == "note"``, ``note_id`` set) becomes a
+signed addendum to it, and a declined one stays linked to the note with its reason.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class CorrectionRequest(EncryptedModel, IdMixin, Base):
         ForeignKey("clients.id", ondelete="CASCADE"), index=True
     )
     field: Mapped[str] = mapped_column(String(40))
+    note_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     status: Mapped[CorrectionStatus] = mapped_column(
         Enum(
             CorrectionStatus,

@@ -20,6 +20,10 @@ P: keep the sleep diary; plan one pleasant activity each day."""
 DRAFT_JOTTINGS = """Talked about the argument with her manager.
 Noticed she avoided two social plans this week.
 P: try one small social plan before next session."""
+PORTAL_JOTTINGS = """Talked about starting the new job in March and sleeping badly since.
+Walked twice this week; wants to keep it up.
+A: low mood improving; worry about work the main theme.
+P: sleep diary for two weeks; review the plan next session."""
 PLAN_STEPS = {
     "warning_signs": "Staying in bed all day; thinking nobody would notice if I was gone.",
     "coping": "Walk round the park; play the piano; a cold shower.",
@@ -89,6 +93,24 @@ def seed_demo_notes(
     )
     author = session.get(User, lead_id) if lead_id is not None else None
     if author is not None:
+        author_actor = actor_for(session, author, now)
+        # A signed note the demo client reads under "Notes" (and asks to correct).
+        portal_note = service.draft_ad_hoc(
+            session,
+            user=author,
+            actor=author_actor,
+            client_id=portal_client.id,
+            template_id="dap",
+            jottings=PORTAL_JOTTINGS,
+            now=now - timedelta(days=5),
+        )
+        service.sign_note(
+            session,
+            user=author,
+            actor=author_actor,
+            note_id=portal_note.id,
+            now=now - timedelta(days=5),
+        )
         safety.save_safety_plan(
             session,
             user=author,

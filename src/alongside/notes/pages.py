@@ -23,6 +23,7 @@ from alongside.notes import safety, service
 from alongside.notes.compose import sections_from_dicts, unsupported
 from alongside.notes.library import note_templates, safety_plan_template
 from alongside.notes.routes import llm_for
+from alongside.privacy.corrections import corrections_of_note
 from alongside.security.permissions import Action
 from alongside.security.policy import Resource, can
 from alongside.templating import render
@@ -199,6 +200,8 @@ def _note_page(request: Request, db: DbSession, signed_in: SignedIn, note: Note)
             blocked=unsupported(sections),
             has_prompt=any(s.prompt for section in sections for s in section.sentences),
             process=note.kind is NoteKind.PSYCHOTHERAPY,
+            # Corrections the client asked for stay linked to the note (45 CFR 164.526(d)(4)).
+            correction_requests=corrections_of_note(db, note.id),
         ),
     )
 

@@ -1,15 +1,21 @@
-"""Corrections: a client asks for a detail of their record to be corrected; staff decide.
+"""Corrections: a client asks for a detail of their record, or a note, to be corrected.
 
 GDPR Art. 16 (rectification) and HIPAA's right to amend (45 CFR 164.526). Accepting changes
 the detail; declining keeps it, with the reason; either way the request keeps the value as it
-was, the value asked for and the decision.
+was, the value asked for and the decision. A signed note is never rewritten: an accepted
+correction of a note is added to it as a signed addendum, and a declined one stays linked to
+the note with the reason (45 CFR 164.526(d)(4): identify the record and link the request).
+Details are decided by staff who may change the client's record (``client.write``); notes by
+their care team's clinicians (``note.write``).
 
 API
 ---
-- :func:`request_correction` ``(session, user, actor, field, value, reason, now)``: the client.
+- :func:`request_correction` ``(session, user, actor, field, value, reason, now, note_id)``:
+  the client (``field="note"`` with the id of one of their signed progress notes).
 - :func:`my_corrections` ``(session, actor)``: the client's requests, newest first.
-- :func:`pending_corrections` ``(session, actor)``: requests staff with ``client.write`` may
-  decide, oldest first.
+- :func:`pending_corrections` ``(session, user, actor, now)``: requests this member of staff
+  may decide, oldest first.
+- :func:`corrections_of_note` ``(session, note_id)``: the requests linked to a note.
 - :func:`decide_correction` ``(session, user, actor, request_id, accept, reason, now)``.
 """
 
@@ -30,6 +36,9 @@ from alongside.models import (
     Client,
     CorrectionRequest,
     CorrectionStatus,
+    Note,
+    NoteKind,
+    NoteStatus,
     User,
 )
 from alongside.security.permissions import Action
@@ -43,8 +52,36 @@ FIELDS = {
     "phone": "Phone",
     "date_of_birth": "Date of birth",
 }
+NOTE = "note"
+NOTE_LABEL = "A note"
 MAX_VALUE = 200
+MAX_NOTE_VALUE = 2000
 MAX_REASON = 1000
+
+
+def label_of(field: str) -> str:
+    """The words for what a request is about."""
+    return NOTE_LABEL if field == NOTE else FIELDS.get(field, field)
+
+
+def _decider_action(request: CorrectionRequest) -> Action:
+    return Action.NOTE_WRITE if request.field == NOTE else Action.CLIENT_WRITE
+
+
+def client_note(session: Session, client_id: uuid.UUID, note_id: uuid.UUID | None) -> Note:
+    """One of the client's signed progress notes (what they may read), else a 404.
+
+    Drafts and psychotherapy notes are not part of what a client reads, so they cannot be
+    named here either (and the answer does not say whether they exist)."""
+    note = None if note_id is None else session.get(Note, note_id)
+    if (
+        note is None
+        or note.client_id != client_id
+        or note.kind != NoteKind.PROGRESS
+        or note.status != NoteStatus.SIGNED
+    ):
+        raise NotFound(NOT_FOUND)
+    return note
 
 
 def _clean(text: str | None, name: str, limit: int, *, required: bool) -> str | None:
@@ -84,32 +121,43 @@ def request_correction(
     value: str | None,
     reason: str | None,
     now: datetime,
+    note_id: uuid.UUID | None = None,
 ) -> CorrectionRequest:
-    """The client asks for one of their details to be corrected."""
+    """The client asks for one of their details, or one of their notes, to be corrected."""
     if actor.client_id is None or not can(
         actor, Action.CLIENT_READ, Resource(actor.organization_id, actor.client_id)
     ):
         raise NotFound(NOT_FOUND)
-    if field not in FIELDS:
-        raise InvalidInput("field: choose one of " + ", ".join(FIELDS) + ".")
-    wanted = _clean(value, "value", MAX_VALUE, required=True)
+    if field == NOTE:
+        note = client_note(session, actor.client_id, note_id)
+        wanted = _clean(value, "What should change", MAX_NOTE_VALUE, required=True)
+    else:
+        if field not in FIELDS:
+            raise InvalidInput(
+                "Choose which detail to correct: " + ", ".join(FIELDS.values()).lower() + "."
+            )
+        note = None
+        wanted = _clean(value, "The right value", MAX_VALUE, required=True)
     assert wanted is not None  # noqa: S101 - required above
     if field == "date_of_birth":
         try:
             date.fromisoformat(wanted)
         except ValueError:
-            raise InvalidInput("value: a date as YYYY-MM-DD, for example 1990-04-21.") from None
+            raise InvalidInput(
+                "The right value: a date of birth as YYYY-MM-DD, for example 1990-04-21."
+            ) from None
     client = session.get_one(Client, actor.client_id)
     request = CorrectionRequest(
         organization_id=client.organization_id,
         client_id=client.id,
         field=field,
+        note_id=None if note is None else note.id,
         status=CorrectionStatus.PENDING,
         requested_at=now,
     )
-    request.previous_value = getattr(client, field)
+    request.previous_value = None if note is not None else getattr(client, field)
     request.requested_value = wanted
-    request.client_reason = _clean(reason, "reason", MAX_REASON, required=False)
+    request.client_reason = _clean(reason, "Why", MAX_REASON, required=False)
     session.add(request)
     session.flush()
     _audit(session, user, client, AuditAction.CREATE, request.id, now)
@@ -140,7 +188,7 @@ def pending_corrections(
         .order_by(CorrectionRequest.requested_at)
     )
     found = [
-        r for r in rows if can(actor, Action.CLIENT_WRITE, Resource(r.organization_id, r.client_id))
+        r for r in rows if can(actor, _decider_action(r), Resource(r.organization_id, r.client_id))
     ]
     for row in found:
         record(
@@ -158,6 +206,29 @@ def pending_corrections(
     return found
 
 
+def corrections_of_note(session: Session, note_id: uuid.UUID) -> list[CorrectionRequest]:
+    """The correction requests linked to a note, oldest first (callers checked access)."""
+    return list(
+        session.scalars(
+            select(CorrectionRequest)
+            .where(CorrectionRequest.note_id == note_id)
+            .order_by(CorrectionRequest.requested_at)
+        )
+    )
+
+
+def addendum_text(request: CorrectionRequest, reason: str) -> str:
+    """The signed addendum an accepted correction of a note becomes."""
+    asked = request.requested_at.date().isoformat()
+    lines = [
+        f"Correction asked for by the client on {asked} and accepted: {request.requested_value}"
+    ]
+    if request.client_reason:
+        lines.append(f"The client's reason: {request.client_reason}")
+    lines.append(f"Clinician's note on the correction: {reason}")
+    return "\n".join(lines)
+
+
 def decide_correction(
     session: Session,
     user: User,
@@ -168,21 +239,39 @@ def decide_correction(
     reason: str | None,
     now: datetime,
 ) -> CorrectionRequest:
-    """Accept (the detail changes) or decline (it stays) a correction, with a reason."""
-    text = _clean(reason, "reason", MAX_REASON, required=True)
+    """Accept or decline a correction, with a reason.
+
+    A detail changes when accepted; a note gets a signed addendum (it is never rewritten)."""
+    text = _clean(reason, "Reason", MAX_REASON, required=True)
+    assert text is not None  # noqa: S101 - required above
     request = session.get(CorrectionRequest, request_id)
     if request is None or not can(
-        actor, Action.CLIENT_WRITE, Resource(request.organization_id, request.client_id)
+        actor, _decider_action(request), Resource(request.organization_id, request.client_id)
     ):
         raise NotFound(NOT_FOUND)
     if request.status is not CorrectionStatus.PENDING:
         raise Conflict("This correction has already been decided.")
     client = session.get_one(Client, request.client_id)
+    if request.field == NOTE and request.note_id is None:
+        # The note itself is gone (only possible after an erasure); nothing to amend.
+        raise Conflict("The note this correction is about is no longer on the record.")
     request.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.DECLINED
     request.decided_at = now
     request.decided_by_id = user.id
     request.decision_reason = text
-    if accept:
+    if accept and request.field == NOTE:
+        from alongside.notes.service import add_addendum
+
+        assert request.note_id is not None  # noqa: S101 - checked above
+        add_addendum(
+            session,
+            user=user,
+            actor=actor,
+            note_id=request.note_id,
+            text=addendum_text(request, text),
+            now=now,
+        )
+    elif accept:
         request.previous_value = getattr(client, request.field)
         setattr(client, request.field, request.requested_value)
     session.flush()

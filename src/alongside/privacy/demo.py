@@ -1,6 +1,7 @@
 """Demo data for the client's own space: the signed-in demo client has weekly measures
-(improving), consents decided and a correction waiting; the clinical lead has an erasure
-request waiting (filed by the coordinator on another client's behalf)."""
+(improving), consents decided, and corrections waiting (a detail, and a signed note); the
+clinical lead has an erasure request waiting (filed by the coordinator on another client's
+behalf)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alongside.intake.consent_text import current_consent_text
@@ -19,6 +21,9 @@ from alongside.models import (
     CorrectionStatus,
     ErasureRequest,
     ErasureStatus,
+    Note,
+    NoteKind,
+    NoteStatus,
     User,
 )
 from alongside.models.consent import SOFTWARE_READING
@@ -68,6 +73,29 @@ def seed_client_space(
     correction.requested_value = "+1-555-0100-2024"
     correction.client_reason = "I changed my number."
     session.add(correction)
+    # A correction of a signed note, waiting for the care team (the note says March; the
+    # client started in February).
+    note_id = session.scalar(
+        select(Note.id)
+        .where(Note.client_id == portal_client.id)
+        .where(Note.kind == NoteKind.PROGRESS)
+        .where(Note.status == NoteStatus.SIGNED)
+        .order_by(Note.signed_at.desc())
+        .limit(1)
+    )
+    if note_id is not None:
+        note_correction = CorrectionRequest(
+            organization_id=portal_client.organization_id,
+            client_id=portal_client.id,
+            field="note",
+            note_id=note_id,
+            status=CorrectionStatus.PENDING,
+            requested_at=now - timedelta(hours=20),
+        )
+        note_correction.requested_value = (
+            "The note says I start the new job in March. I started it in February."
+        )
+        session.add(note_correction)
     session.add(
         ErasureRequest(
             organization_id=other_client.organization_id,

@@ -10,8 +10,10 @@ API
 - :attr:`ClientExport.bundle`: a validated FHIR R4 (R4B models) ``Bundle`` of type
   ``collection``: Patient, QuestionnaireResponse, Observation (``derivedFrom`` the response),
   Appointment, Consent, AuditEvent of every access to the record, and signed progress notes as
-  DocumentReference (:func:`signed_progress_notes`), opened by a
-  ``Basic`` resource that says what is not included and why.
+  DocumentReference (:func:`signed_progress_notes`), every version of the safety plan as a
+  CarePlan (the current one ``active``, earlier ones ``revoked``), opened by a ``Basic``
+  resource that says what is not included and why. The PDF also lists the corrections the
+  client asked for and what was decided.
 
 Not included: psychotherapy notes (kept by their author alone, HIPAA 45 CFR 164.524(a)(1)(i)),
 other people's information, and the software's internal working (risk readings and triage
@@ -44,11 +46,13 @@ from alongside.models import (
     AuditPurpose,
     Client,
     Consent,
+    CorrectionRequest,
     Intake,
     Note,
     NoteKind,
     NoteStatus,
     QuestionnaireResponse,
+    SafetyPlan,
     Score,
     SubjectAccessExport,
     User,
@@ -275,6 +279,25 @@ def _own_words(intake: Intake, patient_ref: str) -> dict[str, Any]:
     }
 
 
+def _safety_plan(plan: SafetyPlan, patient_ref: str, current: bool) -> dict[str, Any]:
+    from alongside.notes.library import safety_plan_template
+
+    titles = {step.key: step.title for step in safety_plan_template().steps}
+    steps = [(titles.get(key, key), text) for key, text in plan.step_texts.items() if text]
+    return {
+        "resourceType": "CarePlan",
+        "id": str(plan.id),
+        "status": "active" if current else "revoked",
+        "intent": "plan",
+        "title": f"Safety plan, version {plan.version}",
+        "description": "A safety plan written with you (Stanley & Brown's safety planning "
+        "intervention): what to do, step by step, if a crisis builds.",
+        "subject": {"reference": patient_ref},
+        "created": _when(plan.created_at),
+        "note": [{"text": f"{title}: {text}"} for title, text in steps],
+    }
+
+
 def _about_this_export(produced_at: datetime) -> dict[str, Any]:
     items = "".join(f"<li>{text}</li>" for text in NOT_INCLUDED)
     return {
@@ -371,6 +394,27 @@ def _build(session: Session, client: Client, now: datetime) -> ClientExport:
     facts["Signed progress notes"] = [
         (str(n.get("date", ""))[:10], str(n.get("description", "Progress note"))) for n in notes
     ]
+    plans = session.scalars(
+        select(SafetyPlan)
+        .where(SafetyPlan.client_id == client.id)
+        .order_by(SafetyPlan.version.desc())
+    ).all()
+    facts["Your safety plan"] = []
+    for index, plan in enumerate(plans):
+        resources.append(_safety_plan(plan, patient_ref, current=index == 0))
+    if plans:
+        from alongside.notes.library import safety_plan_template
+
+        titles = {step.key: step.title for step in safety_plan_template().steps}
+        facts["Your safety plan"] = [
+            (titles.get(key, key), text) for key, text in plans[0].step_texts.items() if text
+        ]
+    asked = session.scalars(
+        select(CorrectionRequest)
+        .where(CorrectionRequest.client_id == client.id)
+        .order_by(CorrectionRequest.requested_at)
+    ).all()
+    facts["Corrections you asked for"] = [_correction_fact(row) for row in asked]
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.client_id == client.id).order_by(AuditEvent.sequence)
     ).all()
@@ -398,6 +442,19 @@ def _build(session: Session, client: Client, now: datetime) -> ClientExport:
         client_name=client.display_name,
         produced_at=now,
         facts=facts,
+    )
+
+
+def _correction_fact(row: CorrectionRequest) -> tuple[str, str]:
+    from alongside.privacy.corrections import label_of
+
+    outcome = {"pending": "waiting for a decision", "accepted": "accepted"}.get(
+        row.status.value, "declined"
+    )
+    reason = f" ({row.decision_reason})" if row.decision_reason else ""
+    return (
+        f"{label_of(row.field)}, {row.requested_at.date().isoformat()}",
+        f"“{row.requested_value}”: {outcome}{reason}",
     )
 
 

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
-from alongside.models import Organization
+from alongside.models import Client, Note, Organization
 from alongside.privacy import corrections, erasure, retention
 from alongside.privacy.corrections import FIELDS
 from alongside.security.permissions import Action, role_allows
@@ -43,6 +44,17 @@ def _context(db: DbSession, signed_in: Any, **extra: Any) -> dict[str, Any]:
         # Nothing here for this role: the page reads like one that does not exist.
         raise NotFound(erasure.NOT_FOUND)
     pending = corrections.pending_corrections(db, signed_in.user, actor, now)
+    # Whose record each request is about, and which note: staff who may decide may read both.
+    client_names = {
+        row.id: row.display_name
+        for row in db.scalars(select(Client).where(Client.id.in_({c.client_id for c in pending})))
+    }
+    notes = {
+        row.id: row
+        for row in db.scalars(
+            select(Note).where(Note.id.in_({c.note_id for c in pending if c.note_id}))
+        )
+    }
     return {
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
@@ -51,6 +63,8 @@ def _context(db: DbSession, signed_in: Any, **extra: Any) -> dict[str, Any]:
         "past": past,
         "rules": rules,
         "corrections": pending,
+        "client_names": client_names,
+        "notes": notes,
         "fields": FIELDS,
         "now": now,
         "errors": [],
