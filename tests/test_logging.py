@@ -59,3 +59,27 @@ def test_server_messages_are_interpolated_but_ours_never_are() -> None:
     assert '"message":"Running on 127.0.0.1:8000"' in JsonFormatter().format(server)
     ours = logging.LogRecord("alongside.x", logging.INFO, __file__, 1, "event %s", (CANARY,), None)
     assert CANARY not in JsonFormatter().format(ours)
+
+
+def test_every_field_the_code_logs_is_on_the_allow_list() -> None:
+    """A field passed in ``extra=`` but missing from the allow-list is silently dropped (the
+    crisis log lines lost their alert and organisation ids that way)."""
+    import ast
+    from pathlib import Path
+
+    import alongside
+    from alongside.kit.logging import ALLOWED_FIELDS
+
+    used: dict[str, str] = {}
+    for path in Path(alongside.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "extra" and isinstance(keyword.value, ast.Dict):
+                    for key in keyword.value.keys:
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            used[key.value] = path.name
+    assert "crisis_alert_id" in used  # positive control: the walk finds the crisis lines
+    missing = {key: where for key, where in used.items() if key not in ALLOWED_FIELDS}
+    assert missing == {}

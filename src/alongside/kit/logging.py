@@ -23,6 +23,12 @@ ALLOWED_FIELDS = (
     "config_error",
     "outbox_id",
     "count",
+    # Ids and settings that find the row an operator must look at; never personal data.
+    "crisis_alert_id",
+    "organization_id",
+    "country",
+    "sealed",
+    "checkpoint",
 )
 
 

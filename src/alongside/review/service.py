@@ -90,7 +90,6 @@ from alongside.triage.escalation import (
     ACTION_LABELS,
     alert_for,
     may_acknowledge,
-    open_crisis_alert,
 )
 from alongside.triage.rule_changes import require_rules_edit, ruleset_for_versions
 from alongside.triage.rulesets import Ruleset, default_ruleset
@@ -591,9 +590,9 @@ def get_case(
     evidence = reading.evidence_list if reading is not None else []
     ruleset = _ruleset_of(session, suggestion)
     decision = session.scalar(select(Decision).where(Decision.suggestion_id == suggestion.id))
+    # Reading a case writes nothing but its audit event: a crisis proposal's alert row is
+    # opened when the intake is submitted (and by the worker for any made another way).
     alert = alert_for(session, suggestion.id)
-    if alert is None and suggestion.urgency == "crisis":
-        alert = open_crisis_alert(session, suggestion, now=now)
     names = _names(session, {decision.decided_by_id if decision else None})
     resource = case_resource(suggestion)
     _audit(

@@ -401,6 +401,11 @@ def process_submission(
             oncall_webhook=oncall_webhook,
         )
         session.flush()
+        # The alert's own row (who was alerted, when it goes on to the next person) exists
+        # from this moment, in the same transaction: nobody has to open the case for it.
+        from alongside.triage.escalation import open_crisis_alert
+
+        open_crisis_alert(session, suggestion, now=now)
     for resource_type, resource_id in (("intake", intake.id), ("suggestion", suggestion.id)):
         record(
             session,
