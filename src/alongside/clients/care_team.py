@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, get_readable_client
+from alongside.clients.service import get_readable_client
 from alongside.errors import InvalidInput, NotFound
 from alongside.models import AuditAction, CareTeam, CareTeamChange, Client, Role, User
+from alongside.security.guard import audit_access
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
 

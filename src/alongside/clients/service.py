@@ -12,15 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from alongside.audit.service import record
 from alongside.crypto.blind_index import EMAIL, MAX_PREFIX, MIN_PREFIX, SEARCH, search_words
-from alongside.db import after_rollback
-from alongside.errors import InvalidInput, NotFound
+from alongside.errors import InvalidInput
 from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     AuditAction,
-    AuditOutcome,
-    AuditPurpose,
     CareTeam,
     Client,
     ClientSearchTerm,
@@ -28,7 +24,8 @@ from alongside.models import (
 )
 from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
 from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
-from alongside.security.permissions import Action, Role
+from alongside.security.guard import audit_access, load_or_refuse
+from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.sqltools import Keyset
 
@@ -38,49 +35,6 @@ CLIENT_ORDER = Keyset((Client.created_at, Client.id), descending=True)
 MAX_QUERY_WORDS = 4
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 BACKFILL_BATCH = 500
-
-
-def purpose_of(actor: Actor, client_id: uuid.UUID | None = None) -> AuditPurpose:
-    """Why this actor is looking, in the audit log's words."""
-    if (
-        client_id is not None
-        and client_id in actor.break_glass_client_ids
-        and (client_id not in actor.care_team_client_ids)
-    ):
-        return AuditPurpose.EMERGENCY
-    if actor.role == Role.CLIENT:
-        return AuditPurpose.CLIENT_ACCESS
-    if actor.role in (Role.CLINICIAN, Role.CLINICAL_LEAD):
-        return AuditPurpose.TREATMENT
-    return AuditPurpose.OPERATIONS
-
-
-def audit_access(
-    session: Session,
-    *,
-    user: User | None,
-    actor: Actor | None,
-    action: AuditAction,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None,
-    client_id: uuid.UUID | None,
-    organization_id: uuid.UUID | None,
-    now: datetime,
-) -> None:
-    """Record one successful access to client data in the caller's transaction (the
-    counterpart of :func:`refuse`); the purpose follows from who is looking."""
-    record(
-        session,
-        actor=user,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        client_id=client_id,
-        organization_id=organization_id,
-        purpose=purpose_of(actor, client_id) if actor is not None else AuditPurpose.OPERATIONS,
-        outcome=AuditOutcome.SUCCESS,
-        now=now,
-    )
 
 
 # Above this many ids, a care team is named by a subquery rather than a list of parameters.
@@ -117,37 +71,6 @@ def readable_clients_query(actor: Actor, action: Action = Action.CLIENT_READ) ->
     if scope.client_ids is not None:
         query = query.where(readable_client_condition(actor, Client.id, action))
     return query
-
-
-def refuse(
-    session: Session,
-    *,
-    user: User,
-    actor: Actor,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None,
-    client_id: uuid.UUID | None,
-    now: datetime,
-    message: str = NOT_FOUND,
-) -> NotFound:
-    """Audit a refused access (kept even though the request fails) and return the 404."""
-
-    def write(s: Session) -> None:
-        record(
-            s,
-            actor=user,
-            action=AuditAction.READ,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            client_id=client_id,
-            organization_id=actor.organization_id,
-            purpose=purpose_of(actor),
-            outcome=AuditOutcome.REFUSED,
-            now=now,
-        )
-
-    after_rollback(session, write)
-    return NotFound(message)
 
 
 def _search_condition(session: Session, organization_id: uuid.UUID, q: str) -> ColumnElement[bool]:
@@ -270,35 +193,17 @@ def get_readable_client(
     *,
     action: Action = Action.CLIENT_READ,
 ) -> Client:
-    """One client, or NotFound whether it is missing or not the actor's to see."""
-    client = session.get(Client, client_id)
-    allowed = client is not None and can(
-        actor, action, Resource(organization_id=client.organization_id, client_id=client.id)
-    )
-    if client is None or not allowed:
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="client",
-            resource_id=client_id,
-            # Only name the client in the log when they are of the actor's organisation.
-            client_id=(
-                client.id
-                if client is not None and client.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-        )
-    audit_access(
+    """One client (its read audited), or an audited 404 whether it is missing or not the
+    actor's to see."""
+    return load_or_refuse(
         session,
+        Client,
+        client_id,
         user=user,
         actor=actor,
-        action=AuditAction.READ,
         resource_type="client",
-        resource_id=client.id,
-        client_id=client.id,
-        organization_id=client.organization_id,
+        allowed=lambda c: can(actor, action, Resource(c.organization_id, c.id)),
         now=now,
+        message=NOT_FOUND,
+        audit=AuditAction.READ,
     )
-    return client

@@ -40,7 +40,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
-from alongside.clients.service import audit_access, get_readable_client, refuse
+from alongside.clients.service import get_readable_client
 from alongside.errors import InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
 from alongside.intake.service import MAX_EXPIRY, create_intake
@@ -70,6 +70,7 @@ from alongside.models import (
 from alongside.models.encrypted import keyring_for
 from alongside.models.measurement_plan import Cadence
 from alongside.notify.service import enqueue
+from alongside.security.guard import audit_access, load_or_refuse
 from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can
 
@@ -283,21 +284,16 @@ def set_plan(
     now: datetime,
 ) -> MeasurementPlan:
     """Create or change a client's plan (a clinician or lead on the care team only)."""
-    client = session.get(Client, client_id)
-    if client is None or not may_edit_plan(actor, client):
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="measurement_plan",
-            resource_id=client_id,
-            client_id=(
-                client.id
-                if client is not None and client.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-        )
+    client = load_or_refuse(
+        session,
+        Client,
+        client_id,
+        user=user,
+        actor=actor,
+        resource_type="measurement_plan",
+        allowed=lambda c: may_edit_plan(actor, c),
+        now=now,
+    )
     chosen, parsed, days, lead = _clean_plan(instruments, cadence, interval_days, lead_hours)
     plan = plan_of(session, client.id)
     action = AuditAction.UPDATE

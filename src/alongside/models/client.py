@@ -84,11 +84,6 @@ class Client(EncryptedModel, IdMixin, Base):
         return f"{str(self.given_name)[:1]}{str(self.family_name)[:1]}".upper()
 
 
-def phi_columns() -> list[str]:
-    """Names of the Client columns that hold personal health information."""
-    return [c.name for c in Client.__table__.columns if c.info.get("phi")]
-
-
 def search_term(key: bytes, kind: str, value: str) -> str:
     """The blind index of one search term (``kind`` is ``name`` or ``dob``)."""
     return blind_index(key, f"{kind}:{value}", purpose=SEARCH)

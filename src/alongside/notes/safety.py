@@ -16,10 +16,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, get_readable_client
+from alongside.clients.service import get_readable_client
 from alongside.errors import InvalidInput
 from alongside.models import AuditAction, Client, Note, SafetyPlan, User
 from alongside.notes.library import safety_plan_template
+from alongside.security.guard import audit_access
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor
 

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, get_readable_client, refuse
+from alongside.clients.service import get_readable_client
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.models import (
     Appointment,
@@ -69,6 +69,7 @@ from alongside.notes.library import UnknownTemplate, note_template, note_templat
 from alongside.notes.llm import LlmClient, LlmUnavailable
 from alongside.notes.record import gather_facts
 from alongside.notes.timeliness import ClinicianTimeliness, SessionNote, timeliness
+from alongside.security.guard import audit_access, load_or_refuse, refuse
 from alongside.security.permissions import PSYCHOTHERAPY_NOTE_KIND, Action, scope_of
 from alongside.security.policy import Actor, Resource, can, readable_clients
 
@@ -123,20 +124,17 @@ def may_write(actor: Actor, note: Note) -> bool:
 def _load(
     session: Session, user: User, actor: Actor, note_id: uuid.UUID, now: datetime, *, write: bool
 ) -> Note:
-    note = session.get(Note, note_id)
-    if note is None or not may_read(actor, note) or (write and not may_write(actor, note)):
-        same_org = note is not None and note.organization_id == actor.organization_id
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="note",
-            resource_id=note_id,
-            client_id=note.client_id if note is not None and same_org else None,
-            now=now,
-            message=NOT_FOUND,
-        )
-    return note
+    return load_or_refuse(
+        session,
+        Note,
+        note_id,
+        user=user,
+        actor=actor,
+        resource_type="note",
+        allowed=lambda n: may_read(actor, n) and (not write or may_write(actor, n)),
+        now=now,
+        message=NOT_FOUND,
+    )
 
 
 def _audit(
@@ -308,23 +306,21 @@ def draft_for_appointment(
     """A progress note for one session, drafted from the jottings and the record."""
     from alongside.scheduling.booking import APPOINTMENT_NOT_FOUND
 
-    appointment = session.get(Appointment, appointment_id)
-    resource = (
-        Resource(organization_id=appointment.organization_id, client_id=appointment.client_id)
-        if appointment is not None
-        else None
+    appointment = load_or_refuse(
+        session,
+        Appointment,
+        appointment_id,
+        user=user,
+        actor=actor,
+        resource_type="appointment",
+        allowed=lambda a: can(
+            actor,
+            Action.NOTE_WRITE,
+            Resource(organization_id=a.organization_id, client_id=a.client_id),
+        ),
+        now=now,
+        message=APPOINTMENT_NOT_FOUND,
     )
-    if appointment is None or not can(actor, Action.NOTE_WRITE, resource):
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="appointment",
-            resource_id=appointment_id,
-            client_id=None,
-            now=now,
-            message=APPOINTMENT_NOT_FOUND,
-        )
     if not appointment.is_active:
         raise Conflict(
             f"This appointment was {appointment.status.value}; write a note outside a session "
@@ -382,43 +378,26 @@ def psychotherapy_client(
 ) -> Client:
     """The client, if the actor may keep psychotherapy notes about them (their own, on their
     care team), else an audited 404."""
-    client = session.get(Client, client_id)
-    allowed = client is not None and can(
-        actor,
-        Action.PSYCHOTHERAPY_NOTE_WRITE,
-        Resource(
-            organization_id=client.organization_id,
-            client_id=client.id,
-            author_id=actor.user_id,
-            kind=PSYCHOTHERAPY_NOTE_KIND,
-        ),
-    )
-    if client is None or not allowed:
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="client",
-            resource_id=client_id,
-            client_id=(
-                client.id
-                if client is not None and client.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-        )
-    audit_access(
+    return load_or_refuse(
         session,
+        Client,
+        client_id,
         user=user,
         actor=actor,
-        action=AuditAction.READ,
         resource_type="client",
-        resource_id=client.id,
-        client_id=client.id,
-        organization_id=client.organization_id,
+        allowed=lambda c: can(
+            actor,
+            Action.PSYCHOTHERAPY_NOTE_WRITE,
+            Resource(
+                organization_id=c.organization_id,
+                client_id=c.id,
+                author_id=actor.user_id,
+                kind=PSYCHOTHERAPY_NOTE_KIND,
+            ),
+        ),
         now=now,
+        audit=AuditAction.READ,
     )
-    return client
 
 
 def create_psychotherapy_note(

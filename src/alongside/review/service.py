@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, Text, cast, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, readable_client_condition, refuse
+from alongside.clients.service import readable_client_condition
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
 from alongside.kit.keyset import CursorCodec, Page, check_limit
@@ -83,6 +83,7 @@ from alongside.review.queue import (
     wait_of,
 )
 from alongside.scheduling.waitlist import add_to_waitlist
+from alongside.security.guard import audit_access, load_or_refuse
 from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.sqltools import Keyset, as_date, outside, ranked_page, seconds_between, week_start
@@ -439,28 +440,17 @@ def _triage_suggestion(
     now: datetime,
 ) -> Suggestion:
     # A proposal the actor may not take `action` on answers an audited 404, as if it did not exist.
-    suggestion = session.get(Suggestion, suggestion_id)
-    allowed = (
-        suggestion is not None
-        and suggestion.kind == TRIAGE_KIND
-        and can(actor, action, case_resource(suggestion))
+    return load_or_refuse(
+        session,
+        Suggestion,
+        suggestion_id,
+        user=user,
+        actor=actor,
+        resource_type="suggestion",
+        allowed=lambda s: s.kind == TRIAGE_KIND and can(actor, action, case_resource(s)),
+        now=now,
+        message=NOT_FOUND,
     )
-    if suggestion is None or not allowed:
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="suggestion",
-            resource_id=suggestion_id,
-            client_id=(
-                suggestion.client_id
-                if suggestion is not None and suggestion.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-            message=NOT_FOUND,
-        )
-    return suggestion
 
 
 def case_for_intake(session: Session, *, actor: Actor, intake_id: uuid.UUID) -> uuid.UUID:

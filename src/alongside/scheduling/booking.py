@@ -31,7 +31,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import refuse
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
@@ -53,6 +52,7 @@ from alongside.scheduling.service import (
     slot_is_offered,
     staff_clinician,
 )
+from alongside.security.guard import load_or_refuse
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.sqltools import Keyset
@@ -260,23 +260,17 @@ def _load(
     action: Action,
     now: datetime,
 ) -> Appointment:
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None or not _visible(actor, appointment, action):
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="appointment",
-            resource_id=appointment_id,
-            client_id=(
-                appointment.client_id
-                if appointment is not None and appointment.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-            message=APPOINTMENT_NOT_FOUND,
-        )
-    return appointment
+    return load_or_refuse(
+        session,
+        Appointment,
+        appointment_id,
+        user=user,
+        actor=actor,
+        resource_type="appointment",
+        allowed=lambda a: _visible(actor, a, action),
+        now=now,
+        message=APPOINTMENT_NOT_FOUND,
+    )
 
 
 def get_appointment(

@@ -21,11 +21,11 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access
 from alongside.errors import NotFound
 from alongside.models import AuditAction, CalendarFeed, Client, User
 from alongside.models.encrypted import keyring_for
 from alongside.scheduling.service import active_appointments, staff_clinician
+from alongside.security.guard import audit_access
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can
 

@@ -32,7 +32,6 @@ from typing import Protocol, TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from alongside.clients.service import audit_access, refuse
 from alongside.errors import InvalidInput, NotFound
 from alongside.models import (
     Appointment,
@@ -57,6 +56,7 @@ from alongside.scheduling.availability import (
     resolve_zone,
 )
 from alongside.scheduling.vocabulary import check_terms
+from alongside.security.guard import audit_access, load_or_refuse
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
 
@@ -291,24 +291,18 @@ def require_client(
     now: datetime,
 ) -> Client:
     """The client if the actor may take ``action`` on them; otherwise an audited 404."""
-    client = session.get(Client, client_id)
-    if client is None or not can(
-        actor, action, Resource(organization_id=client.organization_id, client_id=client.id)
-    ):
-        raise refuse(
-            session,
-            user=user,
-            actor=actor,
-            resource_type="client",
-            resource_id=client_id,
-            client_id=(
-                client.id
-                if client is not None and client.organization_id == actor.organization_id
-                else None
-            ),
-            now=now,
-        )
-    return client
+    return load_or_refuse(
+        session,
+        Client,
+        client_id,
+        user=user,
+        actor=actor,
+        resource_type="client",
+        allowed=lambda c: can(
+            actor, action, Resource(organization_id=c.organization_id, client_id=c.id)
+        ),
+        now=now,
+    )
 
 
 class AboutOneClient(Protocol):

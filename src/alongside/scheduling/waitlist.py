@@ -64,7 +64,6 @@ from alongside.models import (
     IntakeStatus,
     Organization,
     Score,
-    Site,
     User,
     WaitlistEntry,
     WaitlistStatus,
@@ -487,13 +486,6 @@ def _offers(
             )
         )
     return offers, {str(c.id): c for c in clinicians}
-
-
-def _site_names(session: Session, organization_id: uuid.UUID) -> dict[str, str]:
-    return {
-        str(site.id): site.name
-        for site in session.scalars(select(Site).where(Site.organization_id == organization_id))
-    }
 
 
 def match_proposals(

@@ -7,13 +7,13 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 
 from alongside.audit.service import record
-from alongside.clients.service import refuse
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose
 from alongside.security import access, mfa, tokens
+from alongside.security.guard import refuse
 from alongside.security.schemas import (
     BreakGlassCreate,
     BreakGlassRead,

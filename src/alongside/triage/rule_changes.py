@@ -313,16 +313,3 @@ def activate_version(
     session.flush()
     _audit(session, user, AuditAction.UPDATE, row.id, now)
     return row
-
-
-def activate_default(session: Session, *, user: User, actor: Actor, now: datetime) -> None:
-    """Go back to the built-in default ruleset (stored versions stay)."""
-    require_rules_edit(actor)
-    session.execute(
-        update(RulesetVersion)
-        .where(RulesetVersion.organization_id == actor.organization_id)
-        .values(is_active=False)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    _audit(session, user, AuditAction.UPDATE, None, now)
