@@ -24,8 +24,8 @@ test-postgres: install
 	ALONGSIDE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
 
 check: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	rm -f .alembic-check.sqlite3
