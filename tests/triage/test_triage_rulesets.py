@@ -12,6 +12,7 @@ import yaml
 
 from alongside.errors import InvalidInput
 from alongside.triage.engine import propose_triage
+from alongside.triage.preview import preview_change
 from alongside.triage.rulesets import (
     AllCondition,
     AnyCondition,
@@ -23,7 +24,6 @@ from alongside.triage.rulesets import (
     default_ruleset,
     load_ruleset,
     parse_ruleset,
-    preview_change,
     template_fields,
 )
 

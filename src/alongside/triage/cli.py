@@ -37,12 +37,12 @@ from alongside.instruments.scoring import score_instrument
 from alongside.triage.crisis_resources import crisis_resources_for
 from alongside.triage.engine import inputs_digest, propose_triage
 from alongside.triage.inputs import critical_items, unavailable_reading
+from alongside.triage.preview import preview_change
 from alongside.triage.rulesets import (
     Ruleset,
     TriageInputs,
     default_ruleset,
     load_ruleset,
-    preview_change,
 )
 
 

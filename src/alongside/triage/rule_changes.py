@@ -16,7 +16,7 @@ API
 - :func:`create_version` ``(session, *, user, actor, yaml_text, note, now) -> RulesetVersion``:
   validated by :func:`alongside.triage.rulesets.load_ruleset`; the id and version must be new.
 - :func:`preview_version` ``(session, *, user, actor, version_id, last_n, now) ->
-  PreviewResult``: :func:`~alongside.triage.rulesets.preview_change` of the active ruleset
+  PreviewResult``: :func:`~alongside.triage.preview.preview_change` of the active ruleset
   against this version over the organisation's last ``last_n`` proposals' stored inputs.
 - :func:`activate_version` ``(session, *, user, actor, version_id, now) -> RulesetVersion``.
 
@@ -48,6 +48,7 @@ from alongside.models import (
 from alongside.models.encrypted import keyring_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
+from alongside.triage.preview import preview_change
 from alongside.triage.rulesets import (
     DEFAULT_RULESET_FILE,
     PreviewResult,
@@ -56,7 +57,6 @@ from alongside.triage.rulesets import (
     builtin_rulesets,
     default_ruleset,
     load_ruleset,
-    preview_change,
 )
 
 NOT_FOUND = "There is no such ruleset version available to you."
