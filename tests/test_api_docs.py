@@ -25,7 +25,8 @@ def test_api_reference_is_for_staff_only(client: TestClient, world: World) -> No
     assert client.get("/api/openapi.json").status_code == 401
     page = client.get("/api/docs", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303
-    assert page.headers["location"] == "/login"
+    # Sign-in, then back to the reference (the page asked for).
+    assert page.headers["location"] == "/login?next=%2Fapi%2Fdocs"
     sign_in(client, world.users[Role.CLIENT])
     assert client.get("/api/openapi.json").status_code == 404
     assert client.get("/api/docs", headers={"accept": "text/html"}).status_code == 404

@@ -43,7 +43,7 @@ def test_intake_care_team_rows_become_review_assignments_and_back(tmp_path: Path
             ids = (client.id, reviewer.id, coordinator.id)
         engine.dispose()
 
-        downgrade(url, "a9e55b2bb3df")
+        downgrade(url, "e2799b044be7")  # the revision before the security migrations
         engine = build_engine(url)
         with engine.connect() as conn:
             roles = (

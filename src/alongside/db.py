@@ -56,8 +56,15 @@ class DatabaseOptions:
         )
 
 
-def _sqlite_configurer(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+def _sqlite_configurer(
+    busy_timeout_ms: int, database: Path | None = None
+) -> Callable[[Any, Any], None]:
     def configure(dbapi_connection: Any, _record: Any) -> None:
+        if database is not None:
+            # The first connection creates the file: private before WAL makes its -wal and
+            # -shm files (they take the database file's mode). Building the engine creates
+            # nothing, so a wrong path is "not ready", never a new empty database.
+            _private_sqlite_files(database, create=True)
         # Let SQLAlchemy, not the driver, start transactions, so SAVEPOINT and
         # BEGIN IMMEDIATE behave as documented (the pysqlite recipe in SQLAlchemy's docs).
         dbapi_connection.isolation_level = None
@@ -81,11 +88,13 @@ def _begin_sqlite(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _private_sqlite_files(database: Path) -> None:
+def _private_sqlite_files(database: Path, *, create: bool) -> None:
     # SQLite creates its -wal and -shm files with the database file's mode, so a database
     # made 0600 here keeps all three private whatever the umask; older files are tightened.
-    private_dir(database.parent, own=False)
-    private_file(database)
+    if create:
+        private_file(database)
+    else:
+        tighten(database)
     for suffix in ("-wal", "-shm", "-journal"):
         tighten(database.with_name(database.name + suffix))
 
@@ -96,14 +105,19 @@ def build_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
     options = options or DatabaseOptions()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        database: Path | None = None
         if parsed.database and parsed.database != ":memory:":
-            _private_sqlite_files(Path(parsed.database))
+            database = Path(parsed.database)
+            private_dir(database.parent, own=False)
+            _private_sqlite_files(database, create=False)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False},
             pool_timeout=options.pool_timeout_s,
         )
-        event.listen(engine, "connect", _sqlite_configurer(options.sqlite_busy_timeout_ms))
+        event.listen(
+            engine, "connect", _sqlite_configurer(options.sqlite_busy_timeout_ms, database)
+        )
         event.listen(engine, "begin", _begin_sqlite)
         return engine
     if parsed.drivername == "postgresql":
