@@ -456,7 +456,8 @@ def process_submission(
     else:
         prepared = read_submission(prepared)
         proposal = _propose(prepared)
-        if not _mark_submitted(
+        # An intake never saved to has no updated_at to compare: prepare it again below.
+        if prepared.updated_at is None or not _mark_submitted(
             session,
             intake,
             now,
