@@ -6,8 +6,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from alongside.cli import app as cli_app
@@ -17,7 +17,7 @@ from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.migrate import upgrade
 from alongside.models import Client, ClientKey
-from alongside.models.encrypted import ERASED, blind_index_for
+from alongside.models.encrypted import ERASED, blind_index_for, keyring_for
 from alongside.privacy.erasure import crypto_shred_client
 from tests.fixtures.db import fresh_database_url, is_postgres
 from tests.fixtures.factories import World, create_client, create_organization
@@ -157,3 +157,39 @@ def test_new_client_id_is_assigned_before_encryption(db: Session) -> None:
     db.flush()
     assert isinstance(client.id, uuid.UUID)
     assert client.given_name == "A"
+
+
+def test_a_key_offered_with_other_rows_is_used_without_its_own_query(
+    db: Session, session_factory: sessionmaker[Session], connection: Connection
+) -> None:
+    org = create_organization(db)
+    client = create_client(db, org, **CANARIES)
+    erased = create_client(db, org, given_name="Gone", family_name="Away")
+    key = db.get(ClientKey, client.id)
+    assert key is not None
+    wrapped, kek_id = key.wrapped_key, key.kek_id
+    db.commit()
+    fresh = session_factory()
+    try:
+        keyring = keyring_for(fresh)
+        keyring.offer(client.id, wrapped, kek_id)
+        # An outer join that found no key row: the client was erased.
+        keyring.offer(erased.id, None, None)
+        statements: list[str] = []
+
+        def before(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", before)
+        try:
+            loaded = fresh.get(Client, client.id)
+            gone = fresh.get(Client, erased.id)
+            assert loaded is not None
+            assert gone is not None
+            assert loaded.given_name == CANARIES["given_name"]
+            assert gone.given_name == ERASED
+        finally:
+            event.remove(connection, "before_cursor_execute", before)
+        assert not [s for s in statements if "client_keys" in s], statements
+    finally:
+        fresh.close()

@@ -52,6 +52,7 @@ def _crisis_resources(db: DbSession, intake: Intake) -> CrisisResources | None:
 
 def _base_context(db: DbSession, intake: Intake, token: str, step: str) -> dict[str, Any]:
     steps = service.steps_of(intake)
+    # Read with the intake (service.open_intake_with_saved): no query of its own.
     organization = db.get(Organization, intake.organization_id)
     return {
         "token": token,
@@ -203,6 +204,7 @@ def _consent_page(
     request: Request,
     db: DbSession,
     intake: Intake,
+    saved: service.SavedSoFar,
     token: str,
     *,
     errors: list[FieldError] | None = None,
@@ -211,7 +213,7 @@ def _consent_page(
     status_code: int = 200,
 ) -> Response:
     text = consent_text(intake.consent_text_version or current_consent_text().version)
-    consents = service.consents_for(db, intake)
+    consents = saved.consents
     if processing is None:
         stored = consents.get("intake_processing")
         processing = bool(stored and stored.granted)
@@ -229,12 +231,12 @@ def _consent_page(
 def intake_start(token: str, request: Request, db: DbSession) -> Response:
     """The consent page, or where the client left off."""
     try:
-        intake = service.open_intake(db, token, utcnow())
+        intake, saved = service.open_intake_with_saved(db, token, utcnow())
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     if service.CONSENT_STEP not in state.done or request.query_params.get("consent") == "1":
-        return _consent_page(request, db, intake, token)
+        return _consent_page(request, db, intake, saved, token)
     return _redirect(step_url(token, state.next_step, state.next_part))
 
 
@@ -243,26 +245,29 @@ def intake_consent(token: str, request: Request, db: DbSession, posted: PostedFo
     """Record consent per purpose, with the version of the text shown."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
     processing = form.get("intake_processing") == "yes"
     reading = form.get("software_reading")
     try:
-        service.record_consent(db, intake, processing=processing, software_reading=reading, now=now)
+        service.record_consent(
+            db, intake, processing=processing, software_reading=reading, now=now, saved=saved
+        )
     except service.IntakeFormInvalid as exc:
         return _consent_page(
             request,
             db,
             intake,
+            saved,
             token,
             errors=exc.errors,
             processing=processing,
             reading=reading,
             status_code=422,
         )
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     return _redirect(step_url(token, state.next_step, state.next_part))
 
 
@@ -270,6 +275,7 @@ def _question_page(
     request: Request,
     db: DbSession,
     intake: Intake,
+    saved: service.SavedSoFar,
     token: str,
     instrument_id: str,
     part: int,
@@ -324,7 +330,7 @@ def _question_page(
             "errors": errors or [],
             "skipped_note": skipped_note,
             "has_skip_logic": len(parts) > 1,
-            "added_because": service.follow_up_reason(db, intake, instrument_id),
+            "added_because": service.follow_up_reason(db, intake, instrument_id, saved),
         }
     )
     return render(request, "intake/question.html", context, status_code=status_code)
@@ -364,12 +370,12 @@ def intake_questions(token: str, instrument_id: str, request: Request, db: DbSes
     """One page of one questionnaire, answers saved so far filled in."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     if instrument_id not in intake.instruments:
         raise NotFound("This intake does not include that questionnaire.")
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     if service.CONSENT_STEP not in state.done:
         return _redirect(step_url(token, service.CONSENT_STEP))
     answers = dict(state.answers.get(instrument_id, {}))
@@ -381,7 +387,7 @@ def intake_questions(token: str, instrument_id: str, request: Request, db: DbSes
         return _redirect(step_url(token, instrument_id))
     if answers:
         service.audit_client_read(db, intake, now)
-    return _question_page(request, db, intake, token, instrument_id, part, answers)
+    return _question_page(request, db, intake, saved, token, instrument_id, part, answers)
 
 
 @router.post("/intake/{token}/questions/{instrument_id}")
@@ -391,7 +397,7 @@ def intake_questions_save(
     """Save one page of answers and go on; a missing answer names its question."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
@@ -400,9 +406,9 @@ def intake_questions_save(
     except ValueError:
         part = -1
     try:
-        next_part = service.save_instrument_part(db, intake, instrument_id, part, form, now)
+        next_part = service.save_instrument_part(db, intake, instrument_id, part, form, now, saved)
     except service.IntakeFormInvalid as exc:
-        state = service.progress(db, intake)
+        state = service.progress(db, intake, saved)
         answers = dict(state.answers.get(instrument_id, {}))
         # Keep what the client did choose on this page, so they only fix what is missing.
         definition = get_instrument(instrument_id)
@@ -414,6 +420,7 @@ def intake_questions_save(
             request,
             db,
             intake,
+            saved,
             token,
             instrument_id,
             part,
@@ -423,7 +430,7 @@ def intake_questions_save(
         )
     if next_part is not None:
         return _redirect(step_url(token, instrument_id, next_part))
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     return _redirect(step_url(token, state.next_step, state.next_part))
 
 
@@ -432,10 +439,10 @@ def intake_words(token: str, request: Request, db: DbSession) -> Response:
     """The "in your own words" page."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     if service.CONSENT_STEP not in state.done:
         return _redirect(step_url(token, service.CONSENT_STEP))
     if intake.own_words:
@@ -450,24 +457,26 @@ def intake_words_save(token: str, request: Request, db: DbSession, posted: Poste
     """Save the client's own words and go on."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
     text = form.get("own_words", "")
     try:
-        service.save_own_words(db, intake, text, now)
+        service.save_own_words(db, intake, text, now, saved)
     except service.IntakeFormInvalid as exc:
-        state = service.progress(db, intake)
+        state = service.progress(db, intake, saved)
         context = _base_context(db, intake, token, service.WORDS_STEP)
         context.update({"text": text, "reading": state.software_reading, "errors": exc.errors})
         return render(request, "intake/words.html", context, status_code=422)
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     return _redirect(step_url(token, state.next_step, state.next_part))
 
 
-def _review_context(db: DbSession, intake: Intake, token: str) -> dict[str, Any]:
-    state = service.progress(db, intake)
+def _review_context(
+    db: DbSession, intake: Intake, saved: service.SavedSoFar, token: str
+) -> dict[str, Any]:
+    state = service.progress(db, intake, saved)
     sections = []
     for name in intake.instruments:
         definition = get_instrument(name)
@@ -512,14 +521,14 @@ def intake_review(token: str, request: Request, db: DbSession) -> Response:
     """Everything the client answered, to check before sending."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
-    state = service.progress(db, intake)
+    state = service.progress(db, intake, saved)
     if service.CONSENT_STEP not in state.done:
         return _redirect(step_url(token, service.CONSENT_STEP))
     service.audit_client_read(db, intake, now)
-    return render(request, "intake/review.html", _review_context(db, intake, token))
+    return render(request, "intake/review.html", _review_context(db, intake, saved, token))
 
 
 @router.post("/intake/{token}/submit")
@@ -527,22 +536,29 @@ def intake_submit(token: str, request: Request, db: DbSession) -> Response:
     """Submit: the response is the "what happens next" page, with crisis resources if needed."""
     now = utcnow()
     try:
-        intake = service.open_intake(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     settings = get_settings_from(request)
     try:
-        outcome = service.submit_intake(
-            db,
-            intake,
-            now=now,
-            case_url_base=_case_url_base(settings),
-            oncall_webhook="oncall" in settings.webhooks,
-        )
+        prepared = service.prepare_submission(db, intake, saved)
     except service.IntakeFormInvalid as exc:
-        context = _review_context(db, intake, token)
+        context = _review_context(db, intake, saved, token)
         context["errors"] = exc.errors
         return render(request, "intake/review.html", context, status_code=422)
+    # The risk reader takes tens of milliseconds: end the transaction (nothing was written yet)
+    # so that it runs holding no connection, row lock or SQLite write lock; storing it checks
+    # that the intake did not change meanwhile.
+    db.commit()
+    prepared = service.read_submission(prepared)
+    outcome = service.submit_intake(
+        db,
+        intake,
+        now=now,
+        case_url_base=_case_url_base(settings),
+        oncall_webhook="oncall" in settings.webhooks,
+        prepared=prepared,
+    )
     text = consent_text(intake.consent_text_version or current_consent_text().version)
     organization = db.get(Organization, intake.organization_id)
     return render(

@@ -19,14 +19,23 @@ The client (the token is the credential; every call is audited as the client's a
 
 - :func:`open_intake` ``(session, token, now) -> Intake``: :class:`IntakeNotFound` (404),
   :class:`IntakeExpired` (410) or :class:`IntakeAlreadySubmitted` (410).
-- :func:`progress` ``(session, intake) -> Progress``: steps done and the next one to show.
-- :func:`record_consent` ``(session, intake, *, processing, software_reading, now)``.
-- :func:`save_instrument_part` ``(session, intake, instrument_id, part, form, now) -> int |
-  None``: the next part of that instrument, or None when it is complete.
-- :func:`save_own_words` ``(session, intake, text, now)``.
-- :func:`submit_intake` ``(session, intake, *, now, case_url_base, oncall_webhook) ->
-  SubmitOutcome``: checks every step is done, then runs
+- :func:`open_intake_with_saved` ``(session, token, now) -> tuple[Intake, SavedSoFar]``: the
+  same, with what the client saved so far (consents, responses), the organisation and the
+  client's wrapped data key, in one query. The pages read an intake this way once per request
+  and pass ``saved`` to the functions below, whose writes keep it current; without ``saved``
+  those functions read it themselves.
+- :func:`progress` ``(session, intake, saved=None) -> Progress``: steps done and the next one.
+- :func:`record_consent` ``(session, intake, *, processing, software_reading, now, saved=None)``.
+- :func:`save_instrument_part` ``(session, intake, instrument_id, part, form, now, saved=None)
+  -> int | None``: the next part of that instrument, or None when it is complete.
+- :func:`save_own_words` ``(session, intake, text, now, saved=None)``.
+- :func:`submit_intake` ``(session, intake, *, now, case_url_base, oncall_webhook, saved=None,
+  prepared=None) -> SubmitOutcome``: checks every step is done, then runs
   :func:`alongside.triage.service.process_submission` in the same transaction.
+  :func:`prepare_submission` ``(session, intake, saved=None) -> PreparedSubmission`` does the
+  checks, the scoring and the reading of the words beforehand, so that a caller can end its
+  transaction first and run the risk reader holding no connection or lock (the submit page
+  does); ``prepared`` then hands the result to :func:`submit_intake`.
 
 Validation errors raise :class:`IntakeFormInvalid` with one :class:`FieldError` per question,
 each message naming it ("Question 3: please choose an answer").
@@ -63,18 +72,28 @@ from alongside.models import (
     AuditPurpose,
     CareTeam,
     Client,
+    ClientKey,
     Consent,
     Intake,
     IntakeStatus,
+    Organization,
     QuestionnaireResponse,
     ReviewAssignment,
     Role,
     User,
 )
+from alongside.models.base import new_id
 from alongside.models.consent import INTAKE_PROCESSING, SOFTWARE_READING
+from alongside.models.encrypted import keyring_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can, readable_clients
-from alongside.triage.service import SubmitOutcome, process_submission
+from alongside.triage.service import (
+    PreparedSubmission,
+    SubmitOutcome,
+    process_submission,
+)
+from alongside.triage.service import prepare_submission as triage_prepare
+from alongside.triage.service import read_submission as triage_read
 
 DEFAULT_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7", "cssrs-screen")
 DEFAULT_EXPIRY = timedelta(days=14)
@@ -152,6 +171,20 @@ class Progress:
     next_part: int = 0
     answers: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     software_reading: bool | None = None
+
+
+@dataclass
+class SavedSoFar:
+    """What the client saved in an intake so far: consents by purpose and questionnaire
+    responses by instrument. Read once per request; the service's writes keep it current.
+
+    ``organization`` is the intake's organisation when it was read along (by
+    :func:`open_intake_with_saved`); holding it here also keeps it in the session's identity
+    map, so that looking it up again by id costs no query."""
+
+    consents: dict[str, Consent]
+    responses: dict[str, QuestionnaireResponse]
+    organization: Organization | None = None
 
 
 def hash_token(token: str) -> str:
@@ -384,11 +417,7 @@ def _audit(
     )
 
 
-def open_intake(session: Session, token: str, now: datetime) -> Intake:
-    """The intake this token opens, if it is still open and in time."""
-    if not token or len(token) > 200:
-        raise IntakeNotFound(LINK_NOT_FOUND)
-    intake = session.scalar(select(Intake).where(Intake.token_hash == hash_token(token)))
+def _check_open(intake: Intake | None, now: datetime) -> Intake:
     if intake is None:
         raise IntakeNotFound(LINK_NOT_FOUND)
     if intake.status is IntakeStatus.SUBMITTED:
@@ -402,6 +431,62 @@ def open_intake(session: Session, token: str, now: datetime) -> Intake:
             "new one."
         )
     return intake
+
+
+def open_intake(session: Session, token: str, now: datetime) -> Intake:
+    """The intake this token opens, if it is still open and in time."""
+    if not token or len(token) > 200:
+        raise IntakeNotFound(LINK_NOT_FOUND)
+    intake = session.scalar(select(Intake).where(Intake.token_hash == hash_token(token)))
+    return _check_open(intake, now)
+
+
+def open_intake_with_saved(
+    session: Session, token: str, now: datetime
+) -> tuple[Intake, SavedSoFar]:
+    """The intake this token opens (as :func:`open_intake`) and what was saved in it so far.
+
+    One query: the intake, its organisation (the pages show its name and crisis resources),
+    its consents and responses (at most a few of each, so their product is a handful of rows),
+    and the client's wrapped data key, kept in the session's keyring for when answers are read
+    or written (no key row: the client was erased, and their fields read as erased).
+    """
+    if not token or len(token) > 200:
+        raise IntakeNotFound(LINK_NOT_FOUND)
+    rows = session.execute(
+        select(
+            Intake,
+            Organization,
+            Consent,
+            QuestionnaireResponse,
+            ClientKey.wrapped_key,
+            ClientKey.kek_id,
+        )
+        .join(Organization, Organization.id == Intake.organization_id)
+        .outerjoin(ClientKey, ClientKey.client_id == Intake.client_id)
+        .outerjoin(Consent, Consent.intake_id == Intake.id)
+        .outerjoin(QuestionnaireResponse, QuestionnaireResponse.intake_id == Intake.id)
+        .where(Intake.token_hash == hash_token(token))
+    ).all()
+    intake = _check_open(rows[0][0] if rows else None, now)
+    saved = SavedSoFar(
+        consents={row[2].purpose: row[2] for row in rows if row[2] is not None},
+        responses={row[3].instrument_id: row[3] for row in rows if row[3] is not None},
+        organization=rows[0][1],
+    )
+    keyring_for(session).offer(intake.client_id, rows[0][4], rows[0][5])
+    return intake, saved
+
+
+def saved_so_far(session: Session, intake: Intake) -> SavedSoFar:
+    """The intake's consents and responses, read now."""
+    return SavedSoFar(
+        consents=consents_for(session, intake), responses=responses_for(session, intake)
+    )
+
+
+def _saved(session: Session, intake: Intake, saved: SavedSoFar | None) -> SavedSoFar:
+    return saved if saved is not None else saved_so_far(session, intake)
 
 
 def responses_for(session: Session, intake: Intake) -> dict[str, QuestionnaireResponse]:
@@ -423,10 +508,10 @@ def steps_of(intake: Intake) -> tuple[str, ...]:
     return (CONSENT_STEP, *intake.instruments, WORDS_STEP, REVIEW_STEP)
 
 
-def progress(session: Session, intake: Intake) -> Progress:
+def progress(session: Session, intake: Intake, saved: SavedSoFar | None = None) -> Progress:
     """What is done and where the client should continue."""
-    consents = consents_for(session, intake)
-    responses = responses_for(session, intake)
+    saved = _saved(session, intake, saved)
+    consents, responses = saved.consents, saved.responses
     answers = {name: response.answer_map for name, response in responses.items()}
     done: set[str] = set()
     processing = consents.get(INTAKE_PROCESSING)
@@ -459,6 +544,7 @@ def record_consent(
     processing: bool,
     software_reading: str | None,
     now: datetime,
+    saved: SavedSoFar | None = None,
 ) -> None:
     """Store the client's answer for each purpose with the version of the text they saw."""
     text = consent_text(intake.consent_text_version or current_consent_text().version)
@@ -469,8 +555,9 @@ def record_consent(
         errors.append(FieldError("consent-reading-yes", text.software_reading.error))
     if errors:
         raise IntakeFormInvalid(errors)
+    saved = _saved(session, intake, saved)
     intake.consent_text_version = text.version
-    existing = consents_for(session, intake)
+    existing = saved.consents
     for purpose, granted in (
         (INTAKE_PROCESSING, True),
         (SOFTWARE_READING, software_reading == "yes"),
@@ -484,6 +571,7 @@ def record_consent(
                 purpose=purpose,
             )
             session.add(row)
+            existing[purpose] = row
         row.granted = granted
         row.text_version = text.version
         row.recorded_at = now
@@ -492,8 +580,8 @@ def record_consent(
     _audit(session, intake, AuditAction.UPDATE, now, resource_type="consent")
 
 
-def _require_consent(session: Session, intake: Intake) -> None:
-    processing = consents_for(session, intake).get(INTAKE_PROCESSING)
+def _require_consent(session: Session, intake: Intake, saved: SavedSoFar | None) -> None:
+    processing = _saved(session, intake, saved).consents.get(INTAKE_PROCESSING)
     if processing is None or not processing.granted:
         raise InvalidInput("Please read and agree to the first page before answering.")
 
@@ -515,32 +603,37 @@ def save_instrument_part(
     part: int,
     form: Mapping[str, str],
     now: datetime,
+    saved: SavedSoFar | None = None,
 ) -> int | None:
     """Save one page of answers (encrypted); return the instrument's next page, or None."""
     _require_instrument(intake, instrument_id)
-    _require_consent(session, intake)
+    saved = _saved(session, intake, saved)
+    _require_consent(session, intake, saved)
     definition = get_instrument(instrument_id)
     if not 0 <= part < len(parts_of(definition)):
         raise IntakeNotFound("This questionnaire has no such page.")
-    response = responses_for(session, intake).get(instrument_id)
-    saved = response.answer_map if response is not None else {}
-    merged, errors = read_part(definition, part, saved, form)
+    response = saved.responses.get(instrument_id)
+    before = response.answer_map if response is not None else {}
+    merged, errors = read_part(definition, part, before, form)
     if errors:
         raise IntakeFormInvalid(errors)
     if response is None:
         response = QuestionnaireResponse(
+            id=new_id(),
             organization_id=intake.organization_id,
             client_id=intake.client_id,
             intake_id=intake.id,
             instrument_id=instrument_id,
         )
         session.add(response)
+        saved.responses[instrument_id] = response
     response.instrument_version = definition.version
     response.set_answers(merged)
     response.completed = is_complete(definition, merged)
     response.updated_at = now
     intake.updated_at = now
-    session.flush()
+    _add_follow_ups(intake, {instrument_id: merged})
+    # One flush: the intake (with any follow-up questionnaires), the response, the audit event.
     _audit(
         session,
         intake,
@@ -549,31 +642,32 @@ def save_instrument_part(
         resource_type="questionnaire_response",
         resource_id=response.id,
     )
-    _add_follow_ups(session, intake, {instrument_id: merged})
     return next_part_after(definition, part, merged)
 
 
-def _add_follow_ups(
-    session: Session, intake: Intake, answers: Mapping[str, Mapping[str, int]]
-) -> None:
+def _add_follow_ups(intake: Intake, answers: Mapping[str, Mapping[str, int]]) -> None:
     """Add the questionnaires these answers call for (adaptive screening), in display order."""
     added = [f.instrument for f in follow_ups(answers, intake.instruments)]
     if added:
         order = {name: position for position, name in enumerate(list_instruments())}
         # A new list, so the JSON column is seen as changed.
         intake.instruments = sorted([*intake.instruments, *added], key=order.__getitem__)
-        session.flush()
 
 
-def follow_up_reason(session: Session, intake: Intake, instrument_id: str) -> str | None:
+def follow_up_reason(
+    session: Session, intake: Intake, instrument_id: str, saved: SavedSoFar | None = None
+) -> str | None:
     """Why a questionnaire is asked, in plain words, when earlier answers called for it."""
-    answers = {name: row.answer_map for name, row in responses_for(session, intake).items()}
+    responses = _saved(session, intake, saved).responses
+    answers = {name: row.answer_map for name, row in responses.items()}
     return reason_shown_with(instrument_id, answers)
 
 
-def save_own_words(session: Session, intake: Intake, text: str, now: datetime) -> None:
+def save_own_words(
+    session: Session, intake: Intake, text: str, now: datetime, saved: SavedSoFar | None = None
+) -> None:
     """Save what the client wrote (may be empty: the step still counts as done)."""
-    _require_consent(session, intake)
+    _require_consent(session, intake, saved)
     cleaned = text.replace("\r\n", "\n").strip()
     if len(cleaned) > MAX_OWN_WORDS:
         raise IntakeFormInvalid(
@@ -597,16 +691,8 @@ def audit_client_read(session: Session, intake: Intake, now: datetime) -> None:
     _audit(session, intake, AuditAction.READ, now)
 
 
-def submit_intake(
-    session: Session,
-    intake: Intake,
-    *,
-    now: datetime,
-    case_url_base: str,
-    oncall_webhook: bool,
-) -> SubmitOutcome:
-    """Check every step is done, then score, read, propose and alert in this transaction."""
-    state = progress(session, intake)
+def _check_every_step_done(session: Session, intake: Intake, saved: SavedSoFar | None) -> None:
+    state = progress(session, intake, saved)
     missing = [step for step in state.steps if step != REVIEW_STEP and step not in state.done]
     if missing:
         raise IntakeFormInvalid(
@@ -615,8 +701,46 @@ def submit_intake(
                 for step in missing
             ]
         )
+
+
+def prepare_submission(
+    session: Session, intake: Intake, saved: SavedSoFar | None = None
+) -> PreparedSubmission:
+    """Check every step is done and score the answers, writing nothing; the risk reader then
+    runs in :func:`read_submission`, which needs no database (end the transaction first)."""
+    saved = _saved(session, intake, saved)
+    _check_every_step_done(session, intake, saved)
+    return triage_prepare(
+        session, intake, responses=saved.responses, intake_consents=saved.consents
+    )
+
+
+def read_submission(prepared: PreparedSubmission) -> PreparedSubmission:
+    """Read the words for risk if the client consented (fails closed); no database."""
+    return triage_read(prepared)
+
+
+def submit_intake(
+    session: Session,
+    intake: Intake,
+    *,
+    now: datetime,
+    case_url_base: str,
+    oncall_webhook: bool,
+    saved: SavedSoFar | None = None,
+    prepared: PreparedSubmission | None = None,
+) -> SubmitOutcome:
+    """Check every step is done, then score, read, propose and alert in this transaction
+    (what ``prepared`` holds is stored, unless the intake changed since it was prepared)."""
+    if prepared is None:
+        _check_every_step_done(session, intake, saved)
     return process_submission(
-        session, intake, now=now, case_url_base=case_url_base, oncall_webhook=oncall_webhook
+        session,
+        intake,
+        now=now,
+        case_url_base=case_url_base,
+        oncall_webhook=oncall_webhook,
+        prepared=prepared,
     )
 
 

@@ -49,13 +49,16 @@ class Keyring:
     def __init__(self, provider: KeyEncryptionKeyProvider) -> None:
         self.provider = provider
         self._keys: dict[uuid.UUID, bytes | None] = {}
+        self._offered: dict[uuid.UUID, tuple[bytes, str] | None] = {}
         self._ciphers: dict[uuid.UUID, FieldCipher] = {}
         self._index_keys: dict[str, bytes] = {}
 
     def preload(self, session: Session, client_ids: Iterable[uuid.UUID]) -> None:
         """Unwrap many clients' keys with one query (list pages); the key file is checked
         once for the whole batch, not once per client."""
-        wanted = [cid for cid in set(client_ids) if cid not in self._keys]
+        wanted = [
+            cid for cid in set(client_ids) if cid not in self._keys and cid not in self._offered
+        ]
         if not wanted:
             return
         with session.no_autoflush:
@@ -78,10 +81,24 @@ class Keyring:
                 # Rotated in between, or truly missing: the provider reads again or explains.
                 self._keys[cid] = self.provider.unwrap(row.wrapped_key, row.kek_id)
 
+    def offer(self, client_id: uuid.UUID, wrapped_key: bytes | None, kek_id: str | None) -> None:
+        """Keep a client's wrapped key that a caller read along with other rows (an outer join
+        on ``client_keys``: ``None`` when the key was destroyed), so that the first use of the
+        key needs no query of its own. Unwrapped only if a field is read or written."""
+        if client_id in self._keys or client_id in self._offered:
+            return
+        self._offered[client_id] = (
+            None if wrapped_key is None or kek_id is None else (bytes(wrapped_key), kek_id)
+        )
+
     def data_key(self, session: Session, client_id: uuid.UUID) -> bytes | None:
         """The client's data key, or None when it was destroyed (erasure)."""
         if client_id not in self._keys:
-            self.preload(session, [client_id])
+            if client_id in self._offered:
+                offered = self._offered.pop(client_id)
+                self._keys[client_id] = None if offered is None else self.provider.unwrap(*offered)
+            else:
+                self.preload(session, [client_id])
         return self._keys[client_id]
 
     def cipher(self, session: Session, client_id: uuid.UUID) -> FieldCipher | None:
@@ -107,11 +124,13 @@ class Keyring:
             )
         )
         self._keys[client_id] = key
+        self._offered.pop(client_id, None)
         return key
 
     def forget(self, client_id: uuid.UUID) -> None:
         """Drop a cached key (after erasure) so later reads see it is gone."""
         self._keys[client_id] = None
+        self._offered.pop(client_id, None)
         self._ciphers.pop(client_id, None)
 
     def index_key(self, purpose: str) -> bytes:

@@ -7,15 +7,17 @@ API
 - :func:`set_my_consent` ``(session, user, actor, purpose, granted, now) -> ConsentState``:
   give or withdraw a consent (a new row: the earlier decisions stay, with their text
   versions), audited.
-- :func:`reader_consent_in_force` ``(session, intake) -> bool``: whether software may read
-  this intake's words: the client's latest decision, whether made in the intake or later in
-  "My consents" (so a withdrawal applies to everything submitted afterwards).
+- :func:`reader_consent_in_force` ``(session, intake, *, intake_consents=None) -> bool``:
+  whether software may read this intake's words: the client's latest decision, whether made
+  in the intake or later in "My consents" (so a withdrawal applies to everything submitted
+  afterwards).
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -184,17 +186,24 @@ def set_my_consent(
     return next(s for s in _states(session, client_id) if s.purpose == purpose)
 
 
-def reader_consent_in_force(session: Session, intake: Intake) -> bool:
+def reader_consent_in_force(
+    session: Session, intake: Intake, *, intake_consents: Mapping[str, Consent] | None = None
+) -> bool:
     """Whether software may read this intake's words: the client's latest decision.
 
     The intake asks first (no answer there: a person reads); a decision made later in "My
     consents" overrides it, so a withdrawal applies to everything submitted afterwards.
+    ``intake_consents`` (the intake's own consents by purpose), when the caller has read them
+    already, saves reading the intake's answer again.
     """
-    asked = session.scalar(
-        select(Consent)
-        .where(Consent.intake_id == intake.id)
-        .where(Consent.purpose == SOFTWARE_READING)
-    )
+    if intake_consents is not None:
+        asked = intake_consents.get(SOFTWARE_READING)
+    else:
+        asked = session.scalar(
+            select(Consent)
+            .where(Consent.intake_id == intake.id)
+            .where(Consent.purpose == SOFTWARE_READING)
+        )
     if asked is None:
         return False
     later = session.scalar(

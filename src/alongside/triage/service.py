@@ -6,17 +6,23 @@ scores, its reading, its proposal and the on-call alert are committed together o
 
 API (the review queue and the escalation of unacknowledged alerts build on it)
 ------------------------------------------------------------------------------
-- :func:`process_submission` ``(session, intake, *, now, case_url_base, oncall_webhook) ->
-  SubmitOutcome``: marks the intake submitted (a compare-and-set: a second submit raises
-  :class:`~alongside.errors.Conflict`), stores one :class:`~alongside.models.Score` per
-  instrument, a :class:`~alongside.models.RiskReading` only when the client consented to the
+- :func:`process_submission` ``(session, intake, *, now, case_url_base, oncall_webhook,
+  prepared=None) -> SubmitOutcome``: marks the intake submitted (a compare-and-set: a second
+  submit raises :class:`~alongside.errors.Conflict`), stores one :class:`~alongside.models.Score`
+  per instrument, a :class:`~alongside.models.RiskReading` only when the client consented to the
   software reading (the reader fails closed; without consent the intake is marked
   ``needs_human_reading``), and the proposal as a :class:`~alongside.models.Suggestion`
-  (``kind="triage"``, ``status="proposed"``). A ``crisis`` proposal enqueues the on-call
-  alert (:data:`ALERT_KIND`) by email to the first person of :func:`on_call_sequence` and, when
-  ``oncall_webhook`` is true, to the webhook named :data:`ONCALL_WEBHOOK`. Alerts carry the
-  case link (:func:`case_url`) and ids, never the client's words or name. The outcome carries
-  the organisation's crisis resources for the page the client sees next.
+  (``kind="triage"``, ``status="proposed"``). A ``crisis`` proposal enqueues the on-call alert
+  (:data:`ALERT_KIND`) by email to the first person of :func:`on_call_sequence` and, when
+  ``oncall_webhook`` is true, to the webhook named :data:`ONCALL_WEBHOOK`. Alerts carry the case
+  link (:func:`case_url`) and ids, never the client's words or name. The outcome carries the
+  organisation's crisis resources for the page the client sees next.
+- :func:`prepare_submission` ``(session, intake, *, responses=None, intake_consents=None) ->
+  PreparedSubmission`` (scores, reader consent, ruleset; writes nothing) and
+  :func:`read_submission` ``(prepared) -> PreparedSubmission`` (the risk reader, no database):
+  so that a caller can run the reader between two transactions, holding no connection or lock,
+  and pass the result to :func:`process_submission`, which stores it unless the intake was
+  saved to since it was prepared (then it prepares and reads again in its transaction).
 - :func:`on_call_sequence` ``(session, organization_id) -> list[User]``: who is on call now,
   then who comes next (the escalation order): the organisation's :class:`OnCallRota` from its
   current position, or by default its active clinicians ordered by creation.
@@ -36,12 +42,13 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from alongside.audit.service import record
 from alongside.errors import Conflict, InvalidInput
@@ -51,6 +58,7 @@ from alongside.models import (
     AuditAction,
     AuditOutcome,
     AuditPurpose,
+    Consent,
     Intake,
     IntakeStatus,
     OnCallRota,
@@ -62,10 +70,16 @@ from alongside.models import (
     SuggestionStatus,
     User,
 )
+from alongside.models.base import new_id
 from alongside.notify.service import enqueue
 from alongside.triage.crisis_admin import resources_for_organization
 from alongside.triage.crisis_resources import CrisisResources
-from alongside.triage.engine import READER_UNAVAILABLE, inputs_digest, propose_triage
+from alongside.triage.engine import (
+    READER_UNAVAILABLE,
+    TriageProposal,
+    inputs_digest,
+    propose_triage,
+)
 from alongside.triage.inputs import critical_items, unavailable_reading
 from alongside.triage.rulesets import Ruleset, default_ruleset
 
@@ -177,45 +191,125 @@ def set_on_call_rota(
     return rota
 
 
-def _mark_submitted(session: Session, intake: Intake, now: datetime) -> None:
-    # Compare-and-set: of two submits racing, exactly one moves the intake out of "open".
-    result = session.execute(
+def _mark_submitted(
+    session: Session,
+    intake: Intake,
+    now: datetime,
+    *,
+    unchanged_since: datetime | None = None,
+    needs_human_reading: bool | None = None,
+) -> bool:
+    """Compare-and-set: of two submits racing, exactly one moves the intake out of "open".
+
+    With ``unchanged_since`` (the ``updated_at`` the submission was prepared from) it applies
+    only if nothing was saved since, and answers False otherwise; a submitted intake raises
+    :class:`Conflict` either way."""
+    values: dict[str, Any] = {
+        "status": IntakeStatus.SUBMITTED,
+        "submitted_at": now,
+        "updated_at": now,
+    }
+    if needs_human_reading is not None:
+        values["needs_human_reading"] = needs_human_reading
+    statement = (
         update(Intake)
         .where(Intake.id == intake.id)
         .where(Intake.status == IntakeStatus.OPEN)
-        .values(status=IntakeStatus.SUBMITTED, submitted_at=now, updated_at=now)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
+    if unchanged_since is not None:
+        statement = statement.where(Intake.updated_at == unchanged_since)
+    result = session.execute(statement)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This intake was already submitted.")
-    intake.status = IntakeStatus.SUBMITTED
-    intake.submitted_at = now
-    intake.updated_at = now
+        if unchanged_since is None:
+            raise Conflict("This intake was already submitted.")
+        return False
+    # What the UPDATE stored, set as the loaded state (not as changes to write again).
+    for name, value in values.items():
+        set_committed_value(intake, name, value)
+    return True
 
 
-def _score_all(session: Session, intake: Intake, now: datetime) -> dict[str, dict[str, Any]]:
-    responses = {
-        row.instrument_id: row
-        for row in session.scalars(
-            select(QuestionnaireResponse).where(QuestionnaireResponse.intake_id == intake.id)
-        )
-    }
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """What storing a submission needs, worked out from the intake as it was read: the scores,
+    whether software may read the words, the ruleset, and (once read) the reading."""
+
+    updated_at: datetime | None
+    scores: dict[str, dict[str, Any]]
+    response_ids: dict[str, uuid.UUID]
+    reader_consent: bool
+    words: str
+    ruleset: Ruleset
+    risk: dict[str, Any] | None = None
+    read: bool = False
+
+
+def prepare_submission(
+    session: Session,
+    intake: Intake,
+    *,
+    responses: Mapping[str, QuestionnaireResponse] | None = None,
+    intake_consents: Mapping[str, Consent] | None = None,
+) -> PreparedSubmission:
+    """Score the answers and look up the reader consent and the ruleset; writes nothing.
+
+    ``responses`` (by instrument) and ``intake_consents`` (by purpose), when the caller has
+    read them already, are not read again."""
+    if responses is None:
+        responses = {
+            row.instrument_id: row
+            for row in session.scalars(
+                select(QuestionnaireResponse).where(QuestionnaireResponse.intake_id == intake.id)
+            )
+        }
     scores: dict[str, dict[str, Any]] = {}
+    response_ids: dict[str, uuid.UUID] = {}
     for instrument_id in intake.instruments:
         response = responses.get(instrument_id)
         if response is None:
             raise InvalidInput(f"{instrument_id}: no answers were saved")
         definition = get_instrument(instrument_id)
-        result = score_instrument(
+        scores[instrument_id] = score_instrument(
             instrument_id, answers_for_scoring(definition, response.answer_map)
         ).to_dict()
-        scores[instrument_id] = result
+        response_ids[instrument_id] = response.id
+    # The client's latest decision: one withdrawn in "My consents" after this intake's consent
+    # page applies to this submission too.
+    from alongside.privacy.consents import reader_consent_in_force
+
+    return PreparedSubmission(
+        updated_at=intake.updated_at,
+        scores=scores,
+        response_ids=response_ids,
+        reader_consent=reader_consent_in_force(session, intake, intake_consents=intake_consents),
+        words=intake.own_words or "",
+        ruleset=_organization_ruleset(session, intake.organization_id),
+    )
+
+
+def read_submission(prepared: PreparedSubmission) -> PreparedSubmission:
+    """Run the risk reader on the words, if the client consented (fails closed); needs no
+    database, so a caller can run it holding no connection or lock."""
+    if prepared.read:
+        return prepared
+    risk = None
+    if prepared.reader_consent:
+        risk = read_risk_failing_closed(prepared.words, critical_items(prepared.scores))
+    return replace(prepared, risk=risk, read=True)
+
+
+def _store_scores(
+    session: Session, intake: Intake, prepared: PreparedSubmission, now: datetime
+) -> None:
+    for instrument_id, result in prepared.scores.items():
         session.add(
             Score(
                 organization_id=intake.organization_id,
                 client_id=intake.client_id,
                 intake_id=intake.id,
-                questionnaire_response_id=response.id,
+                questionnaire_response_id=prepared.response_ids[instrument_id],
                 instrument_id=instrument_id,
                 instrument_version=str(result["version"]),
                 total=result["total"],
@@ -225,7 +319,6 @@ def _score_all(session: Session, intake: Intake, now: datetime) -> dict[str, dic
                 scored_at=now,
             )
         )
-    return scores
 
 
 def _store_reading(
@@ -330,6 +423,16 @@ def _organization_ruleset(session: Session, organization_id: uuid.UUID) -> Rules
         return default_ruleset()
 
 
+def _propose(prepared: PreparedSubmission) -> TriageProposal:
+    return propose_triage(
+        scores=prepared.scores,
+        risk=prepared.risk,
+        reader_consent=prepared.reader_consent,
+        ruleset=prepared.ruleset,
+        wrote_words=bool(prepared.words.strip()),
+    )
+
+
 def process_submission(
     session: Session,
     intake: Intake,
@@ -337,35 +440,49 @@ def process_submission(
     now: datetime,
     case_url_base: str,
     oncall_webhook: bool,
+    prepared: PreparedSubmission | None = None,
 ) -> SubmitOutcome:
-    """Score, read (with consent), propose, store and alert, all in the caller's transaction."""
-    _mark_submitted(session, intake, now)
-    scores = _score_all(session, intake, now)
-    # The client's latest decision: one withdrawn in "My consents" after this intake's consent
-    # page applies to this submission too.
-    from alongside.privacy.consents import reader_consent_in_force
+    """Score, read (with consent), propose, store and alert, all in the caller's transaction.
 
-    reader_consent = reader_consent_in_force(session, intake)
-    risk: dict[str, Any] | None = None
-    if reader_consent:
-        risk = read_risk_failing_closed(intake.own_words or "", critical_items(scores))
+    With ``prepared`` (from :func:`prepare_submission`, read or not yet), what it holds is
+    stored if nothing was saved to the intake since it was prepared; otherwise (another tab
+    saved an answer meanwhile) the submission is prepared and read again in this transaction.
+    """
+    if prepared is None:
+        _mark_submitted(session, intake, now)
+        prepared = read_submission(prepare_submission(session, intake))
+        proposal = _propose(prepared)
+        intake.needs_human_reading = proposal.needs_human_reading
+    else:
+        prepared = read_submission(prepared)
+        proposal = _propose(prepared)
+        # An intake never saved to has no updated_at to compare: prepare it again below.
+        if prepared.updated_at is None or not _mark_submitted(
+            session,
+            intake,
+            now,
+            unchanged_since=prepared.updated_at,
+            needs_human_reading=proposal.needs_human_reading,
+        ):
+            _mark_submitted(session, intake, now)
+            # Another request saved to this intake after it was prepared: read it all again.
+            session.expire_all()
+            prepared = read_submission(prepare_submission(session, intake))
+            proposal = _propose(prepared)
+            intake.needs_human_reading = proposal.needs_human_reading
+    _store_scores(session, intake, prepared, now)
+    risk = prepared.risk
+    if prepared.reader_consent and risk is not None:
         _store_reading(session, intake, risk, now)
-    ruleset = _organization_ruleset(session, intake.organization_id)
-    wrote_words = bool((intake.own_words or "").strip())
-    proposal = propose_triage(
-        scores=scores,
-        risk=risk,
-        reader_consent=reader_consent,
-        ruleset=ruleset,
-        wrote_words=wrote_words,
-    )
     inputs = {
-        "scores": scores,
+        "scores": prepared.scores,
         "risk": risk,
-        "reader_consent": reader_consent,
-        "wrote_words": wrote_words,
+        "reader_consent": prepared.reader_consent,
+        "wrote_words": bool(prepared.words.strip()),
     }
+    scores = prepared.scores
     suggestion = Suggestion(
+        id=new_id(),
         organization_id=intake.organization_id,
         client_id=intake.client_id,
         intake_id=intake.id,
@@ -387,8 +504,6 @@ def process_submission(
         proposed_at=now,
     )
     session.add(suggestion)
-    intake.needs_human_reading = proposal.needs_human_reading
-    session.flush()
     crisis = proposal.urgency == CRISIS
     alerts: list[uuid.UUID] = []
     if crisis:
