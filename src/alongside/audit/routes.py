@@ -27,7 +27,7 @@ FHIR_JSON = "application/fhir+json"
 
 @router.get("/api/audit/events", response_class=JSONResponse)
 def audit_events(
-    permit: Annotated[Permit, requires(Action.AUDIT_READ)],
+    permit: Annotated[Permit, requires(Action.AUDIT_READ, audited_as="audit_event")],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,

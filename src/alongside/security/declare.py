@@ -30,14 +30,17 @@ existence is confirmed), and the refusal is audited like the services' refusals.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from alongside.deps import NOT_FOUND_MESSAGE, CurrentSignedIn, DbSession, SignedIn
 from alongside.kit.time import utcnow
+from alongside.models import Client
 from alongside.security.guard import refuse
 from alongside.security.permissions import Action, Role, Scope, scope_of
 
@@ -99,9 +102,16 @@ class Permit:
 
 
 def requires(
-    *actions: Action, public: bool = False, own_space: bool = False, staff: bool = False
+    *actions: Action,
+    public: bool = False,
+    own_space: bool = False,
+    staff: bool = False,
+    audited_as: str = "route",
 ) -> Any:
-    """The dependency a route declares its permission with (see the module docstring)."""
+    """The dependency a route declares its permission with (see the module docstring).
+
+    ``audited_as``: the resource type a refusal is audited under (default ``route``, with the
+    route as its id); a route whose service audited its refusals under its own type keeps it."""
     declaration = Declaration(frozenset(actions), public, own_space, staff)
     dependency: Callable[..., Any]
     if public:
@@ -122,9 +132,9 @@ def requires(
                     db,
                     user=signed_in.user,
                     actor=signed_in.actor,
-                    resource_type="route",
+                    resource_type=audited_as,
                     resource_id=f"{request.method} {template}"[:128],
-                    client_id=None,
+                    client_id=_named_client(db, request, signed_in),
                     now=utcnow(),
                     message=NOT_FOUND_MESSAGE,
                 )
@@ -133,6 +143,23 @@ def requires(
         dependency = signed_in_route
     setattr(dependency, DECLARATION_ATTRIBUTE, declaration)
     return Depends(dependency)
+
+
+def _named_client(db: Session, request: Request, signed_in: SignedIn) -> uuid.UUID | None:
+    """The client the request names (path or query ``client_id``), if it is one of the
+    actor's organisation: a refusal is then in that client's access log, as the services'
+    refusals are; another organisation's client is never named."""
+    raw = request.path_params.get("client_id") or request.query_params.get("client_id")
+    try:
+        client_id = uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        return None
+    if client_id is None:
+        return None
+    client = db.get(Client, client_id)
+    if client is None or client.organization_id != signed_in.actor.organization_id:
+        return None
+    return client_id
 
 
 def declaration_of(call: object) -> Declaration | None:
