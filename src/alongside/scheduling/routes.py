@@ -61,7 +61,7 @@ def _appointment(a: Appointment) -> AppointmentRead:
 
 @router.get("/clinicians/{clinician_id}/slots", response_model=list[SlotRead])
 def clinician_slots(
-    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
     clinician_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -414,7 +414,7 @@ def appointment_fhir(
 
 @router.get("/clinicians/{clinician_id}/fhir")
 def schedule_fhir(
-    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
     clinician_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
