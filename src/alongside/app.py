@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -35,6 +35,7 @@ from alongside.kit.context import request_id_var
 from alongside.kit.files import private_dir
 from alongside.kit.http import local_return_path, wants_html
 from alongside.responses import error_response, request_id_of
+from alongside.security.declare import Permit, requires
 
 log = logging.getLogger("alongside.http")
 
@@ -275,13 +276,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
+    async def healthz(permit: Annotated[Permit, requires(public=True)]) -> dict[str, str]:
         """Alive: the event loop answers. Async and touching nothing, so it answers even when
         every threadpool worker is busy with a slow request."""
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> Response:
+    async def readyz(permit: Annotated[Permit, requires(public=True)]) -> Response:
         """Ready: the database answers a fresh connection within a second."""
         try:
             # The probe runs on the loop's own executor, not the request threadpool (which may

@@ -30,6 +30,7 @@ from alongside.deps import SESSION_COOKIE
 from alongside.kit.time import utcnow
 from alongside.models import Role, UserSession
 from alongside.security.tokens import create_token, revoke_token
+from tests.fixtures.declared import declared_routes
 from tests.fixtures.factories import World
 
 # Routes a person reaches before signing in, by path prefix; they authenticate otherwise
@@ -139,6 +140,10 @@ def test_matrix_covers_the_routes_that_matter(app: FastAPI) -> None:
     assert "/api/clients/{client_id}" in paths
     assert "/home" in paths
     assert len(paths) >= 10
+    # Every route the app serves, as its declarations count them (test_route_declarations).
+    assert {(e.method, e.path) for e in endpoints(app)} | SKIPPED == {
+        (r.method, r.path) for r in declared_routes(app)
+    }
 
 
 def test_without_a_valid_credential_nothing_private_answers(

@@ -182,7 +182,7 @@ def test_api_tokens_are_scoped_revocable_and_stored_hashed(
     csrf = sign_in(client, world.users[Role.CLINICIAN])
     headers = {"X-CSRF-Token": csrf}
     beyond = client.post(
-        "/api/tokens", json={"name": "x", "scopes": ["keys.rotate"]}, headers=headers
+        "/api/tokens", json={"name": "x", "scopes": ["user.manage"]}, headers=headers
     )
     assert beyond.status_code == 422
     created = client.post(

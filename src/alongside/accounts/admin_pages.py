@@ -18,6 +18,8 @@ from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import Organization, Role
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +61,12 @@ def _users_page(
 
 
 @router.get("/admin/users")
-def users_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def users_page(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Staff accounts: add someone with a role, change a role, disable an account."""
     service.require_user_manage(signed_in.actor)
     return _users_page(request, db, signed_in)
@@ -77,6 +84,7 @@ def _role(value: str) -> Role:
 
 @router.post("/admin/users")
 def add_user(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -119,6 +127,7 @@ def _target(db: DbSession, signed_in: SignedIn, user_id: str) -> Any:
 
 @router.post("/admin/users/{user_id}/role")
 def change_role(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -138,7 +147,11 @@ def change_role(
 
 @router.post("/admin/users/{user_id}/disable")
 def disable_user(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn, user_id: str
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    user_id: str,
 ) -> Response:
     """Disable an account; the person is signed out everywhere."""
     target = _target(db, signed_in, user_id)
@@ -169,13 +182,19 @@ def _on_call_page(
 
 
 @router.get("/admin/on-call")
-def on_call_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def on_call_page(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Who is alerted first for a crisis, who comes next, and after how many minutes."""
     return _on_call_page(request, db, signed_in)
 
 
 @router.post("/admin/on-call")
 def save_on_call(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -221,13 +240,19 @@ def _sites_page(
 
 
 @router.get("/admin/sites")
-def sites_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def sites_page(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The places where the organisation sees clients."""
     return _sites_page(request, db, signed_in)
 
 
 @router.post("/admin/sites")
 def add_site(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -249,6 +274,7 @@ def add_site(
 
 @router.post("/admin/sites/{site_id}")
 def change_site(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,

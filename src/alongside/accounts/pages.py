@@ -15,20 +15,23 @@ from alongside.errors import NotAuthenticated, TooManyRequests
 from alongside.kit.http import local_return_path, page_url
 from alongside.kit.time import utcnow
 from alongside.models import Role
+from alongside.security.declare import Permit, requires
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def index(request: Request) -> Response:
+def index(permit: Annotated[Permit, requires(public=True)], request: Request) -> Response:
     """Send people to their home page, or to sign in."""
     target = "/home" if request.cookies.get(SESSION_COOKIE) else "/login"
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
+def login_page(
+    permit: Annotated[Permit, requires(public=True)], request: Request, next: str | None = None
+) -> Response:
     """The sign-in form; ``next`` is the page to return to, kept only if it is one of ours."""
     return render(
         request,
@@ -39,6 +42,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 def login_submit(
+    permit: Annotated[Permit, requires(public=True)],
     request: Request,
     db: DbSession,
     email: Annotated[str, Form(max_length=254)],
@@ -78,7 +82,12 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def logout(
+    permit: Annotated[Permit, requires(own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """End the session and return to the sign-in page."""
     service.end_session(db, request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
@@ -87,7 +96,12 @@ def logout(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Respo
 
 
 @router.get("/home")
-def home(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def home(
+    permit: Annotated[Permit, requires(own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Staff see their work; clients see their own space."""
     user = signed_in.user
     context = {"user": user, "csrf_token": signed_in.csrf_token}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -12,6 +14,7 @@ from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_ad
 from alongside.errors import InvalidInput, NotAuthenticated
 from alongside.kit.time import utcnow
 from alongside.responses import error_response
+from alongside.security.declare import Permit, requires
 
 router = APIRouter(prefix="/api", tags=["session"])
 
@@ -21,7 +24,12 @@ router = APIRouter(prefix="/api", tags=["session"])
     response_model=SessionRead,
     responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
 )
-def create_session(body: SessionCreate, request: Request, db: DbSession) -> Response:
+def create_session(
+    permit: Annotated[Permit, requires(public=True)],
+    body: SessionCreate,
+    request: Request,
+    db: DbSession,
+) -> Response:
     """Sign in; the response sets the session cookie and returns the CSRF token."""
     now = utcnow()
     try:
@@ -54,7 +62,12 @@ def create_session(body: SessionCreate, request: Request, db: DbSession) -> Resp
 
 
 @router.delete("/session", status_code=204)
-def delete_session(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def delete_session(
+    permit: Annotated[Permit, requires(own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Sign out of this session (an API token is revoked instead: ``DELETE /api/tokens/{id}``)."""
     if signed_in.via_token:
         raise InvalidInput(

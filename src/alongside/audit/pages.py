@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from alongside.audit import service
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.kit.time import utcnow
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -20,6 +22,7 @@ PAGE_SIZE = 50
 
 @router.get("/me/access-log")
 def access_log_page(
+    permit: Annotated[Permit, requires(Action.ACCESS_LOG_READ, own_space=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,

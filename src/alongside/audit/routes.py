@@ -17,6 +17,8 @@ from alongside.audit.schemas import AccessLogEntryRead, AccessLogRead
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.kit.http import page_url
 from alongside.kit.time import utcnow
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(tags=["audit"])
 
@@ -25,6 +27,7 @@ FHIR_JSON = "application/fhir+json"
 
 @router.get("/api/audit/events", response_class=JSONResponse)
 def audit_events(
+    permit: Annotated[Permit, requires(Action.AUDIT_READ, audited_as="audit_event")],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -49,6 +52,7 @@ def audit_events(
 
 @router.get("/api/me/access-log", response_model=AccessLogRead)
 def my_access_log(
+    permit: Annotated[Permit, requires(Action.ACCESS_LOG_READ, own_space=True)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     include_own: Annotated[

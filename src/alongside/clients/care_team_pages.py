@@ -18,13 +18,20 @@ from alongside.kit.http import page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import CareTeam, User
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/care-teams")
-def care_teams(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def care_teams(
+    permit: Annotated[Permit, requires(Action.CARE_TEAM_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Every client of the organisation with the clinicians on their care team."""
     care_team.require_care_team_manage(signed_in.actor)
     page = list_readable_clients(
@@ -81,7 +88,11 @@ def _page(
 
 @router.get("/care-teams/{client_id}")
 def care_team_page(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn, client_id: str
+    permit: Annotated[Permit, requires(Action.CARE_TEAM_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    client_id: str,
 ) -> Response:
     """One client's care team, who could join, and the changes with their reasons."""
     care_team.require_care_team_manage(signed_in.actor)
@@ -90,6 +101,7 @@ def care_team_page(
 
 @router.post("/care-teams/{client_id}/{change}")
 def change_care_team(
+    permit: Annotated[Permit, requires(Action.CARE_TEAM_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,

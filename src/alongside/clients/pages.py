@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -14,6 +16,8 @@ from alongside.measures.pages import client_section
 from alongside.models import CareTeam, User
 from alongside.notes.pages import STATUS_WORDS
 from alongside.notes.pages import client_section as notes_section
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +25,11 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/clients/{client_id}")
 def client_page(
-    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_READ)],
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """A client's identity, contact details and care team (audited like every read)."""
     parsed = parse_id(client_id, service.NOT_FOUND)

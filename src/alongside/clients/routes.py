@@ -14,6 +14,7 @@ from alongside.kit.ids import parse_id
 from alongside.kit.keyset import MAX_LIMIT
 from alongside.kit.schema import PageRead
 from alongside.kit.time import utcnow
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/api/clients", tags=["clients"])
 
 @router.get("", response_model=PageRead[ClientRead])
 def list_clients(
+    permit: Annotated[Permit, requires(Action.CLIENT_LIST)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     limit: Annotated[int | None, Query(description=f"Rows per page (1-{MAX_LIMIT}, 50).")] = None,
@@ -46,7 +48,12 @@ def list_clients(
 
 
 @router.get("/{client_id}", response_model=ClientRead)
-def get_client(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> ClientRead:
+def get_client(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ)],
+    client_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> ClientRead:
     """One client; 404 when it does not exist or is not yours to see."""
     parsed = parse_id(client_id, service.NOT_FOUND)
     client = service.get_readable_client(db, signed_in.user, signed_in.actor, parsed, utcnow())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,6 +31,7 @@ from alongside.intake.questions import (
 )
 from alongside.kit.time import utcnow
 from alongside.models import Intake, Organization
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
 from alongside.triage.crisis_admin import resources_for_organization
@@ -128,7 +129,12 @@ def _require_intake_create(signed_in: CurrentSignedIn) -> None:
 
 
 @router.get("/intakes/new")
-def new_intake_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def new_intake_page(
+    permit: Annotated[Permit, requires(Action.INTAKE_CREATE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The form staff use to create an intake link."""
     _require_intake_create(signed_in)
     return render(request, "intake/staff_new.html", _staff_form_context(db, signed_in))
@@ -136,7 +142,11 @@ def new_intake_page(request: Request, db: DbSession, signed_in: CurrentSignedIn)
 
 @router.post("/intakes/new")
 def new_intake_submit(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn, form: PostedForm
+    permit: Annotated[Permit, requires(Action.INTAKE_CREATE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    form: PostedForm,
 ) -> Response:
     """Create the link and show it once."""
     _require_intake_create(signed_in)
@@ -228,7 +238,9 @@ def _consent_page(
 
 
 @router.get("/intake/{token}")
-def intake_start(token: str, request: Request, db: DbSession) -> Response:
+def intake_start(
+    permit: Annotated[Permit, requires(public=True)], token: str, request: Request, db: DbSession
+) -> Response:
     """The consent page, or where the client left off."""
     try:
         intake, saved = service.open_intake_with_saved(db, token, utcnow())
@@ -241,7 +253,13 @@ def intake_start(token: str, request: Request, db: DbSession) -> Response:
 
 
 @router.post("/intake/{token}/consent")
-def intake_consent(token: str, request: Request, db: DbSession, posted: PostedForm) -> Response:
+def intake_consent(
+    permit: Annotated[Permit, requires(public=True)],
+    token: str,
+    request: Request,
+    db: DbSession,
+    posted: PostedForm,
+) -> Response:
     """Record consent per purpose, with the version of the text shown."""
     now = utcnow()
     try:
@@ -366,7 +384,13 @@ def _part_param(request: Request, instrument_id: str, default: int) -> int:
 
 
 @router.get("/intake/{token}/questions/{instrument_id}")
-def intake_questions(token: str, instrument_id: str, request: Request, db: DbSession) -> Response:
+def intake_questions(
+    permit: Annotated[Permit, requires(public=True)],
+    token: str,
+    instrument_id: str,
+    request: Request,
+    db: DbSession,
+) -> Response:
     """One page of one questionnaire, answers saved so far filled in."""
     now = utcnow()
     try:
@@ -392,7 +416,12 @@ def intake_questions(token: str, instrument_id: str, request: Request, db: DbSes
 
 @router.post("/intake/{token}/questions/{instrument_id}")
 def intake_questions_save(
-    token: str, instrument_id: str, request: Request, db: DbSession, posted: PostedForm
+    permit: Annotated[Permit, requires(public=True)],
+    token: str,
+    instrument_id: str,
+    request: Request,
+    db: DbSession,
+    posted: PostedForm,
 ) -> Response:
     """Save one page of answers and go on; a missing answer names its question."""
     now = utcnow()
@@ -435,7 +464,9 @@ def intake_questions_save(
 
 
 @router.get("/intake/{token}/words")
-def intake_words(token: str, request: Request, db: DbSession) -> Response:
+def intake_words(
+    permit: Annotated[Permit, requires(public=True)], token: str, request: Request, db: DbSession
+) -> Response:
     """The "in your own words" page."""
     now = utcnow()
     try:
@@ -453,7 +484,13 @@ def intake_words(token: str, request: Request, db: DbSession) -> Response:
 
 
 @router.post("/intake/{token}/words")
-def intake_words_save(token: str, request: Request, db: DbSession, posted: PostedForm) -> Response:
+def intake_words_save(
+    permit: Annotated[Permit, requires(public=True)],
+    token: str,
+    request: Request,
+    db: DbSession,
+    posted: PostedForm,
+) -> Response:
     """Save the client's own words and go on."""
     now = utcnow()
     try:
@@ -517,7 +554,9 @@ def _review_context(
 
 
 @router.get("/intake/{token}/review")
-def intake_review(token: str, request: Request, db: DbSession) -> Response:
+def intake_review(
+    permit: Annotated[Permit, requires(public=True)], token: str, request: Request, db: DbSession
+) -> Response:
     """Everything the client answered, to check before sending."""
     now = utcnow()
     try:
@@ -532,7 +571,9 @@ def intake_review(token: str, request: Request, db: DbSession) -> Response:
 
 
 @router.post("/intake/{token}/submit")
-def intake_submit(token: str, request: Request, db: DbSession) -> Response:
+def intake_submit(
+    permit: Annotated[Permit, requires(public=True)], token: str, request: Request, db: DbSession
+) -> Response:
     """Submit: the response is the "what happens next" page, with crisis resources if needed."""
     now = utcnow()
     try:

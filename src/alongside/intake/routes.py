@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 
@@ -10,13 +11,19 @@ from alongside.deps import CurrentSignedIn, DbSession
 from alongside.intake import service
 from alongside.intake.schemas import IntakeCreate, IntakeCreated
 from alongside.kit.time import utcnow
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(prefix="/api/intakes", tags=["intakes"])
 
 
 @router.post("", response_model=IntakeCreated, status_code=201)
 def create_intake(
-    body: IntakeCreate, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.INTAKE_CREATE)],
+    body: IntakeCreate,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> IntakeCreated:
     """Create a single-use intake link; the link is in the answer once and never again."""
     new_client = (

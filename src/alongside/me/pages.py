@@ -20,6 +20,8 @@ from alongside.me import service
 from alongside.measures.chart import chart_id, chart_svg
 from alongside.privacy import consents, corrections, erasure
 from alongside.privacy.corrections import FIELDS
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +32,12 @@ def _base(signed_in: Any) -> dict[str, Any]:
 
 
 @router.get("/me/progress")
-def progress_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def progress_page(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Your measures as charts in plain words, and questionnaires due."""
     progress = service.my_progress(db, signed_in.user, signed_in.actor, utcnow())
     charts = [
@@ -49,14 +56,24 @@ def progress_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -
 
 
 @router.get("/me/appointments")
-def appointments_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def appointments_page(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Your upcoming and past appointments."""
     view = service.my_appointments(db, signed_in.user, signed_in.actor, utcnow())
     return render(request, "me/appointments.html", {**_base(signed_in), "view": view})
 
 
 @router.get("/me/consents")
-def consents_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def consents_page(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Each consent, its text and when you decided; give or withdraw it."""
     states = consents.my_consents(db, signed_in.user, signed_in.actor, utcnow())
     return render(request, "me/consents.html", {**_base(signed_in), "states": states})
@@ -64,6 +81,7 @@ def consents_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -
 
 @router.post("/me/consents/{purpose}")
 def consents_submit(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
     purpose: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -89,7 +107,12 @@ def _data_context(db: DbSession, signed_in: Any, **extra: Any) -> dict[str, Any]
 
 
 @router.get("/me/data")
-def data_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def data_page(
+    permit: Annotated[Permit, requires(Action.CLIENT_EXPORT, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Download your data; ask for a correction or for erasure."""
     service.own_client_id(signed_in.actor)
     return render(request, "me/data.html", _data_context(db, signed_in))
@@ -97,6 +120,7 @@ def data_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
 
 @router.post("/me/corrections")
 def correction_submit(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -124,7 +148,12 @@ def correction_submit(
 
 
 @router.get("/me/notes")
-def notes_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def notes_page(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Your signed notes; ask for a correction of one."""
     notes = service.my_notes(db, signed_in.user, signed_in.actor, utcnow())
     return render(request, "me/notes.html", {**_base(signed_in), "notes": notes, "errors": []})
@@ -132,6 +161,7 @@ def notes_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> R
 
 @router.post("/me/notes/{note_id}/corrections")
 def note_correction_submit(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
     note_id: str,
     request: Request,
     db: DbSession,
@@ -161,7 +191,12 @@ def note_correction_submit(
 
 
 @router.post("/me/erasure")
-def erasure_submit(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def erasure_submit(
+    permit: Annotated[Permit, requires(Action.ERASURE_REQUEST, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Ask for your record to be erased; shows the certificate link to keep."""
     client_id = service.own_client_id(signed_in.actor)
     _request, token = erasure.request_erasure(
@@ -172,7 +207,9 @@ def erasure_submit(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
 
 
 @router.get("/erasure-certificates/{token}")
-def certificate_page(request: Request, token: str, db: DbSession) -> Response:
+def certificate_page(
+    permit: Annotated[Permit, requires(public=True)], request: Request, token: str, db: DbSession
+) -> Response:
     """The erasure request a certificate link opens: its status, then the certificate."""
     found = erasure.certificate_by_token(db, token)
     if not wants_html(request):

@@ -6,6 +6,7 @@ erasure). Clients may call only these, the session and their intake links; other
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -34,6 +35,8 @@ from alongside.models import CorrectionRequest
 from alongside.notes.schemas import SafetyPlanRead
 from alongside.privacy import consents, corrections, erasure, export
 from alongside.privacy.pdf import export_pdf
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 
@@ -41,7 +44,11 @@ FHIR_JSON = "application/fhir+json"
 
 
 @router.get("/measures")
-def my_measures(db: DbSession, signed_in: CurrentSignedIn) -> MeasuresRead:
+def my_measures(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> MeasuresRead:
     """Your repeated measures, what they mean and what changed; questionnaires due."""
     progress = service.my_progress(db, signed_in.user, signed_in.actor, utcnow())
     return MeasuresRead(
@@ -69,7 +76,11 @@ def my_measures(db: DbSession, signed_in: CurrentSignedIn) -> MeasuresRead:
 
 
 @router.get("/appointments")
-def my_appointments(db: DbSession, signed_in: CurrentSignedIn) -> AppointmentsRead:
+def my_appointments(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> AppointmentsRead:
     """Your upcoming and past appointments."""
     view = service.my_appointments(db, signed_in.user, signed_in.actor, utcnow())
     return AppointmentsRead(
@@ -79,7 +90,11 @@ def my_appointments(db: DbSession, signed_in: CurrentSignedIn) -> AppointmentsRe
 
 
 @router.get("/export", response_class=JSONResponse)
-def my_export(db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def my_export(
+    permit: Annotated[Permit, requires(Action.CLIENT_EXPORT, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Everything the clinic holds about you that you are entitled to, as a FHIR R4 Bundle."""
     data = export.my_export(db, signed_in.user, signed_in.actor, utcnow())
     return Response(
@@ -90,7 +105,11 @@ def my_export(db: DbSession, signed_in: CurrentSignedIn) -> Response:
 
 
 @router.get("/export.pdf")
-def my_export_pdf(db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def my_export_pdf(
+    permit: Annotated[Permit, requires(Action.CLIENT_EXPORT, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The same export as a readable PDF."""
     data = export.my_export(db, signed_in.user, signed_in.actor, utcnow())
     return Response(
@@ -101,7 +120,11 @@ def my_export_pdf(db: DbSession, signed_in: CurrentSignedIn) -> Response:
 
 
 @router.get("/consents")
-def my_consents(db: DbSession, signed_in: CurrentSignedIn) -> list[ConsentRead]:
+def my_consents(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[ConsentRead]:
     """Each consent purpose, whether it is given, the text version and when it was decided."""
     states = consents.my_consents(db, signed_in.user, signed_in.actor, utcnow())
     return [ConsentRead.model_validate(s) for s in states]
@@ -109,7 +132,11 @@ def my_consents(db: DbSession, signed_in: CurrentSignedIn) -> list[ConsentRead]:
 
 @router.put("/consents/{purpose}")
 def put_my_consent(
-    purpose: str, body: ConsentWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    purpose: str,
+    body: ConsentWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> ConsentRead:
     """Give or withdraw one consent; it applies to everything from now on."""
     state = consents.set_my_consent(
@@ -119,7 +146,11 @@ def put_my_consent(
 
 
 @router.post("/erasure-requests", status_code=202)
-def request_my_erasure(db: DbSession, signed_in: CurrentSignedIn) -> ErasureCreated:
+def request_my_erasure(
+    permit: Annotated[Permit, requires(Action.ERASURE_REQUEST, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> ErasureCreated:
     """Ask for your record to be erased; the clinical lead decides."""
     actor = signed_in.actor
     client_id = service.own_client_id(actor)
@@ -130,7 +161,11 @@ def request_my_erasure(db: DbSession, signed_in: CurrentSignedIn) -> ErasureCrea
 
 
 @router.get("/erasure-requests")
-def my_erasure_requests(db: DbSession, signed_in: CurrentSignedIn) -> list[ErasureRead]:
+def my_erasure_requests(
+    permit: Annotated[Permit, requires(Action.ERASURE_REQUEST, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[ErasureRead]:
     """Your erasure requests and their decisions."""
     return [
         ErasureRead(
@@ -158,7 +193,10 @@ def correction_read(row: CorrectionRequest) -> CorrectionRead:
 
 @router.post("/corrections", status_code=201)
 def request_my_correction(
-    body: CorrectionWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    body: CorrectionWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> CorrectionRead:
     """Ask for one of your details, or one of your notes, to be corrected."""
     row = corrections.request_correction(
@@ -175,13 +213,21 @@ def request_my_correction(
 
 
 @router.get("/corrections")
-def my_corrections(db: DbSession, signed_in: CurrentSignedIn) -> list[CorrectionRead]:
+def my_corrections(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[CorrectionRead]:
     """Your correction requests and their decisions."""
     return [correction_read(r) for r in corrections.my_corrections(db, signed_in.actor)]
 
 
 @router.get("/notes")
-def my_notes(db: DbSession, signed_in: CurrentSignedIn) -> list[MyNoteRead]:
+def my_notes(
+    permit: Annotated[Permit, requires(Action.CLIENT_READ, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[MyNoteRead]:
     """Your signed progress notes, newest first, with addenda and the corrections you asked
     for (psychotherapy notes and drafts are not part of your record's copy)."""
     return [
@@ -202,7 +248,11 @@ def my_notes(db: DbSession, signed_in: CurrentSignedIn) -> list[MyNoteRead]:
 
 
 @router.get("/safety-plan")
-def my_safety_plan(db: DbSession, signed_in: CurrentSignedIn) -> list[SafetyPlanRead]:
+def my_safety_plan(
+    permit: Annotated[Permit, requires(Action.SAFETY_PLAN_READ, own_space=True)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[SafetyPlanRead]:
     """Your safety plan as your clinician and you wrote it, newest version first."""
     from alongside.notes import safety
     from alongside.notes.routes import plan_read

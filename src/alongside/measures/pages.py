@@ -7,7 +7,7 @@ with the message, status 422. Charts are SVG drawn on the server and put inline.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -25,6 +25,8 @@ from alongside.measures.chart import chart_id, chart_svg
 from alongside.measures.trends import InstrumentTrend
 from alongside.models import Client
 from alongside.models.measurement_plan import Cadence
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +71,11 @@ def _page_context(
 
 @router.get("/clients/{client_id}/measures")
 def measures_page(
-    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLINICAL_READ)],
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """A client's scores over time: a chart and a table per instrument, and the plan."""
     view = service.client_measures(
@@ -95,6 +101,7 @@ def _whole_number(value: str | None, name: str) -> int | None:
 
 @router.post("/clients/{client_id}/measures/plan")
 def plan_submit(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
     client_id: str,
     request: Request,
     db: DbSession,
@@ -136,7 +143,12 @@ def plan_submit(
 
 
 @router.get("/measures/attention")
-def attention_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def attention_page(
+    permit: Annotated[Permit, requires(Action.CLINICAL_READ)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The clinician's clients whose latest measures need attention, newest first."""
     entries = service.attention_list(db, user=signed_in.user, actor=signed_in.actor, now=utcnow())
     return render(

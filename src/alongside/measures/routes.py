@@ -5,6 +5,8 @@ What an actor may not see answers 404. Routes parse, call one service and shape 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
 from alongside.deps import CurrentSignedIn, DbSession
@@ -20,13 +22,18 @@ from alongside.measures.schemas import (
     client_measures_read,
     plan_read,
 )
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(prefix="/api", tags=["measures"])
 
 
 @router.get("/clients/{client_id}/measures")
 def get_client_measures(
-    client_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLINICAL_READ)],
+    client_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> ClientMeasuresRead:
     """A client's scores per instrument with bands and reliable change, and their plan."""
     view = service.client_measures(
@@ -41,7 +48,11 @@ def get_client_measures(
 
 @router.put("/clients/{client_id}/measures/plan")
 def put_client_plan(
-    client_id: str, body: PlanWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    client_id: str,
+    body: PlanWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> PlanRead:
     """Set the client's plan of repeat measures (a clinician on the care team)."""
     plan = service.set_plan(
@@ -62,7 +73,11 @@ def put_client_plan(
 
 
 @router.get("/measures/attention")
-def get_attention(db: DbSession, signed_in: CurrentSignedIn) -> list[AttentionRead]:
+def get_attention(
+    permit: Annotated[Permit, requires(Action.CLINICAL_READ)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[AttentionRead]:
     """The signed-in clinician's clients whose latest measures need attention, newest first."""
     entries = service.attention_list(db, user=signed_in.user, actor=signed_in.actor, now=utcnow())
     return [attention_read(entry) for entry in entries]

@@ -24,6 +24,7 @@ from alongside.notes.compose import sections_from_dicts, unsupported
 from alongside.notes.library import note_templates, safety_plan_template
 from alongside.notes.routes import llm_for
 from alongside.privacy.corrections import corrections_of_note
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.security.policy import Resource, can
 from alongside.templating import render
@@ -97,7 +98,11 @@ def client_section(
 
 @router.get("/clients/{client_id}/notes/new")
 def new_note(
-    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE)],
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Jottings after a session (or ad hoc), to draft a note from."""
     now = utcnow()
@@ -136,6 +141,7 @@ def new_note(
 
 @router.post("/clients/{client_id}/notes")
 def create_note(
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE)],
     client_id: str,
     request: Request,
     form: FormFields,
@@ -208,7 +214,11 @@ def _note_page(request: Request, db: DbSession, signed_in: SignedIn, note: Note)
 
 @router.get("/notes/{note_id}")
 def note_page(
-    note_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.NOTE_READ, Action.PSYCHOTHERAPY_NOTE_READ)],
+    note_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """A note: sentences with their sources beside them; edit and sign a draft; addenda."""
     note = service.get_note(
@@ -223,7 +233,11 @@ def note_page(
 
 @router.post("/notes/{note_id}/edit")
 def edit_note(
-    note_id: str, form: FormFields, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE, Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    note_id: str,
+    form: FormFields,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Save the edited sections (one sentence a line)."""
     parsed = parse_id(note_id, service.NOT_FOUND)
@@ -251,7 +265,12 @@ def split_lines(text: str) -> list[str]:
 
 
 @router.post("/notes/{note_id}/sign")
-def sign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def sign_note(
+    permit: Annotated[Permit, requires(Action.NOTE_SIGN, Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    note_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Sign the draft."""
     parsed = parse_id(note_id, service.NOT_FOUND)
     service.sign_note(db, user=signed_in.user, actor=signed_in.actor, note_id=parsed, now=utcnow())
@@ -259,7 +278,12 @@ def sign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Respon
 
 
 @router.post("/notes/{note_id}/cosign")
-def cosign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def cosign_note(
+    permit: Annotated[Permit, requires(Action.NOTE_SIGN)],
+    note_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Co-sign a trainee's note."""
     parsed = parse_id(note_id, service.NOT_FOUND)
     service.cosign_note(
@@ -270,7 +294,11 @@ def cosign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Resp
 
 @router.post("/notes/{note_id}/addenda")
 def add_addendum(
-    note_id: str, form: FormFields, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE, Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    note_id: str,
+    form: FormFields,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Add a signed, dated addendum."""
     parsed = parse_id(note_id, service.NOT_FOUND)
@@ -287,7 +315,11 @@ def add_addendum(
 
 @router.get("/clients/{client_id}/process-notes")
 def process_notes(
-    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.PSYCHOTHERAPY_NOTE_READ)],
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Your own psychotherapy notes about this client (nobody else sees them, or this page)."""
     now = utcnow()
@@ -310,7 +342,11 @@ def process_notes(
 
 @router.post("/clients/{client_id}/process-notes")
 def add_process_note(
-    client_id: str, form: FormFields, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    client_id: str,
+    form: FormFields,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Keep a psychotherapy note."""
     parsed = parse_id(client_id, CLIENT_NOT_FOUND)
@@ -339,7 +375,11 @@ def _plan_context(signed_in: SignedIn, client: Client, plans: list[Any]) -> dict
 
 @router.get("/clients/{client_id}/safety-plan")
 def safety_plan_page(
-    client_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.SAFETY_PLAN_READ)],
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """The client's safety plan: the current version, printable, and a form for a new one."""
     now = utcnow()
@@ -359,7 +399,11 @@ def safety_plan_page(
 
 @router.post("/clients/{client_id}/safety-plan")
 def save_safety_plan(
-    client_id: str, form: FormFields, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.SAFETY_PLAN_WRITE)],
+    client_id: str,
+    form: FormFields,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Save a new version of the safety plan."""
     parsed = parse_id(client_id, CLIENT_NOT_FOUND)
@@ -384,7 +428,12 @@ def save_safety_plan(
 
 
 @router.get("/me/safety-plan")
-def my_safety_plan(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def my_safety_plan(
+    permit: Annotated[Permit, requires(Action.SAFETY_PLAN_READ, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The client's own safety plan, in their space, printable."""
     client_id = signed_in.actor.client_id
     if client_id is None:
@@ -401,7 +450,12 @@ def my_safety_plan(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
 
 
 @router.get("/oversight/notes")
-def late_notes_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def late_notes_page(
+    permit: Annotated[Permit, requires(Action.FAIRNESS_READ)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Time from session end to signed note, by clinician (the clinical lead's oversight)."""
     rows = service.late_notes(db, actor=signed_in.actor, now=utcnow())
     return render(

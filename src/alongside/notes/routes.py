@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
@@ -27,6 +27,8 @@ from alongside.notes.schemas import (
     TemplateRead,
     TextCreate,
 )
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(tags=["notes"])
 CLIENT_NOT_FOUND = "No client with this id is available to you."
@@ -74,7 +76,9 @@ def _full(db: DbSession, note: Note) -> NoteRead:
 
 
 @router.get("/api/note-templates", response_model=list[TemplateRead])
-def templates(signed_in: CurrentSignedIn) -> list[TemplateRead]:
+def templates(
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE)], signed_in: CurrentSignedIn
+) -> list[TemplateRead]:
     """The progress note templates, with their versions and sources."""
     return [
         TemplateRead(
@@ -94,6 +98,7 @@ def templates(signed_in: CurrentSignedIn) -> list[TemplateRead]:
     status_code=201,
 )
 def draft_for_appointment(
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE)],
     appointment_id: str,
     body: NoteDraftCreate,
     request: Request,
@@ -118,6 +123,7 @@ def draft_for_appointment(
 
 @router.post("/api/clients/{client_id}/notes", response_model=NoteRead, status_code=201)
 def draft_ad_hoc(
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE)],
     client_id: str,
     body: NoteDraftCreate,
     request: Request,
@@ -142,7 +148,11 @@ def draft_ad_hoc(
     "/api/clients/{client_id}/psychotherapy-notes", response_model=NoteRead, status_code=201
 )
 def psychotherapy_note(
-    client_id: str, body: TextCreate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    client_id: str,
+    body: TextCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> NoteRead:
     """A psychotherapy (process) note, readable by its author alone."""
     note = service.create_psychotherapy_note(
@@ -158,6 +168,7 @@ def psychotherapy_note(
 
 @router.get("/api/notes", response_model=NotePageRead)
 def list_notes(
+    permit: Annotated[Permit, requires(Action.NOTE_READ, Action.PSYCHOTHERAPY_NOTE_READ)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     client_id: str | None = None,
@@ -189,7 +200,12 @@ def list_notes(
 
 
 @router.get("/api/notes/{note_id}", response_model=NoteRead)
-def get_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> NoteRead:
+def get_note(
+    permit: Annotated[Permit, requires(Action.NOTE_READ, Action.PSYCHOTHERAPY_NOTE_READ)],
+    note_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> NoteRead:
     """One note with its addenda."""
     note = service.get_note(
         db, user=signed_in.user, actor=signed_in.actor, note_id=_note_id(note_id), now=utcnow()
@@ -213,7 +229,11 @@ def _edits(db: DbSession, signed_in: SignedIn, note_id: uuid.UUID, body: NoteUpd
 
 @router.put("/api/notes/{note_id}", response_model=NoteRead)
 def edit_note(
-    note_id: str, body: NoteUpdate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE, Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    note_id: str,
+    body: NoteUpdate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> NoteRead:
     """Edit a draft; sentences you changed become yours. 409 once signed."""
     parsed = _note_id(note_id)
@@ -230,7 +250,12 @@ def edit_note(
 
 
 @router.post("/api/notes/{note_id}/sign", response_model=NoteRead)
-def sign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> NoteRead:
+def sign_note(
+    permit: Annotated[Permit, requires(Action.NOTE_SIGN, Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    note_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> NoteRead:
     """Sign your draft; from now on it changes only by addenda."""
     note = service.sign_note(
         db, user=signed_in.user, actor=signed_in.actor, note_id=_note_id(note_id), now=utcnow()
@@ -239,7 +264,12 @@ def sign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> NoteRe
 
 
 @router.post("/api/notes/{note_id}/cosign", response_model=NoteRead)
-def cosign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> NoteRead:
+def cosign_note(
+    permit: Annotated[Permit, requires(Action.NOTE_SIGN)],
+    note_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> NoteRead:
     """Co-sign a trainee's signed note as their supervisor."""
     note = service.cosign_note(
         db, user=signed_in.user, actor=signed_in.actor, note_id=_note_id(note_id), now=utcnow()
@@ -249,7 +279,11 @@ def cosign_note(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Note
 
 @router.post("/api/notes/{note_id}/addenda", response_model=NoteRead, status_code=201)
 def add_addendum(
-    note_id: str, body: TextCreate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.NOTE_WRITE, Action.PSYCHOTHERAPY_NOTE_WRITE)],
+    note_id: str,
+    body: TextCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> NoteRead:
     """Add a signed, dated addendum to a signed note."""
     addendum = service.add_addendum(
@@ -266,7 +300,12 @@ def add_addendum(
 
 
 @router.get("/api/notes/{note_id}/fhir")
-def note_fhir(note_id: str, db: DbSession, signed_in: CurrentSignedIn) -> dict[str, Any]:
+def note_fhir(
+    permit: Annotated[Permit, requires(Action.NOTE_READ, Action.PSYCHOTHERAPY_NOTE_READ)],
+    note_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> dict[str, Any]:
     """A signed progress note as a FHIR R4B Composition and DocumentReference."""
     note = service.get_note(
         db, user=signed_in.user, actor=signed_in.actor, note_id=_note_id(note_id), now=utcnow()
@@ -313,7 +352,12 @@ def plan_read(plan: SafetyPlan) -> SafetyPlanRead:
 
 
 @router.get("/api/clients/{client_id}/safety-plan", response_model=list[SafetyPlanRead])
-def safety_plans(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> list[SafetyPlanRead]:
+def safety_plans(
+    permit: Annotated[Permit, requires(Action.SAFETY_PLAN_READ)],
+    client_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[SafetyPlanRead]:
     """Every version of the client's safety plan, newest first."""
     _client, plans = safety.safety_plan_versions(
         db,
@@ -327,7 +371,11 @@ def safety_plans(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> l
 
 @router.post("/api/clients/{client_id}/safety-plan", response_model=SafetyPlanRead, status_code=201)
 def save_safety_plan(
-    client_id: str, body: SafetyPlanWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.SAFETY_PLAN_WRITE)],
+    client_id: str,
+    body: SafetyPlanWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> SafetyPlanRead:
     """Save a new version of the client's safety plan."""
     plan = safety.save_safety_plan(

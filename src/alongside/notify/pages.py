@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -12,13 +14,20 @@ from alongside.kit.time import utcnow
 from alongside.models import OutboxStatus
 from alongside.notify import service
 from alongside.notify.access import outbox_organization
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/outbox")
-def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def outbox_page(
+    permit: Annotated[Permit, requires(Action.OUTBOX_ADMIN)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Dead and failing messages of the organisation, newest first (no bodies)."""
     organization_id = outbox_organization(signed_in.user)
     cursor = request.query_params.get("cursor") or None
@@ -39,7 +48,12 @@ def outbox_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-def outbox_retry(message_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def outbox_retry(
+    permit: Annotated[Permit, requires(Action.OUTBOX_ADMIN)],
+    message_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Queue the message for another attempt now and return to the list."""
     organization_id = outbox_organization(signed_in.user)
     parsed = parse_id(message_id, service.NOT_FOUND)

@@ -14,12 +14,15 @@ from alongside.models import OutboxStatus
 from alongside.notify import service
 from alongside.notify.access import outbox_organization
 from alongside.notify.schemas import OutboxMessageRead
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(prefix="/api/outbox", tags=["outbox"])
 
 
 @router.get("", response_model=PageRead[OutboxMessageRead])
 def list_outbox(
+    permit: Annotated[Permit, requires(Action.OUTBOX_ADMIN)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     status: Annotated[list[OutboxStatus] | None, Query()] = None,
@@ -37,7 +40,12 @@ def list_outbox(
 
 
 @router.post("/{message_id}/retry", response_model=OutboxMessageRead)
-def retry_message(message_id: str, db: DbSession, signed_in: CurrentSignedIn) -> OutboxMessageRead:
+def retry_message(
+    permit: Annotated[Permit, requires(Action.OUTBOX_ADMIN)],
+    message_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> OutboxMessageRead:
     """Send a failed or dead message again now."""
     organization_id = outbox_organization(signed_in.user)
     parsed = parse_id(message_id, service.NOT_FOUND)

@@ -19,6 +19,7 @@ from alongside.kit.time import utcnow
 from alongside.models import Client, Note, Organization
 from alongside.privacy import corrections, erasure, retention
 from alongside.privacy.corrections import FIELDS
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Resource, can
 from alongside.templating import render
@@ -73,13 +74,19 @@ def _context(db: DbSession, signed_in: Any, **extra: Any) -> dict[str, Any]:
 
 
 @router.get("/privacy")
-def privacy_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def privacy_page(
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE, Action.CLIENT_WRITE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Erasure requests and corrections waiting for a decision; records past retention."""
     return render(request, "privacy/page.html", _context(db, signed_in))
 
 
 @router.post("/privacy/erasure-requests/{request_id}/decision")
 def erasure_decision(
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE)],
     request: Request,
     request_id: str,
     db: DbSession,
@@ -112,6 +119,7 @@ def erasure_decision(
 
 @router.post("/privacy/corrections/{request_id}/decision")
 def correction_decision(
+    permit: Annotated[Permit, requires(Action.CLIENT_WRITE, Action.NOTE_WRITE)],
     request: Request,
     request_id: str,
     db: DbSession,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import Field
@@ -21,6 +21,7 @@ from alongside.me.routes import FHIR_JSON, correction_read
 from alongside.me.schemas import CorrectionRead, ErasureCreated
 from alongside.models import ErasureRequest, Organization
 from alongside.privacy import corrections, erasure, export, quality, retention
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.security.policy import Resource, can
 
@@ -115,7 +116,10 @@ def _read(
 
 @router.post("/clients/{client_id}/erasure-requests", status_code=202)
 def request_erasure_on_behalf(
-    client_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_WRITE, Action.CLIENT_ERASE)],
+    client_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> ErasureCreated:
     """File an erasure request on a client's behalf (staff who may change their record)."""
     request, token = erasure.request_erasure(
@@ -131,7 +135,11 @@ def request_erasure_on_behalf(
 
 
 @router.get("/erasure-requests")
-def list_erasure_requests(db: DbSession, signed_in: CurrentSignedIn) -> list[ErasureRequestRead]:
+def list_erasure_requests(
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[ErasureRequestRead]:
     """Erasure requests waiting for a decision, oldest first (clinical lead)."""
     now = utcnow()
     out = []
@@ -143,7 +151,10 @@ def list_erasure_requests(db: DbSession, signed_in: CurrentSignedIn) -> list[Era
 
 @router.get("/erasure-requests/{request_id}")
 def get_erasure_request(
-    request_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE)],
+    request_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> ErasureRequestRead:
     """One erasure request with the client's records against the retention rules."""
     request, view = erasure.request_for_decision(
@@ -154,7 +165,11 @@ def get_erasure_request(
 
 @router.post("/erasure-requests/{request_id}/decision")
 def decide_erasure_request(
-    request_id: str, body: DecisionWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE)],
+    request_id: str,
+    body: DecisionWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> ErasureRequestRead:
     """Approve (the record is erased now) or decline, with a reason (clinical lead)."""
     now = utcnow()
@@ -178,7 +193,11 @@ def _lead_organization(db: DbSession, signed_in: CurrentSignedIn) -> Organizatio
 
 
 @router.get("/retention/rules")
-def retention_rules(db: DbSession, signed_in: CurrentSignedIn) -> list[dict[str, Any]]:
+def retention_rules(
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[dict[str, Any]]:
     """The organisation's retention periods per record type, with their legal source."""
     organization = _lead_organization(db, signed_in)
     return [
@@ -188,7 +207,11 @@ def retention_rules(db: DbSession, signed_in: CurrentSignedIn) -> list[dict[str,
 
 
 @router.get("/retention/past")
-def past_retention(db: DbSession, signed_in: CurrentSignedIn) -> list[PastRetentionRead]:
+def past_retention(
+    permit: Annotated[Permit, requires(Action.CLIENT_ERASE)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[PastRetentionRead]:
     """Clients whose records are past every retention period (clinical lead)."""
     organization = _lead_organization(db, signed_in)
     return [
@@ -199,7 +222,11 @@ def past_retention(db: DbSession, signed_in: CurrentSignedIn) -> list[PastRetent
 
 @router.post("/clients/{client_id}/export")
 def subject_access_export(
-    client_id: str, body: ExportWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_EXPORT)],
+    client_id: str,
+    body: ExportWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """A client's full export for a subject-access request (audited, with the reason)."""
     data = export.staff_export(
@@ -214,7 +241,11 @@ def subject_access_export(
 
 
 @router.get("/corrections")
-def list_corrections(db: DbSession, signed_in: CurrentSignedIn) -> list[CorrectionRead]:
+def list_corrections(
+    permit: Annotated[Permit, requires(Action.CLIENT_WRITE, Action.NOTE_WRITE)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[CorrectionRead]:
     """Correction requests waiting for a decision that you may make."""
     return [
         correction_read(r)
@@ -224,7 +255,11 @@ def list_corrections(db: DbSession, signed_in: CurrentSignedIn) -> list[Correcti
 
 @router.post("/corrections/{request_id}/decision")
 def decide_correction(
-    request_id: str, body: CorrectionDecisionWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.CLIENT_WRITE, Action.NOTE_WRITE)],
+    request_id: str,
+    body: CorrectionDecisionWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> CorrectionRead:
     """Accept (the detail changes) or decline a correction, with a reason."""
     row = corrections.decide_correction(
@@ -240,6 +275,10 @@ def decide_correction(
 
 
 @router.get("/quality/export")
-def quality_export(db: DbSession, signed_in: CurrentSignedIn) -> dict[str, Any]:
+def quality_export(
+    permit: Annotated[Permit, requires(Action.FAIRNESS_READ)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> dict[str, Any]:
     """Measures and waits without identities, for service evaluation (clinical lead)."""
     return quality.quality_export(db, signed_in.user, signed_in.actor, utcnow())

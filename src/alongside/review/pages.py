@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,6 +21,7 @@ from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
 from alongside.review.queue import URGENCIES, describe_duration
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
 from alongside.triage import escalation
@@ -51,7 +52,12 @@ def nav_context(signed_in: Any) -> dict[str, Any]:
 
 
 @router.get("/review")
-def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def queue_page(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The review queue: crisis first, then longest waiting; each wait against its target."""
     now = utcnow()
     cursor = request.query_params.get("cursor") or None
@@ -72,7 +78,12 @@ def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> R
 
 
 @router.get("/review/intakes/{intake_id}")
-def case_by_intake(intake_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def case_by_intake(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    intake_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The link crisis alerts carry: the case, or the alert page for on-call staff."""
     parsed = parse_id(intake_id, service.NOT_FOUND)
     suggestion_id = service.case_for_intake(db, actor=signed_in.actor, intake_id=parsed)
@@ -87,7 +98,11 @@ def case_by_intake(intake_id: str, db: DbSession, signed_in: CurrentSignedIn) ->
 
 @router.get("/review/alerts/{alert_id}")
 def alert_page(
-    alert_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    alert_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """A crisis alert for someone on call (who may not be on the client's care team)."""
     alert = escalation.get_alert(
@@ -108,6 +123,7 @@ def alert_page(
 
 @router.post("/review/alerts/{alert_id}/acknowledge")
 def alert_acknowledge(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
     alert_id: str,
     request: Request,
     db: DbSession,
@@ -148,7 +164,11 @@ def _case_context(
 
 @router.get("/review/{suggestion_id}")
 def case_page(
-    suggestion_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    suggestion_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """One case: answers, scores, the client's words with the evidence marked, the proposal."""
     context = _case_context(db, signed_in, parse_id(suggestion_id, service.NOT_FOUND), [], {})
@@ -157,6 +177,7 @@ def case_page(
 
 @router.post("/review/{suggestion_id}/decision")
 def case_decide(
+    permit: Annotated[Permit, requires(Action.SUGGESTION_DECIDE)],
     suggestion_id: str,
     request: Request,
     db: DbSession,
@@ -187,7 +208,12 @@ def case_decide(
 
 
 @router.get("/oversight")
-def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def oversight_page(
+    permit: Annotated[Permit, requires(Action.FAIRNESS_READ)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Override rates and time to first review, and the organisation's review settings."""
     raw = request.query_params.get("weeks") or str(service.DEFAULT_OVERSIGHT_WEEKS)
     if not raw.isdigit():
@@ -204,7 +230,11 @@ def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
 
 @router.post("/oversight/settings")
 def oversight_settings(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Save the wait targets (hours) and escalation time (minutes)."""
     form = _form(posted)

@@ -32,6 +32,8 @@ from alongside.review.schemas import (
     RulesetVersionCreate,
     RulesetVersionRead,
 )
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.triage import escalation, rule_changes
 from alongside.triage.rulesets import PreviewResult
 
@@ -75,6 +77,7 @@ def _alert_read(alert: service.AlertView) -> AlertRead:
 
 @router.get("/review/queue", response_model=PageRead[QueueEntryRead])
 def review_queue(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     limit: Annotated[int | None, Query(description="Rows per page (1-200, 50).")] = None,
@@ -104,7 +107,12 @@ def review_queue(
 
 
 @router.get("/review/{suggestion_id}", response_model=CaseRead)
-def review_case(suggestion_id: uuid.UUID, db: DbSession, signed_in: CurrentSignedIn) -> CaseRead:
+def review_case(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    suggestion_id: uuid.UUID,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> CaseRead:
     """One case: answers, scores, the client's words with evidence, the proposal, decision."""
     case = service.get_case(
         db, user=signed_in.user, actor=signed_in.actor, suggestion_id=suggestion_id, now=utcnow()
@@ -157,7 +165,11 @@ def review_case(suggestion_id: uuid.UUID, db: DbSession, signed_in: CurrentSigne
 
 @router.post("/review/{suggestion_id}/decision", response_model=DecisionRead, status_code=201)
 def review_decide(
-    suggestion_id: uuid.UUID, body: DecisionCreate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.SUGGESTION_DECIDE)],
+    suggestion_id: uuid.UUID,
+    body: DecisionCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> DecisionRead:
     """Accept, amend or reject the proposal (409 when it was already decided)."""
     decision = service.decide(
@@ -176,7 +188,11 @@ def review_decide(
 
 @router.post("/review/alerts/{alert_id}/acknowledge", response_model=AlertRead)
 def review_acknowledge(
-    alert_id: uuid.UUID, body: AcknowledgeCreate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    alert_id: uuid.UUID,
+    body: AcknowledgeCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> AlertRead:
     """Record that you have the crisis alert and what you did; escalation stops."""
     alert: CrisisAlert = escalation.acknowledge_alert(
@@ -206,7 +222,11 @@ def _version_read(row: RulesetVersion) -> RulesetVersionRead:
 
 
 @router.get("/rules/versions", response_model=list[RulesetVersionRead])
-def rules_versions(db: DbSession, signed_in: CurrentSignedIn) -> list[RulesetVersionRead]:
+def rules_versions(
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[RulesetVersionRead]:
     """Every ruleset version of the organisation (the built-in default last)."""
     return [
         RulesetVersionRead.model_validate(summary, from_attributes=True)
@@ -216,7 +236,10 @@ def rules_versions(db: DbSession, signed_in: CurrentSignedIn) -> list[RulesetVer
 
 @router.post("/rules/versions", response_model=RulesetVersionRead, status_code=201)
 def rules_create(
-    body: RulesetVersionCreate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    body: RulesetVersionCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> RulesetVersionRead:
     """Store a new ruleset version (validated; not active until activated)."""
     row = rule_changes.create_version(
@@ -232,6 +255,7 @@ def rules_create(
 
 @router.post("/rules/versions/{version_id}/preview")
 def rules_preview(
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
     version_id: uuid.UUID,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -253,7 +277,10 @@ def rules_preview(
 
 @router.post("/rules/versions/{version_id}/activate", response_model=RulesetVersionRead)
 def rules_activate(
-    version_id: uuid.UUID, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    version_id: uuid.UUID,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> RulesetVersionRead:
     """Make this version the one new intakes are triaged with."""
     row = rule_changes.activate_version(
@@ -264,6 +291,7 @@ def rules_activate(
 
 @router.get("/oversight")
 def oversight(
+    permit: Annotated[Permit, requires(Action.FAIRNESS_READ)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     weeks: Annotated[
@@ -311,7 +339,10 @@ def oversight(
 
 @router.put("/oversight/settings", status_code=204)
 def oversight_settings(
-    body: ReviewSettingsUpdate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    body: ReviewSettingsUpdate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> None:
     """Set the wait targets and the escalation time (the clinical lead)."""
     service.update_review_settings(

@@ -7,7 +7,7 @@ activated. Old versions stay listed (and stored) for replaying past decisions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,6 +18,8 @@ from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review.pages import nav_context
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 from alongside.triage import rule_changes
 
@@ -29,7 +31,12 @@ def _form(form: FormData) -> dict[str, str]:
 
 
 @router.get("/rules")
-def rules_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def rules_page(
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Every ruleset version, which one is active, and a link to write a new one."""
     versions = rule_changes.list_versions(db, actor=signed_in.actor)
     context = {
@@ -45,7 +52,12 @@ def _new_context(signed_in: Any, yaml_text: str, note: str, errors: list[str]) -
 
 
 @router.get("/rules/new")
-def rules_new(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def rules_new(
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The form for a new version, filled with the active version's YAML to edit."""
     rule_changes.require_rules_edit(signed_in.actor)
     text = rule_changes.active_yaml_text(db, signed_in.actor.organization_id)
@@ -54,7 +66,11 @@ def rules_new(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
 
 @router.post("/rules/new")
 def rules_create(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """Validate and store the new version, then show its preview."""
     rule_changes.require_rules_edit(signed_in.actor)
@@ -79,7 +95,11 @@ def rules_create(
 
 @router.get("/rules/{version_id}")
 def rules_version(
-    version_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    version_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """One version: its YAML, and its preview against the active ruleset."""
     parsed = parse_id(version_id, rule_changes.NOT_FOUND)
@@ -102,7 +122,12 @@ def rules_version(
 
 
 @router.post("/rules/{version_id}/activate")
-def rules_activate(version_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def rules_activate(
+    permit: Annotated[Permit, requires(Action.RULES_EDIT)],
+    version_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Make the version active for new intakes."""
     row = rule_changes.activate_version(
         db,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,6 +20,8 @@ from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
 from alongside.models import Organization, WaitlistStatus
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import resolve_zone
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +65,12 @@ def _when(value: str) -> datetime:
 
 
 @router.get("/scheduling/waitlist")
-def waitlist_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def waitlist_page(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The waitlist by urgency then waiting time, and the matching proposals to confirm."""
     now = utcnow()
     cursor = request.query_params.get("cursor") or None
@@ -94,7 +102,11 @@ def waitlist_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -
 
 @router.get("/scheduling/waitlist/{entry_id}/change")
 def change_page(
-    entry_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    entry_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Other clinicians' first fitting times for one client, so the coordinator can change a
     proposal."""
@@ -111,7 +123,11 @@ def change_page(
 
 @router.post("/scheduling/proposals/confirm")
 def confirm_proposal(
-    request: Request, db: DbSession, signed_in: CurrentSignedIn, posted: PostedForm
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
     """A person confirms a proposal: book it and go back to the waitlist."""
     form = _form(posted)
@@ -130,7 +146,12 @@ def confirm_proposal(
 
 
 @router.post("/scheduling/rescreens")
-def rescreens(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def rescreens(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Create the re-screen links that are due and show them once."""
     now = utcnow()
     due = waitlist.due_rescreens(db, user=signed_in.user, now=now)
@@ -140,7 +161,12 @@ def rescreens(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
 
 
 @router.get("/scheduling/week")
-def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def week_page(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """A clinician's week (their own; coordinators may choose a clinician)."""
     now = utcnow()
     clinician_id = request.query_params.get("clinician_id")
@@ -190,7 +216,12 @@ def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
 
 
 @router.post("/scheduling/feeds")
-def new_feed(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def new_feed(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """A new calendar address for the signed-in clinician, shown once."""
     _feed, token = ical.create_feed(
         db, actor=signed_in.actor, clinician_id=signed_in.user.id, now=utcnow()
@@ -200,7 +231,12 @@ def new_feed(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Res
 
 
 @router.post("/scheduling/feeds/{feed_id}/revoke")
-def revoke(feed_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def revoke(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    feed_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Stop a calendar address working."""
     ical.revoke_feed(
         db, actor=signed_in.actor, feed_id=parse_id(feed_id, ical.FEED_NOT_FOUND), now=utcnow()
@@ -215,7 +251,12 @@ def _own_client_id(signed_in: SignedIn) -> uuid.UUID:
 
 
 @router.get("/scheduling/appointments")
-def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def my_appointments(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, own_space=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The client's upcoming appointments, with cancel and move within the clinic's rules."""
     now = utcnow()
     client_id = _own_client_id(signed_in)
@@ -241,6 +282,7 @@ def my_appointments(request: Request, db: DbSession, signed_in: CurrentSignedIn)
 
 @router.post("/scheduling/appointments/{appointment_id}/cancel")
 def cancel_page(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
     appointment_id: str,
     request: Request,
     db: DbSession,
@@ -262,7 +304,11 @@ def cancel_page(
 
 @router.get("/scheduling/appointments/{appointment_id}/reschedule")
 def reschedule_form(
-    appointment_id: str, request: Request, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    appointment_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Free times with the same clinician to move an appointment to."""
     now = utcnow()
@@ -291,6 +337,7 @@ def reschedule_form(
 
 @router.post("/scheduling/appointments/{appointment_id}/reschedule")
 def reschedule_submit(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
     appointment_id: str,
     request: Request,
     db: DbSession,

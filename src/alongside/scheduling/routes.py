@@ -37,6 +37,8 @@ from alongside.scheduling.schemas import (
     WaitlistEntryRead,
     WaitlistRemove,
 )
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 
 router = APIRouter(prefix="/api/scheduling", tags=["scheduling"])
 feed_router = APIRouter(tags=["scheduling"])
@@ -59,6 +61,7 @@ def _appointment(a: Appointment) -> AppointmentRead:
 
 @router.get("/clinicians/{clinician_id}/slots", response_model=list[SlotRead])
 def clinician_slots(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
     clinician_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -77,7 +80,12 @@ def clinician_slots(
 
 
 @router.get("/clinicians/{clinician_id}/profile", response_model=ProfileRead)
-def get_profile(clinician_id: str, db: DbSession, signed_in: CurrentSignedIn) -> ProfileRead:
+def get_profile(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    clinician_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> ProfileRead:
     """A clinician's profile (staff of the organisation)."""
     if not signed_in.user.is_staff:
         raise NotFound(service.NOT_FOUND)
@@ -89,7 +97,11 @@ def get_profile(clinician_id: str, db: DbSession, signed_in: CurrentSignedIn) ->
 
 @router.put("/clinicians/{clinician_id}/profile", response_model=ProfileRead)
 def put_profile(
-    clinician_id: str, body: ProfileUpdate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    clinician_id: str,
+    body: ProfileUpdate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> ProfileRead:
     """Change a clinician's profile (themself, a coordinator or an administrator)."""
     profile = service.save_clinician_profile(
@@ -103,7 +115,10 @@ def put_profile(
 
 @router.get("/clinicians/{clinician_id}/availability", response_model=list[AvailabilityRead])
 def get_availability(
-    clinician_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    clinician_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> list[AvailabilityRead]:
     """A clinician's hours and leave (staff of the organisation)."""
     if not signed_in.user.is_staff:
@@ -120,7 +135,11 @@ def get_availability(
     "/clinicians/{clinician_id}/availability", response_model=AvailabilityRead, status_code=201
 )
 def post_availability(
-    clinician_id: str, body: AvailabilityCreate, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    clinician_id: str,
+    body: AvailabilityCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> AvailabilityRead:
     """Add weekly hours, extra hours or leave."""
     parsed = parse_id(clinician_id, service.NOT_FOUND)
@@ -160,7 +179,10 @@ def post_availability(
 
 @router.delete("/availability/{availability_id}", status_code=204)
 def delete_availability(
-    availability_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    availability_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Remove one block of hours or leave."""
     service.remove_availability(
@@ -170,7 +192,12 @@ def delete_availability(
 
 
 @router.get("/clients/{client_id}/preferences", response_model=PreferencesRead)
-def get_preferences(client_id: str, db: DbSession, signed_in: CurrentSignedIn) -> PreferencesRead:
+def get_preferences(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    client_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> PreferencesRead:
     """A client's preferences."""
     pref = service.get_preferences(
         db,
@@ -202,7 +229,11 @@ def _preferences(pref: ClientPreference) -> PreferencesRead:
 
 @router.put("/clients/{client_id}/preferences", response_model=PreferencesRead)
 def put_preferences(
-    client_id: str, body: PreferencesWrite, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
+    client_id: str,
+    body: PreferencesWrite,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> PreferencesRead:
     """Replace a client's preferences (the client themself, or staff who book for them)."""
     pref = service.save_preferences(
@@ -218,6 +249,7 @@ def put_preferences(
 
 @router.get("/clients/{client_id}/appointments", response_model=PageRead[AppointmentRead])
 def client_appointments(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
     client_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -239,6 +271,7 @@ def client_appointments(
 
 @router.get("/clinicians/{clinician_id}/week", response_model=list[AppointmentRead])
 def clinician_week(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
     clinician_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -258,7 +291,12 @@ def clinician_week(
 
 
 @router.post("/appointments", response_model=AppointmentRead, status_code=201)
-def book(body: AppointmentCreate, db: DbSession, signed_in: CurrentSignedIn) -> AppointmentRead:
+def book(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
+    body: AppointmentCreate,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> AppointmentRead:
     """Book an appointment; 409 when the clinician or the client is already booked then."""
     appointment = booking.book_appointment(
         db, user=signed_in.user, actor=signed_in.actor, now=utcnow(), **body.model_dump()
@@ -268,7 +306,10 @@ def book(body: AppointmentCreate, db: DbSession, signed_in: CurrentSignedIn) -> 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentRead)
 def get_appointment(
-    appointment_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    appointment_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> AppointmentRead:
     """One appointment."""
     appointment = booking.get_appointment(
@@ -283,7 +324,11 @@ def get_appointment(
 
 @router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentRead)
 def reschedule(
-    appointment_id: str, body: AppointmentMove, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
+    appointment_id: str,
+    body: AppointmentMove,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> AppointmentRead:
     """Move an appointment; returns the new one."""
     appointment = booking.reschedule_appointment(
@@ -300,7 +345,11 @@ def reschedule(
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRead)
 def cancel(
-    appointment_id: str, body: AppointmentReason, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
+    appointment_id: str,
+    body: AppointmentReason,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> AppointmentRead:
     """Cancel an appointment."""
     appointment = booking.cancel_appointment(
@@ -316,7 +365,11 @@ def cancel(
 
 @router.post("/appointments/{appointment_id}/no-show", response_model=AppointmentRead)
 def no_show(
-    appointment_id: str, body: AppointmentReason, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
+    appointment_id: str,
+    body: AppointmentReason,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> AppointmentRead:
     """Record that the client did not come."""
     appointment = booking.mark_no_show(
@@ -332,7 +385,10 @@ def no_show(
 
 @router.get("/appointments/{appointment_id}/fhir")
 def appointment_fhir(
-    appointment_id: str, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    appointment_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> dict[str, Any]:
     """The appointment as a FHIR R4B Appointment."""
     a = booking.get_appointment(
@@ -358,6 +414,7 @@ def appointment_fhir(
 
 @router.get("/clinicians/{clinician_id}/fhir")
 def schedule_fhir(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
     clinician_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -380,6 +437,7 @@ def schedule_fhir(
 
 @router.get("/waitlist", response_model=PageRead[WaitlistEntryRead])
 def get_waitlist(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
     db: DbSession,
     signed_in: CurrentSignedIn,
     limit: Annotated[int | None, Query(description="Rows per page (1-200, 50).")] = None,
@@ -406,7 +464,11 @@ def get_waitlist(
 
 @router.post("/waitlist/{entry_id}/remove", status_code=204)
 def remove_entry(
-    entry_id: str, body: WaitlistRemove, db: DbSession, signed_in: CurrentSignedIn
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    entry_id: str,
+    body: WaitlistRemove,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
 ) -> Response:
     """Take a client off the waitlist, with a reason."""
     waitlist.remove_from_waitlist(
@@ -421,7 +483,11 @@ def remove_entry(
 
 
 @router.get("/proposals", response_model=ProposalsRead)
-def proposals(db: DbSession, signed_in: CurrentSignedIn) -> ProposalsRead:
+def proposals(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> ProposalsRead:
     """Matching proposals for the waiting clients; nothing is booked until confirmed."""
     result = waitlist.match_proposals(db, user=signed_in.user, actor=signed_in.actor, now=utcnow())
     return ProposalsRead(
@@ -447,7 +513,12 @@ def proposals(db: DbSession, signed_in: CurrentSignedIn) -> ProposalsRead:
 
 
 @router.post("/proposals/confirm", response_model=AppointmentRead, status_code=201)
-def confirm(body: MatchConfirm, db: DbSession, signed_in: CurrentSignedIn) -> AppointmentRead:
+def confirm(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    body: MatchConfirm,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> AppointmentRead:
     """A person confirms (or changes) a proposal: the appointment is booked."""
     appointment = waitlist.confirm_match(
         db, user=signed_in.user, actor=signed_in.actor, now=utcnow(), **body.model_dump()
@@ -456,14 +527,22 @@ def confirm(body: MatchConfirm, db: DbSession, signed_in: CurrentSignedIn) -> Ap
 
 
 @router.post("/rescreens", response_model=list[RescreenRead])
-def run_rescreens(db: DbSession, signed_in: CurrentSignedIn) -> list[RescreenRead]:
+def run_rescreens(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> list[RescreenRead]:
     """Create re-screen links for waiting clients who are due (links shown once)."""
     due = waitlist.due_rescreens(db, user=signed_in.user, now=utcnow())
     return [RescreenRead(entry_id=r.entry.id, link_path=r.link_path) for r in due]
 
 
 @router.post("/feeds", response_model=FeedCreated, status_code=201)
-def create_feed(db: DbSession, signed_in: CurrentSignedIn) -> FeedCreated:
+def create_feed(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> FeedCreated:
     """A new secret calendar address for the signed-in clinician (shown once)."""
     feed, token = ical.create_feed(
         db, actor=signed_in.actor, clinician_id=signed_in.user.id, now=utcnow()
@@ -472,7 +551,12 @@ def create_feed(db: DbSession, signed_in: CurrentSignedIn) -> FeedCreated:
 
 
 @router.delete("/feeds/{feed_id}", status_code=204)
-def revoke_feed(feed_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def revoke_feed(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
+    feed_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Stop a calendar address working."""
     ical.revoke_feed(
         db, actor=signed_in.actor, feed_id=parse_id(feed_id, ical.FEED_NOT_FOUND), now=utcnow()
@@ -481,7 +565,9 @@ def revoke_feed(feed_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Resp
 
 
 @feed_router.get("/calendar/{token}.ics", include_in_schema=False)
-def calendar_feed(token: str, request: Request, db: DbSession) -> Response:
+def calendar_feed(
+    permit: Annotated[Permit, requires(public=True)], token: str, request: Request, db: DbSession
+) -> Response:
     """The clinician's calendar (the token is the credential)."""
     data = ical.feed_calendar(db, token, utcnow())
     return Response(content=data, media_type="text/calendar; charset=utf-8")

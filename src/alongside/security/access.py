@@ -24,6 +24,7 @@ from alongside.security.throttle import HeldBackAccount, held_back_accounts
 
 MIN_REASON_LENGTH = 10
 CLIENT_NOT_FOUND = "No client with this id is available to you."
+_KNOWN_ACTIONS = frozenset(action.value for action in Action)
 
 
 def actor_for(
@@ -65,7 +66,10 @@ def actor_for(
         client_id=user.client_id,
         assigned_intake_ids=assigned,
         allowed_actions=(
-            None if allowed_actions is None else frozenset(Action(a) for a in allowed_actions)
+            None
+            if allowed_actions is None
+            # A scope no longer in the policy (a token older than a removed action) opens nothing.
+            else frozenset(Action(a) for a in allowed_actions if a in _KNOWN_ACTIONS)
         ),
     )
 

@@ -19,6 +19,7 @@ from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
 from alongside.models.encrypted import blind_index_for
 from alongside.security import access, mfa, tokens
+from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
 
@@ -30,7 +31,11 @@ def _context(signed_in: CurrentSignedIn, **extra: object) -> dict[str, object]:
 
 
 @router.get("/access/emergency")
-def emergency_form(request: Request, signed_in: CurrentSignedIn) -> Response:
+def emergency_form(
+    permit: Annotated[Permit, requires(Action.BREAK_GLASS_REQUEST)],
+    request: Request,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Ask for time-limited access to a client outside your care team."""
     if not role_allows(signed_in.actor.role, Action.BREAK_GLASS_REQUEST):
         raise NotFound("There is nothing at this address.")
@@ -39,6 +44,7 @@ def emergency_form(request: Request, signed_in: CurrentSignedIn) -> Response:
 
 @router.post("/access/emergency")
 def emergency_submit(
+    permit: Annotated[Permit, requires(Action.BREAK_GLASS_REQUEST)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -87,7 +93,12 @@ def emergency_submit(
 
 
 @router.get("/access/review")
-def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def review_page(
+    permit: Annotated[Permit, requires(Action.BREAK_GLASS_REVIEW)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The clinical lead's access review: emergency accesses, and intake reviews assigned
     outside the care team."""
     now = utcnow()
@@ -113,7 +124,12 @@ def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
 
 
 @router.post("/access/review/{grant_id}")
-def review_acknowledge(grant_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def review_acknowledge(
+    permit: Annotated[Permit, requires(Action.BREAK_GLASS_REVIEW)],
+    grant_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Acknowledge one emergency access."""
     parsed = parse_id(grant_id, "No emergency access with this id is available to you.")
     access.acknowledge_break_glass(db, signed_in.actor, parsed, utcnow())
@@ -149,7 +165,12 @@ def _account(
 
 
 @router.get("/account")
-def account_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def account_page(
+    permit: Annotated[Permit, requires(staff=True)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Your second factor and API tokens."""
     if not signed_in.user.is_staff:
         raise NotFound("There is nothing at this address.")
@@ -158,6 +179,7 @@ def account_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) ->
 
 @router.post("/account/totp")
 def account_totp(
+    permit: Annotated[Permit, requires(staff=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -187,6 +209,7 @@ def account_totp(
 
 @router.post("/account/totp/confirm")
 def account_totp_confirm(
+    permit: Annotated[Permit, requires(staff=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -208,6 +231,7 @@ def account_totp_confirm(
 
 @router.post("/account/totp/remove")
 def account_totp_remove(
+    permit: Annotated[Permit, requires(staff=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -236,6 +260,7 @@ def account_totp_remove(
 
 @router.post("/account/recovery-codes")
 def account_recovery_codes(
+    permit: Annotated[Permit, requires(staff=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -264,6 +289,7 @@ def account_recovery_codes(
 
 @router.post("/account/tokens")
 def account_token_create(
+    permit: Annotated[Permit, requires(staff=True)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -290,7 +316,12 @@ def account_token_create(
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def account_token_revoke(token_id: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def account_token_revoke(
+    permit: Annotated[Permit, requires(staff=True)],
+    token_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Revoke one of your tokens."""
     parsed = parse_id(token_id, "No token with this id is yours.")
     tokens.revoke_token(db, signed_in.user, parsed, utcnow())

@@ -10,7 +10,7 @@ API
 - :data:`GRANTS`: role → action → scope, the whole policy as one table;
   :data:`ROLE_ACTIONS`: role → frozenset of actions (derived from it).
 - :data:`CLIENT_ACTIONS`: actions on one client's record (they need a resource naming the
-  client); the others are organisation-wide (users, keys, rules, audit, fairness, lists).
+  client); the others are organisation-wide (users, rules, audit, fairness, lists).
 - :data:`BREAK_GLASS_ACTIONS`: the read actions an active break-glass grant opens.
 - :data:`ASSIGNMENT_ACTIONS`: what a review assignment opens, on that intake's case only.
 - :func:`scope_of` ``(role, action) -> Scope | None`` and :func:`role_allows`
@@ -31,9 +31,15 @@ Why the table looks as it does (DESIGN.md invariant 6, least privilege): clinica
 (``clinical.read``, notes, intake review, decisions) is for the care team; coordinators see who
 is waiting and book, never clinical content; the clinical lead sees safety and fairness across
 the organisation but clinical content only on their own care team; administrators run users,
-keys and delivery and read no client data at all (``audit.verify`` reports integrity, not
-contents); clients see their own record, appointments and access log, but never raw risk or
-triage output (invariant 1: a clinician decides first).
+the organisation and delivery and read no client data at all; clients see their own record,
+appointments and access log, but never raw risk or triage output (invariant 1: a clinician
+decides first).
+
+Every action is checked somewhere: a route declares it (``alongside.security.declare``) or a
+service passes it to ``can`` (a test fails the build otherwise). Verifying the audit chain and
+rotating keys are operator commands (``alongside audit verify``, ``alongside keys rotate``) run
+with access to the database and key file, not actions of a signed-in person; answering
+questionnaires goes through the intake link's token. None of them is an action here.
 """
 
 from __future__ import annotations
@@ -65,7 +71,6 @@ class Action(enum.StrEnum):
     CLINICAL_READ = "clinical.read"  # scores, risk readings, intakes, suggestions, timeline
     INTAKE_REVIEW = "intake.review"
     SUGGESTION_DECIDE = "suggestion.decide"
-    QUESTIONNAIRE_ANSWER = "questionnaire.answer"
     NOTE_READ = "note.read"
     NOTE_WRITE = "note.write"
     NOTE_SIGN = "note.sign"
@@ -82,12 +87,10 @@ class Action(enum.StrEnum):
     INTAKE_CREATE = "intake.create"
     WAITLIST_MANAGE = "waitlist.manage"
     AUDIT_READ = "audit.read"
-    AUDIT_VERIFY = "audit.verify"
     RULES_EDIT = "rules.edit"
     USER_MANAGE = "user.manage"
     CARE_TEAM_MANAGE = "care_team.manage"  # who is on which client's care team
     ORGANIZATION_MANAGE = "organization.manage"  # country and local crisis services
-    KEYS_ROTATE = "keys.rotate"
     BREAK_GLASS_REVIEW = "break_glass.review"
     OUTBOX_ADMIN = "outbox.admin"
     FAIRNESS_READ = "fairness.read"
@@ -112,7 +115,6 @@ CLIENT_ACTIONS: frozenset[Action] = frozenset(
         Action.CLINICAL_READ,
         Action.INTAKE_REVIEW,
         Action.SUGGESTION_DECIDE,
-        Action.QUESTIONNAIRE_ANSWER,
         Action.NOTE_READ,
         Action.NOTE_WRITE,
         Action.NOTE_SIGN,
@@ -173,7 +175,6 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.CLIENT_READ: Scope.OWN,
                 Action.CLIENT_EXPORT: Scope.OWN,
                 Action.ERASURE_REQUEST: Scope.OWN,
-                Action.QUESTIONNAIRE_ANSWER: Scope.OWN,
                 Action.APPOINTMENT_READ: Scope.OWN,
                 Action.APPOINTMENT_BOOK: Scope.OWN,
                 Action.ACCESS_LOG_READ: Scope.OWN,
@@ -201,7 +202,6 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.CLIENT_ERASE: Scope.ORGANIZATION,
                 Action.WAITLIST_MANAGE: Scope.ORGANIZATION,
                 Action.AUDIT_READ: Scope.ORGANIZATION,
-                Action.AUDIT_VERIFY: Scope.ORGANIZATION,
                 Action.RULES_EDIT: Scope.ORGANIZATION,
                 Action.BREAK_GLASS_REVIEW: Scope.ORGANIZATION,
                 Action.FAIRNESS_READ: Scope.ORGANIZATION,
@@ -212,9 +212,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
             {
                 Action.USER_MANAGE: Scope.ORGANIZATION,
                 Action.ORGANIZATION_MANAGE: Scope.ORGANIZATION,
-                Action.KEYS_ROTATE: Scope.ORGANIZATION,
                 Action.OUTBOX_ADMIN: Scope.ORGANIZATION,
-                Action.AUDIT_VERIFY: Scope.ORGANIZATION,
             }
         ),
     }

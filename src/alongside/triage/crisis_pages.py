@@ -11,6 +11,8 @@ from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import InvalidInput
 from alongside.kit.time import utcnow
 from alongside.models import User
+from alongside.security.declare import Permit, requires
+from alongside.security.permissions import Action
 from alongside.templating import render
 from alongside.triage import crisis_admin
 from alongside.triage.crisis_resources import country_choices
@@ -49,7 +51,12 @@ def _page(
 
 
 @router.get(PAGE)
-def crisis_resources_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def crisis_resources_page(
+    permit: Annotated[Permit, requires(Action.ORGANIZATION_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """The organisation's country, its local services, a preview and who changed what."""
     return _page(
         request,
@@ -62,6 +69,7 @@ def crisis_resources_page(request: Request, db: DbSession, signed_in: CurrentSig
 
 @router.post(f"{PAGE}/country")
 def crisis_country(
+    permit: Annotated[Permit, requires(Action.ORGANIZATION_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -77,6 +85,7 @@ def crisis_country(
 
 @router.post(f"{PAGE}/services")
 def crisis_service_save(
+    permit: Annotated[Permit, requires(Action.ORGANIZATION_MANAGE)],
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
@@ -106,7 +115,12 @@ def crisis_service_save(
 
 
 @router.post(PAGE + "/services/{key}/remove")
-def crisis_service_remove(key: str, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+def crisis_service_remove(
+    permit: Annotated[Permit, requires(Action.ORGANIZATION_MANAGE)],
+    key: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
     """Remove a local service (audited)."""
     crisis_admin.remove_local_service(db, actor=signed_in.user, key=key[:60], now=utcnow())
     return RedirectResponse(f"{PAGE}?saved=removed", status_code=303)
