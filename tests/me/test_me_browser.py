@@ -102,3 +102,36 @@ def test_appointments_page_passes_axe_at_phone_width(live_server: LiveServer) ->
     assert page.get_by_role("heading", name="Coming up").is_visible()
     assert _violations(page) == []
     assert _fits_the_screen(page)
+
+
+def test_the_client_asks_for_a_correction_of_a_note_at_phone_width(
+    live_server: LiveServer,
+) -> None:
+    from tests.test_accessibility import _page, _violations
+
+    page = _phone_page(live_server)  # JavaScript off: the plain form and <details> still work
+    _sign_in(page, live_server, "client@demo.test")
+    page.goto(live_server.url + "/me/notes")
+    note = page.get_by_role("region", name="DAP progress note")
+    assert "starting the new job in March" in note.inner_text()
+    assert "Signed by María Fernández" in note.inner_text()
+    # The demo's own request is already there, waiting.
+    assert "waiting for your clinician" in note.inner_text()
+    note.get_by_text("Ask for a correction of this note").click()
+    note.get_by_label("What is wrong, and what should it say?").fill(
+        "Browsercanary: I walked three times, not twice."
+    )
+    note.get_by_role("button", name="Ask for this correction").click()
+    page.wait_for_url(live_server.url + "/me/notes")
+    assert "Browsercanary" in page.get_by_role("region", name="DAP progress note").inner_text()
+    assert _fits_the_screen(page)
+    assert all(url.startswith(live_server.url) for url in page.origins)
+    checked = _page(live_server, PHONE["width"], PHONE["height"])  # axe needs JavaScript
+    _sign_in(checked, live_server, "client@demo.test")
+    checked.goto(live_server.url + "/me/notes")
+    assert _violations(checked) == []
+    # The clinician on the client's care team finds it among the clients' requests.
+    staff = _phone_page(live_server)
+    _sign_in(staff, live_server, "clinician3@demo.test")
+    staff.goto(live_server.url + "/privacy")
+    assert "Browsercanary" in staff.content()
