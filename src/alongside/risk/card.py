@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from alongside.errors import InvalidInput
 from alongside.risk.evaluate import (
     Evaluation,
     Example,
+    Metrics,
     evaluate,
     read_examples,
     read_sentence_set,
@@ -326,15 +328,9 @@ def run_evaluation(
         non_english = corpus / "non-english.jsonl"
         if non_english.is_file():
             report["non_english"] = _languages(non_english, read)
-        loco = corpus / "loco.json"
-        if loco.is_file():
-            from alongside.risk.train import CORPUS_DEV, CORPUS_TRAIN, data_digest
-
-            figures = json.loads(loco.read_text(encoding="utf-8"))
-            figures["current"] = figures.get("data_digest") == data_digest(
-                [corpus / CORPUS_TRAIN, corpus / CORPUS_DEV]
-            )
-            report["loco"] = figures
+        loco = _loco_figures(corpus)
+        if loco is not None:
+            report["loco"] = loco
     if holdout is not None:
         hold_rows = read_corpus_rows(holdout)
         report["intake_holdout"] = corpus_report(hold_rows, [read(r.text) for r in hold_rows])
@@ -391,6 +387,73 @@ def run_evaluation(
         report["card"] = str(card)
     result: dict[str, Any] = _jsonable(report)
     return result
+
+
+def _loco_figures(corpus: Path) -> dict[str, Any] | None:
+    """The leave-one-category-out figures of ``alongside risk loco``, marked current or not."""
+    loco = corpus / "loco.json"
+    if not loco.is_file():
+        return None
+    from alongside.risk.train import CORPUS_DEV, CORPUS_TRAIN, data_digest
+
+    figures: dict[str, Any] = json.loads(loco.read_text(encoding="utf-8"))
+    figures["current"] = figures.get("data_digest") == data_digest(
+        [corpus / CORPUS_TRAIN, corpus / CORPUS_DEV]
+    )
+    folds = corpus / "folds.json"
+    if folds.is_file():
+        every = list(json.loads(folds.read_text(encoding="utf-8"))["folds"])
+        figures["not_computed"] = [f for f in every if f not in figures.get("folds", {})]
+    return figures
+
+
+def _metrics_from_dict(d: dict[str, Any]) -> Metrics:
+    c = d["confusion"]
+
+    def pair(v: Any) -> tuple[float, float]:
+        return (float("nan"), float("nan")) if not v else (float(v[0]), float(v[1]))
+
+    return Metrics(
+        n=int(d["n"]),
+        positives=int(d["positives"]),
+        tp=int(c["tp"]),
+        fp=int(c["fp"]),
+        tn=int(c["tn"]),
+        fn=int(c["fn"]),
+        roc_auc=float("nan") if d["roc_auc"] is None else float(d["roc_auc"]),
+        roc_auc_ci=pair(d.get("roc_auc_ci95")),
+        pr_auc=float("nan") if d["pr_auc"] is None else float(d["pr_auc"]),
+        pr_auc_ci=pair(d.get("pr_auc_ci95")),
+    )
+
+
+def rerender_card(
+    reader: RiskReader, report: dict[str, Any], card: Path, corpus: Path | None
+) -> None:
+    """Write the card again from a saved ``alongside risk eval`` report (no text re-read).
+
+    Only the leave-one-category-out figures are read afresh (from ``corpus``): they come
+    from separate fine-tuning runs and may finish after the evaluation.
+    """
+    if report.get("versions") != reader.versions:
+        raise InvalidInput(
+            f"the report was made with {report.get('versions')}, not {reader.versions}"
+        )
+    if corpus is not None:
+        loco = _loco_figures(corpus)
+        if loco is not None:
+            report = {**report, "loco": loco}
+    evaluations = [
+        Evaluation(
+            name=name,
+            reader=_metrics_from_dict(figures["reader"]),
+            baseline=_metrics_from_dict(figures["keyword_baseline"]),
+            levels=dict(figures["levels"]),
+        )
+        for name, figures in report.get("sets", {}).items()
+    ]
+    card.parent.mkdir(parents=True, exist_ok=True)
+    card.write_text(render_card(reader, report, evaluations), encoding="utf-8")
 
 
 def _languages(path: Path, read: Any) -> dict[str, Any]:
@@ -577,9 +640,11 @@ def render_card(
             for w in (worst_pos, worst_neg)
             if w is not None
         )
+        missing = loco.get("not_computed", [])
         lines.append(
             f"| leave-one-category-out figures (classifier alone, cheaper recipe) | "
-            f"{len(loco['folds'])} folds; {summary} | **reported** |"
+            f"{len(loco['folds'])} of {len(loco['folds']) + len(missing)} folds; {summary} | "
+            f"{'**reported**' if not missing else '**partly reported**'} |"
         )
     else:
         why = "stale (computed on another corpus)" if loco else "not computed"
@@ -642,6 +707,13 @@ def render_card(
                 f"| {name} | {', '.join(f['categories'])} | {f['texts']} | {f['measure']} | "
                 f"{_f(f['value'])} | {_f(f['roc_auc'])} | {per} |"
             )
+        if loco.get("not_computed"):
+            lines += [
+                "",
+                "Not computed (the run was stopped for lack of time on the shared machine): "
+                + ", ".join(loco["not_computed"])
+                + ".",
+            ]
     cal = report.get("calibration")
     if cal:
         lines += ["", "## Calibration (corpus dev split, short texts)", ""]
@@ -750,6 +822,21 @@ def render_card(
         "not carried over (behaviour without a cue is `unknown`, which triage reads as recent).",
         "- Short non-English texts (under 12 letters) and texts mixing English with another "
         "language are read as English.",
+        "- Very short texts (a greeting, 'ok', 'test') give the encoder little to read; some "
+        "still reach `moderate` at this operating point (see the dev `everyday` row). A "
+        "person reads every intake anyway; this only moves it up the queue.",
+        "- The corpus's filler sentences (for embedded and long texts) are shared by train and "
+        "dev, and since batch 4 the corpus has texts of filler alone: the 'filler alone' "
+        "figure measures those sentences, not new prose (a test reads filler written apart).",
+        *(
+            [
+                "- Only one seed was trained for this model (one run took "
+                f"{meta['runs'][0]['minutes']} minutes on two shared cores); the "
+                "seed-to-seed spread is not measured."
+            ]
+            if len(meta.get("runs", [])) == 1
+            else []
+        ),
         "",
         "## Reproduce",
         "",

@@ -276,9 +276,30 @@ def eval_command(
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for the CIs.")
     ] = 1000,
+    from_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-report",
+            help="Write --card from this saved eval output (same model) without re-reading "
+            "texts; leave-one-category-out figures are read afresh from --corpus.",
+        ),
+    ] = None,
 ) -> None:
     """Sensitivity, specificity, AUCs by set and subgroup; optionally write the model card."""
-    from alongside.risk.card import run_evaluation
+    from alongside.risk.card import rerender_card, run_evaluation
+
+    if from_report is not None:
+        if card is None:
+            raise _fail("--from-report needs --card")
+        reader = _load_reader(model, 0.0)
+        try:
+            rerender_card(reader, json.loads(from_report.read_text(encoding="utf-8")), card, corpus)
+        except (OSError, ValueError, KeyError) as exc:
+            raise _fail(f"{from_report}: not a saved eval report ({exc})") from exc
+        except InvalidInput as exc:
+            raise _fail(exc.message) from exc
+        typer.echo(f"wrote {card}")
+        return
 
     for f in [*(files or []), *([holdout] if holdout else [])]:
         if not f.is_file():
