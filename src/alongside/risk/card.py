@@ -512,9 +512,13 @@ def render_card(
         f"- rules: `{v['rules']}`; model: `{v['model']}`; data digest: `{v['data_digest']}`",
         f"- base encoder: {meta.get('base_model', '-')}, fine-tuned on CPU "
         f"({meta.get('epochs', '-')} epoch(s) over the corpus train split, learning rate "
-        f"{meta.get('learning_rate', '-')} with warm-up and linear decay, word embeddings and "
-        f"the first {meta.get('frozen_layers', '-')} of 6 layers frozen), exported to ONNX "
-        "and quantised to int8; run by onnxruntime with the "
+        f"{meta.get('learning_rate', '-')} with warm-up and linear decay, word embeddings "
+        + (
+            "frozen, all 6 layers trained"
+            if meta.get("frozen_layers") == 0
+            else f"and the first {meta.get('frozen_layers', 'few')} of 6 layers frozen"
+        )
+        + "), exported to ONNX and quantised to int8; run by onnxruntime with the "
         "model's own tokenizer (no torch at run time). The SHA-256 of the ONNX file and of "
         "the tokenizer are checked at load.",
         f"- seeds tried: {meta.get('seeds', '-')}, kept: {meta.get('seed', '-')} (best ROC AUC "
@@ -698,15 +702,22 @@ def render_card(
         lines += [
             "",
             "| fold | categories | texts | measure | value | ROC AUC vs other label | "
-            "per category |",
-            "|---|---|---|---|---|---|---|",
+            "per category | rest of dev at that threshold: sens. / spec. |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for name, f in loco["folds"].items():
             per = ", ".join(f"{c} {_f(v[0])}" for c, v in f["by_category"].items())
             lines.append(
                 f"| {name} | {', '.join(f['categories'])} | {f['texts']} | {f['measure']} | "
-                f"{_f(f['value'])} | {_f(f['roc_auc'])} | {per} |"
+                f"{_f(f['value'])} | {_f(f['roc_auc'])} | {per} | "
+                f"{_f(f.get('rest_dev_sensitivity'))} / {_f(f.get('rest_dev_specificity'))} |"
             )
+        lines += [
+            "",
+            "A positive fold's sensitivity is read against the specificity the same threshold "
+            "gives on the rest of dev: the one-epoch fold models separate far less well than "
+            "the shipped one, so a high sensitivity can come with a low specificity.",
+        ]
         if loco.get("not_computed"):
             lines += [
                 "",
