@@ -855,13 +855,16 @@ def render_card(
         "pip install -e '.[train]'",
         "alongside risk train --data ../shared/data/risk --corpus data/intake-risk "
         + " ".join(f"--seed {k}" for k in meta.get("seeds", [0]))
-        + f" --epochs {meta.get('epochs', 3)}",
+        + f" --epochs {meta.get('epochs', 3)} --threads {meta.get('threads', 2)}",
         "alongside risk loco --corpus data/intake-risk --out data/intake-risk/loco.json",
         "alongside risk eval ../shared/data/risk/test/t-sid.jsonl \\",
         "    ../shared/data/risk/test/twitter-suicidal-ideation.jsonl \\",
         "    --corpus data/intake-risk --dev-data ../shared/data/risk \\",
         "    --holdout data/intake-risk/holdout/holdout-v1.jsonl \\",
-        "    --card docs/model-cards/risk.md --bootstrap 200",
+        "    --card docs/model-cards/risk.md --bootstrap 200 > report.json",
+        "# the card again once loco.json is (more) complete, without re-reading any text:",
+        "alongside risk eval --from-report report.json --corpus data/intake-risk \\",
+        "    --card docs/model-cards/risk.md",
         "```",
         "",
     ]
