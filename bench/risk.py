@@ -52,11 +52,13 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     from alongside.risk import RiskReader
 
     reader = RiskReader.load()
     load_s = time.perf_counter() - start
+    # CPU time of the load too: wall time on a shared machine counts the other jobs.
+    load_cpu_s = time.process_time() - cpu_start
     assert reader.available, "the shipped model did not load"
 
     rng = random.Random(args.seed)
@@ -89,7 +91,7 @@ def main() -> None:
     print("|---|---|---|")
     print(
         f"| model load (cold: int8 ONNX, SHA-256 check, tokenizer, language detector) "
-        f"| {load_s:.2f} s | <= 2 s |"
+        f"| {load_s:.2f} s wall, {load_cpu_s:.2f} s CPU | <= 2 s |"
     )
     print(f"| texts per second (one core) | {args.texts / total:.1f} | |")
     print(f"| latency p50 | {p50:.1f} ms | |")

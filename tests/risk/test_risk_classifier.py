@@ -16,6 +16,7 @@ from alongside.risk.train import (
     TRAIN_IDENTITIES,
     UNSEEN_IDENTITIES,
     Example,
+    choose_threshold,
     data_digest,
     fit_isotonic,
     identity_swaps,
@@ -55,6 +56,40 @@ def test_threshold_keeps_the_target_share_of_positives() -> None:
     t = threshold_for_sensitivity(p, y, 0.9)
     assert (p[y == 1] >= t).mean() >= 0.9
     assert t == pytest.approx(0.1)
+
+
+def test_threshold_spends_spare_specificity_on_sensitivity() -> None:
+    # Sensitivity 0.9 is reached at 0.7, and a threshold as low as 0.45 still clears 0.9 of
+    # the negatives: the lower one is taken, and finds every positive.
+    positives = [0.95, 0.9, 0.9, 0.85, 0.8, 0.8, 0.75, 0.7, 0.7, 0.5]
+    negatives = [0.45, 0.3, 0.3, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1]
+    p = np.array(positives + negatives)
+    y = np.array([1] * 10 + [0] * 10)
+    floor = np.zeros(20, dtype=bool)
+    t, policy = choose_threshold(p, y, floor, target=0.9, min_specificity=0.9)
+    assert t == pytest.approx(0.45)
+    assert "specificity" in policy
+    assert (p[y == 1] >= t).mean() == 1.0
+    assert (p[y == 0] < t).mean() >= 0.9
+
+
+def test_threshold_keeps_the_sensitivity_target_when_specificity_is_short() -> None:
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.85, 0.75, 0.65, 0.55, 0.2])
+    y = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+    floor = np.zeros(10, dtype=bool)
+    t, policy = choose_threshold(p, y, floor, target=0.8, min_specificity=0.9)
+    assert t == pytest.approx(0.6)
+    assert "sensitivity" in policy
+
+
+def test_threshold_counts_what_the_rules_flag() -> None:
+    # The rules flag two negatives on their own: no threshold can clear 0.9 of them.
+    p = np.array([0.9, 0.8, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    floor = np.array([False, False, True, True] + [False] * 6)
+    t, policy = choose_threshold(p, y, floor, target=1.0, min_specificity=0.9)
+    assert t == pytest.approx(0.8)
+    assert "sensitivity" in policy
 
 
 def test_sha256_of_a_file(tmp_path: Path) -> None:

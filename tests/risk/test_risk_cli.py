@@ -205,6 +205,65 @@ def test_eval_writes_a_card_from_the_corpus_and_a_file(tmp_path: Path) -> None:
     assert "NICE NG225" in text
     assert "Identity invariance" in text
     assert "<svg" in text
+    assert "leave-one-category-out figures | not computed" in text
+
+    # The card again from the saved report, now with leave-one-category-out figures (as
+    # ``alongside risk loco`` writes them after the evaluation); nothing is read again.
+    from alongside.risk.train import data_digest
+
+    saved = tmp_path / "report.json"
+    saved.write_text(result.stdout)
+    (corpus / "folds.json").write_text(json.dumps({"folds": {"thoughts": ["wish_dead"]}}))
+    fold = {
+        "categories": ["wish_dead"],
+        "label": 1,
+        "texts": 10,
+        "measure": "sensitivity",
+        "value": 0.8,
+        "roc_auc": 0.9,
+        "by_category": {"wish_dead": [0.8, 10]},
+    }
+    (corpus / "loco.json").write_text(
+        json.dumps(
+            {
+                "recipe": "test",
+                "data_digest": data_digest([corpus / "train.jsonl", corpus / "dev.jsonl"]),
+                "folds": {"thoughts": fold},
+            }
+        )
+    )
+    again = tmp_path / "again.md"
+    result = runner.invoke(
+        app,
+        [
+            "risk",
+            "eval",
+            "--from-report",
+            str(saved),
+            "--corpus",
+            str(corpus),
+            "--card",
+            str(again),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = again.read_text()
+    assert "1 of 1 folds; lowest sensitivity 0.800 (wish_dead) | **reported**" in text
+    assert "| test | 20 |" in text
+
+
+def test_loco_refuses_a_directory_without_the_corpus(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["risk", "loco", "--corpus", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "missing" in result.stderr
+
+
+def test_a_card_from_a_report_needs_the_card_path(tmp_path: Path) -> None:
+    saved = tmp_path / "report.json"
+    saved.write_text("{}")
+    result = runner.invoke(app, ["risk", "eval", "--from-report", str(saved)])
+    assert result.exit_code == 2
+    assert "--card" in result.stderr
 
 
 def test_train_refuses_a_directory_without_data(tmp_path: Path) -> None:

@@ -202,12 +202,10 @@ def test_windows_cover_a_long_text_and_keep_the_level_of_the_riskiest() -> None:
     assert windows("I want to die.") == [(0, len("I want to die."))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known failure of risk-ft1: 'went to the market on Saturday and bought apples' reads "
-    "like the corpus's preparation template ('bought rope last week'); see the model card",
-)
 def test_filler_alone_is_not_flagged(reader: RiskReader) -> None:
+    # risk-ft1 flagged this (its windows read like "bought rope last week"); fixed in ft2 by
+    # everyday hard negatives and filler-only texts in the corpus (batch 4). This filler was
+    # written apart from the corpus's filler list.
     assert reader.read((FILLER * 60).strip()).level is Level.NONE
 
 

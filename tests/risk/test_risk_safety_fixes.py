@@ -16,14 +16,10 @@ AT_RISK = [
 EVERYDAY = [
     "I worry about not being around for my kids when I travel",
     "This commute is killing me",
-    pytest.param(
-        "my mum will kill me if I'm late again",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known failure of risk-ft1: the classifier reads this idiom as risk and the "
-            "rules no longer veto it (model card, known failure modes)",
-        ),
-    ),
+    # risk-ft1 read this as risk; ft2 trains on family hyperbole (corpus batch 4 has a close
+    # sibling, "My mum will kill me if I fail my driving test again."), so this checks that
+    # the kind is learnt, not that an unseen sentence of it is read right.
+    "my mum will kill me if I'm late again",
 ]
 
 

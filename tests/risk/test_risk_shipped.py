@@ -55,11 +55,6 @@ def test_no_torch_at_run_time() -> None:
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared data not present")
-@pytest.mark.xfail(
-    strict=True,
-    reason="risk-ft1 was trained on the corpus's first batch (data digest af429ff01e1c); the "
-    "corpus has grown since (batches 2 and 3): retrain with `alongside risk train`",
-)
 def test_shipped_model_was_trained_on_the_corpus_and_the_shared_data() -> None:
     from alongside.risk.train import CORPUS_DEV, CORPUS_TRAIN, TRAIN_FILES, data_digest
 

@@ -8,7 +8,8 @@ Contract (outside checks depend on it):
   ``evidence``, ``versions``, ``reasons``, ``signals``, ``needs_human_reading`` and
   ``language``, or ``{"id", "error"}`` for a line it cannot
   read; the rest of the batch still runs;
-- ``alongside risk train --data PATH [--corpus DIR]`` and ``alongside risk eval FILE``.
+- ``alongside risk train --data PATH [--corpus DIR]``, ``alongside risk loco`` and
+  ``alongside risk eval FILE``.
 """
 
 from __future__ import annotations
@@ -168,7 +169,10 @@ def train_command(
     seed: Annotated[
         list[int] | None, typer.Option("--seed", help="Random seed (repeatable: several runs).")
     ] = None,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 1,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 3,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, help="CPU threads for torch (a shared machine: 1-2).")
+    ] = 2,
 ) -> None:
     """Fine-tune on the corpus train split (+ Reddit train), choose on corpus dev, write ONNX."""
     from alongside.risk.classifier import MODEL_DIR
@@ -192,9 +196,54 @@ def train_command(
         out_dir=out or MODEL_DIR,
         seeds=tuple(seed or (0,)),
         epochs=epochs,
+        threads=threads,
         progress=lambda m: typer.echo(m, err=True),
     )
     typer.echo(json.dumps(summary, indent=2))
+
+
+@risk_app.command("loco")
+def loco_command(
+    corpus: Annotated[
+        Path, typer.Option("--corpus", help="The intake corpus (train.jsonl, dev.jsonl, folds).")
+    ] = Path("data/intake-risk"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Write the figures here (JSON; the card reads them).")
+    ] = Path("data/intake-risk/loco.json"),
+    fold: Annotated[
+        list[str] | None, typer.Option("--fold", help="Only this fold (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, help="CPU threads for torch (a shared machine: 1-2).")
+    ] = 2,
+) -> None:
+    """Leave-one-category-out: one cheaper fine-tuning per fold, the fold read unseen."""
+    from alongside.risk.train import leave_one_category_out
+
+    for name in ("train.jsonl", "dev.jsonl", "folds.json"):
+        if not (corpus / name).is_file():
+            raise _fail(f"missing {corpus / name}")
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise _fail(f"LOCO needs the training extra: pip install -e '.[train]': {exc}") from exc
+    names = fold or list(json.loads((corpus / "folds.json").read_text(encoding="utf-8"))["folds"])
+    result: dict[str, Any] = {}
+    for name in names:
+        # One fold at a time, the file rewritten after each: a long run that stops keeps
+        # the folds it finished.
+        one = leave_one_category_out(
+            corpus,
+            seed=seed,
+            threads=threads,
+            folds=[name],
+            progress=lambda m: typer.echo(m, err=True),
+        )
+        result = {**one, "folds": {**result.get("folds", {}), **one["folds"]}}
+        out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    typer.echo(json.dumps(result, indent=2))
 
 
 @risk_app.command("eval")
@@ -227,9 +276,30 @@ def eval_command(
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for the CIs.")
     ] = 1000,
+    from_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-report",
+            help="Write --card from this saved eval output (same model) without re-reading "
+            "texts; leave-one-category-out figures are read afresh from --corpus.",
+        ),
+    ] = None,
 ) -> None:
     """Sensitivity, specificity, AUCs by set and subgroup; optionally write the model card."""
-    from alongside.risk.card import run_evaluation
+    from alongside.risk.card import rerender_card, run_evaluation
+
+    if from_report is not None:
+        if card is None:
+            raise _fail("--from-report needs --card")
+        reader = _load_reader(model, 0.0)
+        try:
+            rerender_card(reader, json.loads(from_report.read_text(encoding="utf-8")), card, corpus)
+        except (OSError, ValueError, KeyError) as exc:
+            raise _fail(f"{from_report}: not a saved eval report ({exc})") from exc
+        except InvalidInput as exc:
+            raise _fail(exc.message) from exc
+        typer.echo(f"wrote {card}")
+        return
 
     for f in [*(files or []), *([holdout] if holdout else [])]:
         if not f.is_file():
