@@ -105,6 +105,13 @@ def nav_links(user: Any) -> tuple[tuple[str, str], ...]:
     return NAV_BY_ROLE.get(str(user.role.value), (("/home", "Home"),))
 
 
+def can_find_clients(user: Any) -> bool:
+    """Whether the header offers this user the client search (staff who list clients)."""
+    from alongside.security.permissions import Action, role_allows
+
+    return bool(user is not None and user.is_staff and role_allows(user.role, Action.CLIENT_LIST))
+
+
 def pathway_label(pathway_id: str | None) -> str:
     """A pathway's words from the published default ruleset (its id when unknown)."""
     if not pathway_id:
@@ -118,6 +125,7 @@ def pathway_label(pathway_id: str | None) -> str:
 templates.env.filters["pathway_label"] = pathway_label
 templates.env.globals["nav_links"] = nav_links
 templates.env.globals["home_cards"] = home_cards
+templates.env.globals["can_find_clients"] = can_find_clients
 
 
 def render(

@@ -28,7 +28,7 @@ from alongside.models import (
 )
 from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
 from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
-from alongside.security.permissions import Action, Role
+from alongside.security.permissions import Action, Role, Scope, scope_of
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.sqltools import Keyset
 
@@ -259,6 +259,82 @@ def list_readable_clients(
     )
     following = codec.encode(scope, (clients[-1].created_at, clients[-1].id)) if more else None
     return Page(items=clients, next=following)
+
+
+# A search shows at most this many clients outside the care team: enough to pick the right
+# person in an emergency, too few to browse the organisation's list through searches.
+OUTSIDE_TEAM_LIMIT = 10
+
+
+def may_ask_emergency_access(actor: Actor) -> bool:
+    """Whether the actor may open, for a reason, a client of the organisation outside their
+    care team (the break-glass request is granted organisation-wide)."""
+    allowed = actor.allowed_actions
+    if allowed is not None and Action.BREAK_GLASS_REQUEST not in allowed:
+        return False
+    return scope_of(actor.role, Action.BREAK_GLASS_REQUEST) is Scope.ORGANIZATION
+
+
+def find_outside_care_team(
+    session: Session, user: User, actor: Actor, q: str, now: datetime
+) -> tuple[list[Client], bool]:
+    """Clients of the organisation that ``q`` finds but the actor may not read yet, so that a
+    clinician can ask for emergency access to the right person: only for a search, at most
+    :data:`OUTSIDE_TEAM_LIMIT` of them (and whether there were more), audited as a list."""
+    scope = readable_clients(actor)
+    if not q.strip() or scope.client_ids is None or not may_ask_emergency_access(actor):
+        return [], False
+    query = (
+        select(Client)
+        .where(Client.organization_id == actor.organization_id)
+        .where(Client.status != "erased")
+        .where(~readable_client_condition(actor, Client.id))
+        .where(_search_condition(session, actor.organization_id, q))
+        .order_by(*CLIENT_ORDER.order_by())
+        .limit(OUTSIDE_TEAM_LIMIT + 1)
+    )
+    clients = list(session.scalars(query))
+    more = len(clients) > OUTSIDE_TEAM_LIMIT
+    clients = clients[:OUTSIDE_TEAM_LIMIT]
+    keyring_for(session).preload(session, [c.id for c in clients])
+    record(
+        session,
+        actor=user,
+        action=AuditAction.SEARCH,
+        resource_type="client",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        purpose=purpose_of(actor),
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+    return clients, more
+
+
+def names_of_readable_clients(
+    session: Session, user: User, actor: Actor, client_ids: set[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, str]:
+    """ "Family, Given" for those of ``client_ids`` the actor may read (others are left out, so
+    the caller shows no name), decrypted as one audited list access."""
+    if not client_ids:
+        return {}
+    clients = list(session.scalars(readable_clients_query(actor).where(Client.id.in_(client_ids))))
+    if not clients:
+        return {}
+    keyring_for(session).preload(session, [c.id for c in clients])
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.LIST,
+        resource_type="client",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        now=now,
+    )
+    return {c.id: f"{c.family_name}, {c.given_name}" for c in clients}
 
 
 def get_readable_client(

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
+from alongside.clients.service import names_of_readable_clients
 from alongside.crypto.blind_index import EMAIL
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
-from alongside.errors import AlongsideError, NotFound
+from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
@@ -41,24 +42,36 @@ def emergency_submit(
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
-    email: Annotated[str, Form(max_length=254)],
     reason: Annotated[str, Form(max_length=2000)],
+    email: Annotated[str | None, Form(max_length=254)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
-    """Find the client by exact email (blind index) and open their record, stating why."""
+    """Open a client's record for a stated reason: the client chosen from a search result, or
+    found by exact email (blind index)."""
     now = utcnow()
-    index = blind_index_for(db, email, purpose=EMAIL)
-    client = db.scalar(
-        select(Client).where(
-            Client.email_index == index, Client.organization_id == signed_in.actor.organization_id
-        )
-    )
     try:
-        if client is None:
-            raise NotFound("No client of your organisation has exactly this email address.")
+        if client_id:
+            chosen = parse_id(client_id, access.CLIENT_NOT_FOUND)
+        else:
+            if not email or not email.strip():
+                raise InvalidInput(
+                    "Find the client by name, date of birth or email first, or give their "
+                    "exact email address."
+                )
+            index = blind_index_for(db, email, purpose=EMAIL)
+            client = db.scalar(
+                select(Client).where(
+                    Client.email_index == index,
+                    Client.organization_id == signed_in.actor.organization_id,
+                )
+            )
+            if client is None:
+                raise NotFound("No client of your organisation has exactly this email address.")
+            chosen = client.id
         grant = access.request_break_glass(
             db,
             signed_in.actor,
-            client_id=client.id,
+            client_id=chosen,
             reason=reason,
             now=now,
             minutes=request.app.state.settings.break_glass_minutes,
@@ -67,7 +80,7 @@ def emergency_submit(
         return render(
             request,
             "security/emergency.html",
-            _context(signed_in, error=exc.message, email=email),
+            _context(signed_in, error=exc.message, email=email or ""),
             status_code=exc.status_code,
         )
     record(
@@ -93,10 +106,14 @@ def review_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> 
         select(User.id, User.display_name).where(User.id.in_({g.clinician_id for g in grants}))
     ).all()
     names = {user_id: name for user_id, name in rows}
+    now = utcnow()
+    client_names = names_of_readable_clients(
+        db, signed_in.user, signed_in.actor, {g.client_id for g in grants}, now
+    )
     return render(
         request,
         "security/review.html",
-        _context(signed_in, grants=grants, names=names, now=utcnow()),
+        _context(signed_in, grants=grants, names=names, client_names=client_names, now=now),
     )
 
 
