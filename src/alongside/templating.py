@@ -122,7 +122,34 @@ def pathway_label(pathway_id: str | None) -> str:
     return labels.get(pathway_id, pathway_id.replace("_", " ").replace("-", " "))
 
 
+def clock(moment: Any, zone: str | None = None, pattern: str = "%H:%M") -> str:
+    """A moment in the clinic's time zone with the zone named, e.g. "14:05 GMT" (or with a
+    date, by ``pattern``); an unknown zone shows UTC, named, rather than failing the page."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if moment is None:
+        return ""
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = moment.astimezone(tz)
+    return f"{local.strftime(pattern)} {local.tzname()}"
+
+
+def language_name(code: str | None) -> str:
+    """A language's name from the maintained list (the code itself when it is not listed)."""
+    from alongside.scheduling.vocabulary import LANGUAGES
+
+    if not code:
+        return ""
+    term = LANGUAGES.get(code)
+    return term.label if term is not None else code
+
+
 templates.env.filters["pathway_label"] = pathway_label
+templates.env.filters["clock"] = clock
+templates.env.filters["language_name"] = language_name
 templates.env.globals["nav_links"] = nav_links
 templates.env.globals["home_cards"] = home_cards
 templates.env.globals["can_find_clients"] = can_find_clients

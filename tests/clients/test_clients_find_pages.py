@@ -148,3 +148,76 @@ def test_access_review_names_the_client_whose_record_was_opened(
     outside = world.outside_client
     assert f"{outside.family_name}, {outside.given_name}" in page.text
     assert f'href="/clients/{outside.id}"' in page.text
+
+
+def test_timeline_is_for_the_care_team_and_404_for_others(
+    client: TestClient, db: Session, world: World
+) -> None:
+    _page_login(client, world, Role.CLINICIAN)
+    own = client.get(f"/clients/{world.own_client.id}/timeline")
+    assert own.status_code == 200
+    assert "timeline</h1>" in own.text
+    assert client.get(f"/clients/{world.outside_client.id}/timeline").status_code == 404
+    assert client.get(f"/clients/{world.foreign_client.id}/timeline.pdf").status_code == 404
+    pdf = client.get(f"/clients/{world.own_client.id}/timeline.pdf")
+    assert pdf.content.startswith(b"%PDF-")
+    for role in (Role.COORDINATOR, Role.ADMIN):
+        other = TestClient(client.app)
+        _page_login(other, world, role)
+        assert other.get(f"/clients/{world.own_client.id}/timeline").status_code == 404
+    events = db.scalars(
+        select(AuditEvent.resource_type).where(AuditEvent.client_id == world.own_client.id)
+    ).all()
+    assert "timeline" in events
+
+
+def test_details_are_corrected_by_the_care_team_and_audited(
+    client: TestClient, db: Session, world: World
+) -> None:
+    csrf = _page_login(client, world, Role.CLINICIAN)
+    own = world.own_client
+    saved = client.post(
+        f"/clients/{own.id}/details",
+        data={
+            "csrf_token": csrf,
+            "given_name": "Robin",
+            "family_name": own.family_name,
+            "email": own.email,
+            "phone": "",
+            "date_of_birth": "1990-04-23",
+            "preferred_language": "es",
+        },
+    )
+    assert saved.status_code == 200
+    assert "The details were saved." in saved.text
+    assert "Spanish" in saved.text
+    db.refresh(own)
+    assert own.given_name == "Robin"
+    assert own.date_of_birth == "1990-04-23"
+    updates = db.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.client_id == own.id, AuditEvent.action == "update"
+        )
+    ).all()
+    assert len(updates) == 1
+    bad = client.post(
+        f"/clients/{own.id}/details",
+        data={
+            "csrf_token": csrf,
+            "given_name": "",
+            "family_name": own.family_name,
+            "preferred_language": "es",
+        },
+    )
+    assert bad.status_code == 422
+    assert "First name cannot be empty." in bad.text
+    refused = client.post(
+        f"/clients/{world.outside_client.id}/details",
+        data={
+            "csrf_token": csrf,
+            "given_name": "X",
+            "family_name": "Y",
+            "preferred_language": "en",
+        },
+    )
+    assert refused.status_code == 404

@@ -24,6 +24,7 @@ from alongside.models import (
     CareTeam,
     Client,
     ClientSearchTerm,
+    Consent,
     User,
 )
 from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
@@ -378,3 +379,90 @@ def get_readable_client(
         now=now,
     )
     return client
+
+
+DETAIL_FIELDS: dict[str, str] = {
+    "given_name": "First name",
+    "family_name": "Last name",
+    "email": "Email address",
+    "phone": "Phone number",
+    "date_of_birth": "Date of birth",
+    "preferred_language": "Preferred language",
+}
+REQUIRED_DETAILS = ("given_name", "family_name")
+MAX_DETAIL = 200
+
+
+def _checked_details(values: dict[str, str | None], languages: set[str]) -> dict[str, str | None]:
+    cleaned: dict[str, str | None] = {}
+    for name, label in DETAIL_FIELDS.items():
+        if name not in values:
+            continue
+        text = " ".join((values[name] or "").split()) or None
+        if text is None and name in REQUIRED_DETAILS:
+            raise InvalidInput(f"{label} cannot be empty.")
+        if text is not None and len(text) > MAX_DETAIL:
+            raise InvalidInput(f"{label}: at most {MAX_DETAIL} characters.")
+        if name == "email" and text is not None and ("@" not in text or " " in text):
+            raise InvalidInput(f"{label}: write an address such as name@example.org.")
+        if name == "date_of_birth" and text is not None:
+            try:
+                born = date.fromisoformat(text)
+            except ValueError:
+                raise InvalidInput(f"{label}: choose a date, such as 1990-04-23.") from None
+            if born.year < 1900:
+                raise InvalidInput(f"{label}: choose a date after 1900.")
+        if name == "preferred_language":
+            if text is None or text not in languages:
+                raise InvalidInput(f"{label}: choose a language from the list.")
+        cleaned[name] = text
+    return cleaned
+
+
+def update_details(
+    session: Session,
+    user: User,
+    actor: Actor,
+    client_id: uuid.UUID,
+    values: dict[str, str | None],
+    now: datetime,
+    *,
+    languages: set[str],
+) -> list[str]:
+    """Correct a client's identity and contact details (staff who may write the record): the
+    changed fields' names in words, audited as one update; nothing changes on a bad value."""
+    client = get_readable_client(session, user, actor, client_id, now, action=Action.CLIENT_WRITE)
+    if client.status == "erased":
+        raise NotFound(NOT_FOUND)
+    cleaned = _checked_details(values, languages)
+    if client.date_of_birth and "date_of_birth" in cleaned and cleaned["date_of_birth"] is None:
+        cleaned.pop("date_of_birth")  # a known date of birth is corrected, never blanked
+    changed = [name for name, value in cleaned.items() if getattr(client, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(client, name, cleaned[name])
+    session.flush()
+    record(
+        session,
+        actor=user,
+        action=AuditAction.UPDATE,
+        resource_type="client",
+        resource_id=client.id,
+        client_id=client.id,
+        organization_id=client.organization_id,
+        purpose=purpose_of(actor, client.id),
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
+    return [DETAIL_FIELDS[name] for name in changed]
+
+
+def latest_consents(session: Session, client: Client) -> list[Consent]:
+    """The client's latest answer for each consent purpose (the caller has read the client)."""
+    latest: dict[str, Consent] = {}
+    for row in session.scalars(
+        select(Consent).where(Consent.client_id == client.id).order_by(Consent.recorded_at)
+    ):
+        latest[row.purpose] = row
+    return sorted(latest.values(), key=lambda c: c.purpose)
