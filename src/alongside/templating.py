@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,114 @@ def language_name(code: str | None) -> str:
     return term.label if term is not None else code
 
 
+def rule_label(rule_id: str | None) -> str:
+    """A triage rule in clinicians' words."""
+    from alongside.triage.wording import rule_words
+
+    return rule_words(rule_id)
+
+
+def flag_label(flag: str | None) -> str:
+    """A critical-item flag in words, e.g. "PHQ-9 question 9 answered"."""
+    from alongside.triage.wording import flag_words
+
+    return flag_words(flag) if flag else ""
+
+
+def flag_words_in(text: str | None) -> str:
+    """Stored text with critical-item flag ids shown as words."""
+    from alongside.triage.wording import with_flag_words
+
+    return with_flag_words(text)
+
+
+def instrument_label(instrument_id: str | None) -> str:
+    """An instrument's short name (PHQ-9) rather than its id (phq9)."""
+    from alongside.instruments.library import get_instrument
+
+    if not instrument_id:
+        return ""
+    try:
+        return get_instrument(instrument_id).short_name
+    except (KeyError, ValueError, LookupError):
+        return instrument_id
+
+
+def urgency_label(urgency: str | None) -> str:
+    """An urgency in words."""
+    from alongside.triage.wording import urgency_words
+
+    return urgency_words(urgency)
+
+
+# Form fields as a person reads them, for messages that begin with the field's name (the API
+# keeps the name, which a program needs; a page shows the words).
+FIELD_WORDS: dict[str, str] = {
+    "action": "What you did",
+    "channel": "How to send it",
+    "end": "End",
+    "ends_at": "End time",
+    "instruments": "Questionnaires",
+    "interval_days": "Days between questionnaires",
+    "jottings": "Your jottings",
+    "kind": "Kind of appointment",
+    "last_n": "Number of past intakes",
+    "limit": "Rows per page",
+    "member_ids": "Care team",
+    "new_client": "New client",
+    "note": "Note",
+    "outcome": "Your decision",
+    "pathway": "Pathway",
+    "position": "Place in the rota",
+    "q": "Search",
+    "reason": "Reason",
+    "recipient": "Recipient",
+    "reminder_offsets_hours": "Reminder times",
+    "rescreen_interval_days": "Days between rescreens",
+    "reviewer_id": "Reviewer",
+    "sections": "Note sections",
+    "setting": "Where the appointment happens",
+    "slot_minutes": "Appointment length",
+    "start": "Start",
+    "starts_at": "Start time",
+    "status": "Status",
+    "steps": "Safety plan steps",
+    "template": "Note template",
+    "text": "Text",
+    "urgency": "Urgency",
+    "value": "The new value",
+    "weeks": "Period",
+    "yaml_text": "The rules",
+}
+_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.*)$", re.DOTALL)
+
+
+def in_words(message: object) -> str:
+    """An error message for a page: a leading field name ("starts_at: ...") in words."""
+    text = str(message or "")
+    match = _FIELD_PREFIX.match(text)
+    if match is None:
+        return text
+    field, rest = match.groups()
+    label = FIELD_WORDS.get(field) or field.replace("_", " ").capitalize()
+    return f"{label}: {rest}"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, name) of the maintained languages, by name, for a choice of language."""
+    from alongside.scheduling.vocabulary import LANGUAGES
+
+    return sorted(((code, term.label) for code, term in LANGUAGES.items()), key=lambda c: c[1])
+
+
+templates.env.globals["language_choices"] = language_choices
+templates.env.filters["in_words"] = in_words
 templates.env.filters["pathway_label"] = pathway_label
+templates.env.filters["rule_label"] = rule_label
+templates.env.filters["flag_words_in"] = flag_words_in
+templates.env.filters["flag_label"] = flag_label
+templates.env.filters["instrument_label"] = instrument_label
+templates.env.filters["urgency_label"] = urgency_label
 templates.env.filters["clock"] = clock
 templates.env.filters["language_name"] = language_name
 templates.env.globals["nav_links"] = nav_links

@@ -42,6 +42,7 @@ from alongside.models import (
 from alongside.models.encrypted import keyring_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor
+from alongside.triage.wording import flag_words, with_flag_words
 
 KINDS: dict[str, str] = {
     "intake": "Intakes and what the client wrote",
@@ -150,28 +151,6 @@ def _instrument_name(instrument_id: str) -> str:
         return instrument_id.upper()
 
 
-def flag_words(flag: str) -> str:
-    """A critical-item flag in words, e.g. "PHQ-9 question 9 answered"."""
-    from alongside.instruments.library import list_instruments
-
-    for instrument_id in list_instruments():
-        definition = get_instrument(instrument_id)
-        for item_flag in definition.flags:
-            if item_flag.flag == flag:
-                position = next(
-                    (
-                        i
-                        for i, item in enumerate(definition.items)
-                        if item.id == item_flag.when.item
-                    ),
-                    None,
-                )
-                if position is None:
-                    return f"{definition.short_name}: a critical question answered"
-                return f"{definition.short_name} question {position + 1} answered"
-    return flag.replace("-", " ")
-
-
 def _names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -258,7 +237,9 @@ def _proposals(
     }
     for suggestion in suggestions.values():
         urgency = URGENCY_WORDS.get(suggestion.urgency, suggestion.urgency)
-        reasons = tuple(str(r.get("text", "")) for r in suggestion.reason_list if r.get("text"))
+        reasons = tuple(
+            with_flag_words(str(r.get("text", ""))) for r in suggestion.reason_list if r.get("text")
+        )
         technical = [f"Rule {r.get('rule_id')}" for r in suggestion.reason_list if r.get("rule_id")]
         technical += [f"{k}: {v}" for k, v in sorted((suggestion.versions or {}).items())]
         out.append(
