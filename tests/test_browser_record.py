@@ -3,6 +3,8 @@ consents), corrects a detail, and downloads the timeline as a PDF."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -118,3 +120,43 @@ def test_coordinator_corrects_a_detail_and_sees_no_timeline(live_server: LiveSer
     page.get_by_label("Email address").evaluate("e => e.type = 'text'")
     page.get_by_role("button", name="Save the details").click()
     assert page.get_by_role("alert").inner_text().startswith("Email address: write an address")
+
+
+def _alert_reader(live: LiveServer) -> tuple[str, str]:
+    """(the acknowledged alert's id, the email of the person it alerted first)."""
+    engine = build_engine(live.settings.database_url)
+    try:
+        factory = make_sessionmaker(engine, key_provider_for(live.settings))
+        with session_scope(factory) as session:
+            alert = session.scalars(
+                select(CrisisAlert).where(CrisisAlert.acknowledged_at.is_not(None))
+            ).first()
+            assert alert is not None
+            reader = session.get(User, uuid.UUID(alert.chain[0]))
+            assert reader is not None
+            return str(alert.id), reader.email
+    finally:
+        engine.dispose()
+
+
+def test_the_alert_page_says_when_the_reader_was_alerted_in_the_clinics_zone(
+    live_server: LiveServer,
+) -> None:
+    alert_id, email = _alert_reader(live_server)
+    page = live_server.new_page()
+    _sign_in(page, live_server, email)
+    page.goto(live_server.url + f"/review/alerts/{alert_id}")
+    said = page.get_by_text("You were alerted at").inner_text()
+    assert said.rstrip(".").endswith(("EST", "EDT")), said
+    assert "UTC" not in page.locator("main").inner_text()
+
+
+def test_the_waitlist_counts_one_day_as_a_day_and_names_the_zone(live_server: LiveServer) -> None:
+    page = live_server.new_page()
+    _sign_in(page, live_server, "coordinator@demo.test")
+    page.goto(live_server.url + "/scheduling/waitlist")
+    table = page.get_by_role("table", name="Clients waiting for a first appointment")
+    text = table.inner_text()
+    assert "(1 day)" in text
+    assert "(1 days)" not in text
+    assert re.search(r"\d\d:\d\d E[SD]T", text)

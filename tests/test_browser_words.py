@@ -80,6 +80,8 @@ def developer_tokens() -> dict[str, re.Pattern[str]]:
         for token in tokens
     }
     patterns["a digest"] = re.compile(r"\b(sha256:)?[0-9a-f]{40,64}\b")
+    # One clock: the demo clinic is in New York, so no time on its pages is in UTC.
+    patterns["a time in UTC"] = re.compile(r"\bUTC\b")
     return patterns
 
 
@@ -160,5 +162,6 @@ def test_the_walk_would_catch_a_rule_id(live_server: LiveServer) -> None:
     assert "a digest" in _offences("inputs " + "ab12" * 16, patterns)
     assert _offences("Language\nes\n", patterns) == ["language code 'es'"]
     assert _offences("Pathway\nlow-intensity\n", patterns) == ["low-intensity"]
+    assert _offences("Proposed 2026-11-30 14:05 UTC", patterns) == ["a time in UTC"]
     assert _offences("low-intensity intervention or guided self-help", patterns) == []
     assert _offences("PHQ-9 question 9 answered; Step 3: high-intensity therapy", patterns) == []

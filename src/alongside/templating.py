@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,19 +124,68 @@ def pathway_label(pathway_id: str | None) -> str:
     return labels.get(pathway_id, pathway_id.replace("_", " ").replace("-", " "))
 
 
-def clock(moment: Any, zone: str | None = None, pattern: str = "%H:%M") -> str:
-    """A moment in the clinic's time zone with the zone named, e.g. "14:05 GMT" (or with a
-    date, by ``pattern``); an unknown zone shows UTC, named, rather than failing the page."""
+def _tz(zone: object) -> Any:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    try:
+        return ZoneInfo(str(zone) if zone else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def clock(moment: Any, zone: object = None, pattern: str = "%H:%M") -> str:
+    """A moment in the clinic's time zone with the zone named, e.g. "14:05 GMT" (or with a
+    date, by ``pattern``); an unknown zone shows UTC, named, rather than failing the page."""
     if moment is None:
         return ""
-    try:
-        tz = ZoneInfo(zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    local = moment.astimezone(tz)
+    if not isinstance(moment, datetime):
+        return str(moment.strftime(pattern))
+    local = moment.astimezone(_tz(zone))
     return f"{local.strftime(pattern)} {local.tzname()}"
+
+
+def local_date(moment: Any, zone: object = None, pattern: str = "%d %B %Y") -> str:
+    """The day of a moment in the clinic's time zone (a date is shown as it is)."""
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(_tz(zone))
+    return str(moment.strftime(pattern))
+
+
+class OrganisationZone:
+    """The time zone of the signed-in user's organisation, read in the request's own session
+    the first time a page shows a time (pages without times cost no query); UTC when there is
+    no one signed in."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+        self._name: str | None = None
+
+    def __str__(self) -> str:
+        if self._name is None:
+            self._name = self._read()
+        return self._name
+
+    def _read(self) -> str:
+        from sqlalchemy import select
+        from sqlalchemy.orm import object_session
+
+        from alongside.models import Organization
+
+        organization_id = getattr(self._user, "organization_id", None)
+        session = object_session(self._user) if self._user is not None else None
+        if organization_id is None or session is None:
+            return "UTC"
+        zone = session.scalar(
+            select(Organization.timezone).where(Organization.id == organization_id)
+        )
+        return zone or "UTC"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 day", "3 days": a count with its noun in the right number."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def language_name(code: str | None) -> str:
@@ -257,6 +307,8 @@ templates.env.filters["flag_label"] = flag_label
 templates.env.filters["instrument_label"] = instrument_label
 templates.env.filters["urgency_label"] = urgency_label
 templates.env.filters["clock"] = clock
+templates.env.filters["local_date"] = local_date
+templates.env.filters["plural"] = plural
 templates.env.filters["language_name"] = language_name
 templates.env.globals["nav_links"] = nav_links
 templates.env.globals["home_cards"] = home_cards
@@ -280,4 +332,6 @@ def render(
         "csrf_token": "",
     }
     full.update(context or {})
+    if "clock_zone" not in full:
+        full["clock_zone"] = OrganisationZone(full["user"])
     return templates.TemplateResponse(request, template, full, status_code=status_code)

@@ -62,6 +62,9 @@ def queue_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> R
         "next_url": page_url(request, page.next) if page.next else None,
         "first_url": page_url(request, None) if cursor else None,
         "my_alerts": alerts,
+        "alerted_at": {
+            alert.id: escalation.alerted_at_for(db, alert, signed_in.user.id) for alert in alerts
+        },
         "decided": request.query_params.get("decided"),
     }
     template = "review/_queue_table.html" if is_htmx(request) else "review/queue.html"

@@ -88,6 +88,7 @@ from alongside.sqltools import Keyset, as_date, outside, ranked_page, seconds_be
 from alongside.triage.escalation import (
     ACTION_LABELS,
     alert_for,
+    alerted_at_for,
     may_acknowledge,
     open_crisis_alert,
 )
@@ -164,6 +165,8 @@ class AlertView:
     action_label: str | None
     action_note: str | None
     may_acknowledge: bool
+    # When the person reading was alerted (escalation moves ``sent_at`` on to the next person).
+    you_alerted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -512,6 +515,7 @@ def alert_view(session: Session, alert: CrisisAlert, actor: Actor) -> AlertView:
         action_label=ACTION_LABELS.get(alert.action_taken or ""),
         action_note=alert.action_note,
         may_acknowledge=may_acknowledge(alert, actor) and alert.acknowledged_at is None,
+        you_alerted_at=alerted_at_for(session, alert, actor.user_id),
     )
 
 

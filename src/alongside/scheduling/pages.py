@@ -34,7 +34,8 @@ def _local(db: DbSession, signed_in: SignedIn) -> tuple[str, Callable[[datetime]
     zone = resolve_zone(zone_name)
 
     def fmt(moment: datetime) -> str:
-        return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
+        local = moment.astimezone(zone)
+        return f"{local.strftime('%a %d %b %Y, %H:%M')} {local.tzname()}"
 
     return zone_name, fmt
 
@@ -45,6 +46,7 @@ def _context(db: DbSession, signed_in: SignedIn, **extra: object) -> dict[str, o
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
         "zone": zone,
+        "clock_zone": zone,
         "local": fmt,
         **extra,
     }
