@@ -160,3 +160,10 @@ def test_the_waitlist_counts_one_day_as_a_day_and_names_the_zone(live_server: Li
     assert "(1 day)" in text
     assert "(1 days)" not in text
     assert re.search(r"\d\d:\d\d E[SD]T", text)
+    # The demo's crisis case has waited for days: it is marked over its target; routine
+    # cases, waiting days against weeks, are not.
+    crisis = table.get_by_role("row").filter(has_text="Crisis")
+    assert "over target" in crisis.inner_text()
+    routine = table.get_by_role("row").filter(has_text="Routine").all_inner_texts()
+    assert routine
+    assert not any("over target" in row for row in routine)

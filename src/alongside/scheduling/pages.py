@@ -17,6 +17,8 @@ from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import Organization, WaitlistStatus
+from alongside.review.queue import describe_duration
+from alongside.review.service import review_targets
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import resolve_zone
 from alongside.templating import render
@@ -88,6 +90,8 @@ def waitlist_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -
         back_to_triage=WaitlistStatus.BACK_TO_TRIAGE,
         booked=request.query_params.get("booked"),
         rescreens=None,
+        targets=review_targets(db, signed_in.user.organization_id),
+        duration=describe_duration,
     )
     template = "scheduling/_proposals.html" if is_htmx(request) else "scheduling/waitlist.html"
     return render(request, template, context)
