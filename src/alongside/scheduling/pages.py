@@ -144,6 +144,10 @@ def rescreens(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
     return render(request, "scheduling/rescreens.html", context)
 
 
+GRID_FIRST_HOUR = 8
+GRID_LAST_HOUR = 17
+
+
 @router.get("/scheduling/week")
 def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
     """A clinician's week (their own; coordinators may choose a clinician)."""
@@ -175,9 +179,28 @@ def week_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Re
         for n in range(7)
     ]
     feeds = ical.list_feeds(db, actor=signed_in.actor) if target == signed_in.user.id else []
+    # The calendar grid: one row per hour of the working day (widened to every appointment),
+    # one column per day; an appointment sits in the hour it starts.
+    starts = [a.starts_at.astimezone(zone) for a in appointments]
+    ends = [a.ends_at.astimezone(zone) for a in appointments]
+    first_hour = min([GRID_FIRST_HOUR, *(t.hour for t in starts)])
+    last_hour = max([GRID_LAST_HOUR, *((t - timedelta(minutes=1)).hour for t in ends)])
+    grid = {
+        (hour, n): [
+            a
+            for a, local in zip(appointments, starts, strict=True)
+            if local.date() == first + timedelta(days=n) and local.hour == hour
+        ]
+        for hour in range(first_hour, last_hour + 1)
+        for n in range(7)
+    }
     context = _context(
         db,
         signed_in,
+        hours=list(range(first_hour, last_hour + 1)),
+        grid=grid,
+        zone_now=now.astimezone(zone).date(),
+        zone_abbr=start.tzname(),
         days=days,
         clients=clients,
         clinician=service.staff_clinician(db, signed_in.actor, target),
