@@ -739,6 +739,8 @@ class OversightFigures:
     escalation_minutes: int
     by_week: list[OverrideRate] = field(default_factory=list)
     weeks: int | None = None  # the decisions counted: of the last so many weeks (None: all)
+    # (week start ISO date, urgency) → median and 90th percentile of that week's decisions.
+    review_times_by_week: dict[tuple[str, str], ReviewTime] = field(default_factory=dict)
 
 
 def _model_version(versions: Mapping[str, Any]) -> str:
@@ -907,6 +909,42 @@ def _review_times(
     ]
 
 
+def _review_times_by_week(decided: Subquery, session: Session) -> dict[tuple[str, str], ReviewTime]:
+    """Median and 90th-percentile time to decision per urgency and week of the decision, from
+    the rows at the ranks those need (as :func:`_review_times`, partitioned by week too)."""
+    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
+    week = week_start(decided.c.decided_at)
+    ordered = select(
+        decided.c.urgency.label("urgency"),
+        week.label("week"),
+        seconds.label("seconds"),
+        func.row_number()
+        .over(partition_by=(decided.c.urgency, week), order_by=(seconds, decided.c.suggestion_id))
+        .label("rank"),
+        func.count().over(partition_by=(decided.c.urgency, week)).label("decided"),
+    ).subquery("ordered_by_week")
+    n = ordered.c.decided
+    picked = session.execute(
+        select(ordered.c.urgency, ordered.c.week, ordered.c.seconds, ordered.c.rank, n).where(
+            or_(
+                ordered.c.rank == (n + 1) // 2,
+                ordered.c.rank == n // 2 + 1,
+                ordered.c.rank == (9 * n + 9) // 10,
+            )
+        )
+    ).all()
+    counted: dict[tuple[str, str], int] = {}
+    at_rank: dict[tuple[str, str], dict[int, timedelta]] = {}
+    for urgency, monday, value, rank, count in picked:
+        key = (as_date(monday).isoformat(), str(urgency))
+        counted[key] = int(count)
+        at_rank.setdefault(key, {})[int(rank)] = max(timedelta(seconds=float(value)), timedelta(0))
+    return {
+        key: review_time_from_ranks(key[1], count, 0, at_rank[key])
+        for key, count in counted.items()
+    }
+
+
 def oversight_figures(
     session: Session,
     *,
@@ -936,6 +974,7 @@ def oversight_figures(
         escalation_minutes=escalation_minutes_for(session, org),
         by_week=by_week,
         weeks=weeks,
+        review_times_by_week=_review_times_by_week(decided, session),
     )
 
 
