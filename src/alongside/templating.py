@@ -36,6 +36,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/oversight", "Oversight"),
         ("/rules", "Triage rules"),
         ("/access/review", "Access review"),
+        ("/audit", "Audit log"),
         ("/privacy", "Clients' requests"),
         ("/care-teams", "Care teams"),
         ("/access/emergency", "Emergency access"),
@@ -80,6 +81,8 @@ PAGE_PURPOSE: dict[str, str] = {
     "/oversight": "Override rates by rule and model version; time to first review.",
     "/rules": "Triage rule versions: preview a change against past intakes, then activate it.",
     "/access/review": "Emergency accesses to acknowledge.",
+    "/audit": "Who opened or changed what, filtered by client, person, action and date; check "
+    "that the log has not been altered.",
     "/privacy": "Clients' requests to erase or correct their record; records past retention.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
     "/care-teams": "Who is on each client's care team; add or remove a clinician, with a reason.",

@@ -273,6 +273,7 @@ def oversight_settings(
         context = {
             **nav_context(signed_in),
             "figures": figures,
+            "charts": oversight_charts(figures),
             "saved": None,
             "errors": ["Every target is a number of hours, and escalation a number of minutes."],
         }
@@ -293,6 +294,7 @@ def oversight_settings(
         context = {
             **nav_context(signed_in),
             "figures": figures,
+            "charts": oversight_charts(figures),
             "saved": None,
             "errors": [exc.message],
         }
