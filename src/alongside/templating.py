@@ -31,6 +31,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "clinical_lead": (
         ("/home", "Home"),
+        ("/dashboard", "Dashboard"),
         ("/review", "Review queue"),
         ("/measures/attention", "Attention"),
         ("/oversight", "Oversight"),
@@ -72,6 +73,8 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
 
 # What each page is for, in a sentence, for the staff home page.
 PAGE_PURPOSE: dict[str, str] = {
+    "/dashboard": "The review queue and the waitlist against their targets; crisis alerts "
+    "acknowledged in time.",
     "/review": "Triage proposals waiting for your decision, crisis first, then the longest wait.",
     "/measures/attention": "Clients whose latest measure shows reliable deterioration or a risk "
     "flag.",

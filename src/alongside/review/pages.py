@@ -206,6 +206,14 @@ def oversight_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) 
     return render(request, "review/oversight.html", context)
 
 
+@router.get("/dashboard")
+def dashboard_page(request: Request, db: DbSession, signed_in: CurrentSignedIn) -> Response:
+    """The clinical lead's dashboard: the queue and waitlist against targets, alerts in time."""
+    figures = service.dashboard(db, actor=signed_in.actor, now=utcnow())
+    context = {**nav_context(signed_in), "board": figures, "now": utcnow()}
+    return render(request, "review/dashboard.html", context)
+
+
 CHART_WEEKS = 12
 
 

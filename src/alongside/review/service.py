@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,6 +60,8 @@ from alongside.models import (
     Suggestion,
     SuggestionStatus,
     User,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.review.highlight import Piece, highlight
@@ -985,4 +987,93 @@ def may_review(session: Session, *, actor: Actor, suggestion_id: uuid.UUID) -> b
         actor,
         Action.INTAKE_REVIEW,
         Resource(organization_id=suggestion.organization_id, client_id=suggestion.client_id),
+    )
+
+
+@dataclass(frozen=True)
+class UrgencyLine:
+    """One urgency on the lead's dashboard: waiting now, how many over target, the target."""
+
+    urgency: str
+    waiting: int
+    over_target: int
+    target: timedelta | None
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The clinical lead's picture of the service now (counts only; nothing decrypted)."""
+
+    queue: list[UrgencyLine]
+    waitlist: list[UrgencyLine]
+    alerts: int
+    alerts_in_time: int
+    alerts_late: int
+    alerts_open: int
+    escalation_minutes: int
+    weeks: int
+
+
+DASHBOARD_WEEKS = 4
+
+
+def dashboard(session: Session, *, actor: Actor, now: datetime) -> Dashboard:
+    """The review queue and the waitlist by urgency against the wait targets, and crisis alerts
+    of the last weeks acknowledged before they had to move on (clinical lead; 404 for others)."""
+    if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
+        raise NotFound("There is nothing at this address available to you.")
+    org = actor.organization_id
+    targets = review_targets(session, org)
+
+    def lines(rows: Sequence[tuple[str, datetime]]) -> list[UrgencyLine]:
+        by_urgency: dict[str, list[datetime]] = {}
+        for urgency, since in rows:
+            by_urgency.setdefault(str(urgency), []).append(since)
+        order = list(URGENCIES) + sorted(set(by_urgency) - set(URGENCIES))
+        return [
+            UrgencyLine(
+                urgency=u,
+                waiting=len(by_urgency.get(u, [])),
+                over_target=sum(
+                    1 for t in by_urgency.get(u, []) if u in targets and now - t > targets[u]
+                ),
+                target=targets.get(u),
+                oldest=min(by_urgency[u]) if by_urgency.get(u) else None,
+            )
+            for u in order
+        ]
+
+    waiting_proposals = session.execute(
+        select(Suggestion.urgency, Suggestion.proposed_at)
+        .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+        .where(*_triage_of(org))
+        .where(Suggestion.status == SuggestionStatus.PROPOSED)
+        .where(Decision.id.is_(None))
+    ).all()
+    waiting_list = session.execute(
+        select(WaitlistEntry.urgency, WaitlistEntry.added_at)
+        .where(WaitlistEntry.organization_id == org)
+        .where(WaitlistEntry.status == WaitlistStatus.WAITING)
+    ).all()
+    minutes = escalation_minutes_for(session, org)
+    since = now - timedelta(weeks=DASHBOARD_WEEKS)
+    alerts = session.execute(
+        select(CrisisAlert.created_at, CrisisAlert.acknowledged_at)
+        .where(CrisisAlert.organization_id == org)
+        .where(CrisisAlert.created_at >= since)
+    ).all()
+    in_time = sum(
+        1 for made, ack in alerts if ack is not None and ack - made <= timedelta(minutes=minutes)
+    )
+    open_now = sum(1 for _made, ack in alerts if ack is None)
+    return Dashboard(
+        queue=lines([(u, t) for u, t in waiting_proposals]),
+        waitlist=lines([(u, t) for u, t in waiting_list]),
+        alerts=len(alerts),
+        alerts_in_time=in_time,
+        alerts_late=len(alerts) - in_time - open_now,
+        alerts_open=open_now,
+        escalation_minutes=minutes,
+        weeks=DASHBOARD_WEEKS,
     )
