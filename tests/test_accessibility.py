@@ -24,7 +24,22 @@ LOGINS = {
 
 
 # Pages reached from a list rather than the navigation, by role: (list page, link to follow).
-FOLLOWED = {"clinical_lead": [("/care-teams", "main table a")]}
+FOLLOWED: dict[str, list[tuple[str, str]]] = {
+    "clinical_lead": [("/care-teams", "main table a")],
+    "coordinator": [("/home", "main table a")],
+    "clinician": [
+        ("/home", "main table a"),
+        ("/home", "main table a >> nth=0"),
+    ],
+}
+# After following a link, links to follow on from there (a client's record → their timeline).
+THEN = {("clinician", 1): "a[href$='/timeline']"}
+# Pages reached from a form rather than a link, by role.
+VISITED = {
+    "clinician": ["/clients?q=ma", "/clients?q=a"],
+    "coordinator": ["/clients"],
+    "clinical_lead": ["/clients?q=ma"],
+}
 
 
 def _page(live: LiveServer, width: int, height: int, scheme: str = "light") -> Any:
@@ -68,10 +83,19 @@ def test_every_page_in_the_navigation_passes_axe(
         found = _violations(page)
         if found:
             failures[href] = found
-    for href, link in FOLLOWED.get(role, []):
+    for href in VISITED.get(role, []):
+        page.goto(live_server.url + href)
+        found = _violations(page)
+        if found:
+            failures[href] = found
+    for index, (href, link) in enumerate(FOLLOWED.get(role, [])):
         page.goto(live_server.url + href)
         page.locator(link).first.click()
         page.wait_for_load_state()
+        then = THEN.get((role, index))
+        if then:
+            page.locator(then).first.click()
+            page.wait_for_load_state()
         found = _violations(page)
         if found:
             failures[page.url] = found

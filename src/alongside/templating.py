@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,13 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "clinical_lead": (
         ("/home", "Home"),
+        ("/dashboard", "Dashboard"),
         ("/review", "Review queue"),
         ("/measures/attention", "Attention"),
         ("/oversight", "Oversight"),
         ("/rules", "Triage rules"),
         ("/access/review", "Access review"),
+        ("/audit", "Audit log"),
         ("/privacy", "Clients' requests"),
         ("/care-teams", "Care teams"),
         ("/access/emergency", "Emergency access"),
@@ -70,6 +74,8 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
 
 # What each page is for, in a sentence, for the staff home page.
 PAGE_PURPOSE: dict[str, str] = {
+    "/dashboard": "The review queue and the waitlist against their targets; crisis alerts "
+    "acknowledged in time.",
     "/review": "Triage proposals waiting for your decision, crisis first, then the longest wait.",
     "/measures/attention": "Clients whose latest measure shows reliable deterioration or a risk "
     "flag.",
@@ -79,6 +85,8 @@ PAGE_PURPOSE: dict[str, str] = {
     "/oversight": "Override rates by rule and model version; time to first review.",
     "/rules": "Triage rule versions: preview a change against past intakes, then activate it.",
     "/access/review": "Emergency accesses to acknowledge.",
+    "/audit": "Who opened or changed what, filtered by client, person, action and date; check "
+    "that the log has not been altered.",
     "/privacy": "Clients' requests to erase or correct their record; records past retention.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
     "/care-teams": "Who is on each client's care team; add or remove a clinician, with a reason.",
@@ -106,6 +114,13 @@ def nav_links(user: Any) -> tuple[tuple[str, str], ...]:
     return NAV_BY_ROLE.get(str(user.role.value), (("/home", "Home"),))
 
 
+def can_find_clients(user: Any) -> bool:
+    """Whether the header offers this user the client search (staff who list clients)."""
+    from alongside.security.permissions import Action, role_allows
+
+    return bool(user is not None and user.is_staff and role_allows(user.role, Action.CLIENT_LIST))
+
+
 def pathway_label(pathway_id: str | None) -> str:
     """A pathway's words from the published default ruleset (its id when unknown)."""
     if not pathway_id:
@@ -116,9 +131,195 @@ def pathway_label(pathway_id: str | None) -> str:
     return labels.get(pathway_id, pathway_id.replace("_", " ").replace("-", " "))
 
 
+def _tz(zone: object) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(str(zone) if zone else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def clock(moment: Any, zone: object = None, pattern: str = "%H:%M") -> str:
+    """A moment in the clinic's time zone with the zone named, e.g. "14:05 GMT" (or with a
+    date, by ``pattern``); an unknown zone shows UTC, named, rather than failing the page."""
+    if moment is None:
+        return ""
+    if not isinstance(moment, datetime):
+        return str(moment.strftime(pattern))
+    local = moment.astimezone(_tz(zone))
+    return f"{local.strftime(pattern)} {local.tzname()}"
+
+
+def local_date(moment: Any, zone: object = None, pattern: str = "%d %B %Y") -> str:
+    """The day of a moment in the clinic's time zone (a date is shown as it is)."""
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(_tz(zone))
+    return str(moment.strftime(pattern))
+
+
+class OrganisationZone:
+    """The time zone of the signed-in user's organisation, read in the request's own session
+    the first time a page shows a time (pages without times cost no query); UTC when there is
+    no one signed in."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+        self._name: str | None = None
+
+    def __str__(self) -> str:
+        if self._name is None:
+            self._name = self._read()
+        return self._name
+
+    def _read(self) -> str:
+        from sqlalchemy import select
+        from sqlalchemy.orm import object_session
+
+        from alongside.models import Organization
+
+        organization_id = getattr(self._user, "organization_id", None)
+        session = object_session(self._user) if self._user is not None else None
+        if organization_id is None or session is None:
+            return "UTC"
+        zone = session.scalar(
+            select(Organization.timezone).where(Organization.id == organization_id)
+        )
+        return zone or "UTC"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 day", "3 days": a count with its noun in the right number."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def language_name(code: str | None) -> str:
+    """A language's name from the maintained list (the code itself when it is not listed)."""
+    from alongside.scheduling.vocabulary import LANGUAGES
+
+    if not code:
+        return ""
+    term = LANGUAGES.get(code)
+    return term.label if term is not None else code
+
+
+def rule_label(rule_id: str | None) -> str:
+    """A triage rule in clinicians' words."""
+    from alongside.triage.wording import rule_words
+
+    return rule_words(rule_id)
+
+
+def flag_label(flag: str | None) -> str:
+    """A critical-item flag in words, e.g. "PHQ-9 question 9 answered"."""
+    from alongside.triage.wording import flag_words
+
+    return flag_words(flag) if flag else ""
+
+
+def flag_words_in(text: str | None) -> str:
+    """Stored text with critical-item flag ids shown as words."""
+    from alongside.triage.wording import with_flag_words
+
+    return with_flag_words(text)
+
+
+def instrument_label(instrument_id: str | None) -> str:
+    """An instrument's short name (PHQ-9) rather than its id (phq9)."""
+    from alongside.instruments.library import get_instrument
+
+    if not instrument_id:
+        return ""
+    try:
+        return get_instrument(instrument_id).short_name
+    except (KeyError, ValueError, LookupError):
+        return instrument_id
+
+
+def urgency_label(urgency: str | None) -> str:
+    """An urgency in words."""
+    from alongside.triage.wording import urgency_words
+
+    return urgency_words(urgency)
+
+
+# Form fields as a person reads them, for messages that begin with the field's name (the API
+# keeps the name, which a program needs; a page shows the words).
+FIELD_WORDS: dict[str, str] = {
+    "action": "What you did",
+    "channel": "How to send it",
+    "end": "End",
+    "ends_at": "End time",
+    "instruments": "Questionnaires",
+    "interval_days": "Days between questionnaires",
+    "jottings": "Your jottings",
+    "kind": "Kind of appointment",
+    "last_n": "Number of past intakes",
+    "limit": "Rows per page",
+    "member_ids": "Care team",
+    "new_client": "New client",
+    "note": "Note",
+    "outcome": "Your decision",
+    "pathway": "Pathway",
+    "position": "Place in the rota",
+    "q": "Search",
+    "reason": "Reason",
+    "recipient": "Recipient",
+    "reminder_offsets_hours": "Reminder times",
+    "rescreen_interval_days": "Days between rescreens",
+    "reviewer_id": "Reviewer",
+    "sections": "Note sections",
+    "setting": "Where the appointment happens",
+    "slot_minutes": "Appointment length",
+    "start": "Start",
+    "starts_at": "Start time",
+    "status": "Status",
+    "steps": "Safety plan steps",
+    "template": "Note template",
+    "text": "Text",
+    "urgency": "Urgency",
+    "value": "The new value",
+    "weeks": "Period",
+    "yaml_text": "The rules",
+}
+_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.*)$", re.DOTALL)
+
+
+def in_words(message: object) -> str:
+    """An error message for a page: a leading field name ("starts_at: ...") in words."""
+    text = str(message or "")
+    match = _FIELD_PREFIX.match(text)
+    if match is None:
+        return text
+    field, rest = match.groups()
+    label = FIELD_WORDS.get(field) or field.replace("_", " ").capitalize()
+    return f"{label}: {rest}"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, name) of the maintained languages, by name, for a choice of language."""
+    from alongside.scheduling.vocabulary import LANGUAGES
+
+    return sorted(((code, term.label) for code, term in LANGUAGES.items()), key=lambda c: c[1])
+
+
+templates.env.globals["language_choices"] = language_choices
+templates.env.filters["in_words"] = in_words
 templates.env.filters["pathway_label"] = pathway_label
+templates.env.filters["rule_label"] = rule_label
+templates.env.filters["flag_words_in"] = flag_words_in
+templates.env.filters["flag_label"] = flag_label
+templates.env.filters["instrument_label"] = instrument_label
+templates.env.filters["urgency_label"] = urgency_label
+templates.env.filters["clock"] = clock
+templates.env.filters["local_date"] = local_date
+templates.env.filters["plural"] = plural
+templates.env.filters["language_name"] = language_name
 templates.env.globals["nav_links"] = nav_links
 templates.env.globals["home_cards"] = home_cards
+templates.env.globals["can_find_clients"] = can_find_clients
 
 
 def render(
@@ -138,4 +339,6 @@ def render(
         "csrf_token": "",
     }
     full.update(context or {})
+    if "clock_zone" not in full:
+        full["clock_zone"] = OrganisationZone(full["user"])
     return templates.TemplateResponse(request, template, full, status_code=status_code)

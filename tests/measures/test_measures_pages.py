@@ -126,7 +126,7 @@ def test_plan_form_without_javascript(client, db, scored):
     assert "The plan was saved." in page
     bad = client.post(path, data={**form, "interval_days": "zero"})
     assert bad.status_code == 422
-    assert "interval_days: enter a whole number." in bad.text
+    assert "Days between questionnaires: enter a whole number." in bad.text
 
 
 def test_plan_api_and_refusal(client, scored):

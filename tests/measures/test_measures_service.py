@@ -254,7 +254,7 @@ def test_attention_list_is_the_clinicians_own_clients_newest_first(db, world):
     )
     assert [e.client_id for e in entries] == [second.id, world.own_client.id]
     assert entries[1].reasons == ("PHQ-9: reliable deterioration, 8 to 14 (threshold 6 points).",)
-    assert "phq9-item9" in entries[0].reasons[0]
+    assert "PHQ-9: question 9 answered" in entries[0].reasons[0]
     coordinator = world.users[Role.COORDINATOR]
     with pytest.raises(NotFound):
         service.attention_list(db, user=coordinator, actor=actor_for(db, coordinator, NOW), now=NOW)

@@ -146,7 +146,7 @@ def test_attention_for_deterioration_and_critical_items():
     assert attention.reasons == ("GAD-7: reliable deterioration, 5 to 9 (threshold 4 points).",)
     assert attention.latest_at == T0 + timedelta(weeks=1)
     item9 = series("phq9", [12, 10], flags={1: ("phq9-item9",)})
-    assert needs_attention(item9).reasons == ("PHQ-9: critical item answered (phq9-item9).",)
+    assert needs_attention(item9).reasons == ("PHQ-9: question 9 answered (a critical item).",)
     cssrs = [Measurement("cssrs-screen", T0 + timedelta(days=3), None, "moderate", ("cssrs-q3",))]
     assert "C-SSRS screener" in needs_attention(calm + cssrs).reasons[0]
 

@@ -22,7 +22,7 @@ from alongside.models import CrisisAlert, OutboxMessage, Role, User
 from alongside.notify.email import SmtpEmailSender
 from alongside.notify.worker import Worker
 from alongside.security.access import actor_for
-from alongside.triage.escalation import acknowledge_alert, escalation_chain
+from alongside.triage.escalation import acknowledge_alert, alerted_at_for, escalation_chain
 from alongside.triage.service import set_on_call_rota
 from tests.fixtures.db import fresh_database_url
 from tests.fixtures.factories import create_client, create_organization, create_staff
@@ -173,3 +173,26 @@ def test_escalation_chain_is_next_on_call_then_leads() -> None:
     assert escalation_chain([a, b, c], [lead]) == [a, b, lead]
     assert escalation_chain([a], [a, lead]) == [a, lead]
     assert escalation_chain([], [lead]) == [lead]
+
+
+def test_each_reader_sees_when_they_were_alerted_not_the_latest_escalation(
+    committed: sessionmaker[Session], sink: SmtpSink
+) -> None:
+    clinic = _clinic(committed)
+    clock = [NOW]
+    worker = _worker(committed, sink, clock)
+    worker.run_once()
+    clock[0] = NOW + timedelta(minutes=15, seconds=1)
+    worker.run_once()
+    first, second, third = clinic.on_call
+    with session_scope(committed) as db:
+        alert = db.scalar(
+            select(CrisisAlert).where(CrisisAlert.suggestion_id == clinic.suggestion_id)
+        )
+        assert alert is not None
+        assert alert.sent_at == NOW + timedelta(minutes=15, seconds=1)  # moved on to the second
+        first_alerted = alerted_at_for(db, alert, first)
+        assert first_alerted is not None
+        assert first_alerted <= NOW + timedelta(minutes=1)
+        assert alerted_at_for(db, alert, second) == NOW + timedelta(minutes=15, seconds=1)
+        assert alerted_at_for(db, alert, third) is None

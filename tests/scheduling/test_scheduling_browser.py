@@ -173,7 +173,8 @@ def test_coordinator_confirms_a_proposal_from_the_waitlist(live_server: LiveServ
 
     # Waiting clients, most urgent first (the demo waitlist has every urgency).
     rows = page.locator("table tbody tr")
-    urgencies = rows.locator("td:nth-child(2)").all_inner_texts()
+    # Shown in words ("Crisis"); the order is checked on the urgencies they name.
+    urgencies = [u.lower() for u in rows.locator("td:nth-child(2)").all_inner_texts()]
     assert set(URGENCY_ORDER) <= set(urgencies)
     ranks = [URGENCY_ORDER.index(u) for u in urgencies]
     assert ranks == sorted(ranks)

@@ -240,6 +240,14 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("POST", "/me/consents/{purpose}"): {"granted": "yes"},
     ("POST", "/me/corrections"): {"field": "phone", "value": "555-0123", "reason": "New"},
+    ("POST", "/clients/{client_id}/details"): {
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "email": "ada@example.org",
+        "phone": "555-0123",
+        "date_of_birth": "1990-04-23",
+        "preferred_language": "en",
+    },
     ("POST", "/me/notes/{note_id}/corrections"): {"value": "It was last week", "reason": ""},
     ("POST", "/clients/{client_id}/measures/plan"): {
         "instruments": "phq9",

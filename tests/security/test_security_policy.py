@@ -95,6 +95,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     },
     Action.WAITLIST_MANAGE: {Role.COORDINATOR: "YYYN", Role.CLINICAL_LEAD: "YYYN"},
     Action.AUDIT_READ: {Role.CLINICAL_LEAD: "YYYN"},
+    Action.AUDIT_VERIFY: {Role.CLINICAL_LEAD: "YYYN", Role.ADMIN: "YYYN"},
     Action.RULES_EDIT: {Role.CLINICAL_LEAD: "YYYN"},
     Action.USER_MANAGE: {Role.ADMIN: "YYYN"},
     Action.CARE_TEAM_MANAGE: {Role.CLINICAL_LEAD: "YYYN"},

@@ -68,6 +68,7 @@ What verification detects, and its limits:
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -380,9 +381,16 @@ def search_events(
     limit: int | None = None,
     cursor: str | None = None,
     now: datetime,
+    client_ids: frozenset[uuid.UUID] | None = None,
+    actor_id: uuid.UUID | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page[AuditEvent]:
-    """A page of the organisation's events (for one client if given), newest first, audited;
-    NotFound if refused. The cursor continues below the page's oldest sequence number.
+    """A page of the organisation's events (for one client if given, or any of
+    ``client_ids``; by one person, of one action, between ``since`` and ``until``), newest
+    first, audited; NotFound if refused. The cursor continues below the page's oldest
+    sequence number, for the same filters only.
 
     A refusal is audited too, in its own transaction after the request's is rolled back.
     """
@@ -408,8 +416,22 @@ def search_events(
     query = select(AuditEvent).where(AuditEvent.organization_id == actor.organization_id)
     if client_id is not None:
         query = query.where(AuditEvent.client_id == client_id)
+    if client_ids is not None:
+        query = query.where(AuditEvent.client_id.in_(client_ids))
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
     codec = CursorCodec(page_cursor_key(session))
     scope = f"audit-events/{client_id or ''}"
+    filters = (sorted(map(str, client_ids)) if client_ids is not None else None, actor_id, action)
+    if any(f is not None for f in (*filters, since, until)):
+        digest = hashlib.sha256(repr((*filters, since, until)).encode("utf-8")).hexdigest()[:16]
+        scope = f"{scope}/{digest}"
     if cursor:
         (below,) = codec.decode(scope, cursor, (int,))
         query = query.where(AuditEvent.insert_order < below)

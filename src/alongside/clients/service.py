@@ -13,19 +13,20 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from alongside.crypto.blind_index import EMAIL, MAX_PREFIX, MIN_PREFIX, SEARCH, search_words
-from alongside.errors import InvalidInput
+from alongside.errors import InvalidInput, NotFound
 from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import (
     AuditAction,
     CareTeam,
     Client,
     ClientSearchTerm,
+    Consent,
     User,
 )
 from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
 from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
 from alongside.security.guard import audit_access, load_or_refuse
-from alongside.security.permissions import Action
+from alongside.security.permissions import Action, Scope, scope_of
 from alongside.security.policy import Actor, Resource, can, readable_clients
 from alongside.sqltools import Keyset
 
@@ -184,6 +185,81 @@ def list_readable_clients(
     return Page(items=clients, next=following)
 
 
+# A search shows at most this many clients outside the care team: enough to pick the right
+# person in an emergency, too few to browse the organisation's list through searches.
+OUTSIDE_TEAM_LIMIT = 10
+
+
+def may_ask_emergency_access(actor: Actor) -> bool:
+    """Whether the actor may open, for a reason, a client of the organisation outside their
+    care team (the break-glass request is granted organisation-wide)."""
+    allowed = actor.allowed_actions
+    if allowed is not None and Action.BREAK_GLASS_REQUEST not in allowed:
+        return False
+    return scope_of(actor.role, Action.BREAK_GLASS_REQUEST) is Scope.ORGANIZATION
+
+
+def find_outside_care_team(
+    session: Session, user: User, actor: Actor, q: str, now: datetime
+) -> tuple[list[Client], bool]:
+    """Clients of the organisation that ``q`` finds but the actor may not read yet, so that a
+    clinician can ask for emergency access to the right person: only for a search, at most
+    :data:`OUTSIDE_TEAM_LIMIT` of them (and whether there were more), audited as a list."""
+    scope = readable_clients(actor)
+    if not q.strip() or scope.client_ids is None or not may_ask_emergency_access(actor):
+        return [], False
+    query = (
+        select(Client)
+        .where(Client.organization_id == actor.organization_id)
+        .where(Client.status != "erased")
+        .where(~readable_client_condition(actor, Client.id))
+        .where(_search_condition(session, actor.organization_id, q))
+        .order_by(*CLIENT_ORDER.order_by())
+        .limit(OUTSIDE_TEAM_LIMIT + 1)
+    )
+    clients = list(session.scalars(query))
+    more = len(clients) > OUTSIDE_TEAM_LIMIT
+    clients = clients[:OUTSIDE_TEAM_LIMIT]
+    keyring_for(session).preload(session, [c.id for c in clients])
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.SEARCH,
+        resource_type="client",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        now=now,
+    )
+    return clients, more
+
+
+def names_of_readable_clients(
+    session: Session, user: User, actor: Actor, client_ids: set[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, str]:
+    """ "Family, Given" for those of ``client_ids`` the actor may read (others are left out, so
+    the caller shows no name), decrypted as one audited list access."""
+    if not client_ids:
+        return {}
+    clients = list(session.scalars(readable_clients_query(actor).where(Client.id.in_(client_ids))))
+    if not clients:
+        return {}
+    keyring_for(session).preload(session, [c.id for c in clients])
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.LIST,
+        resource_type="client",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        now=now,
+    )
+    return {c.id: f"{c.family_name}, {c.given_name}" for c in clients}
+
+
 def get_readable_client(
     session: Session,
     user: User,
@@ -207,3 +283,89 @@ def get_readable_client(
         message=NOT_FOUND,
         audit=AuditAction.READ,
     )
+
+
+DETAIL_FIELDS: dict[str, str] = {
+    "given_name": "First name",
+    "family_name": "Last name",
+    "email": "Email address",
+    "phone": "Phone number",
+    "date_of_birth": "Date of birth",
+    "preferred_language": "Preferred language",
+}
+REQUIRED_DETAILS = ("given_name", "family_name")
+MAX_DETAIL = 200
+
+
+def _checked_details(values: dict[str, str | None], languages: set[str]) -> dict[str, str | None]:
+    cleaned: dict[str, str | None] = {}
+    for name, label in DETAIL_FIELDS.items():
+        if name not in values:
+            continue
+        text = " ".join((values[name] or "").split()) or None
+        if text is None and name in REQUIRED_DETAILS:
+            raise InvalidInput(f"{label} cannot be empty.")
+        if text is not None and len(text) > MAX_DETAIL:
+            raise InvalidInput(f"{label}: at most {MAX_DETAIL} characters.")
+        if name == "email" and text is not None and ("@" not in text or " " in text):
+            raise InvalidInput(f"{label}: write an address such as name@example.org.")
+        if name == "date_of_birth" and text is not None:
+            try:
+                born = date.fromisoformat(text)
+            except ValueError:
+                raise InvalidInput(f"{label}: choose a date, such as 1990-04-23.") from None
+            if born.year < 1900:
+                raise InvalidInput(f"{label}: choose a date after 1900.")
+        if name == "preferred_language":
+            if text is None or text not in languages:
+                raise InvalidInput(f"{label}: choose a language from the list.")
+        cleaned[name] = text
+    return cleaned
+
+
+def update_details(
+    session: Session,
+    user: User,
+    actor: Actor,
+    client_id: uuid.UUID,
+    values: dict[str, str | None],
+    now: datetime,
+    *,
+    languages: set[str],
+) -> list[str]:
+    """Correct a client's identity and contact details (staff who may write the record): the
+    changed fields' names in words, audited as one update; nothing changes on a bad value."""
+    client = get_readable_client(session, user, actor, client_id, now, action=Action.CLIENT_WRITE)
+    if client.status == "erased":
+        raise NotFound(NOT_FOUND)
+    cleaned = _checked_details(values, languages)
+    if client.date_of_birth and "date_of_birth" in cleaned and cleaned["date_of_birth"] is None:
+        cleaned.pop("date_of_birth")  # a known date of birth is corrected, never blanked
+    changed = [name for name, value in cleaned.items() if getattr(client, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(client, name, cleaned[name])
+    session.flush()
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        resource_type="client",
+        resource_id=client.id,
+        client_id=client.id,
+        organization_id=client.organization_id,
+        now=now,
+    )
+    return [DETAIL_FIELDS[name] for name in changed]
+
+
+def latest_consents(session: Session, client: Client) -> list[Consent]:
+    """The client's latest answer for each consent purpose (the caller has read the client)."""
+    latest: dict[str, Consent] = {}
+    for row in session.scalars(
+        select(Consent).where(Consent.client_id == client.id).order_by(Consent.recorded_at)
+    ):
+        latest[row.purpose] = row
+    return sorted(latest.values(), key=lambda c: c.purpose)

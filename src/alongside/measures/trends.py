@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alongside.instruments import ChangeResult, get_instrument, reliable_change
+from alongside.triage.wording import flag_question_words
 
 RELIABLE_DETERIORATION = "reliable deterioration"
 RELIABLE_IMPROVEMENT = "reliable improvement"
@@ -262,7 +263,12 @@ def needs_attention(measurements: Sequence[Measurement]) -> Attention:
     for instrument_id, measure in latest_by_instrument.items():
         if measure.flags:
             name = get_instrument(instrument_id).short_name
-            reasons.append(f"{name}: critical item answered ({', '.join(measure.flags)}).")
+            answered = [flag_question_words(flag) for flag in measure.flags]
+            words = ", ".join(
+                a[1] if a else flag.replace("-", " ")
+                for a, flag in zip(answered, measure.flags, strict=True)
+            )
+            reasons.append(f"{name}: {words} (a critical item).")
             latest_at = _later(latest_at, measure.measured_at)
     return Attention(reasons=tuple(reasons), latest_at=latest_at)
 

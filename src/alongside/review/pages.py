@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm
@@ -20,6 +22,7 @@ from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
+from alongside.review.charts import Series, line_chart
 from alongside.review.queue import URGENCIES, describe_duration
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
@@ -71,6 +74,9 @@ def queue_page(
         "next_url": page_url(request, page.next) if page.next else None,
         "first_url": page_url(request, None) if cursor else None,
         "my_alerts": alerts,
+        "alerted_at": {
+            alert.id: escalation.alerted_at_for(db, alert, signed_in.user.id) for alert in alerts
+        },
         "decided": request.query_params.get("decided"),
     }
     template = "review/_queue_table.html" if is_htmx(request) else "review/queue.html"
@@ -222,10 +228,77 @@ def oversight_page(
     context = {
         **nav_context(signed_in),
         "figures": figures,
+        "charts": oversight_charts(figures),
         "saved": request.query_params.get("saved"),
         "errors": [],
     }
     return render(request, "review/oversight.html", context)
+
+
+@router.get("/dashboard")
+def dashboard_page(
+    permit: Annotated[Permit, requires(Action.FAIRNESS_READ)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
+    """The clinical lead's dashboard: the queue and waitlist against targets, alerts in time."""
+    figures = service.dashboard(db, actor=signed_in.actor, now=utcnow())
+    context = {**nav_context(signed_in), "board": figures, "now": utcnow()}
+    return render(request, "review/dashboard.html", context)
+
+
+CHART_WEEKS = 12
+
+
+def oversight_charts(figures: service.OversightFigures) -> dict[str, Markup]:
+    """The override rate and the median time to decision (against each urgency's target) by
+    week, as inline SVG, over the last weeks with decisions."""
+    weeks = sorted(
+        {row.key for row in figures.by_week} | {w for w, _u in figures.review_times_by_week}
+    )[-CHART_WEEKS:]
+    if not weeks:
+        return {}
+    labels = [date.fromisoformat(w).strftime("%d %b").lstrip("0") for w in weeks]
+    rates: dict[str, float | None] = {row.key: row.rate for row in figures.by_week}
+    percent = [None if rates.get(w) is None else 100 * float(rates[w] or 0) for w in weeks]
+    override = line_chart(
+        "Override rate by week",
+        labels,
+        [Series("Override rate", percent)],
+        y_label="% amended or rejected",
+        y_max=100,
+        y_format=lambda v: f"{v:.0f}%",
+        description="Share of proposals that clinicians amended or rejected, by week of the "
+        "decision; the table below gives the figures.",
+    )
+    lines = []
+    for urgency in URGENCIES:
+        target = figures.targets.get(urgency)
+        values: list[float | None] = []
+        for w in weeks:
+            row = figures.review_times_by_week.get((w, urgency))
+            if row is None or row.median is None or not target:
+                values.append(None)
+            else:
+                values.append(100 * row.median / target)
+        if any(v is not None for v in values):
+            lines.append(Series(urgency.capitalize(), values))
+    waits = line_chart(
+        "Median time to first review against target, by week",
+        labels,
+        lines,
+        y_label="% of the target",
+        y_max=max([100.0, *(v for s in lines for v in s.values if v is not None)]),
+        y_format=lambda v: f"{v:.0f}%",
+        description="For each urgency, the median time from proposal to decision in each week "
+        "as a share of that urgency's target: above 100% is over target.",
+    )
+    # Markup: line_chart escapes every text it draws (titles, labels, names); the rest is numbers.
+    return {
+        "override": Markup(override),  # noqa: S704 - see above
+        "waits": Markup(waits) if lines else Markup(""),  # noqa: S704 - see above
+    }
 
 
 @router.post("/oversight/settings")
@@ -249,6 +322,7 @@ def oversight_settings(
         context = {
             **nav_context(signed_in),
             "figures": figures,
+            "charts": oversight_charts(figures),
             "saved": None,
             "errors": [
                 "Every target is a number of hours (more than 0, at most a year), and "
@@ -272,6 +346,7 @@ def oversight_settings(
         context = {
             **nav_context(signed_in),
             "figures": figures,
+            "charts": oversight_charts(figures),
             "saved": None,
             "errors": [exc.message],
         }

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +61,8 @@ from alongside.models import (
     Suggestion,
     SuggestionStatus,
     User,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from alongside.models.encrypted import keyring_for, page_cursor_key
 from alongside.review.highlight import Piece, highlight
@@ -90,6 +92,7 @@ from alongside.sqltools import Keyset, as_date, outside, ranked_page, seconds_be
 from alongside.triage.escalation import (
     ACTION_LABELS,
     alert_for,
+    alerted_at_for,
     may_acknowledge,
 )
 from alongside.triage.rule_changes import require_rules_edit, ruleset_for_versions
@@ -169,6 +172,8 @@ class AlertView:
     action_label: str | None
     action_note: str | None
     may_acknowledge: bool
+    # When the person reading was alerted (escalation moves ``sent_at`` on to the next person).
+    you_alerted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -535,6 +540,7 @@ def alert_view(session: Session, alert: CrisisAlert, actor: Actor) -> AlertView:
         action_label=ACTION_LABELS.get(alert.action_taken or ""),
         action_note=alert.action_note,
         may_acknowledge=may_acknowledge(alert, actor) and alert.acknowledged_at is None,
+        you_alerted_at=alerted_at_for(session, alert, actor.user_id),
     )
 
 
@@ -767,6 +773,8 @@ class OversightFigures:
     escalation_minutes: int
     by_week: list[OverrideRate] = field(default_factory=list)
     weeks: int | None = None  # the decisions counted: of the last so many weeks (None: all)
+    # (week start ISO date, urgency) → median and 90th percentile of that week's decisions.
+    review_times_by_week: dict[tuple[str, str], ReviewTime] = field(default_factory=dict)
 
 
 def _model_version(versions: Mapping[str, Any]) -> str:
@@ -935,6 +943,42 @@ def _review_times(
     ]
 
 
+def _review_times_by_week(decided: Subquery, session: Session) -> dict[tuple[str, str], ReviewTime]:
+    """Median and 90th-percentile time to decision per urgency and week of the decision, from
+    the rows at the ranks those need (as :func:`_review_times`, partitioned by week too)."""
+    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
+    week = week_start(decided.c.decided_at)
+    ordered = select(
+        decided.c.urgency.label("urgency"),
+        week.label("week"),
+        seconds.label("seconds"),
+        func.row_number()
+        .over(partition_by=(decided.c.urgency, week), order_by=(seconds, decided.c.suggestion_id))
+        .label("rank"),
+        func.count().over(partition_by=(decided.c.urgency, week)).label("decided"),
+    ).subquery("ordered_by_week")
+    n = ordered.c.decided
+    picked = session.execute(
+        select(ordered.c.urgency, ordered.c.week, ordered.c.seconds, ordered.c.rank, n).where(
+            or_(
+                ordered.c.rank == (n + 1) // 2,
+                ordered.c.rank == n // 2 + 1,
+                ordered.c.rank == (9 * n + 9) // 10,
+            )
+        )
+    ).all()
+    counted: dict[tuple[str, str], int] = {}
+    at_rank: dict[tuple[str, str], dict[int, timedelta]] = {}
+    for urgency, monday, value, rank, count in picked:
+        key = (as_date(monday).isoformat(), str(urgency))
+        counted[key] = int(count)
+        at_rank.setdefault(key, {})[int(rank)] = max(timedelta(seconds=float(value)), timedelta(0))
+    return {
+        key: review_time_from_ranks(key[1], count, 0, at_rank[key])
+        for key, count in counted.items()
+    }
+
+
 def oversight_figures(
     session: Session,
     *,
@@ -964,6 +1008,7 @@ def oversight_figures(
         escalation_minutes=escalation_minutes_for(session, org),
         by_week=by_week,
         weeks=weeks,
+        review_times_by_week=_review_times_by_week(decided, session),
     )
 
 
@@ -971,3 +1016,92 @@ def may_review(session: Session, *, actor: Actor, suggestion_id: uuid.UUID) -> b
     """Whether this person may open the case (no audit: nothing of the case is read)."""
     suggestion = session.get(Suggestion, suggestion_id)
     return suggestion is not None and can(actor, Action.INTAKE_REVIEW, case_resource(suggestion))
+
+
+@dataclass(frozen=True)
+class UrgencyLine:
+    """One urgency on the lead's dashboard: waiting now, how many over target, the target."""
+
+    urgency: str
+    waiting: int
+    over_target: int
+    target: timedelta | None
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The clinical lead's picture of the service now (counts only; nothing decrypted)."""
+
+    queue: list[UrgencyLine]
+    waitlist: list[UrgencyLine]
+    alerts: int
+    alerts_in_time: int
+    alerts_late: int
+    alerts_open: int
+    escalation_minutes: int
+    weeks: int
+
+
+DASHBOARD_WEEKS = 4
+
+
+def dashboard(session: Session, *, actor: Actor, now: datetime) -> Dashboard:
+    """The review queue and the waitlist by urgency against the wait targets, and crisis alerts
+    of the last weeks acknowledged before they had to move on (clinical lead; 404 for others)."""
+    if not can(actor, Action.FAIRNESS_READ, Resource(organization_id=actor.organization_id)):
+        raise NotFound("There is nothing at this address available to you.")
+    org = actor.organization_id
+    targets = review_targets(session, org)
+
+    def lines(rows: Sequence[tuple[str, datetime]]) -> list[UrgencyLine]:
+        by_urgency: dict[str, list[datetime]] = {}
+        for urgency, since in rows:
+            by_urgency.setdefault(str(urgency), []).append(since)
+        order = list(URGENCIES) + sorted(set(by_urgency) - set(URGENCIES))
+        return [
+            UrgencyLine(
+                urgency=u,
+                waiting=len(by_urgency.get(u, [])),
+                over_target=sum(
+                    1 for t in by_urgency.get(u, []) if u in targets and now - t > targets[u]
+                ),
+                target=targets.get(u),
+                oldest=min(by_urgency[u]) if by_urgency.get(u) else None,
+            )
+            for u in order
+        ]
+
+    waiting_proposals = session.execute(
+        select(Suggestion.urgency, Suggestion.proposed_at)
+        .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+        .where(*_triage_of(org))
+        .where(Suggestion.status == SuggestionStatus.PROPOSED)
+        .where(Decision.id.is_(None))
+    ).all()
+    waiting_list = session.execute(
+        select(WaitlistEntry.urgency, WaitlistEntry.added_at)
+        .where(WaitlistEntry.organization_id == org)
+        .where(WaitlistEntry.status == WaitlistStatus.WAITING)
+    ).all()
+    minutes = escalation_minutes_for(session, org)
+    since = now - timedelta(weeks=DASHBOARD_WEEKS)
+    alerts = session.execute(
+        select(CrisisAlert.created_at, CrisisAlert.acknowledged_at)
+        .where(CrisisAlert.organization_id == org)
+        .where(CrisisAlert.created_at >= since)
+    ).all()
+    in_time = sum(
+        1 for made, ack in alerts if ack is not None and ack - made <= timedelta(minutes=minutes)
+    )
+    open_now = sum(1 for _made, ack in alerts if ack is None)
+    return Dashboard(
+        queue=lines([(u, t) for u, t in waiting_proposals]),
+        waitlist=lines([(u, t) for u, t in waiting_list]),
+        alerts=len(alerts),
+        alerts_in_time=in_time,
+        alerts_late=len(alerts) - in_time - open_now,
+        alerts_open=open_now,
+        escalation_minutes=minutes,
+        weeks=DASHBOARD_WEEKS,
+    )

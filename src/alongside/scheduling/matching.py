@@ -336,7 +336,8 @@ def _proposal(
     zone = resolve_zone(clinician.time_zone)
     local = slot.start.astimezone(zone)
     reasons = [
-        f"Priority: {client.urgency}, waited {client.waited_days} days; {how}.",
+        f"Priority: {client.urgency}, waited {client.waited_days} "
+        f"day{'' if client.waited_days == 1 else 's'}; {how}.",
         *_hard_reasons(client, clinician),
         (
             f"Slot: free {local:%a %d %b %Y %H:%M} ({clinician.time_zone}), "

@@ -18,6 +18,8 @@ from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
 from alongside.models import Organization, WaitlistStatus
+from alongside.review.queue import describe_duration
+from alongside.review.service import review_targets
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import resolve_zone
 from alongside.security.declare import Permit, requires
@@ -37,7 +39,8 @@ def _local(db: DbSession, signed_in: SignedIn) -> tuple[str, Callable[[datetime]
     zone = resolve_zone(zone_name)
 
     def fmt(moment: datetime) -> str:
-        return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
+        local = moment.astimezone(zone)
+        return f"{local.strftime('%a %d %b %Y, %H:%M')} {local.tzname()}"
 
     return zone_name, fmt
 
@@ -48,6 +51,7 @@ def _context(db: DbSession, signed_in: SignedIn, **extra: object) -> dict[str, o
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
         "zone": zone,
+        "clock_zone": zone,
         "local": fmt,
         **extra,
     }
@@ -95,6 +99,8 @@ def waitlist_page(
         back_to_triage=WaitlistStatus.BACK_TO_TRIAGE,
         booked=request.query_params.get("booked"),
         rescreens=None,
+        targets=review_targets(db, signed_in.user.organization_id),
+        duration=describe_duration,
     )
     template = "scheduling/_proposals.html" if is_htmx(request) else "scheduling/waitlist.html"
     return render(request, template, context)
@@ -160,6 +166,10 @@ def rescreens(
     return render(request, "scheduling/rescreens.html", context)
 
 
+GRID_FIRST_HOUR = 8
+GRID_LAST_HOUR = 17
+
+
 @router.get("/scheduling/week")
 def week_page(
     permit: Annotated[Permit, requires(Action.APPOINTMENT_READ)],
@@ -201,9 +211,28 @@ def week_page(
         for n in range(7)
     ]
     feeds = ical.list_feeds(db, actor=signed_in.actor) if target == signed_in.user.id else []
+    # The calendar grid: one row per hour of the working day (widened to every appointment),
+    # one column per day; an appointment sits in the hour it starts.
+    starts = [a.starts_at.astimezone(zone) for a in appointments]
+    ends = [a.ends_at.astimezone(zone) for a in appointments]
+    first_hour = min([GRID_FIRST_HOUR, *(t.hour for t in starts)])
+    last_hour = max([GRID_LAST_HOUR, *((t - timedelta(minutes=1)).hour for t in ends)])
+    grid = {
+        (hour, n): [
+            a
+            for a, local in zip(appointments, starts, strict=True)
+            if local.date() == first + timedelta(days=n) and local.hour == hour
+        ]
+        for hour in range(first_hour, last_hour + 1)
+        for n in range(7)
+    }
     context = _context(
         db,
         signed_in,
+        hours=list(range(first_hour, last_hour + 1)),
+        grid=grid,
+        zone_now=now.astimezone(zone).date(),
+        zone_abbr=start.tzname(),
         days=days,
         clients=clients,
         clinician=service.staff_clinician(db, signed_in.actor, target),

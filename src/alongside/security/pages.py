@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
+from alongside.clients.service import names_of_readable_clients
 from alongside.crypto.blind_index import EMAIL
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
-from alongside.errors import AlongsideError, NotFound
+from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
@@ -48,24 +49,36 @@ def emergency_submit(
     request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
-    email: Annotated[str, Form(max_length=254)],
     reason: Annotated[str, Form(max_length=2000)],
+    email: Annotated[str | None, Form(max_length=254)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
-    """Find the client by exact email (blind index) and open their record, stating why."""
+    """Open a client's record for a stated reason: the client chosen from a search result, or
+    found by exact email (blind index)."""
     now = utcnow()
-    index = blind_index_for(db, email, purpose=EMAIL)
-    client = db.scalar(
-        select(Client).where(
-            Client.email_index == index, Client.organization_id == signed_in.actor.organization_id
-        )
-    )
     try:
-        if client is None:
-            raise NotFound("No client of your organisation has exactly this email address.")
+        if client_id:
+            chosen = parse_id(client_id, access.CLIENT_NOT_FOUND)
+        else:
+            if not email or not email.strip():
+                raise InvalidInput(
+                    "Find the client by name, date of birth or email first, or give their "
+                    "exact email address."
+                )
+            index = blind_index_for(db, email, purpose=EMAIL)
+            client = db.scalar(
+                select(Client).where(
+                    Client.email_index == index,
+                    Client.organization_id == signed_in.actor.organization_id,
+                )
+            )
+            if client is None:
+                raise NotFound("No client of your organisation has exactly this email address.")
+            chosen = client.id
         grant = access.request_break_glass(
             db,
             signed_in.actor,
-            client_id=client.id,
+            client_id=chosen,
             reason=reason,
             now=now,
             minutes=request.app.state.settings.break_glass_minutes,
@@ -74,7 +87,7 @@ def emergency_submit(
         return render(
             request,
             "security/emergency.html",
-            _context(signed_in, error=exc.message, email=email),
+            _context(signed_in, error=exc.message, email=email or ""),
             status_code=exc.status_code,
         )
     record(
@@ -109,6 +122,10 @@ def review_page(
     people |= {a.assigned_by_id for a in assignments if a.assigned_by_id is not None}
     rows = db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()
     names = {user_id: name for user_id, name in rows}
+    now = utcnow()
+    client_names = names_of_readable_clients(
+        db, signed_in.user, signed_in.actor, {g.client_id for g in grants}, now
+    )
     return render(
         request,
         "security/review.html",
@@ -118,6 +135,7 @@ def review_page(
             assignments=assignments,
             held_back=held_back,
             names=names,
+            client_names=client_names,
             now=now,
         ),
     )

@@ -38,7 +38,8 @@ decides first).
 Every action is checked somewhere: a route declares it (``alongside.security.declare``) or a
 service passes it to ``can`` (a test fails the build otherwise). Verifying the audit chain and
 rotating keys are operator commands (``alongside audit verify``, ``alongside keys rotate``) run
-with access to the database and key file, not actions of a signed-in person; answering
+with access to the database and key file; the lead's and administrator's verify button on the
+audit page (``audit.verify``) reports integrity, never contents; answering
 questionnaires goes through the intake link's token. None of them is an action here.
 """
 
@@ -87,6 +88,7 @@ class Action(enum.StrEnum):
     INTAKE_CREATE = "intake.create"
     WAITLIST_MANAGE = "waitlist.manage"
     AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"  # the verify button: integrity, not contents
     RULES_EDIT = "rules.edit"
     USER_MANAGE = "user.manage"
     CARE_TEAM_MANAGE = "care_team.manage"  # who is on which client's care team
@@ -202,6 +204,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.CLIENT_ERASE: Scope.ORGANIZATION,
                 Action.WAITLIST_MANAGE: Scope.ORGANIZATION,
                 Action.AUDIT_READ: Scope.ORGANIZATION,
+                Action.AUDIT_VERIFY: Scope.ORGANIZATION,
                 Action.RULES_EDIT: Scope.ORGANIZATION,
                 Action.BREAK_GLASS_REVIEW: Scope.ORGANIZATION,
                 Action.FAIRNESS_READ: Scope.ORGANIZATION,
@@ -213,6 +216,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.USER_MANAGE: Scope.ORGANIZATION,
                 Action.ORGANIZATION_MANAGE: Scope.ORGANIZATION,
                 Action.OUTBOX_ADMIN: Scope.ORGANIZATION,
+                Action.AUDIT_VERIFY: Scope.ORGANIZATION,
             }
         ),
     }

@@ -348,6 +348,28 @@ def alerted_so_far(alert: CrisisAlert) -> list[uuid.UUID]:
     return [uuid.UUID(person) for person in alert.chain[: alert.level + 1]]
 
 
+def alerted_at_for(session: Session, alert: CrisisAlert, user_id: uuid.UUID) -> datetime | None:
+    """When this person was alerted (the first alert, or the escalation that reached them);
+    None if the alert has not reached them. Escalating moves ``sent_at`` on to the next
+    person, so each reader's own time comes from the first alert or their escalation message."""
+    reached = alerted_so_far(alert)
+    if user_id not in reached:
+        return None
+    level = reached.index(user_id)
+    if level == alert.level:
+        return alert.sent_at
+    if level == 0:
+        suggestion = session.get(Suggestion, alert.suggestion_id)
+        if suggestion is not None:
+            return suggestion.alerted_at or suggestion.proposed_at
+        return None
+    return session.scalar(
+        select(OutboxMessage.created_at).where(
+            OutboxMessage.idempotency_key == f"{ESCALATION_KIND}:{alert.id}:{level}"
+        )
+    )
+
+
 def may_acknowledge(alert: CrisisAlert, actor: Actor) -> bool:
     """Whether this person may acknowledge: they were alerted, or they are on the care team."""
     if actor.organization_id != alert.organization_id:

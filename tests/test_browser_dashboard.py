@@ -1,0 +1,45 @@
+"""Real Chromium: the clinical lead's dashboard shows the queue and waitlist against their
+targets and the crisis alerts acknowledged in time; other roles find no dashboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.fixtures.live import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page: Any, live: LiveServer, email: str) -> None:
+    page.goto(live.url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("alongside-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live.url + "/home")
+
+
+def test_lead_sees_the_service_against_its_targets(live_server: LiveServer) -> None:
+    page = live_server.new_page()
+    _sign_in(page, live_server, "lead@demo.test")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    assert page.get_by_role("heading", name="The service today").is_visible()
+    waitlist = page.get_by_role("table", name="People waiting for a first appointment")
+    crisis = waitlist.get_by_role("row").filter(has_text="Crisis")
+    assert "1 over target" in crisis.inner_text()
+    queue = page.get_by_role("table", name="Proposals waiting for a first review")
+    assert queue.get_by_role("row").count() == 5  # a header and the four urgencies
+    assert page.get_by_text("crisis alerts acknowledged within").is_visible()
+    tiles = page.locator(".summary-tiles").inner_text()
+    assert "people on the waitlist" in tiles
+
+
+def test_the_dashboard_is_the_leads_alone(live_server: LiveServer) -> None:
+    for email in ("clinician1@demo.test", "coordinator@demo.test", "admin@demo.test"):
+        page = live_server.new_page()
+        _sign_in(page, live_server, email)
+        response = page.goto(live_server.url + "/dashboard")
+        assert response is not None
+        assert response.status == 404, email
