@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
-from alongside.models import Appointment, Client, User
+from alongside.models import Appointment, AppointmentStatus, Client, User
 
 if TYPE_CHECKING:
     from tests.fixtures.live import LiveServer
@@ -24,8 +24,11 @@ def _an_appointment(live: LiveServer) -> dict[str, Any]:
     try:
         factory = make_sessionmaker(engine, key_provider_for(live.settings))
         with session_scope(factory) as session:
+            # A booked one: other tests may cancel or move appointments meanwhile.
             appointment = session.scalars(
-                select(Appointment).order_by(Appointment.starts_at)
+                select(Appointment)
+                .where(Appointment.status == AppointmentStatus.BOOKED)
+                .order_by(Appointment.starts_at)
             ).first()
             assert appointment is not None, "the demo books appointments"
             client = session.get(Client, appointment.client_id)
