@@ -32,6 +32,7 @@ from alongside.risk.evaluate import (
     sentence_set_accuracy,
 )
 from alongside.risk.language import detect
+from alongside.risk.metrics import roc_auc
 from alongside.risk.reader import RiskReader
 from alongside.risk.reading import Level, RiskReading
 
@@ -97,8 +98,6 @@ def _rate(values: Sequence[bool]) -> float:
 
 def corpus_report(rows: Sequence[CorpusRow], readings: Sequence[RiskReading]) -> dict[str, Any]:
     """Sensitivity/specificity overall, per construct, per negative kind, per variant."""
-    from sklearn.metrics import roc_auc_score
-
     labels = [r.label for r in rows]
     flags = [_flag(x) for x in readings]
     pos = [f for r, f in zip(rows, flags, strict=True) if r.label == 1]
@@ -109,8 +108,8 @@ def corpus_report(rows: Sequence[CorpusRow], readings: Sequence[RiskReading]) ->
         "positives": sum(labels),
         "sensitivity": _rate(pos),
         "specificity": _rate(neg),
-        "roc_auc": float(roc_auc_score(labels, scores)) if 0 < sum(labels) < len(labels) else None,
-        "model_roc_auc": float(roc_auc_score(labels, [x.probability for x in readings]))
+        "roc_auc": roc_auc(labels, scores) if 0 < sum(labels) < len(labels) else None,
+        "model_roc_auc": roc_auc(labels, [x.probability for x in readings])
         if 0 < sum(labels) < len(labels)
         else None,
     }

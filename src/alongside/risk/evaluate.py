@@ -16,6 +16,7 @@ from typing import Any, Final
 import numpy as np
 
 from alongside.errors import InvalidInput
+from alongside.risk.metrics import average_precision, roc_auc
 from alongside.risk.reading import Level, RiskReading
 
 # A plain list of risk words, as a clinic might search for by hand (the baseline of issue 5).
@@ -85,11 +86,9 @@ def read_examples(path: Path, group_field: str = "group") -> list[Example]:
 
 
 def _auc_pair(y: np.ndarray[Any, Any], s: np.ndarray[Any, Any]) -> tuple[float, float]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     if len(set(y.tolist())) < 2:
         return float("nan"), float("nan")
-    return float(roc_auc_score(y, s)), float(average_precision_score(y, s))
+    return roc_auc(y, s), average_precision(y, s)
 
 
 @dataclass(frozen=True)

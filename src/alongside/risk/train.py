@@ -193,12 +193,9 @@ def roc_auc(
     y: Sequence[int] | np.ndarray[Any, Any], s: Sequence[float] | np.ndarray[Any, Any]
 ) -> float:
     """ROC AUC (Mann-Whitney), ties counted half."""
-    from sklearn.metrics import roc_auc_score
+    from alongside.risk.metrics import roc_auc as auc
 
-    y_arr = np.asarray(y)
-    if y_arr.min() == y_arr.max():
-        return float("nan")
-    return float(roc_auc_score(y_arr, np.asarray(s)))
+    return auc(y, s)
 
 
 def _fit(
