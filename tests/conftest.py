@@ -10,9 +10,10 @@ pytest_plugins = [
     "tests.fixtures.live",
 ]
 
-from hypothesis import settings  # noqa: E402 - after the plugin list, which pytest reads first
+from hypothesis import HealthCheck, settings  # noqa: E402 - after the plugin list
 
-# Speed is measured in bench/, never asserted: Hypothesis' per-example deadline is a wall-time
-# check that a busy machine fails at random, so it is off for every property test.
-settings.register_profile("alongside", deadline=None)
+# Speed is measured in bench/, never asserted: Hypothesis' per-example deadline and its
+# too-slow health check are wall-time checks that a busy machine fails at random, so they are
+# off for every property test.
+settings.register_profile("alongside", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("alongside")
