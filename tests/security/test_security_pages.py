@@ -73,6 +73,9 @@ def test_lead_reviews_and_acknowledges(client: TestClient, world: World) -> None
     lead_csrf = _page_login(lead, world, Role.CLINICAL_LEAD)
     page = lead.get("/access/review")
     assert "Client disclosed a plan on the phone" in page.text
+    # The page's title is its name, and the held-back sign-ins are shown once, in the page.
+    assert "<title>Emergency access review · Alongside</title>" in page.text
+    assert page.text.count("Sign-ins held back") == 1
     grant_id = re.search(r'action="/access/review/([0-9a-f-]+)"', page.text)
     assert grant_id
     done = lead.post(f"/access/review/{grant_id.group(1)}", data={"csrf_token": lead_csrf})
