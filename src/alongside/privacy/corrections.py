@@ -41,6 +41,7 @@ from alongside.models import (
     NoteStatus,
     User,
 )
+from alongside.security.guard import load_or_refuse
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
 
@@ -68,20 +69,30 @@ def _decider_action(request: CorrectionRequest) -> Action:
     return Action.NOTE_WRITE if request.field == NOTE else Action.CLIENT_WRITE
 
 
-def client_note(session: Session, client_id: uuid.UUID, note_id: uuid.UUID | None) -> Note:
-    """One of the client's signed progress notes (what they may read), else a 404.
+def client_note(
+    session: Session, user: User, actor: Actor, note_id: uuid.UUID | None, now: datetime
+) -> Note:
+    """One of the client's signed progress notes (what they may read), else an audited 404.
 
     Drafts and psychotherapy notes are not part of what a client reads, so they cannot be
     named here either (and the answer does not say whether they exist)."""
-    note = None if note_id is None else session.get(Note, note_id)
-    if (
-        note is None
-        or note.client_id != client_id
-        or note.kind != NoteKind.PROGRESS
-        or note.status != NoteStatus.SIGNED
-    ):
+    if note_id is None:
         raise NotFound(NOT_FOUND)
-    return note
+    return load_or_refuse(
+        session,
+        Note,
+        note_id,
+        user=user,
+        actor=actor,
+        resource_type="note",
+        allowed=lambda n: (
+            n.client_id == actor.client_id
+            and n.kind == NoteKind.PROGRESS
+            and n.status == NoteStatus.SIGNED
+        ),
+        now=now,
+        message=NOT_FOUND,
+    )
 
 
 def _clean(text: str | None, name: str, limit: int, *, required: bool) -> str | None:
@@ -129,7 +140,7 @@ def request_correction(
     ):
         raise NotFound(NOT_FOUND)
     if field == NOTE:
-        note = client_note(session, actor.client_id, note_id)
+        note = client_note(session, user, actor, note_id, now)
         wanted = _clean(value, "What should change", MAX_NOTE_VALUE, required=True)
     else:
         if field not in FIELDS:

@@ -279,11 +279,15 @@ def _own_words(intake: Intake, patient_ref: str) -> dict[str, Any]:
     }
 
 
-def _safety_plan(plan: SafetyPlan, patient_ref: str, current: bool) -> dict[str, Any]:
+def _plan_steps(plan: SafetyPlan) -> list[tuple[str, str]]:
+    """The plan's written steps as (the step's title, the client's words)."""
     from alongside.notes.library import safety_plan_template
 
     titles = {step.key: step.title for step in safety_plan_template().steps}
-    steps = [(titles.get(key, key), text) for key, text in plan.step_texts.items() if text]
+    return [(titles.get(key, key), text) for key, text in plan.step_texts.items() if text]
+
+
+def _safety_plan(plan: SafetyPlan, patient_ref: str, current: bool) -> dict[str, Any]:
     return {
         "resourceType": "CarePlan",
         "id": str(plan.id),
@@ -294,7 +298,7 @@ def _safety_plan(plan: SafetyPlan, patient_ref: str, current: bool) -> dict[str,
         "intervention): what to do, step by step, if a crisis builds.",
         "subject": {"reference": patient_ref},
         "created": _when(plan.created_at),
-        "note": [{"text": f"{title}: {text}"} for title, text in steps],
+        "note": [{"text": f"{title}: {text}"} for title, text in _plan_steps(plan)],
     }
 
 
@@ -399,16 +403,9 @@ def _build(session: Session, client: Client, now: datetime) -> ClientExport:
         .where(SafetyPlan.client_id == client.id)
         .order_by(SafetyPlan.version.desc())
     ).all()
-    facts["Your safety plan"] = []
     for index, plan in enumerate(plans):
         resources.append(_safety_plan(plan, patient_ref, current=index == 0))
-    if plans:
-        from alongside.notes.library import safety_plan_template
-
-        titles = {step.key: step.title for step in safety_plan_template().steps}
-        facts["Your safety plan"] = [
-            (titles.get(key, key), text) for key, text in plans[0].step_texts.items() if text
-        ]
+    facts["Your safety plan"] = _plan_steps(plans[0]) if plans else []
     asked = session.scalars(
         select(CorrectionRequest)
         .where(CorrectionRequest.client_id == client.id)
