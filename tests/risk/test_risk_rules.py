@@ -265,3 +265,59 @@ def test_suicide_as_someone_elses_death_does_not_count(text: str) -> None:
 )
 def test_professional_or_idiom_framing_keeps_the_writers_own_risk(text: str) -> None:
     assert read_rules(text).level.rank >= Level.MODERATE.rank
+
+
+# rules-2026.2: how clients write a passive wish to be dead, preparation, a plan with an amount,
+# a place with a time, an attempt by poison or a crash, and an attempt someone stopped. Texts
+# written for this test, apart from the corpus; each group has look-alikes that must not count.
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("honestly i just want to not exist", "ideation"),
+        ("Some days I'd like to stop existing.", "ideation"),
+        ("I keep wishing I could disappear for good.", "ideation"),
+        ("Most mornings I'm gutted that I woke up again.", "ideation"),
+        ("I wish I hadn't woken up this morning.", "ideation"),
+        ("I want to go to sleep and never wake up.", "ideation"),
+        ("I wouldn't mind if I died in my sleep.", "ideation"),
+        ("I hope I get hit by a bus on the way to work.", "ideation"),
+        ("i want to kms not joking", "ideation"),
+        ("I've worked out exactly how many of my tablets I'd need.", "plan"),
+        ("Worked out how much insulin and when my flatmate is away.", "plan"),
+        ("I'm going to the bridge tonight.", "intent"),
+        ("heading to the railway line later", "intent"),
+        ("I gave my nephew all my games and my console.", "preparatory_behaviour"),
+        ("Gave my best mate my stuff yesterday.", "preparatory_behaviour"),
+        ("I said goodbye to mum like it was the last time.", "preparatory_behaviour"),
+        ("I rang my brother. It was a goodbye.", "preparatory_behaviour"),
+        ("In March I drank bleach because I wanted to die.", "attempt"),
+        ("I swallowed weedkiller and woke up in hospital.", "attempt"),
+        ("Crashed my car on purpose in the summer.", "attempt"),
+        ("My partner caught me with the rope in the garage.", "attempt"),
+    ],
+)
+def test_how_clients_write_it_counts(text: str, signal: str) -> None:
+    reading = read_rules(text)
+    assert reading.level.rank >= Level.MODERATE.rank, reading.reasons
+    assert signal in {e.signal for e in reading.evidence}, reading.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to not exist, I want things to get better.",
+        "I want to stop existing on four hours of sleep.",
+        "I wish I hadn't woken up so early on my day off.",
+        "I'm disappointed I woke up late and missed the bus.",
+        "I gave my nephew a lift to football.",
+        "I said goodbye to my mum at the airport.",
+        "I drank some water and felt better.",
+        "Someone crashed into my car on the motorway.",
+        "My neighbour caught me with the shopping and helped.",
+        "I'm going to the bridge club tonight.",
+        "I know how many tablets to take, the pharmacist explained it.",
+    ],
+)
+def test_look_alikes_of_how_clients_write_it_do_not_count(text: str) -> None:
+    reading = read_rules(text)
+    assert reading.level.rank < Level.MODERATE.rank, reading.reasons

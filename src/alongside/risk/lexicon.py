@@ -14,7 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2026.1"
+RULES_VERSION: Final = "rules-2026.2"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases
@@ -38,6 +38,11 @@ _PILLS = (
     r"mirtazapine|lithium|diazepam|zopiclone|oxycodone|opioids|insulin|prescriptions?)"
 )
 _GUN = r"(?:guns?|pistol|rifle|shotgun|firearm|revolver|handgun)"
+# After "woke up": a complaint about the hour ("woke up late", "so early"), not about waking.
+_NOT_A_TIME = (
+    r"(?!\s+(?:so\s+|too\s+|really\s+|very\s+)?(?:early|late|at\s+\d|before|in\s+time|on\s+time|"
+    r"with\s+a|in\s+a\s+(?:panic|sweat)|feeling\s+(?:sick|ill)))"
+)
 
 PHRASES: Final[tuple[Phrase, ...]] = (
     # ideation: wish to be dead, thoughts of killing oneself
@@ -60,7 +65,7 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "open",
     ),
     Phrase(
-        r"\bwish\s+i\s+could\s+(?:just\s+)?(?:die|disappear\s+forever|not\s+exist)\b",
+        r"\bwish(?:es|ed|ing)?\s+i\s+could\s+(?:just\s+)?(?:die|disappear\s+(?:forever|for\s+good)|not\s+exist)\b",
         "ideation",
         "self",
     ),
@@ -83,6 +88,48 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "self",
     ),
     Phrase(r"\bhope\s+i\s+(?:don'?t|do\s+not|never)\s+wake\s+up\b", "ideation", "self"),
+    # Passive wish to be dead as clients put it (C-SSRS item 1, "wished you were dead or
+    # wished you could go to sleep and not wake up"): "want to not exist", "I'd like to stop
+    # existing", "disappointed that I woke up", "go to sleep and never wake up".
+    Phrase(
+        r"\b(?:want|wanna|wants|wanted|wanting|wish|wished|wishing|like|longing)\s+(?:to\s+)?"
+        r"(?:just\s+|simply\s+)?(?:not\s+(?:exist|be\s+alive|be\s+here|wake\s+up)|"
+        r"stop\s+existing(?!\s+(?:on|without|as|like)\b)|cease\s+to\s+exist|"
+        r"disappear\s+(?:forever|for\s+good|permanently))\b",
+        "ideation",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:disappointed|gutted|upset|sad|angry|annoyed|sorry|devastated)\s+(?:that\s+|when\s+)?"
+        r"i\s+(?:still\s+)?(?:woke|wake|keep\s+waking)\s+up\b" + _NOT_A_TIME,
+        "ideation",
+        "self",
+    ),
+    Phrase(
+        r"\bwish(?:ed)?\s+i\s+(?:didn'?t|hadn'?t|wouldn'?t|would\s+not|did\s+not|had\s+not|never)\s+"
+        r"(?:wake|woke|woken|waken)\s+up\b" + _NOT_A_TIME,
+        "ideation",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:go|going|went|fall|falling|fell)\s+(?:to\s+sleep|asleep)\s+and\s+(?:not|never)\s+"
+        r"(?:wake|waking)\s+up\b",
+        "ideation",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:wouldn'?t|would\s+not)\s+(?:mind|care)\s+if\s+i\s+(?:died|didn'?t\s+wake\s+up|"
+        r"was\s+dead|were\s+dead|never\s+woke\s+up|got\s+hit)\b",
+        "ideation",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:hope|hoping|wish|pray|praying)\s+(?:that\s+)?(?:i\s+(?:get|got)|something|a\s+\w+)\s+"
+        r"(?:would\s+|will\s+)?(?:hits?|kills?)\s+me\b|\b(?:hope|hoping|wish|pray|praying)\s+(?:that\s+)?"
+        r"i\s+(?:get|got)\s+hit\s+by\s+a\s+(?:car|bus|truck|lorry|train)\b",
+        "ideation",
+        "self",
+    ),
     Phrase(r"\bnever\s+wake\s+up\b", "ideation", "open"),
     Phrase(r"\bsuicidal\b", "ideation", "open"),
     Phrase(r"\bsuicides?\b", "ideation", "open"),
@@ -158,6 +205,20 @@ PHRASES: Final[tuple[Phrase, ...]] = (
     ),
     Phrase(r"\b(?:tonight|today)\s+(?:is|'s)\s+the\s+(?:night|day)\b", "intent", "open"),
     Phrase(
+        rf"\b(?:worked\s+out|figured\s+out|know|calculated)\s+(?:exactly\s+)?how\s+(?:much|many)\s+"
+        rf"(?:\w+\s+)?{_PILLS}\s+(?:and\s+when|and\s+where|i'?d\s+need|it\s+would\s+take)",
+        "plan",
+        "open",
+    ),
+    # Going to a place to die, with a time: "going to the bridge tonight".
+    Phrase(
+        r"\b(?:going|headed|heading|walking|driving|go)\s+(?:up\s+)?to\s+the\s+(?:bridge|cliffs?|tracks|"
+        r"railway(?:\s+line)?|viaduct|multi-?stor(?:e)?y|car\s+park\s+roof|roof)\s+(?:tonight|today|now|"
+        r"later|this\s+(?:evening|afternoon|morning|weekend)|tomorrow)\b",
+        "intent",
+        "open",
+    ),
+    Phrase(
         r"\bthis\s+is\s+(?:my\s+)?goodbye\b|\bby\s+the\s+time\s+(?:you|anyone|someone)\s+reads?\s+this\b",
         "intent",
         "open",
@@ -210,8 +271,10 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "open",
     ),
     Phrase(
-        r"\b(?:know|worked\s+out|looked\s+up|checked)\s+how\s+(?:much|many)\s+(?:\w+\s+){0,3}?"
-        r"(?:it\s+would\s+take|would\s+(?:kill|do\s+it)|it\s+takes|to\s+take|is\s+(?:lethal|fatal|enough))",
+        r"\b(?:know|worked\s+out|figured\s+out|looked\s+up|checked|calculated)\s+(?:exactly\s+)?how\s+"
+        r"(?:much|many)\s+(?:\w+\s+){0,3}?(?:it\s+would\s+take|would\s+(?:kill|do\s+it)|it\s+takes|"
+        r"to\s+take(?=\s+(?:to|for\s+it\s+to)\s+(?:die|kill|end|do\s+it|be\s+(?:fatal|lethal|enough)))|"
+        r"is\s+(?:lethal|fatal|enough)|i'?d\s+need|i\s+would\s+need)",
         "plan",
         "open",
     ),
@@ -241,6 +304,20 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "self",
     ),
     Phrase(
+        r"\b(?:giv(?:e|ing|en)|gave)\s+(?:my\s+|our\s+|a\s+)?(?:\w+\s+){1,3}?(?:all\s+)?(?:of\s+)?my\s+"
+        r"(?:stuff|things|belongings|possessions|jewell?ery|savings|games|console|favourite\s+\w+|"
+        r"favorite\s+\w+)\b",
+        "preparatory_behaviour",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:said|saying|say|texted|messaged|told)\s+(?:\w+\s+){0,4}?(?:goodbye|bye)\s+(?:\w+\s+){0,3}?"
+        r"(?:like|as\s+if|as\s+though)\s+(?:it\s+was|it\s+were|i\s+won'?t|i\s+wouldn'?t|i\s+was\s+never)\b"
+        r"|\bit\s+was\s+(?:a|my)\s+(?:final\s+|last\s+)?goodbye\b",
+        "preparatory_behaviour",
+        "open",
+    ),
+    Phrase(
         r"\b(?:wr(?:ote|iting|itten)|left|leave|leaving)\s+(?:a\s+|my\s+|the\s+)?(?:notes?|letters?)\s+"
         r"(?:for|to)\s+(?:my|the|each|everyone|every)\b",
         "preparatory_behaviour",
@@ -264,7 +341,11 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "open",
     ),
     Phrase(
-        r"\bsaid\s+(?:my\s+)?goodbyes?\b|\bsaying\s+(?:my\s+)?goodbyes?\b",
+        r"\b(?:said|saying|say)\s+my\s+goodbyes\b|\b(?:said|saying|say)\s+(?:my\s+)?goodbyes?"
+        r"(?=\s+(?:quietly\s+)?to\s+(?:everyone|everybody|people|friends|all\s+of\s+(?:them|you)|"
+        r"(?:my\s+)?(?:kids|children|family|loved\s+ones|friends))\b"
+        r"(?![^.!?\n]*\b(?:airport|station|holiday|trip|moving|move|abroad|flight|uni|university|"
+        r"school|party|wedding|funeral|hospital|grave|vet|leaving|new\s+job)\b))",
         "preparatory_behaviour",
         "open",
     ),
@@ -299,6 +380,25 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "open",
     ),
     Phrase(rf"\bswallow(?:ed|ing)?\s+(?:\w+\s+){{0,3}}?{_PILLS}", "attempt", "open"),
+    Phrase(
+        r"\b(?:drank|drink|drinking|drunk|swallowed|swallow|took|downed)\s+(?:some\s+|a\s+\w+\s+of\s+)?"
+        r"(?:bleach|antifreeze|weed\s*killer|poison|drain\s+cleaner|rat\s+poison|paraquat|pesticide)\b"
+        r"(?=[^.!?\n]*\b(?:die|dying|dead|end\s+it|kill|on\s+purpose|hospital|a&e|er|ambulance|wake|woke)\b)",
+        "attempt",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:crashed|drove|steered|swerved|rolled)\s+(?:my\s+|the\s+)?(?:car|van|bike|motorbike)?\s*"
+        r"(?:\w+\s+){0,4}?on\s+purpose\b",
+        "attempt",
+        "open",
+    ),
+    Phrase(
+        r"\b(?:caught|found|stopped|grabbed)\s+me\s+(?:with|holding|before\s+i\s+(?:could\s+)?(?:use|took|take))\s+"
+        r"(?:the\s+|a\s+|my\s+)?(?:knife|rope|noose|pills|tablets|blade|razor|gun|belt|cord)\b",
+        "attempt",
+        "open",
+    ),
     Phrase(
         r"\b(?:was|were|i'?d|had)\s+(?:about\s+to|going\s+to|ready\s+to|on\s+the\s+verge\s+of)\s+"
         r"(?:jump|take\s+(?:them|the|all|it)|do\s+it|go\s+through\s+with\s+it|hang|swallow)",
@@ -393,7 +493,10 @@ NEGATIONS: Final = (
 # Negation that follows the phrase ("suicide is not something I have considered").
 NEGATIONS_AFTER: Final = (
     r"^\s*[:\-\u2013?]+\s*(?:none|no|never|nil|n/?a|denied|denies|nope|not\s+(?:really|at\s+all|ever))\b|"
-    r"^\s*(?:is|was|has|had|have)?\s*(?:not|never|n't|no\s+longer)\b|^\s*(?:isn'?t|wasn'?t|"
+    r"^\s*(?:is|was|has|had|have)?\s*(?:not|never|n't|no\s+longer)\b"
+    # "kms not joking", "I want to die, not kidding": the writer insists, nothing is negated.
+    r"(?!\s+(?:joking|kidding|lying|exaggerating|messing\s+(?:around|about)|being\s+dramatic|"
+    r"even\s+joking))|^\s*(?:isn'?t|wasn'?t|"
     r"hasn'?t|never\s+(?:was|crossed))\b|^\s*(?:has|have)\s+never\b"
 )
 # Negated verbs that do not negate what follows ("I can't stop thinking about killing myself").
