@@ -24,6 +24,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/review", "Review queue"),
         ("/measures/attention", "Attention"),
         ("/scheduling/week", "My week"),
+        ("/scheduling/availability", "Hours and leave"),
         ("/intakes/new", "New intake"),
         ("/privacy", "Clients' requests"),
         ("/access/emergency", "Emergency access"),
@@ -40,12 +41,14 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/audit", "Audit log"),
         ("/privacy", "Clients' requests"),
         ("/care-teams", "Care teams"),
+        ("/scheduling/availability", "Hours and leave"),
         ("/access/emergency", "Emergency access"),
         ("/account", "Account"),
     ),
     "coordinator": (
         ("/home", "Home"),
         ("/scheduling/waitlist", "Waitlist"),
+        ("/scheduling/availability", "Hours and leave"),
         ("/intakes/new", "New intake"),
         ("/privacy", "Clients' requests"),
         ("/account", "Account"),
@@ -80,6 +83,8 @@ PAGE_PURPOSE: dict[str, str] = {
     "/measures/attention": "Clients whose latest measure shows reliable deterioration or a risk "
     "flag.",
     "/scheduling/week": "Your appointments this week and your private calendar feed.",
+    "/scheduling/availability": "Weekly working hours and leave: no appointment is offered "
+    "outside the hours or during leave.",
     "/intakes/new": "Send a new or existing client a link to consent, answer and write.",
     "/access/emergency": "Open a client outside your care team when safety depends on it.",
     "/oversight": "Override rates by rule and model version; time to first review.",

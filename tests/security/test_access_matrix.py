@@ -278,6 +278,18 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/rules/new"): _yaml,
     ("POST", "/scheduling/proposals/confirm"): _confirm,
     ("POST", "/scheduling/appointments/{appointment_id}/cancel"): {"reason": "Client asked"},
+    ("POST", "/scheduling/availability/hours"): {
+        "clinician_id": "{clinician}",
+        "weekday": "5",
+        "start": "09:00",
+        "end": "12:00",
+    },
+    ("POST", "/scheduling/availability/leave"): {
+        "clinician_id": "{clinician}",
+        "first_day": "2030-02-04",
+        "last_day": "2030-02-08",
+        "note": "Annual leave",
+    },
     ("POST", "/scheduling/appointments/{appointment_id}/reschedule"): {
         "starts_at": "2030-01-09T14:00:00+00:00",
         "reason": "The client asked to move it",
@@ -298,7 +310,7 @@ BODIES: dict[tuple[str, str], Body] = {
 _NO_FACTOR = (frozenset({409}), "roles without a second factor have none to change")
 _NO_CALENDAR = (frozenset({404}), "a coordinator keeps no calendar of their own")
 _STAFF_CALENDAR = (frozenset({404}), "calendars are clinicians'; a client has none")
-_NOT_HOURS = (frozenset({404}), "working hours are the clinician's or a coordinator's to change")
+_STAFF_HOURS = (frozenset({404}), "working hours are staff's; a client has none")
 _ERASURE_WAITING = (frozenset({409}), "the cast's own client already asked for erasure")
 _PENDING = (frozenset({409}), "only failed or dead messages are retried; the cast's is pending")
 CONFLICTS: dict[tuple[str, ...], tuple[frozenset[int], str]] = {
@@ -340,8 +352,10 @@ CONFLICTS: dict[tuple[str, ...], tuple[frozenset[int], str]] = {
     ("POST", "/api/scheduling/feeds", "coordinator"): _NO_CALENDAR,
     ("POST", "/scheduling/feeds", "coordinator"): _NO_CALENDAR,
     ("GET", "/scheduling/week", "coordinator"): _NO_CALENDAR,
-    ("POST", "/api/scheduling/clinicians/{clinician_id}/availability", "admin"): _NOT_HOURS,
-    ("DELETE", "/api/scheduling/availability/{availability_id}", "admin"): _NOT_HOURS,
+    ("GET", "/scheduling/availability", "client"): _STAFF_HOURS,
+    ("POST", "/scheduling/availability/hours", "client"): _STAFF_HOURS,
+    ("POST", "/scheduling/availability/leave", "client"): _STAFF_HOURS,
+    ("POST", "/scheduling/availability/{availability_id}/remove", "client"): _STAFF_HOURS,
     ("GET", "/scheduling/week", "client"): _STAFF_CALENDAR,
     ("POST", "/scheduling/feeds", "client"): _STAFF_CALENDAR,
     ("POST", "/scheduling/feeds/{feed_id}/revoke", "client"): _STAFF_CALENDAR,

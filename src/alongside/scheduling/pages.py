@@ -17,14 +17,15 @@ from alongside.errors import InvalidInput, NotFound
 from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
-from alongside.models import Organization, WaitlistStatus
+from alongside.models import Availability, Organization, WaitlistStatus
 from alongside.review.queue import describe_duration
 from alongside.review.service import review_targets
 from alongside.scheduling import booking, ical, service, waitlist
-from alongside.scheduling.availability import resolve_zone
+from alongside.scheduling.availability import Leave, resolve_zone
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
-from alongside.templating import render
+from alongside.security.policy import can
+from alongside.templating import clock, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -388,3 +389,246 @@ def reschedule_submit(
     if signed_in.user.client_id is None:
         target = "/scheduling/week"
     return RedirectResponse(target, status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------
+# Working hours and leave: the clinician's own, or any clinician's for whoever manages the
+# waitlist (the same service, and so the same rules, as the API).
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _wall_time(value: str, label: str, example: str) -> time:
+    try:
+        parsed = time.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{label}: enter a time like {example}.") from None
+    if parsed.tzinfo is not None:
+        raise InvalidInput(f"{label}: enter a time like {example}.")
+    return parsed.replace(second=0, microsecond=0)
+
+
+def _form_day(value: str, label: str) -> date:
+    try:
+        return check_day(date.fromisoformat(value.strip()))
+    except ValueError:
+        raise InvalidInput(f"{label}: enter a date like 2030-01-07.") from None
+
+
+def _weekday(value: str) -> int:
+    try:
+        day = int(value)
+    except ValueError:
+        raise InvalidInput("Day: choose a day of the week.") from None
+    if not 0 <= day <= 6:
+        raise InvalidInput("Day: choose a day of the week.")
+    return day
+
+
+def leave_words(row: Availability, zone_name: str, org_zone: str) -> str:
+    """A leave in words: whole days in the clinician's zone ("Monday 12 January to Friday 16
+    January 2026"), or its start and end on the clinic's clock when it is not whole days."""
+    if row.starts_at is None or row.ends_at is None:
+        return ""
+    zone = resolve_zone(zone_name)
+    begins, ends = row.starts_at.astimezone(zone), row.ends_at.astimezone(zone)
+    if begins.time() == time(0) and ends.time() == time(0):
+        last = (ends - timedelta(days=1)).date()
+        first_words = begins.strftime("%A %d %B")
+        if last == begins.date():
+            return f"{first_words} {begins.year}"
+        if last.year != begins.year:
+            first_words += f" {begins.year}"
+        return f"{first_words} to {last.strftime('%A %d %B %Y')}"
+    pattern = "%a %d %b %Y, %H:%M"
+    return f"{clock(row.starts_at, org_zone, pattern)} to {clock(row.ends_at, org_zone, pattern)}"
+
+
+def _chosen_clinician(signed_in: SignedIn, raw: str | None) -> uuid.UUID | None:
+    if raw:
+        return parse_id(raw, service.NOT_FOUND)
+    if signed_in.user.role in service.CLINICIAN_ROLES:
+        return signed_in.user.id
+    return None
+
+
+def _require_staff(signed_in: SignedIn) -> None:
+    # Clients hold appointment.read on their own appointments; hours are staff's.
+    if not signed_in.user.is_staff:
+        raise NotFound(service.NOT_FOUND)
+
+
+def _availability_page(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    clinician_id: uuid.UUID | None,
+    *,
+    error: str | None = None,
+    error_form: str | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    now = utcnow()
+    actor = signed_in.actor
+    working = (
+        service.working_time(db, actor=actor, clinician_id=clinician_id)
+        if clinician_id is not None
+        else None
+    )
+    leave_rows = []
+    if working is not None:
+        for row in working.leave:
+            if row.starts_at is None or row.ends_at is None or row.ends_at <= now:
+                continue  # past leave no longer changes anything
+            booked = service.active_appointments(
+                db, clinician_ids=[working.clinician.id], start=row.starts_at, end=row.ends_at
+            )
+            leave_rows.append((row, len(booked)))
+    zone_name, _ = _local(db, signed_in)
+    context = _context(
+        db,
+        signed_in,
+        working=working,
+        leave_rows=leave_rows,
+        leave_text=lambda row: leave_words(row, working.zone if working else "UTC", zone_name),
+        clinicians=service.clinicians_of(db, actor) if can_manage(signed_in) else [],
+        weekdays=WEEKDAYS,
+        saved=request.query_params.get("saved"),
+        error=error,
+        error_form=error_form,
+        values=values or {},
+        own=working is not None and working.clinician.id == signed_in.user.id,
+    )
+    return render(request, "scheduling/availability.html", context, status_code=status_code)
+
+
+def can_manage(signed_in: SignedIn) -> bool:
+    """Whether the signed-in person may change any clinician's hours (not only their own)."""
+    return can(signed_in.actor, Action.WAITLIST_MANAGE)
+
+
+def _back_to(clinician_id: uuid.UUID, saved: str, anchor: str) -> Response:
+    return RedirectResponse(
+        f"/scheduling/availability?clinician_id={clinician_id}&saved={saved}#{anchor}",
+        status_code=303,
+    )
+
+
+@router.get("/scheduling/availability")
+def availability_page(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
+    """A clinician's weekly hours and leave, to change (their own; coordinators and the clinical
+    lead choose a clinician)."""
+    _require_staff(signed_in)
+    target = _chosen_clinician(signed_in, request.query_params.get("clinician_id"))
+    return _availability_page(request, db, signed_in, target)
+
+
+@router.post("/scheduling/availability/hours")
+def availability_add_hours(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
+) -> Response:
+    """Add weekly hours on one day."""
+    _require_staff(signed_in)
+    form = _form(posted)
+    target = _chosen_clinician(signed_in, form.get("clinician_id"))
+    if target is None:
+        raise NotFound(service.NOT_FOUND)
+    try:
+        weekday = _weekday(form.get("weekday", ""))
+        start = _wall_time(form.get("start", ""), "Start time", "09:00")
+        end = _wall_time(form.get("end", ""), "End time", "17:00")
+        if end <= start:
+            raise InvalidInput(
+                "End time: must be after the start time (hours that run past midnight go on "
+                "two days)."
+            )
+        service.add_weekly_hours(
+            db, actor=signed_in.actor, clinician_id=target, weekday=weekday, start=start, end=end
+        )
+    except InvalidInput as exc:
+        return _availability_page(
+            request,
+            db,
+            signed_in,
+            target,
+            error=exc.message,
+            error_form="hours",
+            values=form,
+            status_code=exc.status_code,
+        )
+    return _back_to(target, "hours", "hours-heading")
+
+
+@router.post("/scheduling/availability/leave")
+def availability_add_leave(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
+) -> Response:
+    """Add leave: whole days, first to last, in the clinician's time zone."""
+    _require_staff(signed_in)
+    form = _form(posted)
+    target = _chosen_clinician(signed_in, form.get("clinician_id"))
+    if target is None:
+        raise NotFound(service.NOT_FOUND)
+    try:
+        working = service.working_time(db, actor=signed_in.actor, clinician_id=target)
+        first = _form_day(form.get("first_day", ""), "First day of leave")
+        last = _form_day(form.get("last_day", "") or form.get("first_day", ""), "Last day")
+        if last < first:
+            raise InvalidInput("Last day: must be on or after the first day of leave.")
+        if (last - first).days > 366:
+            raise InvalidInput("Last day: leave can be at most a year at a time.")
+        note = form.get("note", "").strip()
+        if len(note) > 200:
+            raise InvalidInput("Note: at most 200 characters.")
+        away = Leave.days(first, last, working.zone, note)
+        service.add_leave(
+            db,
+            actor=signed_in.actor,
+            clinician_id=target,
+            starts_at=away.start,
+            ends_at=away.end,
+            note=note,
+        )
+    except InvalidInput as exc:
+        return _availability_page(
+            request,
+            db,
+            signed_in,
+            target,
+            error=exc.message,
+            error_form="leave",
+            values=form,
+            status_code=exc.status_code,
+        )
+    return _back_to(target, "leave", "leave-heading")
+
+
+@router.post("/scheduling/availability/{availability_id}/remove")
+def availability_remove(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
+    availability_id: str,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
+    """Remove one block of hours or one leave."""
+    _require_staff(signed_in)
+    clinician_id = service.remove_availability(
+        db,
+        actor=signed_in.actor,
+        availability_id=parse_id(availability_id, service.NOT_FOUND),
+    )
+    return _back_to(clinician_id, "removed", "availability-status")

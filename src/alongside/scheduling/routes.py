@@ -135,13 +135,16 @@ def get_availability(
     "/clinicians/{clinician_id}/availability", response_model=AvailabilityRead, status_code=201
 )
 def post_availability(
-    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    # The service's rule: the clinician themself (who holds appointment.read) or someone who
+    # manages the waitlist; an administrator (user.manage) may read hours, not change them.
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
     clinician_id: str,
     body: AvailabilityCreate,
     db: DbSession,
     signed_in: CurrentSignedIn,
 ) -> AvailabilityRead:
-    """Add weekly hours, extra hours or leave."""
+    """Add weekly hours, extra hours or leave (the clinician themself, a coordinator or the
+    clinical lead)."""
     parsed = parse_id(clinician_id, service.NOT_FOUND)
     actor = signed_in.actor
     if body.kind == "leave":
@@ -179,7 +182,7 @@ def post_availability(
 
 @router.delete("/availability/{availability_id}", status_code=204)
 def delete_availability(
-    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.USER_MANAGE)],
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
     availability_id: str,
     db: DbSession,
     signed_in: CurrentSignedIn,

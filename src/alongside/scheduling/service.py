@@ -14,7 +14,11 @@ API
   now, ...)``: a client's matching needs, wishes and reminder consent per channel; needs
   ``appointment.read`` / ``appointment.book`` on the client; audited.
 - :func:`add_weekly_hours`, :func:`add_extra_hours`, :func:`add_leave`,
-  :func:`remove_availability`: a clinician's working time (the clinician, or ``waitlist.manage``).
+  :func:`remove_availability`: a clinician's working time (the clinician themself, or someone
+  with ``waitlist.manage``: a coordinator or the clinical lead; an administrator manages
+  accounts, not hours). :func:`working_time` ``(session, *, actor, clinician_id) -> WorkingTime``
+  reads it for the same people; :func:`clinicians_of` ``(session, actor)`` lists the clinicians
+  whose hours the actor may change.
 - :func:`free_slots` ``(session, clinician_id, start, end, slot_minutes) -> list[Slot]``: via
   :func:`alongside.scheduling.availability.bookable_slots`, minus active appointments.
 - :func:`staff_clinician` ``(session, actor, clinician_id) -> User``: a clinician of the actor's
@@ -26,7 +30,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Protocol, TypeVar
 
 from sqlalchemy import or_, select
@@ -65,12 +69,14 @@ __all__ = [
     "DEFAULT_RULES",
     "NOT_FOUND",
     "Rules",
+    "WorkingTime",
     "active_appointments",
     "add_extra_hours",
     "add_leave",
     "add_weekly_hours",
     "audit_access",
     "clients_by_id",
+    "clinicians_of",
     "free_slots",
     "free_slots_for_many",
     "get_preferences",
@@ -85,6 +91,7 @@ __all__ = [
     "slot_is_offered",
     "staff_clinician",
     "users_by_id",
+    "working_time",
 ]
 
 NOT_FOUND = "There is nothing at this address."
@@ -475,6 +482,54 @@ def _editable_clinician(session: Session, actor: Actor, clinician_id: uuid.UUID)
     return clinician
 
 
+@dataclass(frozen=True)
+class WorkingTime:
+    """A clinician's hours and leave as their page shows them, in their own time zone."""
+
+    clinician: User
+    zone: str
+    rows: list[Availability]
+
+    @property
+    def weekly(self) -> list[Availability]:
+        """Recurring hours, Monday first."""
+        return [r for r in self.rows if r.kind is AvailabilityKind.WEEKLY]
+
+    @property
+    def extra(self) -> list[Availability]:
+        """One-off extra hours, by day."""
+        return [r for r in self.rows if r.kind is AvailabilityKind.EXTRA]
+
+    @property
+    def leave(self) -> list[Availability]:
+        """Leave, earliest first."""
+        rows = [r for r in self.rows if r.kind is AvailabilityKind.LEAVE]
+        return sorted(rows, key=lambda r: r.starts_at or datetime.min.replace(tzinfo=UTC))
+
+
+def working_time(session: Session, *, actor: Actor, clinician_id: uuid.UUID) -> WorkingTime:
+    """The hours and leave of a clinician whose working time the actor may change (themself,
+    or any clinician of the organisation for ``waitlist.manage``), or NotFound."""
+    clinician = _editable_clinician(session, actor, clinician_id)
+    profile = session.get(ClinicianProfile, clinician.id)
+    zone = profile.timezone if profile is not None else "UTC"
+    return WorkingTime(clinician, zone, list_availability(session, [clinician.id]))
+
+
+def clinicians_of(session: Session, actor: Actor) -> list[User]:
+    """The active clinicians of the organisation whose hours the actor may change, by name:
+    all of them for ``waitlist.manage``, otherwise the actor alone (if a clinician)."""
+    query = (
+        select(User)
+        .where(User.organization_id == actor.organization_id)
+        .where(User.role.in_(sorted(CLINICIAN_ROLES)))
+        .where(User.is_active.is_(True))
+    )
+    if not can(actor, Action.WAITLIST_MANAGE):
+        query = query.where(User.id == actor.user_id)
+    return sorted(session.scalars(query), key=lambda u: u.display_name.casefold())
+
+
 def _hours(start: time, end: time) -> None:
     if end <= start:
         raise InvalidInput(f"Hours must end after they start ({start} to {end}).")
@@ -562,14 +617,15 @@ def add_leave(
     )
 
 
-def remove_availability(session: Session, *, actor: Actor, availability_id: uuid.UUID) -> None:
-    """Delete one block of hours or leave."""
+def remove_availability(session: Session, *, actor: Actor, availability_id: uuid.UUID) -> uuid.UUID:
+    """Delete one block of hours or leave; returns the clinician's id."""
     row = session.get(Availability, availability_id)
     if row is None or row.organization_id != actor.organization_id:
         raise NotFound(NOT_FOUND)
-    _editable_clinician(session, actor, row.clinician_id)
+    clinician = _editable_clinician(session, actor, row.clinician_id)
     session.delete(row)
     session.flush()
+    return clinician.id
 
 
 def list_availability(session: Session, clinician_ids: Iterable[uuid.UUID]) -> list[Availability]:
