@@ -85,11 +85,16 @@ class RiskModel:
         """Raw logits, one row per text, columns in the order of ``OUTPUTS``."""
         if not texts:
             return np.zeros((0, len(OUTPUTS)), dtype=np.float64)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        out = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        result: FloatArray = np.asarray(out, dtype=np.float64)
+        # One text per run, unpadded: a text's reading never depends on what it is read with
+        # (int8 dynamic quantisation scales activations per batch, and padding to the longest
+        # member costs time), so a sentence reads the same alone, in a window or as the text.
+        rows = []
+        for encoding in self.tokenizer.encode_batch(list(texts)):
+            n = max(1, sum(encoding.attention_mask))
+            ids = np.array([encoding.ids[:n]], dtype=np.int64)
+            mask = np.ones((1, n), dtype=np.int64)
+            rows.append(self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0])
+        result: FloatArray = np.asarray(rows, dtype=np.float64)
         if result.shape != (len(texts), len(OUTPUTS)):
             raise ModelFileError(f"the model returned shape {result.shape}")
         if not np.all(np.isfinite(result)):

@@ -206,10 +206,9 @@ class RiskReader:
         model_level = Level.NONE
         window_p: list[float] = []
         window_c: list[list[float]] = []
+        read = _Reads(model)
         if spans:
-            risk, constructs = model.probabilities([text[a:b] for a, b in spans])
-            window_p = [float(v) for v in risk]
-            window_c = [[float(v) for v in row] for row in constructs]
+            window_p, window_c = read([text[a:b] for a, b in spans])
             best = max(range(len(spans)), key=lambda i: window_p[i])
             probability = window_p[best]
             if probability >= threshold:
@@ -234,8 +233,7 @@ class RiskReader:
             ):
                 return False
             if (a, b) not in sentence_p:
-                risk, _ = model.probabilities([text[a:b]])
-                sentence_p[(a, b)] = float(risk[0])
+                sentence_p[(a, b)] = read([text[a:b]])[0][0]
             return sentence_p[(a, b)] >= threshold
 
         level = Level.highest(rules.level, model_level, items_level)
@@ -284,7 +282,7 @@ class RiskReader:
             # client's words that a clinician can check (the classifier's construct heads
             # fire together on ordinary sentences such as "hello, I had lunch").
             evidence.extend(
-                self._model_evidence(text, spans, window_p, window_c, threshold, counted)
+                self._model_evidence(text, spans, window_p, window_c, threshold, counted, read)
             )
         if rules.level.rank > model_level.rank:
             reasons.append(f"Rules raise the level to {rules.level.value}.")
@@ -321,6 +319,7 @@ class RiskReader:
         window_c: list[list[float]],
         threshold: float,
         counted: list[Mention],
+        read: _Reads,
     ) -> list[Evidence]:
         """Evidence for windows the classifier reads as risk: the sentence that carried it."""
         model = self._model
@@ -339,16 +338,37 @@ class RiskReader:
             if len(parts) == 1:
                 sentence, sentence_heads = parts[0], heads
             else:
-                risk, constructs = model.probabilities([text[s:e] for s, e in parts])
-                top = max(range(len(parts)), key=lambda i: float(risk[i]))
+                risk, constructs = read([text[s:e] for s, e in parts])
+                top = max(range(len(parts)), key=lambda i: risk[i])
                 sentence = parts[top]
-                sentence_heads = [float(v) for v in constructs[top]]
+                sentence_heads = constructs[top]
             s, e = _trim(text, sentence)
             found = model_signal(sentence_heads, model.construct_thresholds)
             evidence.append(Evidence(start=s, end=e, text=text[s:e], signal=found.evidence))
             if len(spans) == 1:
                 break
         return evidence
+
+
+class _Reads:
+    """The classifier's readings within one text, each distinct passage read once.
+
+    The model reads every passage alone (see ``RiskModel.logits``), so a sentence that is
+    also a window, or that two windows share, has one reading: it is looked up, not re-read.
+    """
+
+    def __init__(self, model: RiskModel) -> None:
+        self._model = model
+        self._seen: dict[str, tuple[float, list[float]]] = {}
+
+    def __call__(self, passages: Sequence[str]) -> tuple[list[float], list[list[float]]]:
+        keys = [p.strip() for p in passages]
+        new = list(dict.fromkeys(k for k in keys if k not in self._seen))
+        if new:
+            risk, constructs = self._model.probabilities(new)
+            for k, p, heads in zip(new, risk, constructs, strict=True):
+                self._seen[k] = (float(p), [float(v) for v in heads])
+        return [self._seen[k][0] for k in keys], [self._seen[k][1] for k in keys]
 
 
 def _around(text: str, spans: list[tuple[int, int]], position: int) -> str:
