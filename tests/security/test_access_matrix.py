@@ -278,6 +278,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/rules/new"): _yaml,
     ("POST", "/scheduling/proposals/confirm"): _confirm,
     ("POST", "/scheduling/appointments/{appointment_id}/cancel"): {"reason": "Client asked"},
+    ("POST", "/scheduling/appointments/{appointment_id}/no-show"): {
+        "reason": "The client did not come"
+    },
     ("POST", "/scheduling/availability/hours"): {
         "clinician_id": "{clinician}",
         "weekday": "5",
@@ -327,6 +330,14 @@ CONFLICTS: dict[tuple[str, ...], tuple[frozenset[int], str]] = {
     ("POST", "/api/scheduling/appointments/{appointment_id}/no-show"): (
         frozenset({409}),
         "the appointment has not started",
+    ),
+    ("POST", "/scheduling/appointments/{appointment_id}/no-show"): (
+        frozenset({409}),
+        "the appointment has not started",
+    ),
+    ("POST", "/scheduling/appointments/{appointment_id}/no-show", "client"): (
+        frozenset({404}),
+        "a no-show is recorded by the clinic, never by the client",
     ),
     ("POST", "/api/scheduling/appointments/{appointment_id}/note"): (
         frozenset({409}),

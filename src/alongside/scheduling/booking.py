@@ -76,6 +76,14 @@ DOUBLE_BOOKED = (
 )
 
 SETTINGS = ("in_person", "telehealth")
+# What happened to an appointment, in the words its messages use.
+STATUS_WORDS = {
+    AppointmentStatus.BOOKED: "booked",
+    AppointmentStatus.ATTENDED: "attended",
+    AppointmentStatus.NO_SHOW: "recorded as not attended",
+    AppointmentStatus.CANCELLED: "cancelled",
+    AppointmentStatus.RESCHEDULED: "moved to another time",
+}
 MAX_REASON = 1000
 MAX_LENGTH = timedelta(hours=4)
 APPOINTMENT_ORDER = Keyset((Appointment.starts_at, Appointment.id))
@@ -293,7 +301,9 @@ def get_appointment(
 
 def _changeable(session: Session, actor: Actor, appointment: Appointment, now: datetime) -> None:
     if appointment.status is not AppointmentStatus.BOOKED:
-        raise Conflict(f"This appointment is {appointment.status.value}; it cannot be changed.")
+        raise Conflict(
+            f"This appointment is {STATUS_WORDS[appointment.status]}; it cannot be changed."
+        )
     if appointment.starts_at <= now:
         raise Conflict("This appointment has already started; it cannot be moved or cancelled.")
     if actor.client_id is not None and actor.client_id == appointment.client_id:
@@ -433,7 +443,10 @@ def mark_no_show(
         raise NotFound(APPOINTMENT_NOT_FOUND)
     text = _reason(reason)
     if appointment.status is not AppointmentStatus.BOOKED:
-        raise Conflict(f"This appointment is {appointment.status.value}, not booked.")
+        raise Conflict(
+            f"This appointment is already {STATUS_WORDS[appointment.status]}; only a booked "
+            "appointment can be recorded as not attended."
+        )
     if appointment.starts_at > now:
         raise Conflict("A no-show can be recorded only once the appointment has started.")
     _end_booking(session, appointment, AppointmentStatus.NO_SHOW, text, now)

@@ -13,18 +13,18 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
-from alongside.errors import InvalidInput, NotFound
+from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
-from alongside.models import Availability, Organization, WaitlistStatus
+from alongside.models import AppointmentStatus, Availability, Organization, WaitlistStatus
 from alongside.review.queue import describe_duration
 from alongside.review.service import review_targets
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import Leave, resolve_zone
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
-from alongside.security.policy import can
+from alongside.security.policy import Resource, can
 from alongside.templating import clock, render
 
 router = APIRouter(include_in_schema=False)
@@ -194,11 +194,44 @@ def week_page(
         raise InvalidInput(
             f"start: a date like 2030-01-07, between {EARLIEST.year} and {LATEST.year}."
         ) from None
-    first = first - timedelta(days=first.weekday())
+    return _week(request, db, signed_in, target, first, done=request.query_params.get("done"))
+
+
+def _week(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    target: uuid.UUID,
+    day: date,
+    *,
+    done: str | None = None,
+    problem: tuple[uuid.UUID, str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The week holding ``day``; ``problem`` is (appointment, message, reason typed) when a
+    no-show could not be recorded."""
+    now = utcnow()
+    zone_name, _ = _local(db, signed_in)
+    zone = resolve_zone(zone_name)
+    first = day - timedelta(days=day.weekday())
     start = datetime.combine(first, time(0), tzinfo=zone)
     appointments = booking.clinician_week(
         db, user=signed_in.user, actor=signed_in.actor, clinician_id=target, start=start, now=now
     )
+    # A no-show can be recorded once the appointment has started, by whoever may book it
+    # (the same rule as the API: the care team, a coordinator).
+    markable = {
+        a.id
+        for a in appointments
+        if a.status is AppointmentStatus.BOOKED
+        and a.starts_at <= now
+        and signed_in.user.client_id is None
+        and can(
+            signed_in.actor,
+            Action.APPOINTMENT_BOOK,
+            Resource(organization_id=a.organization_id, client_id=a.client_id),
+        )
+    }
     clients = service.clients_by_id(db, [a.client_id for a in appointments])
     days = [
         (
@@ -241,8 +274,55 @@ def week_page(
         next=(first + timedelta(days=7)).isoformat(),
         feeds=feeds,
         new_feed=None,
+        markable=markable,
+        done=done,
+        problem=problem,
+        week_query=f"start={first.isoformat()}"
+        + (f"&clinician_id={target}" if target != signed_in.user.id else ""),
     )
-    return render(request, "scheduling/week.html", context)
+    return render(request, "scheduling/week.html", context, status_code=status_code)
+
+
+@router.post("/scheduling/appointments/{appointment_id}/no-show")
+def no_show_submit(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_BOOK)],
+    appointment_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
+) -> Response:
+    """Record that the client did not come (as the API does), then show the week again."""
+    parsed = parse_id(appointment_id, booking.APPOINTMENT_NOT_FOUND)
+    reason = _form(posted).get("reason", "")
+    zone = resolve_zone(_local(db, signed_in)[0])
+    try:
+        appointment = booking.mark_no_show(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            appointment_id=parsed,
+            reason=reason,
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as exc:
+        found = booking.get_appointment(
+            db, user=signed_in.user, actor=signed_in.actor, appointment_id=parsed, now=utcnow()
+        )
+        return _week(
+            request,
+            db,
+            signed_in,
+            found.clinician_id,
+            found.starts_at.astimezone(zone).date(),
+            problem=(found.id, exc.message, reason),
+            status_code=exc.status_code,
+        )
+    day = appointment.starts_at.astimezone(zone).date()
+    query = f"start={day.isoformat()}&done=no_show"
+    if appointment.clinician_id != signed_in.user.id:
+        query += f"&clinician_id={appointment.clinician_id}"
+    return RedirectResponse(f"/scheduling/week?{query}#appointment-{appointment.id}", 303)
 
 
 @router.post("/scheduling/feeds")

@@ -121,6 +121,13 @@ BASELINE_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7")
 CSSRS_RISK = frozenset({"moderate", "high"})
 URGENCY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(URGENCY_WEIGHT)}
 OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.BACK_TO_TRIAGE)
+# Where an entry is, in the words its messages use.
+STATUS_WORDS = {
+    WaitlistStatus.WAITING: "waiting",
+    WaitlistStatus.BOOKED: "booked (the client has a first appointment)",
+    WaitlistStatus.BACK_TO_TRIAGE: "back with triage",
+    WaitlistStatus.REMOVED: "removed",
+}
 # Within one urgency: longest waiting first (the id breaks ties, so the order is total).
 WAITLIST_ORDER = Keyset((WaitlistEntry.added_at, WaitlistEntry.id))
 
@@ -347,7 +354,7 @@ def remove_from_waitlist(
     if not text:
         raise InvalidInput("reason: say why the client leaves the waitlist.")
     if entry.status not in OPEN_STATUSES:
-        raise Conflict(f"This entry is {entry.status.value}; it is no longer on the list.")
+        raise Conflict(f"This entry is {STATUS_WORDS[entry.status]}; it is no longer on the list.")
     entry.status = WaitlistStatus.REMOVED
     entry.status_reason = text[:1000]
     entry.status_changed_at = now
@@ -537,7 +544,7 @@ def alternatives_for(
     """For one waiting client, each clinician's first fitting slot or why they do not fit."""
     entry = _entry(session, actor, entry_id)
     if entry.status is not WaitlistStatus.WAITING:
-        raise Conflict(f"This entry is {entry.status.value}; there is nothing to match.")
+        raise Conflict(f"This entry is {STATUS_WORDS[entry.status]}; there is nothing to match.")
     organization = session.get(Organization, actor.organization_id)
     if organization is None:
         raise NotFound("There is nothing at this address.")
@@ -576,7 +583,9 @@ def confirm_match(
     waitlist as ``booked``."""
     entry = _entry(session, actor, entry_id)
     if entry.status is not WaitlistStatus.WAITING:
-        raise Conflict(f"This entry is {entry.status.value}; it cannot be booked from the list.")
+        raise Conflict(
+            f"This entry is {STATUS_WORDS[entry.status]}; it cannot be booked from the list."
+        )
     clinician = staff_clinician(session, actor, clinician_id)
     appointment = book_appointment(
         session,
