@@ -277,6 +277,7 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("POST", "/rules/new"): _yaml,
     ("POST", "/scheduling/proposals/confirm"): _confirm,
+    ("POST", "/scheduling/waitlist/{entry_id}/remove"): {"reason": "Found care elsewhere"},
     ("POST", "/scheduling/appointments/{appointment_id}/cancel"): {"reason": "Client asked"},
     ("POST", "/scheduling/appointments/{appointment_id}/no-show"): {
         "reason": "The client did not come"

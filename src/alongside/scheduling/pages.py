@@ -77,6 +77,19 @@ def waitlist_page(
     signed_in: CurrentSignedIn,
 ) -> Response:
     """The waitlist by urgency then waiting time, and the matching proposals to confirm."""
+    return _waitlist(request, db, signed_in, removed=request.query_params.get("removed"))
+
+
+def _waitlist(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    *,
+    removed: str | None = None,
+    problem: tuple[uuid.UUID, str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The waitlist page; ``problem`` is (entry, message, reason typed) when a removal failed."""
     now = utcnow()
     cursor = request.query_params.get("cursor") or None
     page = waitlist.list_waitlist(
@@ -102,9 +115,46 @@ def waitlist_page(
         rescreens=None,
         targets=review_targets(db, signed_in.user.organization_id),
         duration=describe_duration,
+        removed=removed,
+        problem=problem,
     )
-    template = "scheduling/_proposals.html" if is_htmx(request) else "scheduling/waitlist.html"
-    return render(request, template, context)
+    if is_htmx(request):
+        return render(request, "scheduling/_proposals.html", context)
+    left = waitlist.recently_removed(db, user=signed_in.user, actor=signed_in.actor, now=now)
+    context.update(left=left, left_clients=waitlist.clients_of(db, left))
+    return render(request, "scheduling/waitlist.html", context, status_code=status_code)
+
+
+@router.post("/scheduling/waitlist/{entry_id}/remove")
+def remove_entry(
+    permit: Annotated[Permit, requires(Action.WAITLIST_MANAGE)],
+    entry_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
+) -> Response:
+    """Take a client off the waitlist with a reason (as the API does), then show the list."""
+    parsed = parse_id(entry_id, waitlist.ENTRY_NOT_FOUND)
+    reason = _form(posted).get("reason", "")
+    try:
+        waitlist.remove_from_waitlist(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            entry_id=parsed,
+            reason=reason,
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _waitlist(
+            request,
+            db,
+            signed_in,
+            problem=(parsed, exc.message, reason),
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"/scheduling/waitlist?removed={parsed}#left-heading", 303)
 
 
 @router.get("/scheduling/waitlist/{entry_id}/change")

@@ -19,7 +19,8 @@ Coordinator (``waitlist.manage``)
 ---------------------------------
 - :func:`list_waitlist` ``(session, *, user, actor, now, statuses=..., limit=None,
   cursor=None) -> Page[WaitlistEntry]``: a page of the entries in order.
-- :func:`remove_from_waitlist` ``(..., entry_id, reason, now)``.
+- :func:`remove_from_waitlist` ``(..., entry_id, reason, now)``; :func:`recently_removed`
+  ``(session, *, user, actor, now, limit=10)``: the latest taken off, with their reasons.
 - :func:`match_proposals` ``(session, *, user, actor, now, entries=None) -> Proposals``: one
   proposal per matched waiting client of ``entries`` (default: the first page of 200 waiting)
   (clinician, slot, reasons) and the reasons for the others.
@@ -111,6 +112,7 @@ __all__ = [
     "judge_rescreen",
     "list_waitlist",
     "match_proposals",
+    "recently_removed",
     "remove_from_waitlist",
 ]
 
@@ -333,6 +335,36 @@ def list_waitlist(
         last, last_rank = rows[-1]
         following = codec.encode(scope, (int(last_rank), last.added_at, last.id))
     return Page(items=entries, next=following)
+
+
+def recently_removed(
+    session: Session, *, user: User, actor: Actor, now: datetime, limit: int = 10
+) -> list[WaitlistEntry]:
+    """The organisation's entries taken off the list most recently, with their reasons (an
+    audited list); only their clients' keys are unwrapped."""
+    _require_manager(actor)
+    entries = list(
+        session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.organization_id == actor.organization_id)
+            .where(WaitlistEntry.status == WaitlistStatus.REMOVED)
+            .order_by(WaitlistEntry.status_changed_at.desc(), WaitlistEntry.id)
+            .limit(limit)
+        )
+    )
+    keyring_for(session).preload(session, [e.client_id for e in entries])
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.LIST,
+        resource_type="waitlist_entry",
+        resource_id=None,
+        client_id=None,
+        organization_id=actor.organization_id,
+        now=now,
+    )
+    return entries
 
 
 def clients_of(session: Session, entries: Sequence[WaitlistEntry]) -> dict[uuid.UUID, Client]:
