@@ -385,10 +385,12 @@ def run_evaluation(
             f"{platform.python_version()}, shared machine (wall time)",
         }
     if card is not None:
-        card.parent.mkdir(parents=True, exist_ok=True)
-        card.write_text(render_card(reader, report, evaluations), encoding="utf-8")
         report["card"] = str(card)
     result: dict[str, Any] = _jsonable(report)
+    if card is not None:
+        # Written from the saved report (figures rounded as saved), so a card made now and
+        # one made again later with --from-report are the same to the last digit.
+        rerender_card(reader, result, card, None)
     return result
 
 
