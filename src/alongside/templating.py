@@ -255,8 +255,10 @@ def urgency_label(urgency: str | None) -> str:
 FIELD_WORDS: dict[str, str] = {
     "action": "What you did",
     "channel": "How to send it",
+    "client_id": "Client",
     "end": "End",
     "ends_at": "End time",
+    "expires_in_days": "Link valid for",
     "instruments": "Questionnaires",
     "interval_days": "Days between questionnaires",
     "jottings": "Your jottings",
@@ -265,6 +267,8 @@ FIELD_WORDS: dict[str, str] = {
     "limit": "Rows per page",
     "member_ids": "Care team",
     "new_client": "New client",
+    "new_client.email": "Email",
+    "new_client.preferred_language": "Preferred language",
     "note": "Note",
     "outcome": "Your decision",
     "pathway": "Pathway",
@@ -289,7 +293,7 @@ FIELD_WORDS: dict[str, str] = {
     "weeks": "Period",
     "yaml_text": "The rules",
 }
-_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.*)$", re.DOTALL)
+_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_.]*): (.*)$", re.DOTALL)
 
 
 def in_words(message: object) -> str:
@@ -299,7 +303,7 @@ def in_words(message: object) -> str:
     if match is None:
         return text
     field, rest = match.groups()
-    label = FIELD_WORDS.get(field) or field.replace("_", " ").capitalize()
+    label = FIELD_WORDS.get(field) or field.rsplit(".", 1)[-1].replace("_", " ").capitalize()
     return f"{label}: {rest}"
 
 

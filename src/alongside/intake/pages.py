@@ -111,6 +111,7 @@ def _staff_form_context(
         "reviewer_id": str(user.id) if user.role in service.REVIEWER_ROLES else "",
         "expires_in_days": "14",
         "reason": "",
+        "send_email": "",
     }
     return {
         "user": user,
@@ -179,6 +180,13 @@ def new_intake_submit(
             reason=values.get("reason") or None,
             expires_in=timedelta(days=days),
             now=utcnow(),
+            # The emailed link starts with the clinic's configured address, never the
+            # request's Host header (anyone could put any address there).
+            email_link_base=(
+                _case_url_base(get_settings_from(request))
+                if values.get("send_email") == "yes"
+                else None
+            ),
         )
     except InvalidInput as exc:
         context = _staff_form_context(db, signed_in, values)
@@ -193,6 +201,7 @@ def new_intake_submit(
             "csrf_token": signed_in.csrf_token,
             "link": link,
             "intake": created.intake,
+            "emailed_to": created.emailed_to,
         },
         status_code=201,
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.deps import CurrentSignedIn, DbSession, get_settings_from
 from alongside.intake import service
 from alongside.intake.schemas import IntakeCreate, IntakeCreated
 from alongside.kit.time import utcnow
@@ -41,6 +41,10 @@ def create_intake(
         reason=body.reason,
         expires_in=timedelta(days=body.expires_in_days),
         now=utcnow(),
+        # The clinic's configured address, never the request's Host header.
+        email_link_base=(
+            get_settings_from(request).effective_public_url if body.send_email else None
+        ),
     )
     intake = created.intake
     return IntakeCreated(
@@ -50,4 +54,5 @@ def create_intake(
         instruments=list(intake.instruments),
         expires_at=intake.expires_at,
         url=str(request.base_url).rstrip("/") + created.path,
+        emailed=created.emailed_to is not None,
     )

@@ -39,6 +39,11 @@ class IntakeCreate(BaseModel):
         "(they then see this intake's case only, until shortly after their decision).",
     )
     expires_in_days: int = Field(default=14, ge=1, le=90)
+    send_email: bool = Field(
+        default=False,
+        description="Also queue the link to the client's email address through the outbox "
+        "(the address on record, or the new client's); 422 when there is none.",
+    )
 
 
 class IntakeCreated(BaseModel):
@@ -50,3 +55,4 @@ class IntakeCreated(BaseModel):
     instruments: list[str]
     expires_at: datetime
     url: str
+    emailed: bool = Field(default=False, description="Whether the link was queued by email.")

@@ -5,14 +5,18 @@ API (services flush, never commit; routes and the CLI own the transaction)
 Staff:
 
 - :func:`create_intake` ``(session, *, actor, client_id=None, new_client=None,
-  instruments=None, reviewer_id=None, reason=None, expires_in=DEFAULT_EXPIRY, now) ->
-  CreatedIntake``: for an existing client the actor may read, or a new client (created
-  encrypted). The reviewing clinician gets a :class:`~alongside.models.ReviewAssignment`: that
-  intake's case only, until the decision and a grace period after it (never the client's
-  record; lasting access comes from the care team or emergency access). Assigning a reviewer
+  instruments=None, reviewer_id=None, reason=None, expires_in=DEFAULT_EXPIRY, now,
+  email_link_base=None) -> CreatedIntake``: for an existing client the actor may read, or a
+  new client (created encrypted). The reviewing clinician gets a
+  :class:`~alongside.models.ReviewAssignment`: that intake's case only, until the decision and
+  a grace period after it (never the client's record; lasting access comes from the care team
+  or emergency access). Assigning a reviewer
   outside an existing client's care team needs a reason; the clinical lead sees every such
   assignment. Returns the token once (only its SHA-256 is stored). Audited (the assignment
-  too, in the client's access log). Refusals answer :class:`NotFound`.
+  too, in the client's access log). Refusals answer :class:`NotFound`. With
+  ``email_link_base`` (the clinic's public address) the link is also queued to the client's
+  email address through the outbox (encrypted with the client's key, in the same transaction,
+  audited); a client without an address is an :class:`InvalidInput` before anything is made.
 - :func:`reviewer_choices` ``(session, actor) -> list[User]``: clinicians who may review.
 
 The client (the token is the credential; every call is audited as the client's access):
@@ -49,6 +53,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,6 +90,7 @@ from alongside.models import (
 from alongside.models.base import new_id
 from alongside.models.consent import INTAKE_PROCESSING, SOFTWARE_READING
 from alongside.models.encrypted import keyring_for
+from alongside.notify.service import enqueue
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can, readable_clients
 from alongside.triage.service import (
@@ -97,6 +103,15 @@ from alongside.triage.service import read_submission as triage_read
 
 DEFAULT_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7", "cssrs-screen")
 DEFAULT_EXPIRY = timedelta(days=14)
+INVITATION_KIND = "intake_link"
+NO_EMAIL_ON_RECORD = (
+    "Send by email: this client has no email address on their record. Add one on their page, "
+    "or untick 'Send it by email' and give them the link yourself."
+)
+NO_EMAIL_ENTERED = (
+    "Send by email: enter the new client's email address, or untick 'Send it by email' and "
+    "give them the link yourself."
+)
 MAX_EXPIRY = timedelta(days=90)
 # 32 random bytes: 256 bits, well above the 128 a guessing attacker would have to beat.
 TOKEN_BYTES = 32
@@ -150,10 +165,12 @@ class NewClientDetails:
 
 @dataclass(frozen=True)
 class CreatedIntake:
-    """A new intake and its token (shown once, never stored)."""
+    """A new intake and its token (shown once, never stored); ``emailed_to`` is the address
+    the link was queued to, if it was sent by email."""
 
     intake: Intake
     token: str
+    emailed_to: str | None = None
 
     @property
     def path(self) -> str:
@@ -311,8 +328,10 @@ def create_intake(
     reason: str | None = None,
     expires_in: timedelta = DEFAULT_EXPIRY,
     now: datetime,
+    email_link_base: str | None = None,
 ) -> CreatedIntake:
-    """Create an intake link for an existing client the actor may see, or a new client."""
+    """Create an intake link for an existing client the actor may see, or a new client (and
+    email it to them through the outbox when ``email_link_base`` is given)."""
     policy_actor = actor_for_user(session, actor)
     if not can(policy_actor, Action.INTAKE_CREATE):
         raise NotFound("There is nothing at this address.")
@@ -331,8 +350,12 @@ def create_intake(
         )
         if client is None or not scope.contains(client.organization_id, client.id):
             raise NotFound(NOT_AVAILABLE)
+        if email_link_base is not None and not (client.email or "").strip():
+            raise InvalidInput(NO_EMAIL_ON_RECORD)
     else:
         assert new_client is not None  # noqa: S101 - checked above
+        if email_link_base is not None and not (new_client.email or "").strip():
+            raise InvalidInput(NO_EMAIL_ENTERED)
         client = _new_client(session, actor, new_client)
     on_team = session.scalar(
         select(CareTeam.id)
@@ -376,7 +399,70 @@ def create_intake(
         resource_type="review_assignment",
         resource_id=assignment.id,
     )
-    return CreatedIntake(intake=intake, token=token)
+    created = CreatedIntake(intake=intake, token=token)
+    if email_link_base is None:
+        return created
+    address = _email_link(session, actor, client, created, email_link_base, now)
+    return CreatedIntake(intake=intake, token=token, emailed_to=address)
+
+
+def invitation_text(link: str, instruments: Sequence[str], clinic: str, until: str) -> str:
+    """The email a client gets with their intake link: what it asks and for how long, nothing
+    about why they were referred."""
+    names = ", ".join(get_instrument(name).short_name for name in instruments)
+    return (
+        "Hello,\n\n"
+        f"{clinic} has made you a private link to start with us: a consent page in plain "
+        f"language, a few short questionnaires ({names}) and, if you wish, a space to say in "
+        "your own words what brings you. It takes about 10 to 15 minutes, and a clinician "
+        "reads everything you send.\n\n"
+        "Open this link (it is for you only; please do not forward it). It works once, until "
+        f"{until}:\n{link}\n\n"
+        "If you are in crisis or thinking about harming yourself, do not wait: contact your "
+        "local emergency number or crisis line now.\n"
+    )
+
+
+def _email_link(
+    session: Session,
+    actor: User,
+    client: Client,
+    created: CreatedIntake,
+    link_base: str,
+    now: datetime,
+) -> str:
+    """Queue the link to the client's address (checked before anything was made)."""
+    intake = created.intake
+    address = (client.email or "").strip()
+    organization = session.get(Organization, intake.organization_id)
+    clinic = organization.name if organization is not None else "Your clinic"
+    zone_name = organization.timezone if organization is not None else "UTC"
+    try:
+        zone = ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = intake.expires_at.astimezone(zone)
+    until = f"{local.strftime('%A %d %B %Y at %H:%M')} {local.tzname()}"
+    enqueue(
+        session,
+        kind=INVITATION_KIND,
+        channel="email",
+        recipient=address,
+        # A subject that says nothing about mental health to whoever sees the inbox.
+        subject="Your private link from the clinic",
+        body=invitation_text(
+            link_base.rstrip("/") + created.path, intake.instruments, clinic, until
+        ),
+        # Ids only: the token is in the (encrypted) body, never in the payload or the key.
+        payload={"intake_id": str(intake.id), "client_id": str(client.id)},
+        idempotency_key=f"{INVITATION_KIND}:{intake.id}",
+        client_id=client.id,
+        organization_id=intake.organization_id,
+        now=now,
+    )
+    # The person who asked for it read the client's address and sent the link: recorded.
+    _audit(session, intake, AuditAction.CREATE, now, actor=actor, resource_type=INVITATION_KIND)
+    return address
 
 
 def _assignment_reason(reason: str | None, *, needed: bool) -> str | None:
