@@ -253,6 +253,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "instruments": "phq9",
         "cadence": "before_session",
     },
+    ("POST", "/clients/{client_id}/measures/send"): {"instruments": "phq9"},
     ("POST", "/clients/{client_id}/notes"): {"template": "dap", "jottings": "Mood lower."},
     ("POST", "/notes/{note_id}/edit"): {"section-data": "Mood lower this week."},
     ("POST", "/notes/{note_id}/addenda"): {"text": "Addendum from the matrix"},
@@ -276,6 +277,14 @@ BODIES: dict[tuple[str, str], Body] = {
         "escalation_minutes": "15",
     },
     ("POST", "/rules/new"): _yaml,
+    # The cast's version is 2.0.1; the tick names it, and activation needs a reason.
+    ("POST", "/rules/{version_id}/activate"): {
+        "reason": "Reviewed at the team meeting",
+        "confirm": "2.0.1",
+    },
+    ("POST", "/api/rules/versions/{version_id}/activate"): {
+        "reason": "Reviewed at the team meeting"
+    },
     ("POST", "/scheduling/proposals/confirm"): _confirm,
     ("POST", "/scheduling/waitlist/{entry_id}/remove"): {"reason": "Found care elsewhere"},
     ("POST", "/scheduling/appointments/{appointment_id}/cancel"): {"reason": "Client asked"},

@@ -82,6 +82,7 @@ MESSAGE_KIND_WORDS = {
     "appointment_reminder": "Appointment reminder",
     "intake_link": "Intake link",
     "measure_reminder": "Questionnaire reminder",
+    "measures_due": "Questionnaire reminder",
     "waitlist_back_to_triage": "Waitlist: back to triage",
 }
 CHANNEL_WORDS = {"email": "email", "sms": "text message", "webhook": "pager", "page": "pager"}

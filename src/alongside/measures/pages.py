@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
+from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn, get_settings_from
 from alongside.errors import InvalidInput
 from alongside.instruments import get_instrument, list_instruments
 from alongside.kit.http import is_htmx
@@ -142,6 +142,48 @@ def plan_submit(
     return RedirectResponse(f"/clients/{parsed}/measures?saved=1#plan-heading", status_code=303)
 
 
+@router.post("/clients/{client_id}/measures/send")
+def send_now(
+    permit: Annotated[Permit, requires(Action.INTAKE_REVIEW)],
+    client_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    form: PostedForm,
+) -> Response:
+    """Send the chosen questionnaires to the client now (the care team's clinicians)."""
+    parsed = parse_id(client_id, service.NOT_FOUND)
+    chosen = [v for v in form.getlist("instruments") if isinstance(v, str)]
+    context: dict[str, Any] = {
+        "user": signed_in.user,
+        "csrf_token": signed_in.csrf_token,
+        "client_id": parsed,
+        "choices": _instrument_choices(),
+        "chosen": chosen,
+        "sent": None,
+        "link": None,
+        "error": None,
+    }
+    try:
+        sent = service.send_measures_now(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            client_id=parsed,
+            instruments=chosen,
+            now=utcnow(),
+            # The emailed link starts with the clinic's configured address, not the Host header.
+            link_base=get_settings_from(request).effective_public_url,
+        )
+    except InvalidInput as error:
+        context["error"] = error.message
+        return render(request, "measures/sent.html", context, status_code=error.status_code)
+    context["sent"] = sent
+    if sent.link_path is not None:
+        context["link"] = str(request.base_url).rstrip("/") + sent.link_path
+    return render(request, "measures/sent.html", context, status_code=201)
+
+
 @router.get("/measures/attention")
 def attention_page(
     permit: Annotated[Permit, requires(Action.CLINICAL_READ)],
@@ -167,4 +209,12 @@ def client_section(
     )
     if trends is None:
         return None
-    return {"client_id": client.id, "trends": trends}
+    plan = service.plan_of(db, client.id)
+    return {
+        "client_id": client.id,
+        "trends": trends,
+        # Sending questionnaires now is for the same people as the plan (the care team).
+        "can_send": service.may_edit_plan(signed_in.actor, client) and client.status == "active",
+        "choices": _instrument_choices(),
+        "chosen": list(plan.instruments) if plan else list(service.DEFAULT_INSTRUMENTS),
+    }

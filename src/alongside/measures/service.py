@@ -24,6 +24,12 @@ API (services flush, never commit; routes, pages and the CLI own the transaction
   optional "in your own words" page (the intake API has no switch for them; the words may be
   left empty).
 
+- :func:`send_measures_now` ``(session, *, user, actor, client_id, instruments, now,
+  link_base) -> SentMeasures``: a repeat-measure link at once, outside the plan's rhythm (the
+  same people as :func:`set_plan`): an intake link with only those questionnaires, reviewed by
+  the sender, emailed through the outbox like the plan's reminders when the client has an
+  address (otherwise the link is returned, to be shown once). Audited.
+
 Cadence (:mod:`alongside.measures.cadence`): *before each session* uses the client's booked
 appointments (``lead_hours`` before each start); *every N days* counts from the plan's
 ``anchor_at`` (reset when the cadence or interval changes).
@@ -481,6 +487,97 @@ def reminder_text(link: str, instruments: Sequence[str], session_at: datetime | 
     )
 
 
+@dataclass(frozen=True)
+class SentMeasures:
+    """A repeat-measure link sent now: queued by email, or its path to show once."""
+
+    intake_id: uuid.UUID
+    instruments: tuple[str, ...]
+    expires_at: datetime
+    emailed_to: str | None = None
+    link_path: str | None = None
+
+
+def send_measures_now(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    client_id: uuid.UUID,
+    instruments: Sequence[str],
+    now: datetime,
+    link_base: str,
+) -> SentMeasures:
+    """Ask the client to answer questionnaires again now (a clinician or lead on the care
+    team): an intake link with those questionnaires, reviewed by the sender, emailed when the
+    client has an address."""
+    client = load_or_refuse(
+        session,
+        Client,
+        client_id,
+        user=user,
+        actor=actor,
+        resource_type="measures_reminder",
+        allowed=lambda c: may_edit_plan(actor, c),
+        now=now,
+    )
+    known = list_instruments()
+    chosen = [name.strip() for name in instruments if name and name.strip()]
+    if not chosen:
+        raise InvalidInput("instruments: choose at least one questionnaire to send.")
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        raise InvalidInput(f"instruments: unknown {', '.join(unknown)}.")
+    if client.status != "active":
+        raise InvalidInput("This client's record is closed; no questionnaire can be sent.")
+    ordered = sorted(set(chosen), key=known.index)
+    created = create_intake(
+        session,
+        actor=user,
+        client_id=client.id,
+        instruments=ordered,
+        reviewer_id=user.id,
+        expires_in=MAX_INTERVAL_EXPIRY,
+        now=now,
+    )
+    intake = created.intake
+    email = (client.email or "").strip()
+    if email:
+        enqueue(
+            session,
+            kind=REMINDER_KIND,
+            channel="email",
+            recipient=email,
+            subject="Your questionnaires from the clinic",
+            body=reminder_text(link_base.rstrip("/") + created.path, ordered, None),
+            # Ids only: the token is in the body, never in the payload or the key.
+            payload={"intake_id": str(intake.id), "client_id": str(client.id)},
+            idempotency_key=f"{REMINDER_KIND}:now:{intake.id}",
+            client_id=client.id,
+            organization_id=client.organization_id,
+            now=now,
+        )
+    # The sender read the client's address and sent the link: recorded as theirs.
+    audit_access(
+        session,
+        user=user,
+        actor=actor,
+        action=AuditAction.CREATE,
+        resource_type="measures_reminder",
+        resource_id=intake.id,
+        client_id=client.id,
+        organization_id=client.organization_id,
+        now=now,
+    )
+    return SentMeasures(
+        intake_id=intake.id,
+        instruments=tuple(ordered),
+        expires_at=intake.expires_at,
+        emailed_to=email or None,
+        link_path=None if email else created.path,
+    )
+
+
 def due_measures(session: Session, *, now: datetime, link_base: str) -> DueReport:
     """Create the repeat-measure links that are due, and email them to clients who have email."""
     report = DueReport()
@@ -578,6 +675,7 @@ __all__ = [
     "ClientMeasures",
     "DueLink",
     "DueReport",
+    "SentMeasures",
     "attention_list",
     "client_measures",
     "client_summary",
@@ -585,5 +683,6 @@ __all__ = [
     "may_edit_plan",
     "plan_of",
     "reminder_text",
+    "send_measures_now",
     "set_plan",
 ]
