@@ -294,6 +294,27 @@ class Fallback(_Strict):
     source: str = Field(min_length=1)
 
 
+# A wait target is at least a minute and at most a year (what review settings accept).
+MAX_WAIT_TARGET_HOURS = 366 * 24
+
+
+class WaitTargets(_Strict):
+    """Hours from proposal to first review, by urgency, that a version sets for its
+    organisation when it is activated: the clinic's own service standards, not clinical ones
+    (the review queue's defaults are placeholders for them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    crisis: float = Field(ge=1 / 60, le=MAX_WAIT_TARGET_HOURS)
+    urgent: float = Field(ge=1 / 60, le=MAX_WAIT_TARGET_HOURS)
+    soon: float = Field(ge=1 / 60, le=MAX_WAIT_TARGET_HOURS)
+    routine: float = Field(ge=1 / 60, le=MAX_WAIT_TARGET_HOURS)
+
+    def hours(self) -> dict[str, float]:
+        """The targets by urgency, in hours."""
+        return {urgency: getattr(self, urgency) for urgency in URGENCY_ORDER}
+
+
 class Ruleset(_Strict):
     """A versioned triage ruleset: pathways in precedence order, answer labels and rules."""
 
@@ -304,6 +325,8 @@ class Ruleset(_Strict):
     answer_labels: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = Field(min_length=1)
     fallback: Fallback
+    # Optional: the review-wait targets activating this version sets (triage ignores them).
+    wait_targets: WaitTargets | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Ruleset:
