@@ -33,7 +33,9 @@ def test_an_activated_version_triages_new_intakes(
     row = rule_changes.create_version(
         db, user=lead, actor=actor, yaml_text=text, note="local review", now=NOW
     )
-    rule_changes.activate_version(db, user=lead, actor=actor, version_id=row.id, now=NOW)
+    rule_changes.activate_version(
+        db, user=lead, actor=actor, version_id=row.id, reason="Local review of the rules", now=NOW
+    )
     suggestion = _submit(db, created)
     assert suggestion.versions["ruleset_version"] == "1.1.0"
 

@@ -35,6 +35,7 @@ from alongside.models.retention_rule import RetentionRule
 from alongside.models.review_assignment import ReviewAssignment
 from alongside.models.review_settings import ReviewSettings
 from alongside.models.risk_reading import RiskReading
+from alongside.models.ruleset_activation import RulesetActivation
 from alongside.models.ruleset_version import RulesetVersion
 from alongside.models.safety_plan import SafetyPlan
 from alongside.models.scheduling_rules import SchedulingRules
@@ -100,6 +101,7 @@ __all__ = [
     "ReviewSettings",
     "RiskReading",
     "Role",
+    "RulesetActivation",
     "RulesetVersion",
     "SafetyPlan",
     "SchedulingRules",

@@ -15,7 +15,7 @@ from alongside.deps import CurrentSignedIn, DbSession
 from alongside.kit.schema import PageRead
 from alongside.kit.time import utcnow
 from alongside.models import CrisisAlert, Decision, RulesetVersion
-from alongside.review import service
+from alongside.review import rule_editor, service
 from alongside.review.oversight import OverrideRate
 from alongside.review.schemas import (
     AcknowledgeCreate,
@@ -29,6 +29,7 @@ from alongside.review.schemas import (
     ProposalRead,
     QueueEntryRead,
     ReviewSettingsUpdate,
+    RulesetActivate,
     RulesetVersionCreate,
     RulesetVersionRead,
 )
@@ -281,10 +282,19 @@ def rules_activate(
     version_id: uuid.UUID,
     db: DbSession,
     signed_in: CurrentSignedIn,
+    body: RulesetActivate | None = None,
 ) -> RulesetVersionRead:
-    """Make this version the one new intakes are triaged with."""
-    row = rule_changes.activate_version(
-        db, user=signed_in.user, actor=signed_in.actor, version_id=version_id, now=utcnow()
+    """Make this version the one new intakes are triaged with; the reason is required (422
+    without one) and kept with the activation. A version that carries wait targets sets them."""
+    row = rule_editor.activate(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        version_id=version_id,
+        reason=None if body is None else body.reason,
+        confirmed=None,
+        require_confirmation=False,
+        now=utcnow(),
     )
     return _version_read(row)
 

@@ -1,8 +1,11 @@
 """HTML pages for the clinical lead's rule changes: versions, a new version, preview, activate.
 
-A new version starts from the active one's YAML; it is stored inactive, previewed against the
-last N intakes ("these 7 would change urgency, these 2 would leave crisis") and only then
-activated. Old versions stay listed (and stored) for replaying past decisions.
+A new version starts from the active one: a form for the common changes (the cut-offs a rule
+uses, the pathway it proposes, the wait targets), each value beside the source its rule cites,
+and the YAML for the rest. It is stored inactive; its page says what it changes in words and
+line by line, and previews it over the last 500 intakes ("12 would be less urgent"). Activating
+it asks for a reason and a tick naming the version. Old versions stay listed (and stored) for
+replaying past decisions.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
+from alongside.review import rule_editor
 from alongside.review.pages import nav_context
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.templating import render
 from alongside.triage import rule_changes
+from alongside.triage.rule_form import RISK_LEVEL_WORDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,18 +42,27 @@ def rules_page(
     db: DbSession,
     signed_in: CurrentSignedIn,
 ) -> Response:
-    """Every ruleset version, which one is active, and a link to write a new one."""
-    versions = rule_changes.list_versions(db, actor=signed_in.actor)
+    """Every ruleset version, which one is active, who activated which and why."""
+    overview = rule_editor.rules_overview(db, actor=signed_in.actor)
     context = {
         **nav_context(signed_in),
-        "versions": versions,
+        "versions": overview.versions,
+        "activations": overview.activations,
         "activated": request.query_params.get("activated"),
     }
     return render(request, "review/rules.html", context)
 
 
-def _new_context(signed_in: Any, yaml_text: str, note: str, errors: list[str]) -> dict[str, Any]:
-    return {**nav_context(signed_in), "yaml_text": yaml_text, "note": note, "errors": errors}
+def _new_context(
+    signed_in: Any, state: rule_editor.EditorState, errors: list[str]
+) -> dict[str, Any]:
+    return {
+        **nav_context(signed_in),
+        "state": state,
+        "form": state.form,
+        "errors": errors,
+        "risk_levels": RISK_LEVEL_WORDS,
+    }
 
 
 @router.get("/rules/new")
@@ -58,10 +72,9 @@ def rules_new(
     db: DbSession,
     signed_in: CurrentSignedIn,
 ) -> Response:
-    """The form for a new version, filled with the active version's YAML to edit."""
-    rule_changes.require_rules_edit(signed_in.actor)
-    text = rule_changes.active_yaml_text(db, signed_in.actor.organization_id)
-    return render(request, "review/rules_new.html", _new_context(signed_in, text, "", []))
+    """The form for a new version, filled from the active version."""
+    state = rule_editor.new_version_form(db, actor=signed_in.actor)
+    return render(request, "review/rules_new.html", _new_context(signed_in, state, []))
 
 
 @router.post("/rules/new")
@@ -72,25 +85,56 @@ def rules_create(
     signed_in: CurrentSignedIn,
     posted: PostedForm,
 ) -> Response:
-    """Validate and store the new version, then show its preview."""
-    rule_changes.require_rules_edit(signed_in.actor)
-    form = _form(posted)
-    yaml_text, note = form.get("yaml_text", ""), form.get("note", "")
+    """Write the changed values into the YAML, store the new version, show what it changes."""
     try:
-        row = rule_changes.create_version(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            yaml_text=yaml_text,
-            note=note,
-            now=utcnow(),
+        row = rule_editor.save_from_form(
+            db, user=signed_in.user, actor=signed_in.actor, posted=_form(posted), now=utcnow()
         )
-    except AlongsideError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        context = _new_context(signed_in, yaml_text, note, [exc.message])
+    except rule_editor.FormNotSaved as exc:
+        errors = [str(problem) for problem in exc.problems]
+        context = _new_context(signed_in, exc.state, errors)
         return render(request, "review/rules_new.html", context, status_code=422)
     return RedirectResponse(f"/rules/{row.id}", status_code=303)
+
+
+def _last_n(request: Request) -> int:
+    try:
+        last_n = int(request.query_params.get("last_n", rule_changes.DEFAULT_PREVIEW_COUNT))
+    except ValueError:
+        last_n = rule_changes.DEFAULT_PREVIEW_COUNT
+    return min(max(last_n, 1), rule_changes.MAX_PREVIEW_COUNT)
+
+
+def _version_page(
+    request: Request,
+    db: Any,
+    signed_in: Any,
+    version_id: str,
+    *,
+    last_n: int,
+    errors: list[str],
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
+    view = rule_editor.version_view(
+        db,
+        user=signed_in.user,
+        actor=signed_in.actor,
+        version_id=parse_id(version_id, rule_changes.NOT_FOUND),
+        last_n=last_n,
+        now=utcnow(),
+    )
+    context = {
+        **nav_context(signed_in),
+        "view": view,
+        "row": view.row,
+        "preview": view.preview,
+        "last_n": last_n,
+        "errors": errors,
+        "reason": reason,
+        "min_reason": rule_changes.MIN_REASON_LENGTH,
+    }
+    return render(request, "review/rules_version.html", context, status_code=status_code)
 
 
 @router.get("/rules/{version_id}")
@@ -101,39 +145,44 @@ def rules_version(
     db: DbSession,
     signed_in: CurrentSignedIn,
 ) -> Response:
-    """One version: its YAML, and its preview against the active ruleset."""
-    parsed = parse_id(version_id, rule_changes.NOT_FOUND)
-    row = rule_changes.get_version(db, actor=signed_in.actor, version_id=parsed)
-    try:
-        last_n = int(request.query_params.get("last_n", rule_changes.DEFAULT_PREVIEW_COUNT))
-    except ValueError:
-        last_n = rule_changes.DEFAULT_PREVIEW_COUNT
-    last_n = min(max(last_n, 1), rule_changes.MAX_PREVIEW_COUNT)
-    preview = rule_changes.preview_version(
-        db,
-        user=signed_in.user,
-        actor=signed_in.actor,
-        version_id=parsed,
-        last_n=last_n,
-        now=utcnow(),
-    )
-    context = {**nav_context(signed_in), "row": row, "preview": preview, "last_n": last_n}
-    return render(request, "review/rules_version.html", context)
+    """One version: what it changes against the active one, its preview, and activation."""
+    return _version_page(request, db, signed_in, version_id, last_n=_last_n(request), errors=[])
 
 
 @router.post("/rules/{version_id}/activate")
 def rules_activate(
     permit: Annotated[Permit, requires(Action.RULES_EDIT)],
     version_id: str,
+    request: Request,
     db: DbSession,
     signed_in: CurrentSignedIn,
+    posted: PostedForm,
 ) -> Response:
-    """Make the version active for new intakes."""
-    row = rule_changes.activate_version(
-        db,
-        user=signed_in.user,
-        actor=signed_in.actor,
-        version_id=parse_id(version_id, rule_changes.NOT_FOUND),
-        now=utcnow(),
-    )
+    """Make the version active for new intakes: with a reason and the box ticked, or the page
+    again saying what is missing (422)."""
+    form = _form(posted)
+    try:
+        row = rule_editor.activate(
+            db,
+            user=signed_in.user,
+            actor=signed_in.actor,
+            version_id=parse_id(version_id, rule_changes.NOT_FOUND),
+            reason=form.get("reason"),
+            confirmed=form.get("confirm"),
+            require_confirmation=True,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _version_page(
+            request,
+            db,
+            signed_in,
+            version_id,
+            last_n=rule_changes.DEFAULT_PREVIEW_COUNT,
+            errors=[exc.message],
+            reason=form.get("reason", ""),
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/rules?activated={row.version}", status_code=303)

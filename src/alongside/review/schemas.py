@@ -141,6 +141,16 @@ class RulesetVersionCreate(Schema):
     note: str = Field(default="", max_length=500)
 
 
+class RulesetActivate(Schema):
+    """Why a version is being made the active one (required: 422 without it)."""
+
+    reason: str = Field(
+        default="",
+        max_length=2000,
+        description="Why this version becomes active; kept with the activation.",
+    )
+
+
 class RulesetVersionRead(Schema):
     """A stored ruleset version (or the built-in default, with no id)."""
 

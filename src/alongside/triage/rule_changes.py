@@ -14,11 +14,17 @@ API
   clinician may amend to).
 - :func:`list_versions`, :func:`get_version`.
 - :func:`create_version` ``(session, *, user, actor, yaml_text, note, now) -> RulesetVersion``:
-  validated by :func:`alongside.triage.rulesets.load_ruleset`; the id and version must be new.
+  validated by :func:`alongside.triage.rule_problems.check_ruleset_text` (what is wrong, in
+  words, line by line); the id and version must be new.
 - :func:`preview_version` ``(session, *, user, actor, version_id, last_n, now) ->
   PreviewResult``: :func:`~alongside.triage.preview.preview_change` of the active ruleset
   against this version over the organisation's last ``last_n`` proposals' stored inputs.
-- :func:`activate_version` ``(session, *, user, actor, version_id, now) -> RulesetVersion``.
+- :func:`preview_version_in_words`: the same as :class:`~alongside.triage.preview.PreviewWords`
+  (how many would change, in which direction, a few examples in clinicians' words).
+- :func:`activate_version` ``(session, *, user, actor, version_id, reason, now) ->
+  RulesetVersion``: refused without a reason; the reason, the version it replaced and who
+  activated it are kept (:class:`~alongside.models.RulesetActivation`) and audited.
+- :func:`list_activations` ``(session, *, actor) -> list[RulesetActivation]``, newest first.
 
 Only a person with ``rules.edit`` (the clinical lead) may do any of it; others get 404.
 """
@@ -41,6 +47,7 @@ from alongside.models import (
     AuditAction,
     AuditOutcome,
     AuditPurpose,
+    RulesetActivation,
     RulesetVersion,
     Suggestion,
     User,
@@ -48,7 +55,8 @@ from alongside.models import (
 from alongside.models.encrypted import keyring_for
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
-from alongside.triage.preview import preview_change
+from alongside.triage.preview import PreviewWords, preview_change, preview_in_words
+from alongside.triage.rule_problems import check_ruleset_text
 from alongside.triage.rulesets import (
     DEFAULT_RULESET_FILE,
     PreviewResult,
@@ -62,8 +70,14 @@ from alongside.triage.rulesets import (
 NOT_FOUND = "There is no such ruleset version available to you."
 MAX_YAML_LENGTH = 200_000
 MAX_NOTE_LENGTH = 500
-DEFAULT_PREVIEW_COUNT = 200
+MAX_REASON_LENGTH = 2000
+MIN_REASON_LENGTH = 10
+DEFAULT_PREVIEW_COUNT = 500
 MAX_PREVIEW_COUNT = 5000
+NO_REASON = (
+    "Say why you are activating this version (at least {min} characters): the reason is kept "
+    "with the change and shown on the rules page."
+)
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,7 @@ def create_version(
     cleaned_note = note.strip()
     if len(cleaned_note) > MAX_NOTE_LENGTH:
         raise InvalidInput(f"note: at most {MAX_NOTE_LENGTH} characters.")
-    ruleset = load_ruleset(yaml_text)
+    ruleset = check_ruleset_text(yaml_text)
     default = default_ruleset()
     taken = session.scalar(
         select(RulesetVersion.id)
@@ -261,23 +275,21 @@ def past_inputs(session: Session, organization_id: uuid.UUID, last_n: int) -> li
     return inputs
 
 
-def preview_version(
+def _replay(
     session: Session,
     *,
     user: User,
     actor: Actor,
     version_id: uuid.UUID,
-    last_n: int = DEFAULT_PREVIEW_COUNT,
+    last_n: int,
     now: datetime,
-) -> PreviewResult:
-    """What this version would change, against the active one, over the last ``last_n`` intakes."""
+) -> tuple[PreviewResult, list[TriageInputs], Ruleset, Ruleset]:
     row = get_version(session, actor=actor, version_id=version_id)
     if not 1 <= last_n <= MAX_PREVIEW_COUNT:
         raise InvalidInput(f"last_n: between 1 and {MAX_PREVIEW_COUNT}.")
     inputs = past_inputs(session, actor.organization_id, last_n)
-    result = preview_change(
-        active_ruleset(session, actor.organization_id), load_ruleset(row.yaml_text), inputs
-    )
+    old, new = active_ruleset(session, actor.organization_id), load_ruleset(row.yaml_text)
+    result = preview_change(old, new, inputs)
     # The replay reads stored answers of many clients; one event says so (it shows no PHI).
     record(
         session,
@@ -291,15 +303,83 @@ def preview_version(
         outcome=AuditOutcome.SUCCESS,
         now=now,
     )
+    return result, inputs, old, new
+
+
+def preview_version(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    version_id: uuid.UUID,
+    last_n: int = DEFAULT_PREVIEW_COUNT,
+    now: datetime,
+) -> PreviewResult:
+    """What this version would change, against the active one, over the last ``last_n`` intakes."""
+    result, _inputs, _old, _new = _replay(
+        session, user=user, actor=actor, version_id=version_id, last_n=last_n, now=now
+    )
     return result
 
 
+def preview_version_in_words(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    version_id: uuid.UUID,
+    last_n: int = DEFAULT_PREVIEW_COUNT,
+    now: datetime,
+) -> PreviewWords:
+    """The same preview as a clinical lead reads it: counts, directions and a few examples."""
+    result, inputs, old, new = _replay(
+        session, user=user, actor=actor, version_id=version_id, last_n=last_n, now=now
+    )
+    return preview_in_words(result, inputs, old, new)
+
+
+def _label(ruleset_id: str, version: str) -> str:
+    return f"{ruleset_id} {version}"
+
+
+def active_label(session: Session, organization_id: uuid.UUID) -> str:
+    """The active version as "ruleset version" (the built-in default when none is stored)."""
+    row = _active_row(session, organization_id)
+    if row is None:
+        default = default_ruleset()
+        return _label(default.id, default.version)
+    return _label(row.ruleset_id, row.version)
+
+
+def clean_reason(reason: str | None) -> str:
+    """The reason for an activation, or InvalidInput saying one is needed."""
+    cleaned = " ".join((reason or "").split())
+    if len(cleaned) < MIN_REASON_LENGTH:
+        raise InvalidInput(NO_REASON.format(min=MIN_REASON_LENGTH))
+    if len(cleaned) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"The reason is at most {MAX_REASON_LENGTH} characters.")
+    return cleaned
+
+
 def activate_version(
-    session: Session, *, user: User, actor: Actor, version_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    version_id: uuid.UUID,
+    reason: str | None,
+    now: datetime,
+    wait_minutes: dict[str, int] | None = None,
 ) -> RulesetVersion:
-    """Make this version the one new intakes are triaged with; the others stay stored."""
+    """Make this version the one new intakes are triaged with; the others stay stored. The
+    reason is required; it is kept with who activated it and what was active before.
+    ``wait_minutes``: the wait targets the caller sets with it, recorded with the activation."""
     row = get_version(session, actor=actor, version_id=version_id)
+    cleaned = clean_reason(reason)
     load_ruleset(row.yaml_text)  # stored versions were validated; a newer schema may not agree
+    if row.is_active:
+        raise Conflict(f"Version {row.version} is already the active one.")
+    previous = active_label(session, actor.organization_id)
     session.execute(
         update(RulesetVersion)
         .where(RulesetVersion.organization_id == actor.organization_id)
@@ -310,6 +390,30 @@ def activate_version(
     row.is_active = True
     row.activated_at = now
     row.activated_by_id = user.id
+    session.add(
+        RulesetActivation(
+            organization_id=actor.organization_id,
+            ruleset_version_id=row.id,
+            previous=previous,
+            activated_by_id=user.id,
+            activated_by_name=user.display_name,
+            activated_at=now,
+            reason=cleaned,
+            wait_targets=wait_minutes,
+        )
+    )
     session.flush()
     _audit(session, user, AuditAction.UPDATE, row.id, now)
     return row
+
+
+def list_activations(session: Session, *, actor: Actor) -> list[RulesetActivation]:
+    """Every activation of the organisation, newest first, with its reason."""
+    require_rules_edit(actor)
+    return list(
+        session.scalars(
+            select(RulesetActivation)
+            .where(RulesetActivation.organization_id == actor.organization_id)
+            .order_by(RulesetActivation.activated_at.desc(), RulesetActivation.created_at.desc())
+        )
+    )
