@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from faker import Faker
 from sqlalchemy import select
@@ -128,6 +129,7 @@ class DemoClinic:
     logins: list[tuple[str, str]] = field(default_factory=list)
     intake_links: list[str] = field(default_factory=list)
     calendar_feed_path: str = ""
+    former_clients: list[Client] = field(default_factory=list)
 
 
 def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40) -> DemoClinic:
@@ -228,7 +230,29 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     clinic.calendar_feed_path = seed_scheduling(session, clinic)
     seed_measures(session, clinic)
     seed_client_space(session, clinic)
+    clinic.former_clients = seed_history(session, clinic, rng, fake)
     return clinic
+
+
+def seed_history(
+    session: Session, clinic: DemoClinic, rng: random.Random, fake: Faker
+) -> list[Client]:
+    """Former clients' intakes over the past year, decided and discharged: the past intakes
+    the lead's rule preview replays."""
+    from alongside.demo.history import seed_past_year
+    from alongside.kit.time import utcnow
+
+    coordinator = session.scalar(select(User).where(User.email == f"coordinator@{DEMO_DOMAIN}"))
+    assert coordinator is not None  # noqa: S101 - created above
+    return seed_past_year(
+        session,
+        rng=rng,
+        fake=fake,
+        sites=clinic.sites,
+        clinicians=clinic.clinicians,
+        coordinator=coordinator,
+        now=utcnow(),
+    )
 
 
 def seed_client_space(session: Session, clinic: DemoClinic) -> None:
@@ -299,14 +323,18 @@ _SCHEDULING_PROFILES: list[tuple[list[str], list[str], list[str], str]] = [
 
 
 def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
-    """Weekly hours for the six clinicians, a waitlist and booked appointments; returns the path
-    of the first clinician's calendar feed (``/calendar/<token>.ics``)."""
+    """Weekly hours for the six clinicians (the first on leave next Monday and Tuesday), a
+    waitlist (and one client taken off it, with the reason), booked appointments and one last
+    week that the client did not attend; returns the path of the first clinician's calendar
+    feed (``/calendar/<token>.ics``)."""
     from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
 
     from sqlalchemy import select
 
     from alongside.kit.time import utcnow
     from alongside.scheduling import booking, ical, service, waitlist
+    from alongside.scheduling.availability import Leave
     from alongside.scheduling.vocabulary import LANGUAGES
     from alongside.security.access import actor_for
 
@@ -341,6 +369,21 @@ def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
                 end=time(19) if late else time(17),
             )
     session.flush()
+    # Leave before anything is booked, so nothing is booked in it: the first clinician (the
+    # tour's) is away next Monday and Tuesday.
+    zone = ZoneInfo(clinic.organization.timezone)
+    today = now.astimezone(zone).date()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    first_clinician = clinic.clinicians[0]
+    away = Leave.days(next_monday, next_monday + timedelta(days=1), zone, "Annual leave")
+    service.add_leave(
+        session,
+        actor=actor_for(session, first_clinician, now),
+        clinician_id=first_clinician.id,
+        starts_at=away.start,
+        ends_at=away.end,
+        note="Annual leave",
+    )
     urgencies = ["urgent", "routine", "soon", "routine", "crisis", "routine", "soon", "routine"]
     for offset, client in enumerate(clinic.clients[20:28]):
         waitlist.add_to_waitlist(
@@ -384,6 +427,25 @@ def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
         now=now,
         remind_email=True,
     )
+    _seed_no_show(session, clinic, coordinator, now)
+    if len(clinic.clients) > 28:
+        # Waited three weeks, then found care elsewhere: off the list, with the reason.
+        leaver = waitlist.add_to_waitlist(
+            session,
+            client_id=clinic.clients[28].id,
+            urgency="routine",
+            pathway="low-intensity",
+            decided_by=clinic.clinicians[2],
+            now=now - timedelta(days=23),
+        )
+        waitlist.remove_from_waitlist(
+            session,
+            user=coordinator,
+            actor=actor_for(session, coordinator, now - timedelta(days=2)),
+            entry_id=leaver.id,
+            reason="Found care elsewhere: started with a therapist through their employer",
+            now=now - timedelta(days=2),
+        )
     _feed, token = ical.create_feed(
         session,
         actor=actor_for(session, clinic.clinicians[0], now),
@@ -391,3 +453,65 @@ def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
         now=now,
     )
     return ical.feed_path(token)
+
+
+def _seed_no_show(session: Session, clinic: DemoClinic, coordinator: User, now: datetime) -> None:
+    """A session last week (the clinic's calendar week) that the client did not attend, with
+    the reason, for the first clinician's *My week* (Previous week)."""
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from alongside.scheduling import booking, service
+    from alongside.security.access import actor_for
+
+    if len(clinic.clients) < 2:
+        return
+    clinician, client = clinic.clinicians[0], clinic.clients[1]
+    zone = ZoneInfo(clinic.organization.timezone)
+    today = now.astimezone(zone).date()
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    start = datetime.combine(last_monday, time(0), tzinfo=zone)
+    minutes = service.rules_for(session, clinic.organization.id).slot_minutes
+    slots = service.free_slots(session, clinician, start, start + timedelta(days=5), minutes)
+    if not slots:
+        return
+    # The tour's clinician sees this client (as seed_measures arranges): on the care team,
+    # second to the client's own clinician, so booking does not make a second primary.
+    if (
+        session.scalar(
+            select(CareTeam.id).where(
+                CareTeam.client_id == client.id, CareTeam.clinician_id == clinician.id
+            )
+        )
+        is None
+    ):
+        session.add(
+            CareTeam(
+                organization_id=client.organization_id,
+                client_id=client.id,
+                clinician_id=clinician.id,
+                team_role="secondary",
+            )
+        )
+        session.flush()
+    # Booked the week before, as the clinic would have.
+    booked_at = start - timedelta(days=7)
+    missed = booking.book_appointment(
+        session,
+        user=coordinator,
+        actor=actor_for(session, coordinator, booked_at),
+        client_id=client.id,
+        clinician_id=clinician.id,
+        starts_at=slots[len(slots) // 2].start,
+        kind="therapy",
+        reason="Weekly session",
+        now=booked_at,
+    )
+    booking.mark_no_show(
+        session,
+        user=clinician,
+        actor=actor_for(session, clinician, now),
+        appointment_id=missed.id,
+        reason="Did not join the video call; no answer to two phone calls",
+        now=now,
+    )
