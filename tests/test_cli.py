@@ -14,6 +14,7 @@ from alongside import __version__
 from alongside.cli import app
 from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
+from alongside.demo.history import PAST_INTAKES
 from alongside.models import (
     CareTeam,
     Client,
@@ -22,11 +23,15 @@ from alongside.models import (
     Role,
     Site,
     Suggestion,
+    SuggestionStatus,
     User,
+    WaitlistEntry,
 )
 from tests.fixtures.db import fresh_database_url
 
 runner = CliRunner()
+# The demo's clients of today (its former clients are discharged).
+CURRENT_CLIENTS = select(func.count()).select_from(Client).where(Client.status == "active")
 
 
 def test_version() -> None:
@@ -134,7 +139,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     keys = FileKeyProvider(tmp_path / "keys" / "kek.key")
     with session_scope(make_sessionmaker(engine, keys)) as db:
-        assert db.scalar(select(func.count()).select_from(Client)) == 40
+        assert db.scalar(CURRENT_CLIENTS) == 40
         assert db.scalar(select(func.count()).select_from(Site)) == 2
         clinicians = db.scalars(select(User).where(User.role == Role.CLINICIAN)).all()
         assert len(clinicians) == 6
@@ -145,10 +150,27 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         ]
         assert len(set(teams)) == 6  # care teams differ
         per_client = db.execute(
-            select(CareTeam.client_id, func.count()).group_by(CareTeam.client_id)
+            select(CareTeam.client_id, func.count())
+            .join(Client, Client.id == CareTeam.client_id)
+            .where(Client.status == "active")
+            .group_by(CareTeam.client_id)
         ).all()
         assert {count for _, count in per_client} <= {1, 2}
         assert len(per_client) == 40
+        # Former clients: one past intake each, decided by their clinician, none left waiting
+        # (the past intakes the lead's rule preview replays).
+        former = db.scalars(select(Client.id).where(Client.status == "discharged")).all()
+        assert len(former) == PAST_INTAKES
+        past = db.scalars(select(Suggestion).where(Suggestion.client_id.in_(former))).all()
+        assert len(past) == PAST_INTAKES
+        assert {s.status for s in past} == {SuggestionStatus.ACCEPTED}
+        assert "crisis" not in {s.urgency for s in past}
+        still_waiting = (
+            select(func.count())
+            .select_from(WaitlistEntry)
+            .where(WaitlistEntry.client_id.in_(former), WaitlistEntry.status == "waiting")
+        )
+        assert db.scalar(still_waiting) == 0
         # The demo organisation names its country, and one case is urgent from words alone.
         org = db.scalar(select(Organization))
         assert org is not None
@@ -170,7 +192,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     keys = FileKeyProvider(tmp_path / "keys" / "kek.key")
     with session_scope(make_sessionmaker(engine, keys)) as db:
-        assert db.scalar(select(func.count()).select_from(Client)) == 40
+        assert db.scalar(CURRENT_CLIENTS) == 40
     engine.dispose()
 
 
@@ -264,13 +286,13 @@ def test_demo_seeds_the_given_database_once_and_refuses_a_clinics_database(
         keys = FileKeyProvider(data / "keys" / "kek.key")
         try:
             with session_scope(make_sessionmaker(engine, keys)) as db:
-                assert db.scalar(select(func.count()).select_from(Client)) == 40
+                assert db.scalar(CURRENT_CLIENTS) == 40
             # Again: the demo clinic is there already, so it is served as it is.
             again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(data)])
             assert again.exit_code == 0, again.output
             assert "already in" in again.stdout
             with session_scope(make_sessionmaker(engine, keys)) as db:
-                assert db.scalar(select(func.count()).select_from(Client)) == 40
+                assert db.scalar(CURRENT_CLIENTS) == 40
                 db.add(Organization(name="A real clinic", slug="real-clinic", country="US"))
             refused = runner.invoke(
                 app, ["demo", "--seed-only", "--data-dir", str(data), "--database-url", url]
@@ -278,7 +300,7 @@ def test_demo_seeds_the_given_database_once_and_refuses_a_clinics_database(
             assert refused.exit_code == 2
             assert "not the demo clinic" in refused.stderr
             with session_scope(make_sessionmaker(engine, keys)) as db:
-                assert db.scalar(select(func.count()).select_from(Client)) == 40
+                assert db.scalar(CURRENT_CLIENTS) == 40
         finally:
             engine.dispose()
 

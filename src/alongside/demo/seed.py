@@ -129,6 +129,7 @@ class DemoClinic:
     logins: list[tuple[str, str]] = field(default_factory=list)
     intake_links: list[str] = field(default_factory=list)
     calendar_feed_path: str = ""
+    former_clients: list[Client] = field(default_factory=list)
 
 
 def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40) -> DemoClinic:
@@ -229,7 +230,29 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     clinic.calendar_feed_path = seed_scheduling(session, clinic)
     seed_measures(session, clinic)
     seed_client_space(session, clinic)
+    clinic.former_clients = seed_history(session, clinic, rng, fake)
     return clinic
+
+
+def seed_history(
+    session: Session, clinic: DemoClinic, rng: random.Random, fake: Faker
+) -> list[Client]:
+    """Former clients' intakes over the past year, decided and discharged: the past intakes
+    the lead's rule preview replays."""
+    from alongside.demo.history import seed_past_year
+    from alongside.kit.time import utcnow
+
+    coordinator = session.scalar(select(User).where(User.email == f"coordinator@{DEMO_DOMAIN}"))
+    assert coordinator is not None  # noqa: S101 - created above
+    return seed_past_year(
+        session,
+        rng=rng,
+        fake=fake,
+        sites=clinic.sites,
+        clinicians=clinic.clinicians,
+        coordinator=coordinator,
+        now=utcnow(),
+    )
 
 
 def seed_client_space(session: Session, clinic: DemoClinic) -> None:
