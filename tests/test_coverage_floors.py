@@ -41,3 +41,14 @@ def test_the_recorded_ratchet_only_names_real_files_below_their_target() -> None
     for name, floor in floors.items():
         assert (package / name).is_file(), name
         assert floor < tool.target_for(name), name
+
+
+def test_several_runs_record_each_files_lowest_figure() -> None:
+    tool = _tool()
+    sqlite = {"audit/chain.py": 100.0, "db.py": 93.0}
+    postgres = {"audit/chain.py": 97.5, "db.py": 95.0, "sqltools.py": 80.0}
+    assert tool.lowest([sqlite, postgres]) == {
+        "audit/chain.py": 97.5,
+        "db.py": 93.0,
+        "sqltools.py": 0.0,
+    }

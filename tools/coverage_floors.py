@@ -7,6 +7,8 @@ recorded floor (nor below the target once it reaches it), and the list only ever
 
     python tools/coverage_floors.py            # check the .coverage of the last test run
     python tools/coverage_floors.py --record   # rewrite the ratchet from the last test run
+    python tools/coverage_floors.py --record --data-file .coverage.sqlite --data-file .coverage.pg
+                                               # ... from several runs: each file's lowest figure
 
 Exit 0 when every file holds its floor, 1 (naming each file) when one does not, 2 when there
 is no coverage data to check.
@@ -55,6 +57,12 @@ def measured(data_file: Path) -> dict[str, float]:
     return out
 
 
+def lowest(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each file's lowest figure over several runs (a file absent from a run counts 0)."""
+    names = sorted({name for run in runs for name in run})
+    return {name: min(run.get(name, 0.0) for run in runs) for name in names}
+
+
 def check(figures: dict[str, float], floors: dict[str, float]) -> list[str]:
     """The files below their floor, as lines to print."""
     failures = []
@@ -67,13 +75,21 @@ def check(figures: dict[str, float], floors: dict[str, float]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-file", type=Path, default=ROOT / ".coverage")
+    parser.add_argument(
+        "--data-file",
+        type=Path,
+        action="append",
+        help="coverage data of a test run (repeat for several runs; default: .coverage)",
+    )
     parser.add_argument("--record", action="store_true", help="rewrite the ratchet")
     args = parser.parse_args(argv)
-    if not args.data_file.exists():
-        print(f"no coverage data at {args.data_file}: run `make test` first", file=sys.stderr)
+    data_files: list[Path] = args.data_file or [ROOT / ".coverage"]
+    missing = [str(f) for f in data_files if not f.exists()]
+    if missing:
+        print(f"no coverage data at {', '.join(missing)}: run `make test` first", file=sys.stderr)
         return 2
-    figures = measured(args.data_file)
+    runs = [measured(f) for f in data_files]
+    figures = lowest(runs)
     if args.record:
         below = {
             name: round(max(0.0, figure - SLACK), 1)
