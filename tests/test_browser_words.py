@@ -129,7 +129,8 @@ def _walk(page: Any, live: LiveServer, role: str) -> tuple[dict[str, list[str]],
                 continue
             # One page of each kind is enough (one case, one client, one rule version...).
             kind = re.sub(r"[0-9a-f-]{36}", "<id>", target)
-            kind = re.sub(r"^/rules/[^/]+$", "/rules/<version>", kind)
+            # The form for a new version is a page of its own, not one of the versions.
+            kind = re.sub(r"^/rules/(?!new$)[^/]+$", "/rules/<version>", kind)
             if kind in kinds_seen:
                 continue
             kinds_seen.add(kind)
@@ -140,7 +141,7 @@ def _walk(page: Any, live: LiveServer, role: str) -> tuple[dict[str, list[str]],
 # Pages each role's walk must reach, so that the walk cannot pass by seeing nothing.
 MUST_SEE = {
     "clinician": {"/clients/<id>", "/clients/<id>/timeline", "/review/<id>"},
-    "clinical_lead": {"/clients/<id>", "/rules/<version>"},
+    "clinical_lead": {"/clients/<id>", "/rules/new", "/rules/<version>"},
     "coordinator": {"/clients/<id>"},
 }
 
