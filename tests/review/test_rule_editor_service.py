@@ -18,7 +18,7 @@ from alongside.review import rule_editor
 from alongside.security.access import actor_for
 from alongside.security.policy import Actor
 from alongside.triage import rule_changes
-from tests.fixtures.factories import World
+from tests.fixtures.factories import World, create_staff
 from tests.review.review_support import NOW, submitted
 
 
@@ -248,3 +248,25 @@ def test_the_editor_is_the_leads_alone(db: Session, world: World) -> None:
         ):
             with pytest.raises(NotFound, match="no such ruleset version"):
                 call()
+
+
+def test_erased_clients_are_not_replayed_and_other_organisations_versions_are_not_found(
+    db: Session, world: World
+) -> None:
+    from alongside.privacy.erasure import erase_client
+
+    clinician = world.users[Role.CLINICIAN]
+    submitted(db, clinician, world.own_client, "severe", words="", reading=False)
+    submitted(db, world.other_clinician, world.outside_client, "calm", words="", reading=False)
+    lead, actor = _lead(db, world)
+    erase_client(db, world.outside_client, actor_user=lead, reason="Asked to be erased", now=NOW)
+    # The erased client's answers went with their key: one intake is left to replay.
+    assert len(rule_changes.past_inputs(db, clinician.organization_id, 500)) == 1
+    with pytest.raises(InvalidInput, match="at most 200000 characters"):
+        rule_changes.create_version(
+            db, user=lead, actor=actor, yaml_text="x" * 200_001, note="", now=NOW
+        )
+    version_id = _version(db, world, "2.0.1")
+    elsewhere = create_staff(db, world.other_org, Role.CLINICAL_LEAD)
+    with pytest.raises(NotFound):
+        rule_changes.get_version(db, actor=actor_for(db, elsewhere, NOW), version_id=version_id)
