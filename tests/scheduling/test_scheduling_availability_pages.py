@@ -255,3 +255,28 @@ def test_the_api_and_the_pages_agree_an_administrator_changes_no_hours(
     assert client.post(url, json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
     page = client.get(PAGE, params={"clinician_id": str(clinician.id)})
     assert re.search(r"Saturday</td><td>09:00 to 12:00", page.text)
+
+
+def test_a_clinician_without_a_profile_works_on_the_clinics_clock(
+    db: Session, world: World, client: TestClient
+) -> None:
+    """Hours are wall-clock times; without a profile naming a zone they used to be read in UTC,
+    five hours off for a New York clinic (and the page said "UTC")."""
+    world.org.timezone = "America/New_York"
+    lead = world.users[Role.CLINICAL_LEAD]
+    service.add_weekly_hours(
+        db,
+        actor=actor(db, lead, utcnow()),
+        clinician_id=lead.id,
+        weekday=0,
+        start=time(9),
+        end=time(10),
+    )
+    db.flush()
+    monday = datetime(2030, 1, 7, tzinfo=UTC)
+    [slot] = service.free_slots(db, lead, monday, monday + timedelta(days=1), 60)
+    assert slot.start == datetime(2030, 1, 7, 14, tzinfo=UTC)  # 09:00 in New York
+    sign_in(client, lead)
+    page = client.get(PAGE)
+    assert "your time zone, America/New York" in page.text
+    assert "UTC" not in page.text

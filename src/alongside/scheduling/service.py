@@ -45,6 +45,7 @@ from alongside.models import (
     Client,
     ClientPreference,
     ClinicianProfile,
+    Organization,
     SchedulingRules,
     User,
 )
@@ -214,10 +215,27 @@ def _may_edit_clinician(actor: Actor, clinician_id: uuid.UUID) -> bool:
     )
 
 
+def organisation_zone(session: Session, organization_id: uuid.UUID) -> str:
+    """The clinic's time zone: a clinician without a profile works on their clinic's clock."""
+    organization = session.get(Organization, organization_id)
+    return organization.timezone if organization is not None and organization.timezone else "UTC"
+
+
+def _zone_of(session: Session, clinician: User, profile: ClinicianProfile | None) -> str:
+    return (
+        profile.timezone
+        if profile is not None
+        else organisation_zone(session, clinician.organization_id)
+    )
+
+
 def profile_for(session: Session, clinician_id: uuid.UUID) -> ClinicianProfile:
-    """The clinician's profile, created empty (UTC, both settings) on first use."""
+    """The clinician's profile, created empty (their clinic's zone, both settings) on first
+    use."""
     profile = session.get(ClinicianProfile, clinician_id)
     if profile is None:
+        clinician = session.get(User, clinician_id)
+        zone = organisation_zone(session, clinician.organization_id) if clinician else "UTC"
         profile = ClinicianProfile(
             user_id=clinician_id,
             specialties=[],
@@ -227,7 +245,7 @@ def profile_for(session: Session, clinician_id: uuid.UUID) -> ClinicianProfile:
             caseload_capacity=25,
             in_person=True,
             telehealth=True,
-            timezone="UTC",
+            timezone=zone,
         )
         session.add(profile)
         session.flush()
@@ -512,7 +530,7 @@ def working_time(session: Session, *, actor: Actor, clinician_id: uuid.UUID) -> 
     or any clinician of the organisation for ``waitlist.manage``), or NotFound."""
     clinician = _editable_clinician(session, actor, clinician_id)
     profile = session.get(ClinicianProfile, clinician.id)
-    zone = profile.timezone if profile is not None else "UTC"
+    zone = _zone_of(session, clinician, profile)
     return WorkingTime(clinician, zone, list_availability(session, [clinician.id]))
 
 
@@ -722,10 +740,10 @@ def free_slots_for_many(
         for p in session.scalars(select(ClinicianProfile).where(ClinicianProfile.user_id.in_(ids)))
     }
     result: dict[uuid.UUID, list[Slot]] = {}
-    for clinician_id in ids:
+    for clinician in clinicians:
+        clinician_id = clinician.id
         weekly, exceptions = _pure_availability(rows_by[clinician_id])
-        profile = profiles.get(clinician_id)
-        zone = profile.timezone if profile is not None else "UTC"
+        zone = _zone_of(session, clinician, profiles.get(clinician_id))
         result[clinician_id] = bookable_slots(
             weekly, exceptions, zone, start, end, slot_minutes, busy_by[clinician_id]
         )
@@ -748,8 +766,7 @@ def slot_is_offered(
     if minutes <= 0 or minutes % _GRID_MINUTES:
         return False
     weekly, exceptions = _pure_availability(list_availability(session, [clinician.id]))
-    profile = session.get(ClinicianProfile, clinician.id)
-    zone = profile.timezone if profile is not None else "UTC"
+    zone = _zone_of(session, clinician, session.get(ClinicianProfile, clinician.id))
     # Covered by working time exactly when every 5-minute piece of it is a bookable slot.
     pieces = bookable_slots(weekly, exceptions, zone, starts_at, ends_at, _GRID_MINUTES)
     return len(pieces) == int(minutes // _GRID_MINUTES) and pieces[0].start == starts_at
