@@ -172,7 +172,8 @@ def test_coordinator_confirms_a_proposal_from_the_waitlist(live_server: LiveServ
     assert page.get_by_role("heading", name="Waitlist and match proposals").is_visible()
 
     # Waiting clients, most urgent first (the demo waitlist has every urgency).
-    rows = page.locator("table tbody tr")
+    # The waiting table's rows (the page also lists those recently taken off the list).
+    rows = page.locator('section[aria-labelledby="waitlist-heading"] table tbody tr')
     # Shown in words ("Crisis"); the order is checked on the urgencies they name.
     urgencies = [u.lower() for u in rows.locator("td:nth-child(2)").all_inner_texts()]
     assert set(URGENCY_ORDER) <= set(urgencies)

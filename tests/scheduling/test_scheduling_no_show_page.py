@@ -71,7 +71,8 @@ def test_a_clinician_marks_a_past_appointment_as_not_attended(
     assert marked.headers["location"].endswith(f"#appointment-{appointment.id}")
     shown = client.get(marked.headers["location"])
     assert "Recorded: the client did not attend." in shown.text
-    assert "<strong>Did not attend</strong>: Did not join the call; no answer by phone" in shown.text
+    reason = "Did not join the call; no answer by phone"
+    assert f"<strong>Did not attend</strong>: {reason}" in shown.text
     assert "did not attend</span>" in shown.text  # the calendar's entry too
     assert "Did not attend?" not in shown.text  # nothing left to mark
     # The consequences the API applies: the status, the reason kept (encrypted), an audit.
