@@ -321,3 +321,47 @@ def test_how_clients_write_it_counts(text: str, signal: str) -> None:
 def test_look_alikes_of_how_clients_write_it_do_not_count(text: str) -> None:
     reading = read_rules(text)
     assert reading.level.rank < Level.MODERATE.rank, reading.reasons
+
+
+def test_a_person_given_something_is_not_who_says_goodbye() -> None:
+    # Positive control: the same goodbye with the other person as the subject stays theirs.
+    writer = read_rules("i gave my cousin my watch and said bye like it was the last time")
+    assert writer.level == Level.HIGH, writer.reasons
+    other = read_rules("my cousin said bye like it was the last time")
+    assert other.level.rank < Level.MODERATE.rank, other.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're emigrating to Canada in May, so I've been giving my things away.",
+        "Moving back home next month and saying goodbye to everyone at work.",
+        "Big clear-out before the baby comes, I gave away my stuff to the charity shop.",
+    ],
+)
+def test_an_everyday_reason_sets_a_goodbye_aside_for_the_classifier_to_confirm(
+    text: str,
+) -> None:
+    reading = read_rules(text)
+    assert reading.level.rank < Level.MODERATE.rank, reading.reasons
+    assert [m.context for m in reading.mentions] == ["everyday_reason"] * len(reading.mentions)
+    assert reading.mentions
+
+
+def test_without_an_everyday_reason_the_same_goodbye_counts() -> None:
+    assert read_rules("I've been giving my things away.").level == Level.HIGH
+    assert read_rules("I'm moving to a better place, I've given away my things.").level == (
+        Level.HIGH
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("I've been stockpiling tins and pasta in case of power cuts.", False),
+        ("I've been stockpiling my insulin.", True),
+        ("ive been stockpiling for weeks now", True),
+    ],
+)
+def test_stockpiling_food_is_not_means(text: str, counts: bool) -> None:
+    assert (read_rules(text).level.rank >= Level.MODERATE.rank) is counts

@@ -14,7 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2026.2"
+RULES_VERSION: Final = "rules-2026.3"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases
@@ -265,7 +265,8 @@ PHRASES: Final[tuple[Phrase, ...]] = (
     ),
     Phrase(r"\bligatures?\b", "means", "open"),
     Phrase(
-        rf"\bstockpil(?:e|ed|es|ing)\b|\b(?:saving|saved|hoarding|hoarded|collecting|stashing|stashed)\s+"
+        rf"\bstockpil(?:e|ed|es|ing)\b(?!\s+(?:\w+\s+)?(?:food|tins?|cans?|pasta|rice|flour|toilet|loo|water|"
+        rf"supplies|nappies|diapers|groceries|beans|wood|logs|fuel|batteries|candles|snacks))|\b(?:saving|saved|hoarding|hoarded|collecting|stashing|stashed)\s+"
         rf"(?:up\s+)?(?:my\s+|some\s+|all\s+(?:my\s+|the\s+)?)?(?:\w+\s+)?{_PILLS}",
         "means",
         "open",

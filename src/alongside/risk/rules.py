@@ -17,7 +17,9 @@ from typing import Final, Literal
 from alongside.risk import lexicon
 from alongside.risk.reading import Evidence, Level, Signal
 
-Context = Literal["negated", "third_person", "hypothetical", "professional_or_media", "idiom"]
+Context = Literal[
+    "negated", "third_person", "hypothetical", "professional_or_media", "idiom", "everyday_reason"
+]
 
 _FLAGS = re.IGNORECASE
 _PHRASES: Final = [(re.compile(p.pattern, _FLAGS), p) for p in lexicon.PHRASES]
@@ -26,6 +28,13 @@ _NEGATION_AFTER = re.compile(lexicon.NEGATIONS_AFTER, _FLAGS)
 _NEGATION_EXCEPTION = re.compile(lexicon.NEGATION_EXCEPTIONS, _FLAGS)
 _THIRD = re.compile(lexicon.THIRD_PERSONS, _FLAGS)
 _FIRST = re.compile(lexicon.FIRST_PERSONS, _FLAGS)
+# A person named right after a verb of giving or telling is its object, not who acts: in "I
+# gave my best friend my hoodie and said bye like it was the last time" the writer says bye.
+_OBJECT_OF = re.compile(
+    r"\b(?:gave|give|gives|giving|given|handed|texted|messaged|rang|called|hugged|told|"
+    r"tell|telling)\s+$",
+    _FLAGS,
+)
 _RECENT = re.compile(lexicon.RECENT, _FLAGS)
 _PAST = re.compile(lexicon.PAST, _FLAGS)
 _HYPOTHETICAL = re.compile(lexicon.HYPOTHETICAL, _FLAGS)
@@ -134,7 +143,17 @@ _CONTEXT_WORDS: Final[dict[Context, str]] = {
     "hypothetical": "hypothetical or a question",
     "professional_or_media": "professional, study or media context",
     "idiom": "an everyday idiom",
+    "everyday_reason": "the sentence gives an everyday reason (a move, a clear-out)",
 }
+# Giving things away and goodbyes have everyday reasons too: a move abroad, a clear-out. Set
+# aside only when the classifier agrees that the sentence is not at risk (see the reader).
+_EVERYDAY_REASON = re.compile(
+    r"\b(?:moving|move|moved)\s+(?:abroad|away|back|home|house|out|overseas|country|flat|"
+    r"to\s+(?!a\s+better\s+place)\w+)\b|\b(?:emigrat\w*|relocat\w*|downsiz\w*|declutter\w*|"
+    r"clear-?out|leaving\s+(?:do|party|drinks)|farewell\s+party|gap\s+year|study(?:ing)?\s+abroad|"
+    r"going\s+travell?ing)\b",
+    _FLAGS,
+)
 
 
 def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -192,6 +211,10 @@ def _subject(
         for m in pattern.finditer(text, sentence_start, match_end):
             if kind == "third" and _inside(identities, m.start(), m.end()):
                 continue  # the writer naming who they are
+            if kind == "third" and _OBJECT_OF.search(
+                text, max(sentence_start, m.start() - 12), m.start()
+            ):
+                continue  # the one given or told something; the giver acts
             if last is None or m.end() > last[1]:
                 last = (kind, m.end())
     return last
@@ -214,6 +237,8 @@ def _context(
     sentence_text = text[sentence[0] : sentence[1]]
     if _HYPOTHETICAL.search(sentence_text) and not _SAID_YES.search(sentence_text):
         return "hypothetical"
+    if phrase.signal == "preparatory_behaviour" and _EVERYDAY_REASON.search(sentence_text):
+        return "everyday_reason"
     if phrase.reference == "self":
         return None
     subject = _subject(text, sentence[0], end, identities)
