@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -41,6 +43,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
         ("/audit", "Audit log"),
         ("/privacy", "Clients' requests"),
         ("/care-teams", "Care teams"),
+        ("/second-factor-resets", "Sign-in resets"),
         ("/scheduling/availability", "Hours and leave"),
         ("/access/emergency", "Emergency access"),
         ("/account", "Account"),
@@ -95,13 +98,16 @@ PAGE_PURPOSE: dict[str, str] = {
     "/privacy": "Clients' requests to erase or correct their record; records past retention.",
     "/scheduling/waitlist": "Clients waiting, with matching proposals to confirm or change.",
     "/care-teams": "Who is on each client's care team; add or remove a clinician, with a reason.",
-    "/admin/users": "Add staff, give each the role their work needs, disable leavers' accounts.",
+    "/admin/users": "Invite staff, give each the role their work needs, disable leavers' "
+    "accounts, ask for a second-factor reset.",
+    "/second-factor-resets": "Approve or decline an administrator's request to reset a "
+    "colleague's second factor.",
     "/admin/on-call": "Who is alerted first for a crisis, who comes next, and after how long.",
     "/admin/sites": "The places where the clinic sees clients, and their time zones.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",
     "/admin/crisis-resources": "Your country's crisis services, your local services, and a "
     "preview of what a client in crisis sees.",
-    "/account": "Your second factor and API tokens.",
+    "/account": "Your time zone, second factor and API tokens.",
 }
 
 
@@ -146,7 +152,7 @@ def _tz(zone: object) -> Any:
 
 
 def clock(moment: Any, zone: object = None, pattern: str = "%H:%M") -> str:
-    """A moment in the clinic's time zone with the zone named, e.g. "14:05 GMT" (or with a
+    """A moment in the reader's time zone with the zone named, e.g. "14:05 GMT" (or with a
     date, by ``pattern``); an unknown zone shows UTC, named, rather than failing the page."""
     if moment is None:
         return ""
@@ -154,6 +160,21 @@ def clock(moment: Any, zone: object = None, pattern: str = "%H:%M") -> str:
         return str(moment.strftime(pattern))
     local = moment.astimezone(_tz(zone))
     return f"{local.strftime(pattern)} {local.tzname()}"
+
+
+@pass_context
+def clock_in_context(
+    context: Context, moment: Any, zone: object = None, pattern: str = "%H:%M"
+) -> str:
+    """The ``clock`` filter: with no zone given, the page's ``clock_zone`` (the reader's)."""
+    return clock(moment, zone if zone is not None else context.get("clock_zone"), pattern)
+
+
+def time_zone_choices() -> list[str]:
+    """Every time zone a person may choose, by name (Europe/London)."""
+    from zoneinfo import available_timezones
+
+    return sorted(zone for zone in available_timezones() if "/" in zone)
 
 
 def local_date(moment: Any, zone: object = None, pattern: str = "%d %B %Y") -> str:
@@ -166,9 +187,9 @@ def local_date(moment: Any, zone: object = None, pattern: str = "%d %B %Y") -> s
 
 
 class OrganisationZone:
-    """The time zone of the signed-in user's organisation, read in the request's own session
-    the first time a page shows a time (pages without times cost no query); UTC when there is
-    no one signed in."""
+    """The signed-in person's time zone: their own when they chose one on their account page,
+    else their organisation's, read in the request's own session the first time a page shows
+    a time (pages without times cost no query); UTC when there is no one signed in."""
 
     def __init__(self, user: Any) -> None:
         self._user = user
@@ -185,6 +206,9 @@ class OrganisationZone:
 
         from alongside.models import Organization
 
+        own = getattr(self._user, "timezone", None)
+        if isinstance(own, str) and own:
+            return own
         organization_id = getattr(self._user, "organization_id", None)
         session = object_session(self._user) if self._user is not None else None
         if organization_id is None or session is None:
@@ -322,7 +346,8 @@ templates.env.filters["flag_words_in"] = flag_words_in
 templates.env.filters["flag_label"] = flag_label
 templates.env.filters["instrument_label"] = instrument_label
 templates.env.filters["urgency_label"] = urgency_label
-templates.env.filters["clock"] = clock
+templates.env.filters["clock"] = clock_in_context
+templates.env.globals["time_zone_choices"] = time_zone_choices
 templates.env.filters["local_date"] = local_date
 templates.env.filters["plural"] = plural
 templates.env.filters["language_name"] = language_name

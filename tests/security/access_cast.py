@@ -12,12 +12,13 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alongside.accounts import organisation
+from alongside.accounts import invitations, organisation, second_factor_resets
 from alongside.accounts.service import create_client_login
 from alongside.intake import service as intake_service
 from alongside.kit.time import utcnow
 from alongside.measures import service as measures_service
 from alongside.models import CareTeam, Client, CrisisAlert, Organization, Role, User
+from alongside.models.encrypted import keyring_for
 from alongside.notes import service as notes_service
 from alongside.notify import service as notify_service
 from alongside.privacy import corrections, erasure
@@ -25,6 +26,7 @@ from alongside.scheduling import booking, ical, waitlist
 from alongside.scheduling import service as scheduling_service
 from alongside.security import access
 from alongside.security.access import actor_for
+from alongside.security.mfa import begin_enrolment
 from alongside.security.tokens import create_token
 from alongside.triage import crisis_admin, rule_changes
 from tests.fixtures.factories import PASSWORD, World, create_client, create_staff
@@ -172,6 +174,9 @@ def build_cast(db: Session, world: World) -> Cast:
     logins = {"own": world.client_user, "outside": _login(db, world.outside_client)}
     logins["foreign"] = _login(db, world.foreign_client)
 
+    # The colleague whose second factor an administrator may ask to reset.
+    begin_enrolment(world.other_clinician, keyring_for(db).provider)
+    world.other_clinician.totp_enabled = True
     places = {place: Place() for place in PLACES}
     per_role: dict[tuple[str, Role], str] = {}
     availability = {place: _working(db, clinicians[place]) for place in PLACES}
@@ -259,6 +264,31 @@ def build_cast(db: Session, world: World) -> Cast:
             ids["ruleset_version"] = places["own"].ids["ruleset_version"]
             ids["crisis_service"] = places["own"].ids["crisis_service"]
         ids["outbox_message"] = _message(db, orgs[place], place)
+        if place != "outside":
+            invited = invitations.invite(
+                db,
+                actor=actor_for(db, admins[place], now),
+                by=admins[place],
+                email=f"invited-{place}@clinic.test",
+                display_name=f"Invited {place}",
+                role=Role.CLINICIAN,
+                link_base="https://clinic.test",
+                now=now,
+            )
+            ids["staff_invitation"] = str(invited.id)
+            # An administrator's own factor, asked for by them: a lead decides it.
+            reset = second_factor_resets.request_reset(
+                db,
+                actor=actor_for(db, admins[place], now),
+                by=admins[place],
+                user_id=admins[place].id,
+                reason="Matrix: lost their phone",
+                now=now,
+            )
+            ids["second_factor_reset"] = str(reset.id)
+        else:
+            ids["staff_invitation"] = places["own"].ids["staff_invitation"]
+            ids["second_factor_reset"] = places["own"].ids["second_factor_reset"]
         # Break-glass: a clinician opens a client outside their team (reviewed by the lead).
         stranger = create_client(db, orgs[place])
         grant = access.request_break_glass(

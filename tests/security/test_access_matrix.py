@@ -63,6 +63,8 @@ ID_KINDS = {
     "message_id": "outbox_message",
     "grant_id": "break_glass_grant",
     "key": "crisis_service",
+    "invitation_id": "staff_invitation",
+    "reset_id": "second_factor_reset",
 }
 # ``request_id`` names two kinds; the path says which.
 REQUEST_KINDS = {"/erasure-requests/": "erasure_request", "/corrections/": "correction_request"}
@@ -205,12 +207,13 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/notes/{note_id}/addenda"): {"text": "Addendum from the matrix"},
     ("POST", "/api/clients/{client_id}/safety-plan"): {"steps": {"warning_signs": "No sleep"}},
     # Pages (form posts).
-    ("POST", "/admin/users"): {
+    ("POST", "/admin/invitations"): {
         "email": "newcomer@clinic.test",
         "display_name": "New Colleague",
         "role": "coordinator",
-        "password": "a long and unusual passphrase 2030",
     },
+    ("POST", "/admin/users/{user_id}/second-factor-reset"): {"reason": "Lost their phone"},
+    ("POST", "/account/time-zone"): {"timezone": "Europe/London"},
     ("POST", "/admin/users/{user_id}/role"): {"role": "coordinator"},
     ("POST", "/admin/on-call"): lambda r: {
         "member": [r.cast.own_clinician.id.hex],

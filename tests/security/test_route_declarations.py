@@ -40,6 +40,10 @@ PUBLIC = {
     ("POST", "/intake/{token}/submit"),
     ("GET", "/calendar/{token}.ics"),
     ("GET", "/erasure-certificates/{token}"),
+    # An invitation's link token is the credential; the set-up step is signed.
+    ("GET", "/invitations/{token}"),
+    ("POST", "/invitations/{token}"),
+    ("POST", "/login/second-factor"),
 }
 # Policy helpers whose Action arguments count as a check.
 CHECKS = frozenset({"can", "role_allows", "readable_clients", "scope_of"})

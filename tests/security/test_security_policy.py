@@ -103,6 +103,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.BREAK_GLASS_REVIEW: {Role.CLINICAL_LEAD: "YYYN"},
     Action.OUTBOX_ADMIN: {Role.ADMIN: "YYYN"},
     Action.FAIRNESS_READ: {Role.CLINICAL_LEAD: "YYYN"},
+    Action.SECOND_FACTOR_RESET_DECIDE: {Role.CLINICAL_LEAD: "YYYN"},
 }
 
 

@@ -1,4 +1,6 @@
-"""The administrator's pages for running the service: staff accounts, the on-call rota, sites.
+"""The administrator's pages for running the service: staff accounts and invitations, the
+on-call rota, sites; and the clinical lead's decisions on second-factor resets an
+administrator asked for.
 
 Every route checks the role first (404 for anyone else) and calls the same services as the
 command line; each change is audited there.
@@ -12,12 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from alongside.accounts import organisation, service
+from alongside.accounts import invitations, organisation, second_factor_resets, service
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
-from alongside.models import Organization, Role
+from alongside.models import ResetStatus, Role
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.templating import render
@@ -25,12 +27,7 @@ from alongside.templating import render
 router = APIRouter(include_in_schema=False)
 
 # The staff roles in the words the clinic uses, in the order the form offers them.
-ROLE_NAMES: dict[Role, str] = {
-    Role.CLINICIAN: "Clinician",
-    Role.COORDINATOR: "Intake coordinator",
-    Role.CLINICAL_LEAD: "Clinical lead",
-    Role.ADMIN: "Administrator",
-}
+ROLE_NAMES: dict[Role, str] = invitations.ROLE_WORDS
 
 
 def _base(signed_in: SignedIn) -> dict[str, Any]:
@@ -50,9 +47,17 @@ def _users_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    now = utcnow()
+    resets = second_factor_resets.recent(db, signed_in.actor.organization_id)
     context = {
         **_base(signed_in),
         "staff": service.organisation_staff(db, signed_in.actor.organization_id),
+        "invitations": invitations.organisation_invitations(db, signed_in.actor, now),
+        "resets": resets,
+        "reset_waiting": {
+            row.reset.user_id for row in resets if row.reset.status is ResetStatus.WAITING
+        },
+        "lifetime_days": invitations.LIFETIME.days,
         "error": error,
         "form": form or {},
         "done": request.query_params.get("done"),
@@ -67,7 +72,8 @@ def users_page(
     db: DbSession,
     signed_in: CurrentSignedIn,
 ) -> Response:
-    """Staff accounts: add someone with a role, change a role, disable an account."""
+    """Staff accounts: invite someone with a role, change a role, disable an account, ask for
+    a second-factor reset."""
     service.require_user_manage(signed_in.actor)
     return _users_page(request, db, signed_in)
 
@@ -82,8 +88,14 @@ def _role(value: str) -> Role:
     return role
 
 
-@router.post("/admin/users")
-def add_user(
+def _link_base(request: Request) -> str:
+    # The clinic's configured address, never the request's Host header: anyone could put any
+    # address there, and this link goes into an email.
+    return str(request.app.state.settings.effective_public_url)
+
+
+@router.post("/admin/invitations")
+def invite(
     permit: Annotated[Permit, requires(Action.USER_MANAGE)],
     request: Request,
     db: DbSession,
@@ -91,22 +103,18 @@ def add_user(
     email: Annotated[str, Form(max_length=254)],
     display_name: Annotated[str, Form(max_length=200)],
     role: Annotated[str, Form(max_length=20)],
-    password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    """Add a staff member with a first password they change after signing in."""
+    """Invite a colleague: they get an email with a link to choose their own password."""
     service.require_user_manage(signed_in.actor)
-    org = db.get(Organization, signed_in.actor.organization_id)
-    if org is None:
-        raise NotFound(service.USER_NOT_FOUND)
     try:
-        added = service.add_staff_member(
+        sent = invitations.invite(
             db,
-            organization=org,
+            actor=signed_in.actor,
+            by=signed_in.user,
             email=email,
             display_name=display_name,
             role=_role(role),
-            password=password,
-            by=signed_in.user,
+            link_base=_link_base(request),
             now=utcnow(),
         )
     except AlongsideError as exc:
@@ -116,7 +124,63 @@ def add_user(
         return _users_page(
             request, db, signed_in, error=exc.message, form=form, status_code=exc.status_code
         )
-    return RedirectResponse(f"/admin/users?done=added#user-{added.id}", status_code=303)
+    return RedirectResponse(f"/admin/users?done=invited#invitation-{sent.id}", status_code=303)
+
+
+def _invitation_id(value: str) -> uuid.UUID:
+    parsed: uuid.UUID = parse_id(value, invitations.NOT_FOUND)
+    return parsed
+
+
+@router.post("/admin/invitations/{invitation_id}/send-again")
+def send_invitation_again(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    invitation_id: str,
+) -> Response:
+    """Email the invitation again with a new link and a new expiry (the old link stops)."""
+    service.require_user_manage(signed_in.actor)
+    try:
+        invitations.send_again(
+            db,
+            actor=signed_in.actor,
+            by=signed_in.user,
+            invitation_id=_invitation_id(invitation_id),
+            link_base=_link_base(request),
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _users_page(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/admin/users?done=sent-again#invitations-heading", status_code=303)
+
+
+@router.post("/admin/invitations/{invitation_id}/withdraw")
+def withdraw_invitation(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    invitation_id: str,
+) -> Response:
+    """Withdraw an invitation; its link stops working."""
+    service.require_user_manage(signed_in.actor)
+    try:
+        invitations.withdraw(
+            db,
+            actor=signed_in.actor,
+            by=signed_in.user,
+            invitation_id=_invitation_id(invitation_id),
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _users_page(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/admin/users?done=withdrawn#invitations-heading", status_code=303)
 
 
 def _target(db: DbSession, signed_in: SignedIn, user_id: str) -> Any:
@@ -162,6 +226,114 @@ def disable_user(
             raise
         return _users_page(request, db, signed_in, error=exc.message, status_code=422)
     return RedirectResponse("/admin/users?done=disabled", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/second-factor-reset")
+def ask_for_reset(
+    permit: Annotated[Permit, requires(Action.USER_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    user_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Ask a clinical lead to approve resetting a colleague's second factor (with a reason)."""
+    target = _target(db, signed_in, user_id)
+    try:
+        second_factor_resets.request_reset(
+            db,
+            actor=signed_in.actor,
+            by=signed_in.user,
+            user_id=target.id,
+            reason=reason,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _users_page(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/admin/users?done=reset-asked#resets-heading", status_code=303)
+
+
+# --- The clinical lead's decisions on second-factor resets --------------------------------
+
+
+def _resets_page(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        **_base(signed_in),
+        "waiting": second_factor_resets.waiting_for_decision(db, signed_in.actor),
+        "recent": [
+            row
+            for row in second_factor_resets.recent(db, signed_in.actor.organization_id)
+            if row.reset.status is not ResetStatus.WAITING
+        ],
+        "error": error,
+        "done": request.query_params.get("done"),
+    }
+    return render(request, "accounts/second_factor_resets.html", context, status_code=status_code)
+
+
+@router.get("/second-factor-resets")
+def resets_page(
+    permit: Annotated[Permit, requires(Action.SECOND_FACTOR_RESET_DECIDE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+) -> Response:
+    """Requests to reset a colleague's second factor, waiting for a clinical lead."""
+    return _resets_page(request, db, signed_in)
+
+
+def _decide(
+    request: Request, db: DbSession, signed_in: SignedIn, reset_id: str, *, approve: bool
+) -> Response:
+    parsed: uuid.UUID = parse_id(reset_id, second_factor_resets.NOT_FOUND)
+    try:
+        second_factor_resets.decide(
+            db,
+            actor=signed_in.actor,
+            by=signed_in.user,
+            reset_id=parsed,
+            approve=approve,
+            now=utcnow(),
+        )
+    except AlongsideError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _resets_page(request, db, signed_in, error=exc.message, status_code=exc.status_code)
+    done = "approved" if approve else "declined"
+    return RedirectResponse(f"/second-factor-resets?done={done}", status_code=303)
+
+
+@router.post("/second-factor-resets/{reset_id}/approve")
+def approve_reset(
+    permit: Annotated[Permit, requires(Action.SECOND_FACTOR_RESET_DECIDE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    reset_id: str,
+) -> Response:
+    """Approve: the person's second factor is removed and they set a new one at sign-in."""
+    return _decide(request, db, signed_in, reset_id, approve=True)
+
+
+@router.post("/second-factor-resets/{reset_id}/decline")
+def decline_reset(
+    permit: Annotated[Permit, requires(Action.SECOND_FACTOR_RESET_DECIDE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    reset_id: str,
+) -> Response:
+    """Decline: nothing changes for the person."""
+    return _decide(request, db, signed_in, reset_id, approve=False)
 
 
 def _on_call_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from alongside.audit.service import record
 from alongside.crypto.keys import KeyEncryptionKeyProvider
 from alongside.db import touch
 from alongside.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from alongside.kit.time import check_zone_name
 from alongside.models import (
     AuditAction,
     AuditOutcome,
@@ -27,7 +29,13 @@ from alongside.models import (
 )
 from alongside.models.encrypted import blind_index_for
 from alongside.models.user import CLIENT_DISPLAY_NAME, CLIENT_LOGIN_DOMAIN, LOGIN_EMAIL
-from alongside.security.mfa import check_second_factor, second_factor_required
+from alongside.security.mfa import (
+    begin_enrolment,
+    check_second_factor,
+    confirm_change,
+    second_factor_required,
+    secret_being_set_up,
+)
 from alongside.security.passwords import check_password_policy, hash_password, verify_password
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
@@ -39,6 +47,11 @@ MAX_EMAIL_LENGTH = 254
 INVALID_LOGIN = (
     "Email, password or code is not right. Check them and try again; staff with a second "
     "factor also enter the code from their app (or a recovery code)."
+)
+
+SET_UP_ON_THE_PAGE = (
+    "Your second factor must be set up again before you can sign in here. Sign in on the "
+    "sign-in page: it takes you through it."
 )
 
 # Verifying against a fixed hash when the account does not exist keeps the response time
@@ -190,8 +203,14 @@ def sign_in(
     now: datetime,
     provider: KeyEncryptionKeyProvider,
     demo: bool,
+    setup_allowed: bool = False,
 ) -> User:
     """Check throttling, password and (for staff who need it) the second factor.
+
+    A person who must set up a new second factor (:attr:`User.totp_setup_required`) is
+    returned after the password alone only with ``setup_allowed`` (the sign-in page, which
+    then takes them through the set-up before any session starts); elsewhere they are told
+    to sign in on the page.
 
     A failure is counted before it is raised; the caller must still commit (answer 401
     without rolling back), or repeated guessing would never be throttled.
@@ -200,12 +219,16 @@ def sign_in(
     known = find_user_by_email(session, email)
     try:
         user = authenticate(session, email, password)
-        if second_factor_required(user, demo=demo):
+        # After an approved reset (or an accepted invitation) there is no factor to check:
+        # the password opens only the set-up of a new one (see setup_allowed).
+        if not user.totp_setup_required and second_factor_required(user, demo=demo):
             check_second_factor(user, totp, provider, now, session)
     except NotAuthenticated:
         record_failure(session, email, address, now, user_id=known.id if known else None)
         raise NotAuthenticated(INVALID_LOGIN) from None
     clear_account(session, email, address)
+    if user.totp_setup_required and not setup_allowed:
+        raise NotAuthenticated(SET_UP_ON_THE_PAGE)
     return user
 
 
@@ -369,3 +392,139 @@ def disable_user(session: Session, user: User, *, by: User | None, now: datetime
     user.is_active = False
     end_all_sessions(session, user.id)
     _audit_user_change(session, by=by, target=user, action=AuditAction.UPDATE, now=now)
+
+
+# --- Setting up a new second factor at sign-in (after an approved reset or an invitation) ----
+
+SETUP_LIFETIME = timedelta(minutes=15)
+_SETUP_PURPOSE = "second-factor-setup-step"
+SETUP_EXPIRED = (
+    "This step has timed out or was already finished. Sign in again to set up your second factor."
+)
+SETUP_CODE_WRONG = (
+    "That code is not right. Check that the app shows Alongside and that your phone's clock "
+    "is right, then type the code it shows now."
+)
+
+
+@dataclass(frozen=True)
+class FactorSetup:
+    """What the set-up page shows: the secret for the app (once per step) and the signed
+    step that carries the person from the password to the code, with no session yet."""
+
+    step: str
+    secret: str
+    uri: str
+
+
+def _step_signature(user: User, provider: KeyEncryptionKeyProvider, expires: int) -> str:
+    # Bound to the password hash: a new password (or another person) voids the step.
+    message = f"{user.id.hex}.{expires}.{user.password_hash}".encode()
+    return hmac.new(provider.derive_key(_SETUP_PURPOSE), message, hashlib.sha256).hexdigest()
+
+
+def _step(user: User, provider: KeyEncryptionKeyProvider, now: datetime) -> str:
+    expires = int((now + SETUP_LIFETIME).timestamp())
+    return f"{user.id.hex}.{expires}.{_step_signature(user, provider, expires)}"
+
+
+def begin_factor_setup(
+    session: Session, user: User, provider: KeyEncryptionKeyProvider, now: datetime
+) -> FactorSetup:
+    """Start setting up a new second factor for someone who must (the secret is stored, not
+    yet on, until the app's first code proves it)."""
+    if not user.totp_setup_required:
+        raise InvalidInput(SETUP_EXPIRED)
+    secret, uri = begin_enrolment(user, provider)
+    session.flush()
+    return FactorSetup(step=_step(user, provider, now), secret=secret, uri=uri)
+
+
+def user_of_setup_step(
+    session: Session, step: str, provider: KeyEncryptionKeyProvider, now: datetime
+) -> User:
+    """The person a set-up step was signed for, while it lasts and the set-up is still due."""
+    parts = step.split(".")
+    if len(parts) != 3 or len(step) > 200:
+        raise InvalidInput(SETUP_EXPIRED)
+    try:
+        user_id, expires = uuid.UUID(hex=parts[0]), int(parts[1])
+    except ValueError:
+        raise InvalidInput(SETUP_EXPIRED) from None
+    user = session.get(User, user_id)
+    if user is None or not hmac.compare_digest(parts[2], _step_signature(user, provider, expires)):
+        raise InvalidInput(SETUP_EXPIRED)
+    if now.timestamp() > expires or not user.is_active or not user.totp_setup_required:
+        raise InvalidInput(SETUP_EXPIRED)
+    return user
+
+
+def setup_shown_again(
+    session: Session, step: str, provider: KeyEncryptionKeyProvider, now: datetime
+) -> FactorSetup | None:
+    """The same step and secret, to show again after a wrong code (None once it is over)."""
+    try:
+        user = user_of_setup_step(session, step, provider, now)
+    except InvalidInput:
+        return None
+    shown = secret_being_set_up(user, provider)
+    return None if shown is None else FactorSetup(step=step, secret=shown[0], uri=shown[1])
+
+
+def finish_factor_setup(
+    session: Session,
+    *,
+    step: str,
+    code: str,
+    provider: KeyEncryptionKeyProvider,
+    now: datetime,
+    address: str | None,
+) -> tuple[User, list[str]]:
+    """Turn the new factor on with the app's first code; returns the person and their new
+    recovery codes (shown once). A wrong code counts towards sign-in throttling: the caller
+    must commit after the error (render it, do not raise it)."""
+    user = user_of_setup_step(session, step, provider, now)
+    check_not_throttled(session, user.email, address, now)
+    try:
+        codes = confirm_change(session, user, code, provider, now)
+    except InvalidInput:
+        record_failure(session, user.email, address, now, user_id=user.id)
+        raise InvalidInput(SETUP_CODE_WRONG) from None
+    user.totp_setup_required = False
+    clear_account(session, user.email, address)
+    session.flush()
+    return user, codes
+
+
+# --- A person's own settings ---------------------------------------------------------------
+
+ZONE_NOT_KNOWN = (
+    "Time zone: choose one from the list, for example Europe/London or America/New_York."
+)
+
+
+def set_time_zone(session: Session, user: User, zone: str, *, now: datetime) -> None:
+    """The time zone every time is shown to this person in ('' for the organisation's)."""
+    value = zone.strip()
+    if value:
+        try:
+            check_zone_name(value)
+        except ValueError:
+            raise InvalidInput(ZONE_NOT_KNOWN) from None
+    chosen = value or None
+    if user.timezone == chosen:
+        return
+    user.timezone = chosen
+    session.flush()
+    record(
+        session,
+        actor=user,
+        action=AuditAction.UPDATE,
+        resource_type="account",
+        resource_id=user.id,
+        client_id=None,
+        organization_id=user.organization_id,
+        purpose=AuditPurpose.SECURITY,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )

@@ -40,7 +40,9 @@ from alongside.models.ruleset_version import RulesetVersion
 from alongside.models.safety_plan import SafetyPlan
 from alongside.models.scheduling_rules import SchedulingRules
 from alongside.models.score import Score
+from alongside.models.second_factor_reset import ResetStatus, SecondFactorReset
 from alongside.models.site import Site
+from alongside.models.staff_invitation import InvitationState, StaffInvitation
 from alongside.models.subject_access_export import SubjectAccessExport
 from alongside.models.suggestion import Suggestion, SuggestionStatus
 from alongside.models.user import STAFF_ROLES, Role, User
@@ -83,6 +85,7 @@ __all__ = [
     "ErasureStatus",
     "Intake",
     "IntakeStatus",
+    "InvitationState",
     "LoginFailure",
     "MeasurementPlan",
     "Note",
@@ -96,6 +99,7 @@ __all__ = [
     "OutboxStatus",
     "QuestionnaireResponse",
     "RecoveryCode",
+    "ResetStatus",
     "RetentionRule",
     "ReviewAssignment",
     "ReviewSettings",
@@ -106,7 +110,9 @@ __all__ = [
     "SafetyPlan",
     "SchedulingRules",
     "Score",
+    "SecondFactorReset",
     "Site",
+    "StaffInvitation",
     "SubjectAccessExport",
     "Suggestion",
     "SuggestionStatus",

@@ -91,6 +91,14 @@ class User(EncryptedModel, IdMixin, Base):
     totp_pending_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The last accepted time step: a code is accepted once.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set when a clinical lead approved a reset of the second factor, or when an invitation
+    # for a role that needs one was accepted: the next sign-in sets a new one up before
+    # anything else.
+    totp_setup_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # The person's own time zone for every time shown to them (None: the organisation's).
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def shown_name(self) -> str:

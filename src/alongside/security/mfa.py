@@ -6,6 +6,8 @@ API
 - :func:`second_factor_required` ``(user, *, demo) -> bool``.
 - :func:`begin_enrolment` ``(user, provider) -> (secret, uri)``: an administrator's reset
   (``alongside user totp``) and test set-up; replaces the secret at once.
+- :func:`secret_being_set_up` ``(user, provider) -> (secret, uri) | None``: that secret again,
+  until it is turned on (a first set-up at sign-in shows it again after a wrong code).
 - :func:`check_second_factor` ``(user, code, provider, now, session=None)``: a fresh TOTP code,
   or (with a session) one unused recovery code; raises :class:`NotAuthenticated`.
 - Self-service changes, each needing the password and a current code or recovery code when a
@@ -91,6 +93,15 @@ def begin_enrolment(user: User, provider: KeyEncryptionKeyProvider) -> tuple[str
     user.totp_enabled = False
     user.totp_last_step = None
     return secret, provisioning_uri(secret, user.email)
+
+
+def secret_being_set_up(user: User, provider: KeyEncryptionKeyProvider) -> tuple[str, str] | None:
+    """The (secret, otpauth URI) stored by :func:`begin_enrolment` and not yet turned on, to
+    show again when the first code typed was wrong; None once a factor is on."""
+    if user.totp_enabled:
+        return None
+    secret = _decrypt(user, provider, user.totp_secret_ct)
+    return None if secret is None else (secret, provisioning_uri(secret, user.email))
 
 
 def _normal_recovery(code: str) -> str:

@@ -96,6 +96,9 @@ class Action(enum.StrEnum):
     BREAK_GLASS_REVIEW = "break_glass.review"
     OUTBOX_ADMIN = "outbox.admin"
     FAIRNESS_READ = "fairness.read"
+    # The second person of a second-factor reset: an administrator asks (user.manage), a
+    # clinical lead decides, so neither can take over an account alone.
+    SECOND_FACTOR_RESET_DECIDE = "second_factor_reset.decide"
 
 
 class Scope(enum.StrEnum):
@@ -209,6 +212,7 @@ GRANTS: Mapping[Role, Mapping[Action, Scope]] = MappingProxyType(
                 Action.BREAK_GLASS_REVIEW: Scope.ORGANIZATION,
                 Action.FAIRNESS_READ: Scope.ORGANIZATION,
                 Action.CARE_TEAM_MANAGE: Scope.ORGANIZATION,
+                Action.SECOND_FACTOR_RESET_DECIDE: Scope.ORGANIZATION,
             }
         ),
         Role.ADMIN: MappingProxyType(
