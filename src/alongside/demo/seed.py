@@ -231,7 +231,25 @@ def seed_demo_clinic(session: Session, *, seed: int = 7, client_count: int = 40)
     seed_measures(session, clinic)
     seed_client_space(session, clinic)
     clinic.former_clients = seed_history(session, clinic, rng, fake)
+    seed_staff(session, clinic)
     return clinic
+
+
+def seed_staff(session: Session, clinic: DemoClinic) -> None:
+    """An invitation waiting, a second-factor reset for the lead to decide (clinician5's),
+    and clinician4 reading every time in their own zone."""
+    from alongside.accounts.demo import seed_staff_business
+    from alongside.kit.time import utcnow
+
+    admin = session.scalar(select(User).where(User.email == f"admin@{DEMO_DOMAIN}"))
+    assert admin is not None  # noqa: S101 - made above
+    seed_staff_business(
+        session,
+        admin=admin,
+        lost_phone=clinic.clinicians[4],
+        own_zone=clinic.clinicians[3],
+        now=utcnow(),
+    )
 
 
 def seed_history(
