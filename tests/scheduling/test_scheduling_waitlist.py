@@ -375,3 +375,27 @@ def test_a_risk_flag_alone_sends_back_to_triage(db: Session, world: World) -> No
     returned = waitlist.check_rescreens(db, now=NOW + timedelta(days=30))
     assert returned == [entry]
     assert "C-SSRS screener: high risk." in (entry.status_reason or "")
+
+
+def test_a_caseload_counts_active_clients_only(db: Session, world: World) -> None:
+    """Former clients stay on their clinician's care team for the record; counting them left
+    the demo clinic (a year of discharged clients) with no caseload room and no proposal."""
+    c = clinic(db, world)
+    service.save_clinician_profile(
+        db, actor=actor(db, c.clinician), clinician_id=c.clinician.id, caseload_capacity=2
+    )
+    for _ in range(3):
+        create_client(db, world.org, clinicians=(c.clinician,), status="discharged")
+    # The own client (active) and one waiting: two places of two.
+    newcomer = create_client(db, world.org)
+    waitlist.add_to_waitlist(
+        db,
+        client_id=newcomer.id,
+        urgency="routine",
+        pathway="step2",
+        decided_by=c.clinician,
+        now=NOW,
+    )
+    coordinator = world.users[Role.COORDINATOR]
+    result = waitlist.match_proposals(db, user=coordinator, actor=actor(db, coordinator), now=NOW)
+    assert [p.clinician_id for p in result.proposals] == [str(c.clinician.id)]

@@ -491,10 +491,14 @@ def _offers(
     # Only clinicians with a profile can be offered; count caseloads and slots for them alone.
     clinicians = [c for c in clinicians if c.id in profiles]
     ids = [c.id for c in clinicians]
+    # A caseload is the clinician's active clients: a discharged (or erased) client's care
+    # team row stays for the record but holds no place.
     caseload = dict(
         session.execute(
             select(CareTeam.clinician_id, func.count())
+            .join(Client, Client.id == CareTeam.client_id)
             .where(CareTeam.clinician_id.in_(ids))
+            .where(Client.status == "active")
             .group_by(CareTeam.clinician_id)
         ).all()
     )
