@@ -301,6 +301,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     from alongside import apidocs
     from alongside.accounts import admin_pages as account_admin_pages
+    from alongside.accounts import organisation_pages
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
     from alongside.audit import pages as audit_pages
@@ -317,7 +318,7 @@ def _include_routers(app: FastAPI) -> None:
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
     routers += [apidocs.router]
-    routers += [security_routes.router, account_admin_pages.router]
+    routers += [security_routes.router, account_admin_pages.router, organisation_pages.router]
     routers += [client_pages.router, client_care_team_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]
     routers += [audit_routes.router, audit_pages.router]

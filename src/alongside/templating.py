@@ -59,6 +59,7 @@ NAV_BY_ROLE: dict[str, tuple[tuple[str, str], ...]] = {
     "admin": (
         ("/home", "Home"),
         ("/admin/users", "Staff"),
+        ("/admin/organisation", "Organisation"),
         ("/admin/on-call", "On-call rota"),
         ("/admin/sites", "Sites"),
         ("/admin/outbox", "Outbox"),
@@ -102,6 +103,7 @@ PAGE_PURPOSE: dict[str, str] = {
     "accounts, ask for a second-factor reset.",
     "/second-factor-resets": "Approve or decline an administrator's request to reset a "
     "colleague's second factor.",
+    "/admin/organisation": "The clinic's name and the time zone every time is shown in.",
     "/admin/on-call": "Who is alerted first for a crisis, who comes next, and after how long.",
     "/admin/sites": "The places where the clinic sees clients, and their time zones.",
     "/admin/outbox": "Alerts and reminders that failed to send, to retry.",

@@ -220,6 +220,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "on_call": 1,
         "escalation_minutes": 15,
     },
+    ("POST", "/admin/organisation"): {"name": "Riverside Therapy", "timezone": "Europe/London"},
     ("POST", "/admin/sites"): {"name": "Riverside", "timezone": "UTC"},
     ("POST", "/admin/sites/{site_id}"): {"name": "Riverside", "timezone": "UTC"},
     ("POST", "/care-teams/{client_id}/{change}"): lambda r: {

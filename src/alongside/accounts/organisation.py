@@ -1,4 +1,5 @@
-"""The administrator's running of the organisation: its on-call rota, escalation time and sites.
+"""The administrator's running of the organisation: its name and time zone, on-call rota,
+escalation time and sites.
 
 Reuses the services that own the data (the rota in :mod:`alongside.triage.service`, the
 escalation time in :mod:`alongside.review.service`); this module adds who may change them and
@@ -23,12 +24,14 @@ from alongside.models import (
     AuditOutcome,
     AuditPurpose,
     OnCallRota,
+    Organization,
     Role,
     Site,
     User,
 )
 from alongside.review.service import escalation_minutes_for, set_escalation_minutes
-from alongside.security.policy import Actor
+from alongside.security.permissions import Action
+from alongside.security.policy import Actor, Resource, can
 from alongside.triage.service import set_on_call_rota
 
 # Who can be on call: the people who can act on a crisis alert.
@@ -197,3 +200,30 @@ def rename_site(
     session.flush()
     _audit(session, by=by, resource_type="site", resource_id=site.id, now=now)
     return site
+
+
+def details(session: Session, actor: Actor) -> Organization:
+    """The organisation itself: its name, time zone and country (administrators)."""
+    if not can(actor, Action.ORGANIZATION_MANAGE, Resource(organization_id=actor.organization_id)):
+        raise NotFound("There is nothing at this address.")
+    found = session.get(Organization, actor.organization_id)
+    if found is None:
+        raise NotFound("There is nothing at this address.")
+    return found
+
+
+def change_details(
+    session: Session, *, by: User, actor: Actor, name: str, timezone: str, now: datetime
+) -> Organization:
+    """Rename the organisation or change its time zone (every time shown uses the zone)."""
+    found = details(session, actor)
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("Give the organisation a name, as staff and clients know it.")
+    zone = _zone(timezone)
+    if (name, zone) != (found.name, found.timezone):
+        found.name = name
+        found.timezone = zone
+        session.flush()
+        _audit(session, by=by, resource_type="organization", resource_id=found.id, now=now)
+    return found
