@@ -280,3 +280,40 @@ def test_a_clinician_without_a_profile_works_on_the_clinics_clock(
     page = client.get(PAGE)
     assert "your time zone, America/New York" in page.text
     assert "UTC" not in page.text
+
+
+def test_who_changed_hours_and_leave_is_in_the_audit_log(
+    db: Session, world: World, client: TestClient
+) -> None:
+    from sqlalchemy import select
+
+    from alongside.models import AuditEvent
+
+    def events() -> list[tuple[str, str | None]]:
+        db.expire_all()
+        rows = db.scalars(select(AuditEvent).where(AuditEvent.resource_type == "availability"))
+        return sorted((e.action, e.actor_name) for e in rows)
+
+    coordinator = world.users[Role.COORDINATOR]
+    clinician = world.users[Role.CLINICIAN]
+    assert events() == []
+    csrf = sign_in(client, coordinator)
+    added = client.post(
+        f"{PAGE}/hours",
+        data={
+            "csrf_token": csrf,
+            "clinician_id": str(clinician.id),
+            "weekday": "2",
+            "start": "09:00",
+            "end": "13:00",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    row = service.list_availability(db, [clinician.id])[0]
+    removed = client.post(
+        f"{PAGE}/{row.id}/remove", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert removed.status_code == 303
+    name = coordinator.display_name
+    assert events() == sorted([("create", name), ("delete", name)])

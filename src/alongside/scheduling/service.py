@@ -37,6 +37,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alongside.errors import InvalidInput, NotFound
+from alongside.kit.time import utcnow
 from alongside.models import (
     Appointment,
     AuditAction,
@@ -553,8 +554,26 @@ def _hours(start: time, end: time) -> None:
         raise InvalidInput(f"Hours must end after they start ({start} to {end}).")
 
 
+def _audit_availability(
+    session: Session, actor: Actor, row: Availability, action: AuditAction
+) -> None:
+    """Hours and leave decide who is offered to clients: who changed them is in the log."""
+    audit_access(
+        session,
+        user=session.get(User, actor.user_id),
+        actor=None,
+        action=action,
+        resource_type="availability",
+        resource_id=row.id,
+        client_id=None,
+        organization_id=row.organization_id,
+        now=utcnow(),
+    )
+
+
 def _add_availability(
     session: Session,
+    actor: Actor,
     clinician: User,
     kind: AvailabilityKind,
     *,
@@ -580,6 +599,7 @@ def _add_availability(
     )
     session.add(row)
     session.flush()
+    _audit_availability(session, actor, row, AuditAction.CREATE)
     return row
 
 
@@ -591,6 +611,7 @@ def add_weekly_hours(
     WeeklyHours(weekday, start, end)  # validates, with the pure module's messages
     return _add_availability(
         session,
+        actor,
         clinician,
         AvailabilityKind.WEEKLY,
         weekday=weekday,
@@ -607,7 +628,7 @@ def add_extra_hours(
     _hours(start, end)
     ExtraHours(day, start, end)
     return _add_availability(
-        session, clinician, AvailabilityKind.EXTRA, day=day, local_start=start, local_end=end
+        session, actor, clinician, AvailabilityKind.EXTRA, day=day, local_start=start, local_end=end
     )
 
 
@@ -624,9 +645,10 @@ def add_leave(
     clinician = _editable_clinician(session, actor, clinician_id)
     Leave(starts_at, ends_at, note)
     if len(note) > 200:
-        raise InvalidInput("note: at most 200 characters.")
+        raise InvalidInput("A note about the leave is at most 200 characters.")
     return _add_availability(
         session,
+        actor,
         clinician,
         AvailabilityKind.LEAVE,
         starts_at=starts_at,
@@ -641,6 +663,7 @@ def remove_availability(session: Session, *, actor: Actor, availability_id: uuid
     if row is None or row.organization_id != actor.organization_id:
         raise NotFound(NOT_FOUND)
     clinician = _editable_clinician(session, actor, row.clinician_id)
+    _audit_availability(session, actor, row, AuditAction.DELETE)
     session.delete(row)
     session.flush()
     return clinician.id
