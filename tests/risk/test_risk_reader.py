@@ -202,9 +202,17 @@ def test_windows_cover_a_long_text_and_keep_the_level_of_the_riskiest() -> None:
     assert windows("I want to die.") == [(0, len("I want to die."))]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known failure of risk-ft2-678bdfbf3cd7-s0 (model card, known failure modes): this "
+    "everyday paragraph calibrates to 0.68, on the isotonic step the operating point sits on "
+    "(chosen for dev sensitivity >= 0.95), so it is read moderate. The earlier model read it "
+    "none but missed more at-risk held-out texts (sensitivity 0.925 against 0.950). Strict: "
+    "the day a model reads it none again, this test fails until the mark is removed.",
+)
 def test_filler_alone_is_not_flagged(reader: RiskReader) -> None:
-    # risk-ft1 flagged this (its windows read like "bought rope last week"); fixed in ft2 by
-    # everyday hard negatives and filler-only texts in the corpus (batch 4). This filler was
+    # risk-ft1 flagged this (its windows read like "bought rope last week"); risk-ft2 with
+    # corpus batch 4 did not; risk-ft2 with batch 5 does again (see the mark). This filler was
     # written apart from the corpus's filler list.
     assert reader.read((FILLER * 60).strip()).level is Level.NONE
 
