@@ -317,3 +317,28 @@ def test_who_changed_hours_and_leave_is_in_the_audit_log(
     assert removed.status_code == 303
     name = coordinator.display_name
     assert events() == sorted([("create", name), ("delete", name)])
+
+
+def test_scheduling_pages_follow_the_readers_own_time_zone(
+    db: Session, world: World, client: TestClient
+) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    coordinator = world.users[Role.COORDINATOR]
+    world.org.timezone = "Europe/London"
+    service.add_leave(
+        db,
+        actor=actor(db, clinician, utcnow()),
+        clinician_id=clinician.id,
+        starts_at=datetime(2030, 2, 4, 15, 0, tzinfo=UTC),
+        ends_at=datetime(2030, 2, 4, 17, 0, tzinfo=UTC),
+    )
+    db.commit()
+    sign_in(client, coordinator)
+    page = {"clinician_id": str(clinician.id)}
+    # The organisation's clock first (London in February: GMT), named.
+    assert "Mon 04 Feb 2030, 15:00 GMT" in client.get(PAGE, params=page).text
+    coordinator.timezone = "Asia/Tokyo"
+    db.commit()
+    shown = client.get(PAGE, params=page).text
+    assert "Tue 05 Feb 2030, 00:00 JST" in shown
+    assert "15:00 GMT" not in shown

@@ -35,8 +35,13 @@ def _form(form: FormData) -> dict[str, str]:
 
 
 def _local(db: DbSession, signed_in: SignedIn) -> tuple[str, Callable[[datetime], str]]:
-    organization = db.get(Organization, signed_in.user.organization_id)
-    zone_name = organization.timezone if organization is not None else "UTC"
+    """The reader's clock: their own time zone when they chose one, else the organisation's."""
+    own = getattr(signed_in.user, "timezone", None)
+    if isinstance(own, str) and own:
+        zone_name = own
+    else:
+        organization = db.get(Organization, signed_in.user.organization_id)
+        zone_name = organization.timezone if organization is not None else "UTC"
     zone = resolve_zone(zone_name)
 
     def fmt(moment: datetime) -> str:
