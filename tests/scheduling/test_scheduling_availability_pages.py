@@ -342,3 +342,42 @@ def test_scheduling_pages_follow_the_readers_own_time_zone(
     shown = client.get(PAGE, params=page).text
     assert "Tue 05 Feb 2030, 00:00 JST" in shown
     assert "15:00 GMT" not in shown
+
+
+def test_extra_hours_on_one_day_from_the_page(
+    db: Session, world: World, client: TestClient
+) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    csrf = sign_in(client, clinician)
+    day = _next_monday() + timedelta(days=5)  # a Saturday
+    added = client.post(
+        PAGE + "/extra",
+        data={
+            "csrf_token": csrf,
+            "clinician_id": str(clinician.id),
+            "extra_day": day.isoformat(),
+            "extra_start": "10:00",
+            "extra_end": "13:00",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    [extra] = [
+        r for r in service.list_availability(db, [clinician.id]) if r.kind is AvailabilityKind.EXTRA
+    ]
+    assert (extra.day, extra.local_start, extra.local_end) == (day, time(10), time(13))
+    shown = client.get(added.headers["location"]).text
+    assert "The extra hours were added" in shown
+    assert f"{day.strftime('%A %d %B %Y')}, 10:00 to 13:00" in shown
+    # In words, nothing stored: a past day, an end before the start.
+    for form, words in (
+        ({"extra_day": "2020-01-04", "extra_start": "10:00", "extra_end": "13:00"}, "Day: extra"),
+        ({"extra_day": day.isoformat(), "extra_start": "13:00", "extra_end": "10:00"}, "End time"),
+    ):
+        refused = client.post(
+            PAGE + "/extra",
+            data={"csrf_token": csrf, "clinician_id": str(clinician.id), **form},
+        )
+        assert refused.status_code == 422
+        assert words in refused.text
+    assert len(service.list_availability(db, [clinician.id])) == 1

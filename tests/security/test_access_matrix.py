@@ -301,6 +301,12 @@ BODIES: dict[tuple[str, str], Body] = {
         "start": "09:00",
         "end": "12:00",
     },
+    ("POST", "/scheduling/availability/extra"): {
+        "clinician_id": "{clinician}",
+        "extra_day": "2030-02-09",
+        "extra_start": "09:00",
+        "extra_end": "12:00",
+    },
     ("POST", "/scheduling/availability/leave"): {
         "clinician_id": "{clinician}",
         "first_day": "2030-02-04",
@@ -380,6 +386,7 @@ CONFLICTS: dict[tuple[str, ...], tuple[frozenset[int], str]] = {
     ("GET", "/scheduling/availability", "client"): _STAFF_HOURS,
     ("POST", "/scheduling/availability/hours", "client"): _STAFF_HOURS,
     ("POST", "/scheduling/availability/leave", "client"): _STAFF_HOURS,
+    ("POST", "/scheduling/availability/extra", "client"): _STAFF_HOURS,
     ("POST", "/scheduling/availability/{availability_id}/remove", "client"): _STAFF_HOURS,
     ("GET", "/scheduling/week", "client"): _STAFF_CALENDAR,
     ("POST", "/scheduling/feeds", "client"): _STAFF_CALENDAR,

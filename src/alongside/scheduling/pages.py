@@ -704,6 +704,45 @@ def availability_add_hours(
     return _back_to(target, "hours", "hours-heading")
 
 
+@router.post("/scheduling/availability/extra")
+def availability_add_extra(
+    permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
+    request: Request,
+    db: DbSession,
+    signed_in: CurrentSignedIn,
+    posted: PostedForm,
+) -> Response:
+    """Add extra hours on one day (a Saturday clinic, covering a colleague)."""
+    _require_staff(signed_in)
+    form = _form(posted)
+    target = _chosen_clinician(signed_in, form.get("clinician_id"))
+    if target is None:
+        raise NotFound(service.NOT_FOUND)
+    try:
+        day = _form_day(form.get("extra_day", ""), "Day")
+        start = _wall_time(form.get("extra_start", ""), "Start time", "09:00")
+        end = _wall_time(form.get("extra_end", ""), "End time", "13:00")
+        if end <= start:
+            raise InvalidInput("End time: must be after the start time.")
+        if day < utcnow().date() - timedelta(days=1):
+            raise InvalidInput("Day: extra hours are for today or a day to come.")
+        service.add_extra_hours(
+            db, actor=signed_in.actor, clinician_id=target, day=day, start=start, end=end
+        )
+    except InvalidInput as exc:
+        return _availability_page(
+            request,
+            db,
+            signed_in,
+            target,
+            error=exc.message,
+            error_form="extra",
+            values=form,
+            status_code=exc.status_code,
+        )
+    return _back_to(target, "extra", "hours-heading")
+
+
 @router.post("/scheduling/availability/leave")
 def availability_add_leave(
     permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
