@@ -381,3 +381,26 @@ def test_extra_hours_on_one_day_from_the_page(
         assert refused.status_code == 422
         assert words in refused.text
     assert len(service.list_availability(db, [clinician.id])) == 1
+
+
+def test_a_coordinator_chooses_whose_week_to_see(
+    db: Session, world: World, client: TestClient
+) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    lead = world.users[Role.CLINICAL_LEAD]
+    sign_in(client, world.users[Role.COORDINATOR])
+    first = client.get("/scheduling/week", params={"start": "2030-02-04"})
+    assert first.status_code == 200  # a coordinator keeps no calendar, but sees others'
+    assert 'id="choose-clinician"' in first.text
+    assert clinician.display_name in first.text
+    chosen = client.get(
+        "/scheduling/week", params={"start": "2030-02-04", "clinician_id": str(lead.id)}
+    )
+    assert f"{lead.display_name}: the week" in chosen.text
+    assert 'name="start" value="2030-02-04"' in chosen.text
+    # A clinician sees their own week, with nobody to choose.
+    client.cookies.clear()
+    sign_in(client, clinician)
+    own = client.get("/scheduling/week")
+    assert f"{clinician.display_name}: the week" in own.text
+    assert 'id="choose-clinician"' not in own.text

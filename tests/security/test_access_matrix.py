@@ -382,7 +382,6 @@ CONFLICTS: dict[tuple[str, ...], tuple[frozenset[int], str]] = {
     ),
     ("POST", "/api/scheduling/feeds", "coordinator"): _NO_CALENDAR,
     ("POST", "/scheduling/feeds", "coordinator"): _NO_CALENDAR,
-    ("GET", "/scheduling/week", "coordinator"): _NO_CALENDAR,
     ("GET", "/scheduling/availability", "client"): _STAFF_HOURS,
     ("POST", "/scheduling/availability/hours", "client"): _STAFF_HOURS,
     ("POST", "/scheduling/availability/leave", "client"): _STAFF_HOURS,

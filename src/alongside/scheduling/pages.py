@@ -237,6 +237,12 @@ def week_page(
     now = utcnow()
     clinician_id = request.query_params.get("clinician_id")
     target = parse_id(clinician_id, service.NOT_FOUND) if clinician_id else signed_in.user.id
+    if not clinician_id and signed_in.user.role not in service.CLINICIAN_ROLES:
+        # A coordinator keeps no calendar: they see a clinician's week, chosen on the page.
+        choices = service.clinicians_of(db, signed_in.actor) if can_manage(signed_in) else []
+        if not choices:
+            raise NotFound(service.NOT_FOUND)
+        target = choices[0].id
     zone_name, _ = _local(db, signed_in)
     zone = resolve_zone(zone_name)
     start_text = request.query_params.get("start")
@@ -332,6 +338,8 @@ def _week(
         markable=markable,
         done=done,
         problem=problem,
+        clinicians=service.clinicians_of(db, signed_in.actor) if can_manage(signed_in) else [],
+        week_start=first.isoformat(),
         week_query=f"start={first.isoformat()}"
         + (f"&clinician_id={target}" if target != signed_in.user.id else ""),
     )
