@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/alongside demo
 
+# The suite, then each file's line coverage against its floor (tools/coverage-floors.json).
 test: install
 	$(BIN)/python -m pytest --cov=alongside --cov-report=term:skip-covered
+	$(BIN)/python tools/coverage_floors.py
 
 test-postgres: install
 	ALONGSIDE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
