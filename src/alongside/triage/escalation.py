@@ -122,8 +122,7 @@ def _leads(session: Session, organization_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 def _first_alerts(session: Session, suggestion: Suggestion) -> list[OutboxMessage]:
-    if suggestion.intake_id is None:
-        return []
+    # Triage proposals always carry their intake (the column is nullable for other kinds).
     prefix = f"{ALERT_KIND}:{suggestion.intake_id}:"
     return list(
         session.scalars(
@@ -359,10 +358,9 @@ def alerted_at_for(session: Session, alert: CrisisAlert, user_id: uuid.UUID) -> 
     if level == alert.level:
         return alert.sent_at
     if level == 0:
-        suggestion = session.get(Suggestion, alert.suggestion_id)
-        if suggestion is not None:
-            return suggestion.alerted_at or suggestion.proposed_at
-        return None
+        # The alert's proposal is a required foreign key (deleted with it): always there.
+        suggestion = session.get_one(Suggestion, alert.suggestion_id)
+        return suggestion.alerted_at or suggestion.proposed_at
     return session.scalar(
         select(OutboxMessage.created_at).where(
             OutboxMessage.idempotency_key == f"{ESCALATION_KIND}:{alert.id}:{level}"
