@@ -166,6 +166,11 @@ TAMPERINGS: dict[str, tuple[Callable[[Engine], None], int, str]] = {
         11,
         "changed",
     ),
+    "head rewritten": (
+        lambda e: tamper(e, "UPDATE audit_heads SET hash = :h", h="e" * 64),
+        10,
+        "differs from the one recorded in the audit head",
+    ),
     "head row deleted": (
         lambda e: tamper(e, "DELETE FROM audit_heads"),
         11,

@@ -16,12 +16,17 @@ from alongside.audit.sealer import checkpoint_key, seal_batch
 from alongside.audit.service import (
     CLIENT_ACTOR_NAME,
     SYSTEM_ACTOR_NAME,
+    _stored_time,
+    _stored_uuid,
+    client_access_log,
     count_unsealed,
     event_fields,
     record,
+    search_events,
     stored_head,
     verify_stored_chain,
 )
+from alongside.errors import InvalidInput, NotFound
 from alongside.kit.context import request_id_var
 from alongside.models import AuditAction, AuditEvent, AuditOutcome, AuditPurpose, Role
 from tests.fixtures.factories import World
@@ -286,3 +291,108 @@ def test_sealing_follows_insert_order_and_a_late_commit_is_sealed_next(
 def _id(db: Session, event: AuditEvent) -> str:
     # The id as the database stores it (SQLite: 32 hex digits).
     return event.id.hex if db.get_bind().dialect.name == "sqlite" else str(event.id)
+
+
+@pytest.mark.parametrize(
+    ("stored", "canonical"),
+    [
+        # SQLite's 32 hex digits, any case, read back as the UUID that was sealed.
+        ("0123456789ABCDEF0123456789abcdef", "01234567-89ab-cdef-0123-456789abcdef"),
+        # Written with dashes or braces by hand: still the same UUID.
+        ("{01234567-89AB-CDEF-0123-456789ABCDEF}", "01234567-89ab-cdef-0123-456789abcdef"),
+        # Not a UUID at all: kept as it is, so it cannot match the sealed hash.
+        ("not-a-uuid", "not-a-uuid"),
+        (uuid.UUID(int=7), uuid.UUID(int=7)),
+    ],
+)
+def test_stored_ids_read_back_in_the_form_they_were_sealed_in(
+    stored: object, canonical: object
+) -> None:
+    assert _stored_uuid(stored) == canonical
+
+
+@pytest.mark.parametrize(
+    ("stored", "canonical"),
+    [
+        ("2026-03-02 09:30:15.123456", "2026-03-02T09:30:15.123456Z"),
+        ("2026-03-02T09:30:15+01:00", dt.datetime(2026, 3, 2, 8, 30, 15, tzinfo=dt.UTC)),
+        ("2026-03-02 09:30:15", dt.datetime(2026, 3, 2, 9, 30, 15, tzinfo=dt.UTC)),
+        ("yesterday", "yesterday"),
+        (T0, T0),
+    ],
+)
+def test_stored_times_read_back_as_the_instant_that_was_sealed(
+    stored: object, canonical: object
+) -> None:
+    assert _stored_time(stored) == canonical
+
+
+def test_searching_the_audit_log_filters_by_person_action_client_and_time(
+    db: Session, world: World
+) -> None:
+    lead = world.users[Role.CLINICAL_LEAD]
+    clinician = world.users[Role.CLINICIAN]
+    read = record_read(db, world)
+    updated = record_read(db, world, action=AuditAction.UPDATE, now=T0 + dt.timedelta(minutes=5))
+    elsewhere = record_read(
+        db,
+        world,
+        Role.COORDINATOR,
+        client_id=world.outside_client.id,
+        resource_id=world.outside_client.id,
+        now=T0 + dt.timedelta(minutes=10),
+    )
+
+    def found(**filters: object) -> list[uuid.UUID]:
+        page = search_events(db, lead, client_id=None, limit=50, now=T0, **filters)  # type: ignore[arg-type]
+        return [event.id for event in page.items if event.actor_id is not None]
+
+    def only_seeded(ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        return [i for i in ids if i in {read.id, updated.id, elsewhere.id}]
+
+    assert only_seeded(found(actor_id=clinician.id)) == [updated.id, read.id]
+    assert only_seeded(found(action="update")) == [updated.id]
+    assert only_seeded(found(client_ids=frozenset({world.outside_client.id}))) == [elsewhere.id]
+    assert only_seeded(
+        found(since=T0 + dt.timedelta(minutes=1), until=T0 + dt.timedelta(minutes=10))
+    ) == [updated.id]
+
+
+def test_a_cursor_continues_only_the_search_it_came_from(db: Session, world: World) -> None:
+    lead = world.users[Role.CLINICAL_LEAD]
+    for minute in range(3):
+        record_read(db, world, now=T0 + dt.timedelta(minutes=minute))
+    clinician = world.users[Role.CLINICIAN].id
+    first = search_events(db, lead, client_id=None, limit=1, now=T0, actor_id=clinician)
+    assert first.next is not None
+    second = search_events(
+        db, lead, client_id=None, limit=1, now=T0, actor_id=clinician, cursor=first.next
+    )
+    assert [e.actor_id for e in second.items] == [clinician]
+    assert second.items[0].insert_order < first.items[0].insert_order
+    with pytest.raises(InvalidInput):
+        search_events(db, lead, client_id=None, limit=1, now=T0, action="read", cursor=first.next)
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.COORDINATOR, Role.CLIENT])
+def test_searching_the_audit_log_without_audit_read_answers_not_found(
+    db: Session, world: World, role: Role
+) -> None:
+    with pytest.raises(NotFound):
+        search_events(db, world.users[role], client_id=None, limit=10, now=T0)
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.CLINICAL_LEAD, Role.ADMIN])
+def test_staff_have_no_access_log_of_their_own(db: Session, world: World, role: Role) -> None:
+    with pytest.raises(NotFound):
+        client_access_log(db, world.users[role], include_own=False, offset=0, limit=10, now=T0)
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(-1, 10), (0, 0), (0, 501)])
+def test_the_access_log_refuses_a_page_out_of_range_in_words(
+    db: Session, world: World, offset: int, limit: int
+) -> None:
+    with pytest.raises(InvalidInput, match="offset must be 0 or more and limit between 1 and 500"):
+        client_access_log(
+            db, world.client_user, include_own=False, offset=offset, limit=limit, now=T0
+        )
