@@ -144,6 +144,18 @@ def test_the_gate_follows_the_grants() -> None:
     assert {role for role in Role if staff.allows(role)} == set(Role) - {Role.CLIENT}
     anyone = Declaration(own_space=True)
     assert all(anyone.allows(role) for role in Role)
+    public = Declaration(public=True)
+    assert all(public.allows(role) for role in Role)
+
+
+def test_each_kind_of_declaration_describes_itself_for_the_docs() -> None:
+    assert Declaration(public=True).describe() == "public"
+    assert Declaration(staff=True).describe() == "staff"
+    assert Declaration(own_space=True).describe() == "own space"
+    reading = frozenset({Action.CLIENT_READ, Action.CLIENT_LIST})
+    assert Declaration(reading).describe() == "client.list, client.read"
+    own = Declaration(frozenset({Action.APPOINTMENT_READ}), own_space=True)
+    assert own.describe() == "own space (appointment.read)"
 
 
 def _actions_checked_in_source() -> set[Action]:
