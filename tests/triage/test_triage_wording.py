@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from alongside.templating import in_words, language_name
+from alongside.triage import wording
 from alongside.triage.rulesets import default_ruleset
-from alongside.triage.wording import RULE_WORDS, flag_words, rule_words, with_flag_words
+from alongside.triage.wording import (
+    RULE_WORDS,
+    flag_words,
+    rule_words,
+    urgency_words,
+    with_flag_words,
+)
 
 
 def test_every_default_rule_has_words() -> None:
@@ -51,3 +58,33 @@ def test_page_errors_name_the_field_in_words(message: str, shown: str) -> None:
 def test_languages_by_name() -> None:
     assert language_name("es") == "Spanish"
     assert language_name("xx") == "xx"
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_nothing_stored_reads_as_nothing(empty: str | None) -> None:
+    assert rule_words(empty) == ""
+    assert urgency_words(empty) == ""
+    assert with_flag_words(empty) == ""
+
+
+def test_urgencies_in_words() -> None:
+    assert [urgency_words(u) for u in ("crisis", "urgent", "soon", "routine")] == [
+        "Crisis",
+        "Urgent",
+        "Soon",
+        "Routine",
+    ]
+    assert urgency_words("very_soon") == "Very soon"
+
+
+def test_without_any_critical_item_flags_stored_text_is_shown_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wording, "list_instruments", lambda: [])
+    wording._flag_pattern.cache_clear()
+    try:
+        assert with_flag_words("phq9-item9 was raised") == "phq9-item9 was raised"
+    finally:
+        monkeypatch.undo()
+        wording._flag_pattern.cache_clear()
+    assert with_flag_words("phq9-item9") == "PHQ-9 question 9 answered"

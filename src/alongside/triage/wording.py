@@ -92,12 +92,8 @@ def flag_question_words(flag: str) -> tuple[str, str] | None:
         for item_flag in definition.flags:
             if item_flag.flag != flag:
                 continue
-            position = next(
-                (i for i, item in enumerate(definition.items) if item.id == item_flag.when.item),
-                None,
-            )
-            if position is None:
-                return definition.short_name, "a critical question answered"
+            # The library refuses a flag whose condition names no item of its instrument.
+            position = [item.id for item in definition.items].index(item_flag.when.item)
             options = definition.options_for(definition.items[position])
             yes_no = {o.text.lower() for o in options} == {"yes", "no"}
             words = f"question {position + 1} answered" + (" yes" if yes_no else "")
