@@ -153,3 +153,33 @@ def test_account_page_asks_for_the_password(client: TestClient, world: World) ->
     started = client.post("/account/totp", data={"csrf_token": csrf, "password": PASSWORD})
     assert started.status_code == 200
     assert "otpauth://totp/" in started.text
+
+
+def test_recovery_codes_are_renewed_by_the_person_never_with_a_token(
+    client: TestClient, db: Session, world: World
+) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    csrf = sign_in(client, clinician)
+    headers = {"X-CSRF-Token": csrf}
+    secret, codes = _enrol(client, csrf, {"password": PASSWORD})
+    renewed = client.post(
+        "/api/me/recovery-codes",
+        json={"password": PASSWORD, "code": codes[0]},
+        headers=headers,
+    )
+    assert renewed.status_code == 200, renewed.text
+    new_codes = renewed.json()["recovery_codes"]
+    assert len(new_codes) == 10
+    assert not set(new_codes) & set(codes)
+
+    token = client.post(
+        "/api/tokens",
+        json={"name": "export", "scopes": ["client.read"]},
+        headers=headers,
+    )
+    assert token.status_code == 201, token.text
+    bearer = TestClient(client.app, headers={"Authorization": f"Bearer {token.json()['token']}"})
+    refused = bearer.post(
+        "/api/me/recovery-codes", json={"password": PASSWORD, "code": _code(secret, 0)}
+    )
+    assert refused.status_code == 404

@@ -19,7 +19,13 @@ from alongside.crypto.keys import FileKeyProvider
 from alongside.errors import NotAuthenticated, TooManyRequests
 from alongside.kit.time import utcnow
 from alongside.models import Role
-from alongside.security.throttle import FREE_FAILURES, MAX_BACKOFF, backoff
+from alongside.security.throttle import (
+    FREE_FAILURES,
+    MAX_BACKOFF,
+    backoff,
+    check_not_throttled,
+    record_failure,
+)
 from tests.fixtures.factories import PASSWORD, TOTP_SECRETS, World
 from tests.fixtures.web import sign_in
 
@@ -115,3 +121,16 @@ def test_lead_sees_held_back_accounts(
     client.cookies.clear()
     sign_in(client, world.users[Role.ADMIN])
     assert client.get("/api/sign-in/held-back").status_code == 404
+
+
+def test_a_device_held_back_yesterday_starts_afresh_a_day_later(db: Session) -> None:
+    email, address, now = "someone@clinic.test", "198.51.100.7", utcnow()
+    for _ in range(FREE_FAILURES):
+        record_failure(db, email, address, now)
+    with pytest.raises(TooManyRequests, match="this device"):
+        check_not_throttled(db, email, address, now + timedelta(seconds=1))
+
+    # A day and more without a failure: the next one counts as the first again.
+    later = now + timedelta(hours=25)
+    record_failure(db, email, address, later)
+    check_not_throttled(db, email, address, later)
