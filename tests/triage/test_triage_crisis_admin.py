@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alongside.errors import InvalidInput
+from alongside.errors import InvalidInput, NotFound
 from alongside.models import AuditEvent, CrisisResourceChange, Organization, Role
 from alongside.triage import crisis_admin
 from tests.fixtures.factories import World
@@ -124,3 +127,52 @@ def test_a_proposal_made_under_ruleset_1_0_0_replays_under_it(db: Session, world
     assert current is not None
     assert "reader-declined-words" in {rule.id for rule in current.rules}
     assert ruleset_for_versions(db, world.org.id, {"ruleset": "x", "ruleset_version": "9"}) is None
+
+
+NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+
+
+def _changes(db: Session) -> int:
+    return len(db.scalars(select(CrisisResourceChange)).all())
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.COORDINATOR, Role.CLINICAL_LEAD])
+def test_only_an_administrator_manages_crisis_resources_in_the_service(
+    db: Session, world: World, role: Role
+) -> None:
+    with pytest.raises(NotFound):
+        crisis_admin.save_local_service(db, actor=world.users[role], entry=DUTY, now=NOW)
+
+
+def test_an_organisation_that_is_gone_still_gets_the_general_resources(db: Session) -> None:
+    resources = crisis_admin.resources_for_organization(db, uuid.uuid4())
+    assert resources.resources  # never empty: a client in crisis always sees somewhere to turn
+
+
+def test_saving_the_same_service_twice_records_one_change(db: Session, world: World) -> None:
+    admin = world.users[Role.ADMIN]
+    crisis_admin.save_local_service(db, actor=admin, entry=DUTY, now=NOW)
+    changes = _changes(db)
+    crisis_admin.save_local_service(db, actor=admin, entry=dict(DUTY), now=NOW)
+    assert _changes(db) == changes
+
+
+def test_an_organisation_lists_at_most_its_limit_of_local_services(
+    db: Session, world: World
+) -> None:
+    admin = world.users[Role.ADMIN]
+    for n in range(crisis_admin.MAX_LOCAL_SERVICES):
+        crisis_admin.save_local_service(
+            db, actor=admin, entry={**DUTY, "id": f"service-{n}"}, now=NOW
+        )
+    with pytest.raises(InvalidInput, match=f"at most {crisis_admin.MAX_LOCAL_SERVICES}"):
+        crisis_admin.save_local_service(db, actor=admin, entry={**DUTY, "id": "one-more"}, now=NOW)
+    # Changing one already listed is still allowed.
+    crisis_admin.save_local_service(
+        db, actor=admin, entry={**DUTY, "id": "service-0", "name": "Renamed"}, now=NOW
+    )
+
+
+def test_removing_a_service_that_is_not_listed_is_not_found(db: Session, world: World) -> None:
+    with pytest.raises(NotFound, match="no such local service"):
+        crisis_admin.remove_local_service(db, actor=world.users[Role.ADMIN], key="nope", now=NOW)

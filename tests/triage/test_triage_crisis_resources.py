@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from alongside.errors import InvalidInput
+from alongside.errors import ConfigurationError, InvalidInput
+from alongside.triage import crisis_resources
 from alongside.triage.crisis_resources import (
     _countries,
     country_choices,
@@ -143,3 +147,75 @@ def test_overrides_replace_by_id_and_add_after() -> None:
 def test_invalid_override_names_its_position() -> None:
     with pytest.raises(InvalidInput, match="override #1"):
         crisis_resources_for("US", overrides=[{"id": "x", "name": "no number"}])
+
+
+@pytest.fixture
+def fresh_package_data() -> Iterator[None]:
+    """The package data read again before and after the test (it is cached per process)."""
+    caches = (crisis_resources._texts, crisis_resources._countries)
+    caches += (crisis_resources._emergency_numbers,)
+    for cached in caches:
+        cached.cache_clear()
+    yield
+    for cached in caches:
+        cached.cache_clear()
+
+
+@pytest.mark.parametrize("loader", ["_texts", "_emergency_numbers"])
+@pytest.mark.parametrize("content", ["not: [valid yaml", "- a list, not the expected mapping"])
+def test_a_broken_package_file_is_named_when_it_is_read(
+    monkeypatch: pytest.MonkeyPatch, fresh_package_data: None, loader: str, content: str
+) -> None:
+    monkeypatch.setattr(crisis_resources, "_read", lambda *_a, **_k: content)
+    with pytest.raises(ConfigurationError, match=r"\.yaml is invalid"):
+        getattr(crisis_resources, loader)()
+
+
+EMERGENCY_ENTRY = """
+code: {code}
+name: Testland
+reviewed: "2026-01-01"
+review_by: "2027-01-01"
+checked_against: A test
+resources:
+  - id: {first}
+    name: Emergency services
+    contact: "999"
+    how: Call if life is in danger now.
+    source: A test
+"""
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "message"),
+    [
+        ("XX.yaml", "code: [", "crisis resources XX.yaml are invalid"),
+        (
+            "XX.yaml",
+            EMERGENCY_ENTRY.format(code="YY", first="emergency"),
+            "holds crisis resources for YY",
+        ),
+        (
+            "XX.yaml",
+            EMERGENCY_ENTRY.format(code="XX", first="helpline"),
+            "need an 'emergency' entry",
+        ),
+    ],
+)
+def test_a_broken_country_file_stops_with_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_package_data: None,
+    tmp_path: Path,
+    file_name: str,
+    content: str,
+    message: str,
+) -> None:
+    folder = tmp_path / crisis_resources.CRISIS_FOLDER
+    folder.mkdir()
+    (folder / file_name).write_text(content, encoding="utf-8")
+    (folder / "notes.txt").write_text("not a country", encoding="utf-8")
+    monkeypatch.setattr(
+        crisis_resources, "resources", SimpleNamespace(files=lambda _package: tmp_path)
+    )
+    with pytest.raises(ConfigurationError, match=message):
+        crisis_resources._countries()
