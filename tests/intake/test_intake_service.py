@@ -463,8 +463,17 @@ def test_on_call_rota_order_and_default(db: Session, world: World) -> None:
     triage_service.set_on_call_rota(db, world.org.id, [clinician.id, lead.id], position=1, now=NOW)
     assert triage_service.on_call_sequence(db, world.org.id) == [lead, clinician]
     foreign = create_staff(db, world.other_org, Role.CLINICIAN)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="not active staff of this organisation"):
         triage_service.set_on_call_rota(db, world.org.id, [foreign.id], now=NOW)
+    with pytest.raises(InvalidInput, match="the rota needs at least one person"):
+        triage_service.set_on_call_rota(db, world.org.id, [], now=NOW)
+    for position in (-1, 2):
+        with pytest.raises(InvalidInput, match="must point at a member of the rota"):
+            triage_service.set_on_call_rota(
+                db, world.org.id, [clinician.id, lead.id], position=position, now=NOW
+            )
+    # Refused changes leave the rota as it was.
+    assert triage_service.on_call_sequence(db, world.org.id) == [lead, clinician]
 
 
 def test_missing_model_file_is_urgent_not_screened_by_software(
@@ -486,3 +495,11 @@ def test_missing_model_file_is_urgent_not_screened_by_software(
     reading = db.scalar(select(RiskReading).where(RiskReading.intake_id == created.intake.id))
     assert reading is not None
     assert reading.reader_available is False
+
+
+def test_an_intake_without_answers_cannot_be_triaged(
+    db: Session, created: service.CreatedIntake
+) -> None:
+    first = created.intake.instruments[0]
+    with pytest.raises(InvalidInput, match=f"{first}: no answers were saved"):
+        triage_service.prepare_submission(db, created.intake)
