@@ -417,3 +417,32 @@ def test_the_demo_data_dir_is_found_and_a_missing_database_is_not_created(
     assert (code, err) == (0, ""), out
     assert "Audit chain intact" in out
     assert not (demo_dir / "alongside.sqlite3").exists()
+
+
+@pytest.fixture
+def unmigrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database that exists but was never migrated (no audit tables)."""
+    for url in fresh_database_url(tmp_path, "audit_cli_empty"):
+        if url.startswith("sqlite"):
+            sqlite3.connect(url.removeprefix("sqlite:///")).close()
+        monkeypatch.setenv("ALONGSIDE_DATABASE_URL", url)
+        yield url
+
+
+@pytest.mark.parametrize("command", [["audit", "seal"], ["audit", "verify"]])
+def test_a_database_never_migrated_is_answered_in_words(
+    unmigrated: str, command: list[str]
+) -> None:
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.stdout
+    assert "cannot read the audit log from the database" in result.stderr
+    assert "alongside db upgrade" in result.stderr
+
+
+def test_settings_that_do_not_validate_are_answered_in_words(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALONGSIDE_BREAK_GLASS_MINUTES", "an hour")
+    result = runner.invoke(app, ["audit", "seal"])
+    assert result.exit_code == 2
+    assert "break_glass_minutes" in result.stderr
