@@ -110,10 +110,11 @@ def test_a_clinician_keeps_their_hours_and_leave(live_server: LiveServer) -> Non
     _axe(page)
 
     # Saturday morning hours.
-    page.get_by_label("Day", exact=True).select_option(label="Saturday")
-    page.get_by_label("Start time").fill("10:00")
-    page.get_by_label("End time").fill("13:00")
-    page.get_by_role("button", name="Add these hours").click()
+    weekly = page.get_by_role("form", name="Add hours")
+    weekly.get_by_label("Day", exact=True).select_option(label="Saturday")
+    weekly.get_by_label("Start time").fill("10:00")
+    weekly.get_by_label("End time").fill("13:00")
+    weekly.get_by_role("button", name="Add these hours").click()
     page.wait_for_url("**saved=hours**")
     assert page.get_by_text("The hours were added.").is_visible()
     saturday = hours.get_by_role("row").filter(has_text="Saturday")

@@ -371,7 +371,7 @@ def test_extra_hours_on_one_day_from_the_page(
     assert f"{day.strftime('%A %d %B %Y')}, 10:00 to 13:00" in shown
     # In words, nothing stored: a past day, an end before the start.
     for form, words in (
-        ({"extra_day": "2020-01-04", "extra_start": "10:00", "extra_end": "13:00"}, "Day: extra"),
+        ({"extra_day": "2020-01-04", "extra_start": "10:00", "extra_end": "13:00"}, "Date: extra"),
         ({"extra_day": day.isoformat(), "extra_start": "13:00", "extra_end": "10:00"}, "End time"),
     ):
         refused = client.post(

@@ -727,13 +727,13 @@ def availability_add_extra(
     if target is None:
         raise NotFound(service.NOT_FOUND)
     try:
-        day = _form_day(form.get("extra_day", ""), "Day")
+        day = _form_day(form.get("extra_day", ""), "Date")
         start = _wall_time(form.get("extra_start", ""), "Start time", "09:00")
         end = _wall_time(form.get("extra_end", ""), "End time", "13:00")
         if end <= start:
             raise InvalidInput("End time: must be after the start time.")
         if day < utcnow().date() - timedelta(days=1):
-            raise InvalidInput("Day: extra hours are for today or a day to come.")
+            raise InvalidInput("Date: extra hours are for today or a day to come.")
         service.add_extra_hours(
             db, actor=signed_in.actor, clinician_id=target, day=day, start=start, end=end
         )
