@@ -17,7 +17,7 @@ from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
-from alongside.models import AppointmentStatus, Availability, Organization, WaitlistStatus
+from alongside.models import AppointmentStatus, Availability, WaitlistStatus
 from alongside.review.queue import describe_duration
 from alongside.review.service import review_targets
 from alongside.scheduling import booking, ical, service, waitlist
@@ -25,7 +25,7 @@ from alongside.scheduling.availability import Leave, resolve_zone
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.security.policy import Resource, can
-from alongside.templating import clock, render
+from alongside.templating import OrganisationZone, clock, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,12 +36,7 @@ def _form(form: FormData) -> dict[str, str]:
 
 def _local(db: DbSession, signed_in: SignedIn) -> tuple[str, Callable[[datetime], str]]:
     """The reader's clock: their own time zone when they chose one, else the organisation's."""
-    own = getattr(signed_in.user, "timezone", None)
-    if isinstance(own, str) and own:
-        zone_name = own
-    else:
-        organization = db.get(Organization, signed_in.user.organization_id)
-        zone_name = organization.timezone if organization is not None else "UTC"
+    zone_name = str(OrganisationZone(signed_in.user))
     zone = resolve_zone(zone_name)
 
     def fmt(moment: datetime) -> str:
@@ -672,6 +667,40 @@ def availability_page(
     return _availability_page(request, db, signed_in, target)
 
 
+def _change_hours(
+    request: Request,
+    db: DbSession,
+    signed_in: SignedIn,
+    posted: PostedForm,
+    *,
+    form_name: str,
+    anchor: str,
+    change: Callable[[dict[str, str], uuid.UUID], None],
+) -> Response:
+    """One change to a clinician's hours or leave from its form: the clinician chosen (theirs,
+    or any for a coordinator or the lead), ``change`` made, and the page again with the
+    message in words beside that form when it is refused."""
+    _require_staff(signed_in)
+    form = _form(posted)
+    target = _chosen_clinician(signed_in, form.get("clinician_id"))
+    if target is None:
+        raise NotFound(service.NOT_FOUND)
+    try:
+        change(form, target)
+    except InvalidInput as exc:
+        return _availability_page(
+            request,
+            db,
+            signed_in,
+            target,
+            error=exc.message,
+            error_form=form_name,
+            values=form,
+            status_code=exc.status_code,
+        )
+    return _back_to(target, form_name, anchor)
+
+
 @router.post("/scheduling/availability/hours")
 def availability_add_hours(
     permit: Annotated[Permit, requires(Action.APPOINTMENT_READ, Action.WAITLIST_MANAGE)],
@@ -681,12 +710,8 @@ def availability_add_hours(
     posted: PostedForm,
 ) -> Response:
     """Add weekly hours on one day."""
-    _require_staff(signed_in)
-    form = _form(posted)
-    target = _chosen_clinician(signed_in, form.get("clinician_id"))
-    if target is None:
-        raise NotFound(service.NOT_FOUND)
-    try:
+
+    def change(form: dict[str, str], target: uuid.UUID) -> None:
         weekday = _weekday(form.get("weekday", ""))
         start = _wall_time(form.get("start", ""), "Start time", "09:00")
         end = _wall_time(form.get("end", ""), "End time", "17:00")
@@ -698,18 +723,10 @@ def availability_add_hours(
         service.add_weekly_hours(
             db, actor=signed_in.actor, clinician_id=target, weekday=weekday, start=start, end=end
         )
-    except InvalidInput as exc:
-        return _availability_page(
-            request,
-            db,
-            signed_in,
-            target,
-            error=exc.message,
-            error_form="hours",
-            values=form,
-            status_code=exc.status_code,
-        )
-    return _back_to(target, "hours", "hours-heading")
+
+    return _change_hours(
+        request, db, signed_in, posted, form_name="hours", anchor="hours-heading", change=change
+    )
 
 
 @router.post("/scheduling/availability/extra")
@@ -721,12 +738,8 @@ def availability_add_extra(
     posted: PostedForm,
 ) -> Response:
     """Add extra hours on one day (a Saturday clinic, covering a colleague)."""
-    _require_staff(signed_in)
-    form = _form(posted)
-    target = _chosen_clinician(signed_in, form.get("clinician_id"))
-    if target is None:
-        raise NotFound(service.NOT_FOUND)
-    try:
+
+    def change(form: dict[str, str], target: uuid.UUID) -> None:
         day = _form_day(form.get("extra_day", ""), "Date")
         start = _wall_time(form.get("extra_start", ""), "Start time", "09:00")
         end = _wall_time(form.get("extra_end", ""), "End time", "13:00")
@@ -737,18 +750,10 @@ def availability_add_extra(
         service.add_extra_hours(
             db, actor=signed_in.actor, clinician_id=target, day=day, start=start, end=end
         )
-    except InvalidInput as exc:
-        return _availability_page(
-            request,
-            db,
-            signed_in,
-            target,
-            error=exc.message,
-            error_form="extra",
-            values=form,
-            status_code=exc.status_code,
-        )
-    return _back_to(target, "extra", "hours-heading")
+
+    return _change_hours(
+        request, db, signed_in, posted, form_name="extra", anchor="hours-heading", change=change
+    )
 
 
 @router.post("/scheduling/availability/leave")
@@ -760,12 +765,8 @@ def availability_add_leave(
     posted: PostedForm,
 ) -> Response:
     """Add leave: whole days, first to last, in the clinician's time zone."""
-    _require_staff(signed_in)
-    form = _form(posted)
-    target = _chosen_clinician(signed_in, form.get("clinician_id"))
-    if target is None:
-        raise NotFound(service.NOT_FOUND)
-    try:
+
+    def change(form: dict[str, str], target: uuid.UUID) -> None:
         working = service.working_time(db, actor=signed_in.actor, clinician_id=target)
         first = _form_day(form.get("first_day", ""), "First day of leave")
         last = _form_day(form.get("last_day", "") or form.get("first_day", ""), "Last day")
@@ -785,18 +786,10 @@ def availability_add_leave(
             ends_at=away.end,
             note=note,
         )
-    except InvalidInput as exc:
-        return _availability_page(
-            request,
-            db,
-            signed_in,
-            target,
-            error=exc.message,
-            error_form="leave",
-            values=form,
-            status_code=exc.status_code,
-        )
-    return _back_to(target, "leave", "leave-heading")
+
+    return _change_hours(
+        request, db, signed_in, posted, form_name="leave", anchor="leave-heading", change=change
+    )
 
 
 @router.post("/scheduling/availability/{availability_id}/remove")
