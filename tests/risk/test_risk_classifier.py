@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import random
@@ -18,6 +19,7 @@ from alongside.risk.train import (
     Example,
     choose_threshold,
     data_digest,
+    everyday_passages,
     fit_isotonic,
     identity_swaps,
     read_corpus,
@@ -150,6 +152,33 @@ def test_read_corpus_keeps_constructs_for_positives_only(tmp_path: Path) -> None
     assert pos.constructs == ("wish_dead",)
     assert neg.constructs == ()
     assert neg.category == "worried_other"
+
+
+def test_everyday_passages_are_short_negatives_that_name_no_death_or_harm(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dreaddit-train.csv"
+    posts = [
+        "I texted him good morning. He went back downstairs. Then we had breakfast together.",
+        "My rent went up again this month. I have no idea how to pay it. I feel so stuck.",
+        "Sometimes I think I would be better off dead. My boss shouts at me every single day.",
+        "We argued about the dishes again. I want to kill him sometimes, honestly, he never helps.",
+        "Short. Too. " + "This sentence is far too long to be a passage " * 10 + "today.",
+    ]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([post, 1] for post in posts)
+    passages = everyday_passages(path, random.Random(0))
+    texts = [e.text for e in passages]
+    # Positive control: the plain accounts of a day are kept, as negatives without constructs.
+    assert any("good morning" in t for t in texts)
+    assert any("rent went up" in t for t in texts)
+    assert all(e.label == 0 and e.constructs == () for e in passages)
+    # A passage naming death or harm is never a training negative, even in a stress post.
+    assert not any("better off dead" in t or "kill" in t for t in texts)
+    # One or two sentences of 4 to 45 words, never a whole long post.
+    assert all(4 <= len(t.split()) <= 45 for t in texts)
 
 
 @pytest.mark.parametrize(

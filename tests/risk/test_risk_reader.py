@@ -207,7 +207,7 @@ def test_windows_cover_a_long_text_and_keep_the_level_of_the_riskiest() -> None:
     reason="Known failure of risk-ft2-678bdfbf3cd7-s0 (model card, known failure modes): this "
     "everyday paragraph calibrates to 0.68, on the isotonic step the operating point sits on "
     "(chosen for dev sensitivity >= 0.95), so it is read moderate. The earlier model read it "
-    "none but missed more at-risk held-out texts (sensitivity 0.925 against 0.950). Strict: "
+    "none but missed more at-risk held-out texts. Strict: "
     "the day a model reads it none again, this test fails until the mark is removed.",
 )
 def test_filler_alone_is_not_flagged(reader: RiskReader) -> None:

@@ -365,3 +365,35 @@ def test_without_an_everyday_reason_the_same_goodbye_counts() -> None:
 )
 def test_stockpiling_food_is_not_means(text: str, counts: bool) -> None:
     assert (read_rules(text).level.rank >= Level.MODERATE.rank) is counts
+
+
+# rules-2026.4: acting on the thoughts (C-SSRS question 4, "some intention of acting on
+# them"), written for this test apart from the corpus, with look-alikes that must not count.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not safe. I want to act on these thoughts.",
+        "im scared ill act on my thoughts tonight",
+        "I think I'll actually act on it this time.",
+        "The urges are stronger now and I keep getting close to acting on the urges.",
+        "I nearly followed through on the thoughts last night.",
+    ],
+)
+def test_acting_on_the_thoughts_is_intent(text: str) -> None:
+    reading = read_rules(text)
+    assert reading.level.rank >= Level.MODERATE.rank, reading.reasons
+    assert "intent" in {e.signal for e in reading.evidence}, reading.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll act on your advice about sleep this time.",
+        "My manager never acts on feedback.",
+        "I have dark thoughts sometimes but I would never act on them.",
+        "I don't have any intention of acting on the thoughts.",
+    ],
+)
+def test_acting_look_alikes_and_denials_do_not_count(text: str) -> None:
+    reading = read_rules(text)
+    assert reading.level.rank < Level.MODERATE.rank, reading.reasons

@@ -17,10 +17,10 @@ import platform
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, Undefined, UndefinedError
@@ -345,6 +345,7 @@ def run_evaluation(
         from alongside.risk.train import DEV_FILES, read_reddit
 
         dev = read_reddit(dev_data, DEV_FILES)
+        report["everyday_passages"] = everyday_passages_report(dev_data, read)
         examples = [
             Example(id=str(i), text=e.text, label=e.label, group=e.source)
             for i, e in enumerate(dev)
@@ -392,6 +393,27 @@ def run_evaluation(
         # one made again later with --from-report are the same to the last digit.
         rerender_card(reader, result, card, None)
     return result
+
+
+EVERYDAY_DEV_SAMPLE: Final = 500
+
+
+def everyday_passages_report(dev_data: Path, read: Callable[[str], RiskReading]) -> dict[str, Any]:
+    """How many everyday passages from Dreaddit's dev posts the reader flags.
+
+    Passages of one or two sentences that name no death, harm, method or plan (the same cut
+    as the training passages, from the dev posts the model never trained on): every one is a
+    negative, so the share flagged is a false-alarm rate on plain accounts of everyday life.
+    """
+    import random
+
+    from alongside.risk.train import everyday_passages
+
+    rng = random.Random(0)  # noqa: S311 - a reproducible sample, not a secret
+    passages = everyday_passages(dev_data / "train" / "dreaddit-dev.csv", rng)
+    chosen = rng.sample(passages, min(EVERYDAY_DEV_SAMPLE, len(passages)))
+    flagged = [e.text for e in chosen if _flag(read(e.text))]
+    return {"texts": len(chosen), "flagged": len(flagged), "examples": flagged[:6]}
 
 
 def _loco_figures(corpus: Path) -> dict[str, Any] | None:
@@ -552,6 +574,7 @@ def card_context(
             "files": meta.get("files", []),
             "train_rows": meta.get("train_rows", "-"),
             "reddit_sample": meta.get("reddit_sample", "-"),
+            "everyday_sample": meta.get("everyday_sample", 0),
             "threshold_policy": meta.get(
                 "threshold_policy", "highest with dev sensitivity >= 0.95"
             ),
@@ -572,6 +595,7 @@ def card_context(
         "non_english": ne,
         "latency": lat,
         "evaluations": list(evaluations),
+        "everyday_passages": report.get("everyday_passages"),
     }
     if hold:
         passed["intake_holdout"] = hold["sensitivity"] >= 0.95 and hold["specificity"] >= 0.85

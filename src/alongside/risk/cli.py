@@ -173,6 +173,15 @@ def train_command(
     threads: Annotated[
         int, typer.Option("--threads", min=1, help="CPU threads for torch (a shared machine: 1-2).")
     ] = 2,
+    everyday: Annotated[
+        int,
+        typer.Option(
+            "--everyday",
+            min=0,
+            help="Everyday passages from Dreaddit train posts as extra negatives (0: none, "
+            "as shipped).",
+        ),
+    ] = 0,
 ) -> None:
     """Fine-tune on the corpus train split (+ Reddit train), choose on corpus dev, write ONNX."""
     from alongside.risk.classifier import MODEL_DIR
@@ -197,6 +206,7 @@ def train_command(
         seeds=tuple(seed or (0,)),
         epochs=epochs,
         threads=threads,
+        everyday_sample=everyday,
         progress=lambda m: typer.echo(m, err=True),
     )
     typer.echo(json.dumps(summary, indent=2))

@@ -14,7 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2026.3"
+RULES_VERSION: Final = "rules-2026.4"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases
@@ -229,6 +229,21 @@ PHRASES: Final[tuple[Phrase, ...]] = (
         "open",
     ),
     Phrase(r"\bdecided\s+to\s+(?:die|end\s+(?:it|my\s+life)|kill)\b", "intent", "self"),
+    # Acting on the thoughts: C-SSRS question 4 asks whether the person has had "some
+    # intention of acting on them". "act on it" alone is everyday ("I'll act on your advice"):
+    # only with the thoughts or urges named, or with "this time".
+    Phrase(
+        r"\b(?:act(?:ed|ing)?|follow(?:ed|ing)?\s+through)\s+on\s+(?:these|the|my|those|them|the\s+suicidal|"
+        r"my\s+suicidal)?\s*(?:thoughts|urges|feelings)\b",
+        "intent",
+        "self",
+    ),
+    Phrase(
+        r"\b(?:i'll|ill|i\s+will|i'm\s+going\s+to|im\s+going\s+to|i\s+might|i'm\s+gonna|im\s+gonna)\s+"
+        r"(?:actually\s+|really\s+)?act\s+on\s+(?:it|them)\s+this\s+time\b",
+        "intent",
+        "self",
+    ),
     # means: access to a method
     Phrase(
         rf"\b(?:stockpil|sav|hoard|collect|stor)(?:ed|ing)\s+(?:up\s+)?(?:my\s+|some\s+|all\s+(?:my\s+|the\s+)?)?{_PILLS}",
