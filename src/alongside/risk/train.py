@@ -59,8 +59,8 @@ REDDIT_WEIGHT: Final = 0.5
 # that names death, harm, a method or a plan left out, as extra negatives (`--everyday N`).
 # Off in the shipped recipe. Tried on 2026-11-30 with 1,000 passages at weight 0.5 (seed 0):
 # false alarms on such passages from Dreaddit's dev posts fell from 133 to 31 of 500 and
-# T-SID specificity rose from 0.729 to 0.874, but held-out intake sensitivity fell from 0.950
-# to 0.925 and dev preparation from 0.915 to 0.866 (the passages taught that an account of
+# T-SID specificity rose from 0.708 to 0.874, but held-out intake sensitivity fell from 0.965
+# to 0.925 and dev preparation from 0.924 to 0.866 (the passages taught that an account of
 # doing things is safe, and preparation is written as such accounts): sensitivity comes first.
 EVERYDAY_SAMPLE: Final = 0
 EVERYDAY_WEIGHT: Final = 0.5
