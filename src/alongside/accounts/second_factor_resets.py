@@ -38,6 +38,7 @@ from alongside.models import (
 from alongside.notify.service import enqueue
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, Resource, can
+from alongside.zones import when_for
 
 NOT_FOUND = "There is no such request in your organisation."
 MAX_REASON = 500
@@ -203,6 +204,7 @@ def _remove_factor(session: Session, person: User, *, by: User, now: datetime) -
             f"Hello {person.display_name},\n\n"
             "At an administrator's request, approved by a clinical lead, the second factor of "
             "your Alongside account was removed, with its recovery codes. You were signed out.\n"
+            f"\nWhen: {when_for(person, now)}.\n"
             "\nAt your next sign-in, after your password, you will add Alongside to an "
             "authenticator app again and type the code it shows.\n\nIf you did not ask for "
             "this, tell your administrator or clinical lead now."
