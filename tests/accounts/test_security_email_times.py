@@ -87,6 +87,7 @@ def test_an_approved_reset_is_mailed_on_the_persons_own_clock(db: Session, world
         by=admin,
         user_id=person.id,
         reason="Lost their phone",
+        link_base="https://clinic.test",
         now=now,
     )
     second_factor_resets.decide(

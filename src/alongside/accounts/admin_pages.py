@@ -246,6 +246,7 @@ def ask_for_reset(
             by=signed_in.user,
             user_id=target.id,
             reason=reason,
+            link_base=_link_base(request),
             now=utcnow(),
         )
     except AlongsideError as exc:

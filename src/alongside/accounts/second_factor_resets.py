@@ -4,8 +4,9 @@ decides a request they made, and nobody decides the reset of their own factor.
 
 API (services flush, never commit; pages own the transaction)
 ---
-- :func:`request_reset` ``(session, *, actor, by, user_id, reason, now)``: an administrator's
-  request (``user.manage``); one waiting request per person; audited.
+- :func:`request_reset` ``(session, *, actor, by, user_id, reason, link_base, now)``: an
+  administrator's request (``user.manage``); one waiting request per person; audited; every
+  clinical lead who could decide it is emailed a link to the page where they decide.
 - :func:`decide` ``(session, *, actor, by, reset_id, approve, now)``: a clinical lead's
   decision (``second_factor_reset.decide``). Approving removes the factor and its recovery
   codes, signs the person out everywhere, makes their next sign-in set up a new one, and
@@ -32,15 +33,19 @@ from alongside.models import (
     AuditPurpose,
     RecoveryCode,
     ResetStatus,
+    Role,
     SecondFactorReset,
     User,
 )
 from alongside.notify.service import enqueue
-from alongside.security.permissions import Action
+from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can
 from alongside.zones import when_for
 
 NOT_FOUND = "There is no such request in your organisation."
+WAITING_KIND = "second_factor_reset_waiting"
+# The clinical lead's page of requests (accounts/admin_pages.py).
+DECIDE_PATH = "/second-factor-resets"
 MAX_REASON = 500
 OWN_REQUEST = (
     "You asked for this reset, so another clinical lead decides it: a reset needs two people."
@@ -79,9 +84,11 @@ def request_reset(
     by: User,
     user_id: uuid.UUID,
     reason: str,
+    link_base: str,
     now: datetime,
 ) -> SecondFactorReset:
-    """Ask a clinical lead to approve removing a colleague's second factor."""
+    """Ask a clinical lead to approve removing a colleague's second factor; the leads who
+    could decide it are emailed (``link_base``: the clinic's address, for the link)."""
     require_user_manage(actor)
     person = staff_member(session, actor.organization_id, user_id)
     words = reason.strip()
@@ -125,7 +132,56 @@ def request_reset(
         organization_id=reset.organization_id,
         now=now,
     )
+    _tell_deciders(session, reset, person=person, by=by, link_base=link_base, now=now)
     return reset
+
+
+def _tell_deciders(
+    session: Session,
+    reset: SecondFactorReset,
+    *,
+    person: User,
+    by: User,
+    link_base: str,
+    now: datetime,
+) -> None:
+    """Email each active clinical lead who may decide ``reset`` (not the person whose factor it
+    is, not the one who asked): who asked, for whom, when, and the link; the reason stays on
+    the page, and nothing about any client is in it."""
+    deciding_roles = [role for role in Role if role_allows(role, Action.SECOND_FACTOR_RESET_DECIDE)]
+    leads = session.scalars(
+        select(User)
+        .where(
+            User.organization_id == reset.organization_id,
+            User.role.in_(deciding_roles),
+            User.is_active.is_(True),
+            User.id.not_in([person.id, by.id]),
+        )
+        .order_by(User.created_at, User.id)
+    ).all()
+    link = f"{link_base.rstrip('/')}{DECIDE_PATH}"
+    for lead in leads:
+        enqueue(
+            session,
+            kind=WAITING_KIND,
+            channel="email",
+            recipient=lead.email,
+            subject="A sign-in reset is waiting for your approval",
+            body=(
+                f"Hello {lead.display_name},\n\n"
+                f"{by.display_name} asked on {when_for(lead, now)} to reset the second factor "
+                f"of {person.display_name}'s Alongside account. Nothing changes until a "
+                "clinical lead approves it.\n\n"
+                f"Approve or decline it here (the reason given is on the page):\n{link}\n\n"
+                f"If you did not expect this, check with {person.display_name} before you "
+                "approve: a reset lets the next person who signs in with their password set up "
+                "a new second factor.\n"
+            ),
+            payload={"reset_id": str(reset.id)},
+            idempotency_key=f"{WAITING_KIND}:{reset.id}:{lead.id}",
+            organization_id=reset.organization_id,
+            now=now,
+        )
 
 
 def _require_decide(actor: Actor) -> None:
