@@ -12,7 +12,9 @@ API (services flush, never commit; pages own the transaction)
   codes, signs the person out everywhere, makes their next sign-in set up a new one, and
   emails them; audited either way.
 - :func:`waiting_for_decision` ``(session, actor)`` and :func:`recent` ``(session,
-  organization_id)``: the lists the lead's and the administrator's pages show, with names.
+  organization_id)``: the lists the lead's and the administrator's pages show, with names;
+  :func:`organisation_resets` ``(session, actor)``: the same for the API, for those who ask
+  (administrators) or decide (clinical leads); :func:`reset_row` ``(session, reset)``: one.
 """
 
 from __future__ import annotations
@@ -328,3 +330,20 @@ def recent(session: Session, organization_id: uuid.UUID, *, limit: int = 10) -> 
         .limit(limit)
     ).all()
     return _rows(session, list(resets))
+
+
+def reset_row(session: Session, reset: SecondFactorReset) -> ResetRow:
+    """One request with the names of the people in it."""
+    return _rows(session, [reset])[0]
+
+
+def organisation_resets(session: Session, actor: Actor, *, limit: int = 50) -> list[ResetRow]:
+    """The organisation's latest requests, newest first, for those who ask for resets
+    (``user.manage``) or decide them (``second_factor_reset.decide``); 404 for anyone else."""
+    resource = Resource(organization_id=actor.organization_id)
+    if not (
+        can(actor, Action.USER_MANAGE, resource)
+        or can(actor, Action.SECOND_FACTOR_RESET_DECIDE, resource)
+    ):
+        raise NotFound(NOT_FOUND)
+    return recent(session, actor.organization_id, limit=limit)
