@@ -317,6 +317,8 @@ def render(
     settings = request.app.state.settings
     full: dict[str, Any] = {
         "demo": settings.is_demo,
+        # Whether the clinic set up text messages: forms offer them only then.
+        "sms_ready": settings.sms_ready,
         "version": __version__,
         "request_id": getattr(request.state, "request_id", ""),
         "user": None,
