@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from alongside.accounts import invitations, second_factor_resets
 from alongside.config import Settings
+from alongside.errors import NotFound
 from alongside.kit.time import utcnow
 from alongside.models import (
     AuditEvent,
@@ -273,3 +275,19 @@ def test_a_declined_reset_and_refusals_to_decide(db: Session, world: World, app:
             headers=other_headers,
         )
         assert decided.status_code == 404
+
+
+def test_the_reset_list_service_refuses_those_who_neither_ask_nor_decide(
+    db: Session, world: World
+) -> None:
+    now = utcnow()
+    for role in (Role.CLINICIAN, Role.COORDINATOR, Role.CLIENT):
+        user = world.users[role]
+        with pytest.raises(NotFound):
+            second_factor_resets.organisation_resets(db, actor_for(db, user, now))
+    # Positive control: the administrator and the lead are answered.
+    for role in (Role.ADMIN, Role.CLINICAL_LEAD):
+        assert (
+            second_factor_resets.organisation_resets(db, actor_for(db, world.users[role], now))
+            == []
+        )

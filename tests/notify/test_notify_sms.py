@@ -30,8 +30,9 @@ from alongside.db import session_scope
 from alongside.errors import InvalidInput
 from alongside.models import Organization, OutboxChannel, OutboxStatus, Role
 from alongside.notify import service
-from alongside.notify.delivery import Sender
+from alongside.notify.delivery import Delivery, DeliveryError, Sender
 from alongside.notify.email import SmtpEmailSender
+from alongside.notify.pages import delivery_routes
 from alongside.notify.phone import sms_number
 from alongside.notify.sms import EmailToSmsSender, SmsGatewaySender
 from alongside.notify.worker import RetryPolicy, build_senders, deliver_due
@@ -395,3 +396,43 @@ def test_the_demos_outbox_page_says_texts_are_not_set_up_rather_than_fake_them(
     page = client.get("/admin/outbox").text
     assert "To the demo mailbox on this machine: nothing leaves it." in page
     assert "Not set up: staff can send links by email only, and no text is sent or faked." in page
+
+
+def test_how_messages_leave_is_said_for_each_way_of_setting_them_up(tmp_path: Path) -> None:
+    hooks = {"oncall": {"url": "https://pager.clinic.test/hook", "secret": "s" * 32}}
+    by_email = dict(
+        delivery_routes(
+            Settings(data_dir=tmp_path, sms_email_domain="sms.example.net", webhooks=hooks)
+        )
+    )
+    assert by_email["Text message"] == "By email to the SMS provider's domain sms.example.net."
+    assert by_email["Pager (webhook)"] == "To the webhooks named oncall."
+    assert by_email["Email"] == "Through the mail relay at 127.0.0.1, port 25."
+    unset = dict(delivery_routes(Settings(data_dir=tmp_path)))
+    assert unset["Pager (webhook)"] == "No webhook is set up."
+    assert unset["Text message"].startswith("Not set up")
+
+
+def test_a_sender_handed_anything_but_a_number_sends_nothing() -> None:
+    stray = Delivery(
+        id=uuid.uuid4(),
+        kind="intake_link",
+        channel="sms",
+        recipient="someone@example.org",
+        subject="",
+        body=TEXT,
+        idempotency_key="stray",
+        attempt=1,
+    )
+    emailed: list[Delivery] = []
+    # Nothing listens on this port: a request would fail differently.
+    gateway = SmsGatewaySender(f"http://127.0.0.1:{free_port()}/message")
+    try:
+        with pytest.raises(DeliveryError, match="not a phone number"):
+            gateway(stray, now=NOW)
+    finally:
+        gateway.close()
+    by_email = EmailToSmsSender(lambda d, *, now: emailed.append(d), "sms.example.net")
+    with pytest.raises(DeliveryError, match="not a phone number"):
+        by_email(stray, now=NOW)
+    assert emailed == []
