@@ -304,6 +304,7 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.accounts import organisation_pages
     from alongside.accounts import pages as account_pages
     from alongside.accounts import routes as account_routes
+    from alongside.accounts import staff_routes as account_staff_routes
     from alongside.audit import pages as audit_pages
     from alongside.audit import routes as audit_routes
     from alongside.clients import care_team_pages as client_care_team_pages
@@ -317,7 +318,7 @@ def _include_routers(app: FastAPI) -> None:
     from alongside.security import routes as security_routes
 
     routers: list[Any] = [account_routes.router, account_pages.router, client_routes.router]
-    routers += [apidocs.router]
+    routers += [apidocs.router, account_staff_routes.router]
     routers += [security_routes.router, account_admin_pages.router, organisation_pages.router]
     routers += [client_pages.router, client_care_team_pages.router, security_pages.router]
     routers += [notify_routes.router, notify_pages.router]

@@ -9,7 +9,7 @@ import enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alongside.errors import ConfigurationError
@@ -25,6 +25,13 @@ class Mode(enum.StrEnum):
     DEMO = "demo"
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class SmsFormat(enum.StrEnum):
+    """The shape of the JSON an HTTP SMS gateway expects (see ``notify/sms.py``)."""
+
+    JSON = "json"
+    ANDROID_SMS_GATEWAY = "android-sms-gateway"
 
 
 class WebhookTarget(BaseModel):
@@ -77,6 +84,30 @@ class Settings(BaseSettings):
         description='name → receiver, as JSON: {"oncall": {"url": "...", "secret": "..."}}',
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Text messages to clients: off unless the clinic sets a gateway (one of the two ways), so
+    # no number is sent anywhere the clinic did not choose.
+    sms_gateway_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="The clinic's HTTP SMS gateway; each text is one POST of JSON to it.",
+    )
+    sms_gateway_format: SmsFormat = Field(
+        default=SmsFormat.JSON,
+        description='"json" ({"to", "text", "id"}) or "android-sms-gateway" (SMS Gateway for '
+        "Android's local server).",
+    )
+    sms_gateway_token: str | None = Field(default=None, description="Sent as a bearer token.")
+    sms_gateway_username: str | None = Field(
+        default=None, description="With the password: basic authentication."
+    )
+    sms_gateway_password: str | None = None
+    sms_gateway_timeout_seconds: float = Field(default=10.0, gt=0)
+    sms_email_domain: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        description="Email to SMS instead: a text to +15550100123 is emailed through the SMTP "
+        "relay to 15550100123@<this domain>.",
+    )
     jobs_interval_seconds: float = Field(
         default=300.0,
         gt=0,
@@ -170,6 +201,20 @@ class Settings(BaseSettings):
     def effective_key_file(self) -> Path:
         """Where the key-encryption key lives (outside the database)."""
         return self.key_file or self.data_dir / "keys" / "kek.key"
+
+    @model_validator(mode="after")
+    def _one_sms_gateway(self) -> Settings:
+        if self.sms_gateway_url and self.sms_email_domain:
+            raise ValueError(
+                "Both ALONGSIDE_SMS_GATEWAY_URL and ALONGSIDE_SMS_EMAIL_DOMAIN are set; set one "
+                "of them, the way your clinic sends text messages."
+            )
+        return self
+
+    @property
+    def sms_ready(self) -> bool:
+        """Whether text messages can be sent (a gateway is configured)."""
+        return bool(self.sms_gateway_url or self.sms_email_domain)
 
     @property
     def is_demo(self) -> bool:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from alongside import __version__
+from alongside.zones import OrganisationZone, clock, tz
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -144,26 +145,6 @@ def pathway_label(pathway_id: str | None) -> str:
     return labels.get(pathway_id, pathway_id.replace("_", " ").replace("-", " "))
 
 
-def _tz(zone: object) -> Any:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(str(zone) if zone else "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def clock(moment: Any, zone: object = None, pattern: str = "%H:%M") -> str:
-    """A moment in the reader's time zone with the zone named, e.g. "14:05 GMT" (or with a
-    date, by ``pattern``); an unknown zone shows UTC, named, rather than failing the page."""
-    if moment is None:
-        return ""
-    if not isinstance(moment, datetime):
-        return str(moment.strftime(pattern))
-    local = moment.astimezone(_tz(zone))
-    return f"{local.strftime(pattern)} {local.tzname()}"
-
-
 @pass_context
 def clock_in_context(
     context: Context, moment: Any, zone: object = None, pattern: str = "%H:%M"
@@ -184,41 +165,8 @@ def local_date(moment: Any, zone: object = None, pattern: str = "%d %B %Y") -> s
     if moment is None:
         return ""
     if isinstance(moment, datetime):
-        moment = moment.astimezone(_tz(zone))
+        moment = moment.astimezone(tz(zone))
     return str(moment.strftime(pattern))
-
-
-class OrganisationZone:
-    """The signed-in person's time zone: their own when they chose one on their account page,
-    else their organisation's, read in the request's own session the first time a page shows
-    a time (pages without times cost no query); UTC when there is no one signed in."""
-
-    def __init__(self, user: Any) -> None:
-        self._user = user
-        self._name: str | None = None
-
-    def __str__(self) -> str:
-        if self._name is None:
-            self._name = self._read()
-        return self._name
-
-    def _read(self) -> str:
-        from sqlalchemy import select
-        from sqlalchemy.orm import object_session
-
-        from alongside.models import Organization
-
-        own = getattr(self._user, "timezone", None)
-        if isinstance(own, str) and own:
-            return own
-        organization_id = getattr(self._user, "organization_id", None)
-        session = object_session(self._user) if self._user is not None else None
-        if organization_id is None or session is None:
-            return "UTC"
-        zone = session.scalar(
-            select(Organization.timezone).where(Organization.id == organization_id)
-        )
-        return zone or "UTC"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -369,6 +317,8 @@ def render(
     settings = request.app.state.settings
     full: dict[str, Any] = {
         "demo": settings.is_demo,
+        # Whether the clinic set up text messages: forms offer them only then.
+        "sms_ready": settings.sms_ready,
         "version": __version__,
         "request_id": getattr(request.state, "request_id", ""),
         "user": None,

@@ -6,6 +6,7 @@ out and emailed, and their next sign-in sets up a new factor before any session.
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from alongside.accounts import second_factor_resets
 from alongside.accounts.service import change_role, start_session
+from alongside.config import Settings
 from alongside.deps import SESSION_COOKIE
 from alongside.errors import Conflict, NotFound
 from alongside.kit.time import utcnow
@@ -35,6 +37,7 @@ from tests.fixtures.factories import PASSWORD, World, create_staff
 from tests.fixtures.web import sign_in, totp_code
 
 REASON = "Lost their phone on the train"
+LINK = "https://clinic.test"
 
 
 def _ask(client: TestClient, csrf: str, person: User, reason: str = REASON) -> object:
@@ -161,6 +164,7 @@ def test_after_approval_the_next_sign_in_sets_up_a_new_factor_first(
         by=other_admin,
         user_id=person.id,
         reason=REASON,
+        link_base=LINK,
         now=now,
     )
     second_factor_resets.decide(
@@ -217,7 +221,13 @@ def test_a_declined_reset_changes_nothing(db: Session, world: World) -> None:
     admin, lead = world.users[Role.ADMIN], world.users[Role.CLINICAL_LEAD]
     person = create_staff(db, world.org, Role.ADMIN)
     reset = second_factor_resets.request_reset(
-        db, actor=actor_for(db, admin, now), by=admin, user_id=person.id, reason=REASON, now=now
+        db,
+        actor=actor_for(db, admin, now),
+        by=admin,
+        user_id=person.id,
+        reason=REASON,
+        link_base=LINK,
+        now=now,
     )
     second_factor_resets.decide(
         db, actor=actor_for(db, lead, now), by=lead, reset_id=reset.id, approve=False, now=now
@@ -233,7 +243,13 @@ def test_nobody_decides_their_own_request_or_their_own_reset(db: Session, world:
     admin, lead = world.users[Role.ADMIN], world.users[Role.CLINICAL_LEAD]
     # The lead's own factor: another lead must decide.
     own = second_factor_resets.request_reset(
-        db, actor=actor_for(db, admin, now), by=admin, user_id=lead.id, reason=REASON, now=now
+        db,
+        actor=actor_for(db, admin, now),
+        by=admin,
+        user_id=lead.id,
+        reason=REASON,
+        link_base=LINK,
+        now=now,
     )
     with pytest.raises(Conflict, match="your own second factor"):
         second_factor_resets.decide(
@@ -244,7 +260,13 @@ def test_nobody_decides_their_own_request_or_their_own_reset(db: Session, world:
     begin_enrolment(person, keyring_for(db).provider)
     person.totp_enabled = True
     asked = second_factor_resets.request_reset(
-        db, actor=actor_for(db, admin, now), by=admin, user_id=person.id, reason=REASON, now=now
+        db,
+        actor=actor_for(db, admin, now),
+        by=admin,
+        user_id=person.id,
+        reason=REASON,
+        link_base=LINK,
+        now=now,
     )
     change_role(db, admin, Role.CLINICAL_LEAD, by=None, now=now)
     with pytest.raises(Conflict, match="You asked for this reset"):
@@ -264,7 +286,13 @@ def test_the_page_refuses_self_approval_in_words(
     now = utcnow()
     admin, lead = world.users[Role.ADMIN], world.users[Role.CLINICAL_LEAD]
     reset = second_factor_resets.request_reset(
-        db, actor=actor_for(db, admin, now), by=admin, user_id=lead.id, reason=REASON, now=now
+        db,
+        actor=actor_for(db, admin, now),
+        by=admin,
+        user_id=lead.id,
+        reason=REASON,
+        link_base=LINK,
+        now=now,
     )
     db.commit()
     csrf = sign_in(client, lead)
@@ -285,12 +313,18 @@ def test_a_person_without_a_factor_or_of_another_organisation_is_refused(
     me = actor_for(db, admin, now)
     with pytest.raises(Conflict, match="no second factor"):
         second_factor_resets.request_reset(
-            db, actor=me, by=admin, user_id=world.users[Role.CLINICIAN].id, reason=REASON, now=now
+            db,
+            actor=me,
+            by=admin,
+            user_id=world.users[Role.CLINICIAN].id,
+            reason=REASON,
+            link_base=LINK,
+            now=now,
         )
     foreign = create_staff(db, world.other_org, Role.ADMIN)
     with pytest.raises(NotFound):
         second_factor_resets.request_reset(
-            db, actor=me, by=admin, user_id=foreign.id, reason=REASON, now=now
+            db, actor=me, by=admin, user_id=foreign.id, reason=REASON, link_base=LINK, now=now
         )
     foreign_lead = create_staff(db, world.other_org, Role.CLINICAL_LEAD)
     reset = second_factor_resets.request_reset(
@@ -299,6 +333,7 @@ def test_a_person_without_a_factor_or_of_another_organisation_is_refused(
         by=admin,
         user_id=world.users[Role.CLINICAL_LEAD].id,
         reason=REASON,
+        link_base=LINK,
         now=now,
     )
     with pytest.raises(NotFound):
@@ -320,3 +355,68 @@ def test_a_person_without_a_factor_or_of_another_organisation_is_refused(
             approve=True,
             now=now,
         )
+
+
+def test_the_leads_who_can_decide_are_emailed_a_link_to_the_page(
+    db: Session, world: World, client: TestClient, app: object, settings: Settings
+) -> None:
+    world.org.timezone = "Europe/London"
+    lead = world.users[Role.CLINICAL_LEAD]
+    lead.timezone = "Asia/Tokyo"
+    second_lead = create_staff(db, world.org, Role.CLINICAL_LEAD)
+    # Not told: a lead who left, a lead of another organisation, and the person themself.
+    gone = create_staff(db, world.org, Role.CLINICAL_LEAD)
+    gone.is_active = False
+    create_staff(db, world.other_org, Role.CLINICAL_LEAD)
+    person = create_staff(db, world.org, Role.CLINICAL_LEAD)
+    db.commit()
+    admin = world.users[Role.ADMIN]
+    csrf = sign_in(client, admin)
+    assert _ask(client, csrf, person).status_code == 200
+    reset = _waiting(db)
+    mails = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "second_factor_reset_waiting")
+    ).all()
+    assert sorted(m.recipient for m in mails) == sorted([lead.email, second_lead.email])
+    link = f"{settings.effective_public_url}/second-factor-resets"
+    for mail in mails:
+        assert mail.subject == "A sign-in reset is waiting for your approval"
+        assert link in mail.body
+        assert admin.display_name in mail.body
+        assert person.display_name in mail.body
+        # No client anywhere in it, and the reason stays on the page.
+        assert mail.client_id is None
+        assert REASON not in mail.body
+        for someone in (world.own_client, world.outside_client):
+            assert someone.family_name not in mail.body
+        assert mail.payload == {"reset_id": str(reset.id)}
+    # Each lead reads the time on their own clock.
+    to_lead = next(m for m in mails if m.recipient == lead.email)
+    asked = reset.requested_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"at {asked:%H:%M} JST (Asia/Tokyo)" in to_lead.body
+    to_second = next(m for m in mails if m.recipient == second_lead.email)
+    assert "(Europe/London)" in to_second.body
+    # The link leads to the page where they decide, after signing in.
+    with TestClient(app, raise_server_exceptions=False) as theirs:  # type: ignore[arg-type]
+        redirected = theirs.get("/second-factor-resets", follow_redirects=False)
+        assert redirected.status_code in (302, 303)
+        sign_in(theirs, second_lead)
+        page = theirs.get("/second-factor-resets")
+        assert person.display_name in page.text
+        assert REASON in page.text
+
+
+def test_a_refused_request_emails_nobody(db: Session, world: World) -> None:
+    now = utcnow()
+    admin = world.users[Role.ADMIN]
+    with pytest.raises(Conflict, match="no second factor"):
+        second_factor_resets.request_reset(
+            db,
+            actor=actor_for(db, admin, now),
+            by=admin,
+            user_id=world.users[Role.CLINICIAN].id,
+            reason=REASON,
+            link_base=LINK,
+            now=now,
+        )
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 0

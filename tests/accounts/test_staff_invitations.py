@@ -252,7 +252,7 @@ def test_a_taken_address_or_a_waiting_invitation_is_refused_in_words(
     assert "already waiting" in twice.text
     client_role = _invite(client, csrf, email="x@clinic.test", role="client")
     assert client_role.status_code == 422
-    assert "Choose one of the staff roles." in client_role.text
+    assert "Choose one of the staff roles: clinician, intake coordinator" in client_role.text
 
 
 def test_another_organisations_invitation_is_not_there(db: Session, world: World) -> None:

@@ -221,3 +221,28 @@ def test_details_are_corrected_by_the_care_team_and_audited(
         },
     )
     assert refused.status_code == 404
+
+
+def test_a_mobile_number_a_text_cannot_go_to_is_refused_in_words(
+    client: TestClient, db: Session, world: World
+) -> None:
+    csrf = _page_login(client, world, Role.CLINICIAN)
+    own = world.own_client
+    form = {
+        "csrf_token": csrf,
+        "given_name": own.given_name,
+        "family_name": own.family_name,
+        "preferred_language": "en",
+    }
+    page = client.get(f"/clients/{own.id}")
+    assert "Mobile phone number" in page.text
+    bad = client.post(f"/clients/{own.id}/details", data={**form, "phone": "ask her sister"})
+    assert bad.status_code == 422
+    assert "Mobile phone number: write the number with its area code" in bad.text
+    db.refresh(own)
+    assert own.phone is None
+    saved = client.post(f"/clients/{own.id}/details", data={**form, "phone": "+1 555 010 0123"})
+    assert saved.status_code == 200
+    db.refresh(own)
+    assert own.phone == "+1 555 010 0123"
+    assert "<dt>Mobile phone</dt><dd>+1 555 010 0123</dd>" in saved.text

@@ -54,7 +54,7 @@ def test_the_link_is_queued_by_email_and_a_real_smtp_server_receives_it(
     csrf = sign_in(client, world.users[Role.COORDINATOR])
     form = client.get("/intakes/new")
     assert "Send it to the client by email" in form.text
-    created = client.post("/intakes/new", data=_form(csrf, world, send_email="yes"))
+    created = client.post("/intakes/new", data=_form(csrf, world, send_by="email"))
     assert created.status_code == 201, created.text
     assert "Intake link sent by email" in created.text
     assert f"queued to be emailed to <strong>{address}</strong>" in created.text
@@ -121,7 +121,7 @@ def test_a_new_clients_link_goes_to_the_address_entered(
             "family_name": "Lindahl",
             "email": "tove.lindahl@example.org",
             "instruments": ["phq9"],
-            "send_email": "yes",
+            "send_by": "email",
         },
     )
     assert created.status_code == 201, created.text
@@ -137,12 +137,12 @@ def test_without_an_address_nothing_is_made_and_the_form_says_why(
     db.flush()
     csrf = sign_in(client, world.users[Role.COORDINATOR])
     intakes = _count(db, Intake)
-    form = _form(csrf, world, send_email="yes", client_id=str(nobody.id))
+    form = _form(csrf, world, send_by="email", client_id=str(nobody.id))
     response = client.post("/intakes/new", data=form)
     assert response.status_code == 422
     assert "Send by email: this client has no email address on their record." in response.text
-    assert 'id="send_email" name="send_email" value="yes"' in response.text
-    assert "checked" in response.text.split('id="send_email"')[1].split(">")[0]
+    assert 'id="send_by_email" name="send_by" value="email"' in response.text
+    assert "checked" in response.text.split('id="send_by_email"')[1].split(">")[0]
     new = client.post(
         "/intakes/new",
         data={
@@ -150,7 +150,7 @@ def test_without_an_address_nothing_is_made_and_the_form_says_why(
             "given_name": "Ana",
             "family_name": "Sousa",
             "reviewer_id": str(world.users[Role.CLINICIAN].id),
-            "send_email": "yes",
+            "send_by": "email",
         },
     )
     assert new.status_code == 422

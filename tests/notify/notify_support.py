@@ -1,10 +1,12 @@
-"""Real receivers for outbox tests: an SMTP server (aiosmtpd) and an HTTP webhook receiver.
+"""Real receivers for outbox tests: an SMTP server (aiosmtpd), an HTTP webhook receiver and an
+HTTP SMS gateway.
 
 Both run in threads of the test process on free 127.0.0.1 ports; nothing is mocked.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -148,6 +150,68 @@ def webhook_receiver(secret: str, now: datetime) -> Iterator[WebhookReceiver]:
     thread.start()
     try:
         yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=WAIT_S)
+
+
+@dataclass
+class ReceivedText:
+    """One request as the SMS gateway saw it."""
+
+    path: str
+    headers: dict[str, str]
+    document: dict[str, Any]
+
+
+@dataclass
+class SmsGateway:
+    """A real HTTP server standing for a clinic's SMS gateway, answering scripted statuses."""
+
+    port: int = 0
+    statuses: list[int] = field(default_factory=list)  # consumed in order; then 200
+    received: list[ReceivedText] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        """Where to post texts."""
+        return f"http://127.0.0.1:{self.port}/message"
+
+
+def _gateway_handler(gateway: SmsGateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            document = json.loads(self.rfile.read(length))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            with gateway.lock:
+                gateway.received.append(ReceivedText(self.path, headers, document))
+                status = gateway.statuses.pop(0) if gateway.statuses else 200
+            answer = b'{"state": "Pending"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the test asserts on what arrived."""
+
+    return Handler
+
+
+@contextmanager
+def sms_gateway() -> Iterator[SmsGateway]:
+    """A threaded HTTP SMS gateway on a free local port for the duration of the block."""
+    gateway = SmsGateway()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _gateway_handler(gateway))
+    gateway.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield gateway
     finally:
         server.shutdown()
         server.server_close()

@@ -69,7 +69,7 @@ def test_a_system_message_has_no_organisation(db: Session) -> None:
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"channel": "sms"}, "channel: 'sms' is not one of email, webhook"),
+        ({"channel": "pager"}, "channel: 'pager' is not one of email, webhook, sms"),
         ({"kind": ""}, "kind: must not be empty"),
         ({"recipient": "  "}, "recipient: must not be empty"),
         ({"recipient": "not-an-address"}, "an email message needs an email address"),

@@ -283,6 +283,7 @@ def build_cast(db: Session, world: World) -> Cast:
                 by=admins[place],
                 user_id=admins[place].id,
                 reason="Matrix: lost their phone",
+                link_base="https://clinic.test",
                 now=now,
             )
             ids["second_factor_reset"] = str(reset.id)

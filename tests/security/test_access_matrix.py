@@ -213,6 +213,13 @@ BODIES: dict[tuple[str, str], Body] = {
         "role": "coordinator",
     },
     ("POST", "/admin/users/{user_id}/second-factor-reset"): {"reason": "Lost their phone"},
+    ("POST", "/api/invitations"): {
+        "email": "newcomer@clinic.test",
+        "display_name": "New Colleague",
+        "role": "coordinator",
+    },
+    ("POST", "/api/users/{user_id}/second-factor-reset"): {"reason": "Lost their phone"},
+    ("POST", "/api/second-factor-resets/{reset_id}/decision"): {"decision": "approved"},
     ("POST", "/account/time-zone"): {"timezone": "Europe/London"},
     ("POST", "/admin/users/{user_id}/role"): {"role": "coordinator"},
     ("POST", "/admin/on-call"): lambda r: {

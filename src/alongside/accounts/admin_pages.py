@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from alongside.accounts import invitations, organisation, second_factor_resets, service
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
-from alongside.errors import AlongsideError, InvalidInput, NotFound
+from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import ResetStatus, Role
@@ -78,16 +78,6 @@ def users_page(
     return _users_page(request, db, signed_in)
 
 
-def _role(value: str) -> Role:
-    try:
-        role = Role(value)
-    except ValueError:
-        role = Role.CLIENT
-    if role not in ROLE_NAMES:
-        raise InvalidInput("Choose one of the staff roles.")
-    return role
-
-
 def _link_base(request: Request) -> str:
     # The clinic's configured address, never the request's Host header: anyone could put any
     # address there, and this link goes into an email.
@@ -113,7 +103,7 @@ def invite(
             by=signed_in.user,
             email=email,
             display_name=display_name,
-            role=_role(role),
+            role=invitations.staff_role(role),
             link_base=_link_base(request),
             now=utcnow(),
         )
@@ -201,7 +191,9 @@ def change_role(
     """Give a staff member another role; they are signed out so it applies at once."""
     target = _target(db, signed_in, user_id)
     try:
-        service.change_role(db, target, _role(role), by=signed_in.user, now=utcnow())
+        service.change_role(
+            db, target, invitations.staff_role(role), by=signed_in.user, now=utcnow()
+        )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -246,6 +238,7 @@ def ask_for_reset(
             by=signed_in.user,
             user_id=target.id,
             reason=reason,
+            link_base=_link_base(request),
             now=utcnow(),
         )
     except AlongsideError as exc:

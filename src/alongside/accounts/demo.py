@@ -48,6 +48,7 @@ def seed_staff_business(
         by=admin,
         user_id=lost_phone.id,
         reason="Lost their phone on holiday; the recovery codes were in the same bag",
+        link_base=DEMO_LINK_BASE,
         now=now - timedelta(hours=3),
     )
     own_zone.timezone = OWN_ZONE

@@ -8,7 +8,9 @@ API (services flush, never commit; pages own the transaction)
 - :func:`send_again` ``(session, *, actor, by, invitation_id, link_base, now)``: a new link
   and a new expiry (the old link stops working); audited.
 - :func:`withdraw` ``(session, *, actor, by, invitation_id, now)``: the link stops working.
-- :func:`organisation_invitations` ``(session, actor, now)``: the list, newest first.
+- :func:`organisation_invitations` ``(session, actor, now)``: the list, newest first;
+  :func:`invitation_row` ``(session, invitation, now)``: one of them as the list shows it.
+- :func:`staff_role` ``(value)``: a staff role from its name, or :class:`InvalidInput`.
 - :func:`open_invitation` ``(session, token, now)``: the waiting invitation behind a link,
   or :class:`NotFound` in words for a link that was used, withdrawn, replaced or has expired.
 - :func:`accept` ``(session, *, token, password, password_again, now, demo)``: the account is
@@ -76,6 +78,21 @@ ROLE_WORDS: dict[Role, str] = {
     Role.CLINICAL_LEAD: "Clinical lead",
     Role.ADMIN: "Administrator",
 }
+
+
+def staff_role(value: str) -> Role:
+    """The staff role named ``value`` (``clinician``, ``coordinator``, ``clinical_lead``,
+    ``admin``); anything else is refused in words."""
+    try:
+        role = Role(value)
+    except ValueError:
+        role = Role.CLIENT
+    if role not in ROLE_WORDS:
+        raise InvalidInput(
+            "Choose one of the staff roles: clinician, intake coordinator, clinical lead or "
+            "administrator."
+        )
+    return role
 
 
 def token_hash(token: str) -> str:
@@ -306,6 +323,20 @@ def organisation_invitations(
         )
         for row in rows
     ]
+
+
+def invitation_row(session: Session, invitation: StaffInvitation, now: datetime) -> InvitationRow:
+    """One invitation as the list shows it (its state now and who sent it)."""
+    inviter = (
+        session.get(User, invitation.invited_by_id)
+        if invitation.invited_by_id is not None
+        else None
+    )
+    return InvitationRow(
+        invitation=invitation,
+        state=invitation.state(now),
+        invited_by=inviter.display_name if inviter is not None else "",
+    )
 
 
 def open_invitation(session: Session, token: str, now: datetime) -> StaffInvitation:

@@ -4,14 +4,17 @@ decides a request they made, and nobody decides the reset of their own factor.
 
 API (services flush, never commit; pages own the transaction)
 ---
-- :func:`request_reset` ``(session, *, actor, by, user_id, reason, now)``: an administrator's
-  request (``user.manage``); one waiting request per person; audited.
+- :func:`request_reset` ``(session, *, actor, by, user_id, reason, link_base, now)``: an
+  administrator's request (``user.manage``); one waiting request per person; audited; every
+  clinical lead who could decide it is emailed a link to the page where they decide.
 - :func:`decide` ``(session, *, actor, by, reset_id, approve, now)``: a clinical lead's
   decision (``second_factor_reset.decide``). Approving removes the factor and its recovery
   codes, signs the person out everywhere, makes their next sign-in set up a new one, and
   emails them; audited either way.
 - :func:`waiting_for_decision` ``(session, actor)`` and :func:`recent` ``(session,
-  organization_id)``: the lists the lead's and the administrator's pages show, with names.
+  organization_id)``: the lists the lead's and the administrator's pages show, with names;
+  :func:`organisation_resets` ``(session, actor)``: the same for the API, for those who ask
+  (administrators) or decide (clinical leads); :func:`reset_row` ``(session, reset)``: one.
 """
 
 from __future__ import annotations
@@ -32,14 +35,19 @@ from alongside.models import (
     AuditPurpose,
     RecoveryCode,
     ResetStatus,
+    Role,
     SecondFactorReset,
     User,
 )
 from alongside.notify.service import enqueue
-from alongside.security.permissions import Action
+from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can
+from alongside.zones import when_for
 
 NOT_FOUND = "There is no such request in your organisation."
+WAITING_KIND = "second_factor_reset_waiting"
+# The clinical lead's page of requests (accounts/admin_pages.py).
+DECIDE_PATH = "/second-factor-resets"
 MAX_REASON = 500
 OWN_REQUEST = (
     "You asked for this reset, so another clinical lead decides it: a reset needs two people."
@@ -78,9 +86,11 @@ def request_reset(
     by: User,
     user_id: uuid.UUID,
     reason: str,
+    link_base: str,
     now: datetime,
 ) -> SecondFactorReset:
-    """Ask a clinical lead to approve removing a colleague's second factor."""
+    """Ask a clinical lead to approve removing a colleague's second factor; the leads who
+    could decide it are emailed (``link_base``: the clinic's address, for the link)."""
     require_user_manage(actor)
     person = staff_member(session, actor.organization_id, user_id)
     words = reason.strip()
@@ -124,7 +134,56 @@ def request_reset(
         organization_id=reset.organization_id,
         now=now,
     )
+    _tell_deciders(session, reset, person=person, by=by, link_base=link_base, now=now)
     return reset
+
+
+def _tell_deciders(
+    session: Session,
+    reset: SecondFactorReset,
+    *,
+    person: User,
+    by: User,
+    link_base: str,
+    now: datetime,
+) -> None:
+    """Email each active clinical lead who may decide ``reset`` (not the person whose factor it
+    is, not the one who asked): who asked, for whom, when, and the link; the reason stays on
+    the page, and nothing about any client is in it."""
+    deciding_roles = [role for role in Role if role_allows(role, Action.SECOND_FACTOR_RESET_DECIDE)]
+    leads = session.scalars(
+        select(User)
+        .where(
+            User.organization_id == reset.organization_id,
+            User.role.in_(deciding_roles),
+            User.is_active.is_(True),
+            User.id.not_in([person.id, by.id]),
+        )
+        .order_by(User.created_at, User.id)
+    ).all()
+    link = f"{link_base.rstrip('/')}{DECIDE_PATH}"
+    for lead in leads:
+        enqueue(
+            session,
+            kind=WAITING_KIND,
+            channel="email",
+            recipient=lead.email,
+            subject="A sign-in reset is waiting for your approval",
+            body=(
+                f"Hello {lead.display_name},\n\n"
+                f"{by.display_name} asked on {when_for(lead, now)} to reset the second factor "
+                f"of {person.display_name}'s Alongside account. Nothing changes until a "
+                "clinical lead approves it.\n\n"
+                f"Approve or decline it here (the reason given is on the page):\n{link}\n\n"
+                f"If you did not expect this, check with {person.display_name} before you "
+                "approve: a reset lets the next person who signs in with their password set up "
+                "a new second factor.\n"
+            ),
+            payload={"reset_id": str(reset.id)},
+            idempotency_key=f"{WAITING_KIND}:{reset.id}:{lead.id}",
+            organization_id=reset.organization_id,
+            now=now,
+        )
 
 
 def _require_decide(actor: Actor) -> None:
@@ -203,6 +262,7 @@ def _remove_factor(session: Session, person: User, *, by: User, now: datetime) -
             f"Hello {person.display_name},\n\n"
             "At an administrator's request, approved by a clinical lead, the second factor of "
             "your Alongside account was removed, with its recovery codes. You were signed out.\n"
+            f"\nWhen: {when_for(person, now)}.\n"
             "\nAt your next sign-in, after your password, you will add Alongside to an "
             "authenticator app again and type the code it shows.\n\nIf you did not ask for "
             "this, tell your administrator or clinical lead now."
@@ -270,3 +330,20 @@ def recent(session: Session, organization_id: uuid.UUID, *, limit: int = 10) -> 
         .limit(limit)
     ).all()
     return _rows(session, list(resets))
+
+
+def reset_row(session: Session, reset: SecondFactorReset) -> ResetRow:
+    """One request with the names of the people in it."""
+    return _rows(session, [reset])[0]
+
+
+def organisation_resets(session: Session, actor: Actor, *, limit: int = 50) -> list[ResetRow]:
+    """The organisation's latest requests, newest first, for those who ask for resets
+    (``user.manage``) or decide them (``second_factor_reset.decide``); 404 for anyone else."""
+    resource = Resource(organization_id=actor.organization_id)
+    if not (
+        can(actor, Action.USER_MANAGE, resource)
+        or can(actor, Action.SECOND_FACTOR_RESET_DECIDE, resource)
+    ):
+        raise NotFound(NOT_FOUND)
+    return recent(session, actor.organization_id, limit=limit)

@@ -25,6 +25,7 @@ from alongside.models import (
 )
 from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
 from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
+from alongside.notify.phone import sms_number
 from alongside.security.guard import audit_access, load_or_refuse
 from alongside.security.permissions import Action, Scope, scope_of
 from alongside.security.policy import Actor, Resource, can, readable_clients
@@ -289,7 +290,7 @@ DETAIL_FIELDS: dict[str, str] = {
     "given_name": "First name",
     "family_name": "Last name",
     "email": "Email address",
-    "phone": "Phone number",
+    "phone": "Mobile phone number",
     "date_of_birth": "Date of birth",
     "preferred_language": "Preferred language",
 }
@@ -309,6 +310,10 @@ def _checked_details(values: dict[str, str | None], languages: set[str]) -> dict
             raise InvalidInput(f"{label}: at most {MAX_DETAIL} characters.")
         if name == "email" and text is not None and ("@" not in text or " " in text):
             raise InvalidInput(f"{label}: write an address such as name@example.org.")
+        if name == "phone" and text is not None and sms_number(text) is None:
+            raise InvalidInput(
+                f"{label}: write the number with its area code, such as +1 555 010 0123."
+            )
         if name == "date_of_birth" and text is not None:
             try:
                 born = date.fromisoformat(text)

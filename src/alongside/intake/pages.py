@@ -30,7 +30,7 @@ from alongside.intake.questions import (
     question_label,
 )
 from alongside.kit.time import utcnow
-from alongside.models import Intake, Organization
+from alongside.models import Intake, Organization, OutboxChannel
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
@@ -106,12 +106,13 @@ def _staff_form_context(
         "given_name": "",
         "family_name": "",
         "email": "",
+        "phone": "",
         "preferred_language": "en",
         "instruments": list(service.DEFAULT_INSTRUMENTS),
         "reviewer_id": str(user.id) if user.role in service.REVIEWER_ROLES else "",
         "expires_in_days": "14",
         "reason": "",
-        "send_email": "",
+        "send_by": "",
     }
     return {
         "user": user,
@@ -166,6 +167,7 @@ def new_intake_submit(
                 given_name=values.get("given_name", ""),
                 family_name=values.get("family_name", ""),
                 email=values.get("email") or None,
+                phone=values.get("phone") or None,
                 preferred_language=values.get("preferred_language", "en"),
             )
         if not 1 <= days <= 90:
@@ -180,13 +182,7 @@ def new_intake_submit(
             reason=values.get("reason") or None,
             expires_in=timedelta(days=days),
             now=utcnow(),
-            # The emailed link starts with the clinic's configured address, never the
-            # request's Host header (anyone could put any address there).
-            email_link_base=(
-                _case_url_base(get_settings_from(request))
-                if values.get("send_email") == "yes"
-                else None
-            ),
+            send=_sending(values.get("send_by", ""), get_settings_from(request)),
         )
     except InvalidInput as exc:
         context = _staff_form_context(db, signed_in, values)
@@ -201,10 +197,24 @@ def new_intake_submit(
             "csrf_token": signed_in.csrf_token,
             "link": link,
             "intake": created.intake,
-            "emailed_to": created.emailed_to,
+            "sent_to": created.sent_to,
+            "sent_by": created.sent_by.value if created.sent_by else None,
         },
         status_code=201,
     )
+
+
+def _sending(choice: str, settings: Settings) -> service.LinkSending | None:
+    """The way the form asks for the link to go: shown only (""), by email or by text."""
+    if not choice:
+        return None
+    if choice == OutboxChannel.SMS and not settings.sms_ready:
+        raise InvalidInput(service.TEXTS_NOT_SET_UP)
+    if choice not in (OutboxChannel.EMAIL, OutboxChannel.SMS):
+        raise InvalidInput("Sending the link: choose one of the ways offered.")
+    # The link starts with the clinic's configured address, never the request's Host header
+    # (anyone could put any address there).
+    return service.LinkSending(by=OutboxChannel(choice), link_base=_case_url_base(settings))
 
 
 def _uuid_or_none(raw: str, name: str) -> uuid.UUID | None:

@@ -7,10 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 
+from alongside.config import Settings
 from alongside.deps import CurrentSignedIn, DbSession, get_settings_from
+from alongside.errors import InvalidInput
 from alongside.intake import service
 from alongside.intake.schemas import IntakeCreate, IntakeCreated
 from alongside.kit.time import utcnow
+from alongside.models import OutboxChannel
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 
@@ -41,10 +44,7 @@ def create_intake(
         reason=body.reason,
         expires_in=timedelta(days=body.expires_in_days),
         now=utcnow(),
-        # The clinic's configured address, never the request's Host header.
-        email_link_base=(
-            get_settings_from(request).effective_public_url if body.send_email else None
-        ),
+        send=_sending(body, get_settings_from(request)),
     )
     intake = created.intake
     return IntakeCreated(
@@ -54,5 +54,19 @@ def create_intake(
         instruments=list(intake.instruments),
         expires_at=intake.expires_at,
         url=str(request.base_url).rstrip("/") + created.path,
-        emailed=created.emailed_to is not None,
+        emailed=created.sent_by is OutboxChannel.EMAIL,
+        texted=created.sent_by is OutboxChannel.SMS,
     )
+
+
+def _sending(body: IntakeCreate, settings: Settings) -> service.LinkSending | None:
+    """How the body asks for the link to be sent, checked against what the clinic set up."""
+    if body.send_email and body.send_text:
+        raise InvalidInput("Choose one way to send the link: send_email or send_text, not both.")
+    if body.send_text and not settings.sms_ready:
+        raise InvalidInput(service.TEXTS_NOT_SET_UP)
+    if not (body.send_email or body.send_text):
+        return None
+    by = OutboxChannel.SMS if body.send_text else OutboxChannel.EMAIL
+    # The clinic's configured address, never the request's Host header.
+    return service.LinkSending(by=by, link_base=settings.effective_public_url)

@@ -16,6 +16,9 @@ class NewClientIn(BaseModel):
     given_name: str = Field(min_length=1, max_length=200)
     family_name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(
+        default=None, max_length=40, description="A mobile number, for a link by text message."
+    )
     preferred_language: str = Field(default="en", min_length=1, max_length=16)
 
 
@@ -44,6 +47,12 @@ class IntakeCreate(BaseModel):
         description="Also queue the link to the client's email address through the outbox "
         "(the address on record, or the new client's); 422 when there is none.",
     )
+    send_text: bool = Field(
+        default=False,
+        description="Instead, queue the link by text message to the client's mobile number "
+        "(on record, or the new client's); 422 when there is none or when text messages are "
+        "not set up (ALONGSIDE_SMS_*).",
+    )
 
 
 class IntakeCreated(BaseModel):
@@ -56,3 +65,4 @@ class IntakeCreated(BaseModel):
     expires_at: datetime
     url: str
     emailed: bool = Field(default=False, description="Whether the link was queued by email.")
+    texted: bool = Field(default=False, description="Whether the link was queued by text message.")

@@ -6,17 +6,19 @@ Staff:
 
 - :func:`create_intake` ``(session, *, actor, client_id=None, new_client=None,
   instruments=None, reviewer_id=None, reason=None, expires_in=DEFAULT_EXPIRY, now,
-  email_link_base=None) -> CreatedIntake``: for an existing client the actor may read, or a
+  send=None) -> CreatedIntake``: for an existing client the actor may read, or a
   new client (created encrypted). The reviewing clinician gets a
   :class:`~alongside.models.ReviewAssignment`: that intake's case only, until the decision and
   a grace period after it (never the client's record; lasting access comes from the care team
   or emergency access). Assigning a reviewer
   outside an existing client's care team needs a reason; the clinical lead sees every such
   assignment. Returns the token once (only its SHA-256 is stored). Audited (the assignment
-  too, in the client's access log). Refusals answer :class:`NotFound`. With
-  ``email_link_base`` (the clinic's public address) the link is also queued to the client's
-  email address through the outbox (encrypted with the client's key, in the same transaction,
-  audited); a client without an address is an :class:`InvalidInput` before anything is made.
+  too, in the client's access log). Refusals answer :class:`NotFound`. With ``send`` (a
+  :class:`LinkSending`: by email or by text message, and the clinic's public address) the link
+  is also queued to the client's email address or mobile number through the outbox (encrypted
+  with the client's key, in the same transaction, audited); a client without an address or a
+  number a text can go to is an :class:`InvalidInput` before anything is made. Whether text
+  messages are set up at all is the caller's to check (settings).
 - :func:`reviewer_choices` ``(session, actor) -> list[User]``: clinicians who may review.
 
 The client (the token is the credential; every call is audited as the client's access):
@@ -82,6 +84,7 @@ from alongside.models import (
     Intake,
     IntakeStatus,
     Organization,
+    OutboxChannel,
     QuestionnaireResponse,
     ReviewAssignment,
     Role,
@@ -90,6 +93,7 @@ from alongside.models import (
 from alongside.models.base import new_id
 from alongside.models.consent import INTAKE_PROCESSING, SOFTWARE_READING
 from alongside.models.encrypted import keyring_for
+from alongside.notify.phone import sms_number
 from alongside.notify.service import enqueue
 from alongside.security.permissions import Action
 from alongside.security.policy import Actor, can, readable_clients
@@ -106,12 +110,24 @@ DEFAULT_EXPIRY = timedelta(days=14)
 INVITATION_KIND = "intake_link"
 NO_EMAIL_ON_RECORD = (
     "Send by email: this client has no email address on their record. Add one on their page, "
-    "or untick 'Send it by email' and give them the link yourself."
+    "or choose another way to send the link."
 )
 NO_EMAIL_ENTERED = (
-    "Send by email: enter the new client's email address, or untick 'Send it by email' and "
-    "give them the link yourself."
+    "Send by email: enter the new client's email address, or choose another way to send the link."
 )
+NO_MOBILE_ON_RECORD = (
+    "Send by text message: this client has no mobile number on their record that a text can "
+    "go to. Add one on their page, or choose another way to send the link."
+)
+NO_MOBILE_ENTERED = (
+    "Send by text message: enter the new client's mobile number, or choose another way to "
+    "send the link."
+)
+TEXTS_NOT_SET_UP = (
+    "Text messages are not set up at this clinic, so the link can go by email only (an "
+    "administrator can set up an SMS gateway)."
+)
+BAD_MOBILE = "Mobile number: enter the number with its area code, like +1 555 010 0123."
 MAX_EXPIRY = timedelta(days=90)
 # 32 random bytes: 256 bits, well above the 128 a guessing attacker would have to beat.
 TOKEN_BYTES = 32
@@ -161,16 +177,28 @@ class NewClientDetails:
     family_name: str
     email: str | None = None
     preferred_language: str = "en"
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkSending:
+    """How to send a new link to the client through the outbox: ``by`` email or text message
+    (``OutboxChannel.SMS``), with links starting at ``link_base`` (the clinic's configured
+    address, never a request's Host header)."""
+
+    by: OutboxChannel
+    link_base: str
 
 
 @dataclass(frozen=True)
 class CreatedIntake:
-    """A new intake and its token (shown once, never stored); ``emailed_to`` is the address
-    the link was queued to, if it was sent by email."""
+    """A new intake and its token (shown once, never stored); ``sent_to`` is the address or
+    number the link was queued to, and ``sent_by`` how, if it was sent."""
 
     intake: Intake
     token: str
-    emailed_to: str | None = None
+    sent_to: str | None = None
+    sent_by: OutboxChannel | None = None
 
     @property
     def path(self) -> str:
@@ -302,6 +330,9 @@ def _new_client(session: Session, actor: User, details: NewClientDetails) -> Cli
     email = (details.email or "").strip() or None
     if email is not None and ("@" not in email or len(email) > 254):
         raise InvalidInput("new_client.email: enter an email address like name@example.org.")
+    phone = (details.phone or "").strip() or None
+    if phone is not None and (len(phone) > 40 or sms_number(phone) is None):
+        raise InvalidInput(BAD_MOBILE)
     language = details.preferred_language.strip() or "en"
     if len(language) > 16:
         raise InvalidInput("new_client.preferred_language: use a language code such as en.")
@@ -310,6 +341,7 @@ def _new_client(session: Session, actor: User, details: NewClientDetails) -> Cli
         given_name=given,
         family_name=family,
         email=email,
+        phone=phone,
         preferred_language=language,
     )
     session.add(client)
@@ -328,10 +360,10 @@ def create_intake(
     reason: str | None = None,
     expires_in: timedelta = DEFAULT_EXPIRY,
     now: datetime,
-    email_link_base: str | None = None,
+    send: LinkSending | None = None,
 ) -> CreatedIntake:
     """Create an intake link for an existing client the actor may see, or a new client (and
-    email it to them through the outbox when ``email_link_base`` is given)."""
+    send it to them by email or text message through the outbox when ``send`` says how)."""
     policy_actor = actor_for_user(session, actor)
     if not can(policy_actor, Action.INTAKE_CREATE):
         raise NotFound("There is nothing at this address.")
@@ -350,12 +382,10 @@ def create_intake(
         )
         if client is None or not scope.contains(client.organization_id, client.id):
             raise NotFound(NOT_AVAILABLE)
-        if email_link_base is not None and not (client.email or "").strip():
-            raise InvalidInput(NO_EMAIL_ON_RECORD)
+        _check_contact(send, client.email, client.phone, on_record=True)
     else:
         assert new_client is not None  # noqa: S101 - checked above
-        if email_link_base is not None and not (new_client.email or "").strip():
-            raise InvalidInput(NO_EMAIL_ENTERED)
+        _check_contact(send, new_client.email, new_client.phone, on_record=False)
         client = _new_client(session, actor, new_client)
     on_team = session.scalar(
         select(CareTeam.id)
@@ -400,10 +430,26 @@ def create_intake(
         resource_id=assignment.id,
     )
     created = CreatedIntake(intake=intake, token=token)
-    if email_link_base is None:
+    if send is None:
         return created
-    address = _email_link(session, actor, client, created, email_link_base, now)
-    return CreatedIntake(intake=intake, token=token, emailed_to=address)
+    recipient = _send_link(session, actor, client, created, send, now)
+    return CreatedIntake(intake=intake, token=token, sent_to=recipient, sent_by=send.by)
+
+
+def _check_contact(
+    send: LinkSending | None, email: str | None, phone: str | None, *, on_record: bool
+) -> None:
+    """Refuse, before anything is made, to send a link where it cannot go."""
+    if send is None:
+        return
+    if send.by not in (OutboxChannel.EMAIL, OutboxChannel.SMS):
+        raise InvalidInput("Send the link by email or by text message.")
+    if send.by is OutboxChannel.EMAIL and not (email or "").strip():
+        raise InvalidInput(NO_EMAIL_ON_RECORD if on_record else NO_EMAIL_ENTERED)
+    if send.by is OutboxChannel.SMS and sms_number(phone) is None:
+        if on_record or not (phone or "").strip():
+            raise InvalidInput(NO_MOBILE_ON_RECORD if on_record else NO_MOBILE_ENTERED)
+        raise InvalidInput(BAD_MOBILE)
 
 
 def invitation_text(link: str, instruments: Sequence[str], clinic: str, until: str) -> str:
@@ -423,17 +469,26 @@ def invitation_text(link: str, instruments: Sequence[str], clinic: str, until: s
     )
 
 
-def _email_link(
+def invitation_sms(link: str, clinic: str, until: str) -> str:
+    """The text message a client gets with their intake link: short, and nothing on it that
+    says what the clinic is for to someone glancing at a phone's lock screen."""
+    return (
+        f"{clinic}: your private link to start with us (it works once, until {until}; please do "
+        f"not forward it): {link} If you are in crisis, call your local emergency number now."
+    )
+
+
+def _send_link(
     session: Session,
     actor: User,
     client: Client,
     created: CreatedIntake,
-    link_base: str,
+    send: LinkSending,
     now: datetime,
 ) -> str:
-    """Queue the link to the client's address (checked before anything was made)."""
+    """Queue the link to the client's address or mobile number (checked before anything was
+    made); returns where it goes."""
     intake = created.intake
-    address = (client.email or "").strip()
     organization = session.get(Organization, intake.organization_id)
     clinic = organization.name if organization is not None else "Your clinic"
     zone_name = organization.timezone if organization is not None else "UTC"
@@ -442,17 +497,22 @@ def _email_link(
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     local = intake.expires_at.astimezone(zone)
-    until = f"{local.strftime('%A %d %B %Y at %H:%M')} {local.tzname()}"
+    link = send.link_base.rstrip("/") + created.path
+    if send.by is OutboxChannel.SMS:
+        recipient = sms_number(client.phone) or ""
+        body = invitation_sms(link, clinic, f"{local:%d %B} at {local:%H:%M} {local.tzname()}")
+    else:
+        recipient = (client.email or "").strip()
+        until = f"{local.strftime('%A %d %B %Y at %H:%M')} {local.tzname()}"
+        body = invitation_text(link, intake.instruments, clinic, until)
     enqueue(
         session,
         kind=INVITATION_KIND,
-        channel="email",
-        recipient=address,
+        channel=send.by,
+        recipient=recipient,
         # A subject that says nothing about mental health to whoever sees the inbox.
         subject="Your private link from the clinic",
-        body=invitation_text(
-            link_base.rstrip("/") + created.path, intake.instruments, clinic, until
-        ),
+        body=body,
         # Ids only: the token is in the (encrypted) body, never in the payload or the key.
         payload={"intake_id": str(intake.id), "client_id": str(client.id)},
         idempotency_key=f"{INVITATION_KIND}:{intake.id}",
@@ -460,9 +520,9 @@ def _email_link(
         organization_id=intake.organization_id,
         now=now,
     )
-    # The person who asked for it read the client's address and sent the link: recorded.
+    # The person who asked for it read the client's address or number and sent the link.
     _audit(session, intake, AuditAction.CREATE, now, actor=actor, resource_type=INVITATION_KIND)
-    return address
+    return recipient
 
 
 def _assignment_reason(reason: str | None, *, needed: bool) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn, get_settings_from
 from alongside.errors import InvalidInput
 from alongside.instruments import get_instrument, list_instruments
+from alongside.intake.service import TEXTS_NOT_SET_UP
 from alongside.kit.http import is_htmx
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -154,17 +155,22 @@ def send_now(
     """Send the chosen questionnaires to the client now (the care team's clinicians)."""
     parsed = parse_id(client_id, service.NOT_FOUND)
     chosen = [v for v in form.getlist("instruments") if isinstance(v, str)]
+    send_by = form.get("send_by")
+    settings = get_settings_from(request)
     context: dict[str, Any] = {
         "user": signed_in.user,
         "csrf_token": signed_in.csrf_token,
         "client_id": parsed,
         "choices": _instrument_choices(),
         "chosen": chosen,
+        "send_by": send_by if isinstance(send_by, str) else None,
         "sent": None,
         "link": None,
         "error": None,
     }
     try:
+        if send_by == "sms" and not settings.sms_ready:
+            raise InvalidInput(TEXTS_NOT_SET_UP)
         sent = service.send_measures_now(
             db,
             user=signed_in.user,
@@ -172,8 +178,9 @@ def send_now(
             client_id=parsed,
             instruments=chosen,
             now=utcnow(),
-            # The emailed link starts with the clinic's configured address, not the Host header.
-            link_base=get_settings_from(request).effective_public_url,
+            # The link starts with the clinic's configured address, not the Host header.
+            link_base=settings.effective_public_url,
+            send_by=send_by if isinstance(send_by, str) else None,
         )
     except InvalidInput as error:
         context["error"] = error.message
@@ -217,4 +224,5 @@ def client_section(
         "can_send": service.may_edit_plan(signed_in.actor, client) and client.status == "active",
         "choices": _instrument_choices(),
         "chosen": list(plan.instruments) if plan else list(service.DEFAULT_INSTRUMENTS),
+        "contact": service.contact_options(db, client),
     }

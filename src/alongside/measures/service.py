@@ -17,18 +17,25 @@ API (services flush, never commit; routes, pages and the CLI own the transaction
 - :func:`due_measures` ``(session, *, now, link_base) -> DueReport``: for every active plan
   with a due time not yet acted on, an intake link with the plan's instruments
   (:func:`alongside.intake.service.create_intake`, in the name of the plan's clinician, who
-  reviews the answers) and, when the client has an email address, the link by email through
-  the outbox. Idempotent per plan and due time: a compare-and-set on ``last_due_at`` claims the
-  due time before anything is created, and the outbox key is
+  reviews the answers) and, when the client has an email address and has not withdrawn
+  consent to reminders, the link by email through the outbox. Idempotent per plan and due
+  time: a compare-and-set on ``last_due_at`` claims the due time before anything is created,
+  and the outbox key is
   ``measures_due:<plan id>:<due time>``. The intake flow still shows its consent page and the
   optional "in your own words" page (the intake API has no switch for them; the words may be
   left empty).
 
 - :func:`send_measures_now` ``(session, *, user, actor, client_id, instruments, now,
-  link_base) -> SentMeasures``: a repeat-measure link at once, outside the plan's rhythm (the
-  same people as :func:`set_plan`): an intake link with only those questionnaires, reviewed by
-  the sender, emailed through the outbox like the plan's reminders when the client has an
-  address (otherwise the link is returned, to be shown once). Audited.
+  link_base, send_by=None) -> SentMeasures``: a repeat-measure link at once, outside the plan's
+  rhythm (the same people as :func:`set_plan`): an intake link with only those questionnaires,
+  reviewed by the sender, sent through the outbox by email or text message as ``send_by``
+  says (``"email"``, ``"sms"``, ``"link"``: shown once, to give it another way; None: by email
+  when the record has an address, as the plan's reminders go). Nothing goes to a client who
+  withdrew consent to reminders (:func:`alongside.privacy.consents.reminders_withdrawn_at`):
+  asked for, it is refused in words; by default the link is shown. Whether text messages are
+  set up at all is the caller's to check (settings). Audited.
+- :func:`contact_options` ``(session, client) -> ContactOptions``: what the send form may
+  offer for a client (an address, a number a text can go to, a withdrawal of consent).
 
 Cadence (:mod:`alongside.measures.cadence`): *before each session* uses the client's booked
 appointments (``lead_hours`` before each start); *every N days* counts from the plan's
@@ -69,13 +76,16 @@ from alongside.models import (
     CareTeam,
     Client,
     MeasurementPlan,
+    Organization,
     Role,
     Score,
     User,
 )
-from alongside.models.encrypted import keyring_for
+from alongside.models.encrypted import ERASED, keyring_for
 from alongside.models.measurement_plan import Cadence
+from alongside.notify.phone import sms_number
 from alongside.notify.service import enqueue
+from alongside.privacy.consents import reminders_withdrawn_at
 from alongside.security.guard import audit_access, load_or_refuse
 from alongside.security.permissions import Action, role_allows
 from alongside.security.policy import Actor, Resource, can
@@ -487,15 +497,84 @@ def reminder_text(link: str, instruments: Sequence[str], session_at: datetime | 
     )
 
 
+SEND_WAYS = frozenset({"email", "sms", "link"})
+NO_EMAIL = (
+    "Send by email: this client has no email address on their record. Add one on their page, "
+    "or choose another way to send the questionnaires."
+)
+NO_MOBILE = (
+    "Send by text message: this client has no mobile number on their record that a text can "
+    "go to. Add one on their page, or choose another way to send the questionnaires."
+)
+
+
 @dataclass(frozen=True)
 class SentMeasures:
-    """A repeat-measure link sent now: queued by email, or its path to show once."""
+    """A repeat-measure link sent now: queued by email or text message (``sent_by`` to
+    ``sent_to``), or its path to show once (``withdrawn_at``: why nothing was sent)."""
 
     intake_id: uuid.UUID
     instruments: tuple[str, ...]
     expires_at: datetime
-    emailed_to: str | None = None
+    sent_to: str | None = None
+    sent_by: str | None = None
     link_path: str | None = None
+    withdrawn_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ContactOptions:
+    """How questionnaires may reach a client: by email, by text, neither (``withdrawn_at``:
+    when they withdrew consent to reminders, if they did)."""
+
+    email: str | None
+    mobile: str | None
+    withdrawn_at: datetime | None
+
+
+def contact_options(session: Session, client: Client) -> ContactOptions:
+    """The client's address and textable number, and whether they withdrew consent to
+    reminders (the caller has loaded ``client`` through an access check)."""
+    email = (client.email or "").strip()
+    return ContactOptions(
+        email=email if email and email != ERASED else None,
+        mobile=sms_number(client.phone),
+        withdrawn_at=reminders_withdrawn_at(session, client.id),
+    )
+
+
+def withdrawn_words(moment: datetime) -> str:
+    """The refusal when a client withdrew consent to reminders."""
+    return (
+        f"This client withdrew their consent to reminders by email or text message on "
+        f"{moment:%d %B %Y}, so nothing is sent to them: choose 'Show me the link' and give it "
+        "to them yourself if they ask for it."
+    )
+
+
+def measures_sms(link: str, clinic: str) -> str:
+    """The text message with a repeat-measure link: no questionnaire named (a phone's lock
+    screen shows it), only the clinic and the link."""
+    return (
+        f"{clinic}: a few short questions from your clinician, about 5 minutes. Your private "
+        f"link (it works once; please do not forward it): {link} If you are in crisis, call "
+        "your local emergency number now."
+    )
+
+
+def _way(options: ContactOptions, send_by: str | None) -> str:
+    """How the link goes, refusing in words where it cannot (before anything is made)."""
+    if send_by is None:
+        return "email" if options.email and options.withdrawn_at is None else "link"
+    if send_by not in SEND_WAYS:
+        raise InvalidInput("Sending: choose one of the ways offered.")
+    if send_by != "link" and options.withdrawn_at is not None:
+        raise InvalidInput(withdrawn_words(options.withdrawn_at))
+    if send_by == "email" and options.email is None:
+        raise InvalidInput(NO_EMAIL)
+    if send_by == "sms" and options.mobile is None:
+        raise InvalidInput(NO_MOBILE)
+    return send_by
 
 
 def send_measures_now(
@@ -507,10 +586,11 @@ def send_measures_now(
     instruments: Sequence[str],
     now: datetime,
     link_base: str,
+    send_by: str | None = None,
 ) -> SentMeasures:
     """Ask the client to answer questionnaires again now (a clinician or lead on the care
-    team): an intake link with those questionnaires, reviewed by the sender, emailed when the
-    client has an address."""
+    team): an intake link with those questionnaires, reviewed by the sender, sent by email or
+    text message (see the module docstring)."""
     client = load_or_refuse(
         session,
         Client,
@@ -530,6 +610,8 @@ def send_measures_now(
         raise InvalidInput(f"instruments: unknown {', '.join(unknown)}.")
     if client.status != "active":
         raise InvalidInput("This client's record is closed; no questionnaire can be sent.")
+    options = contact_options(session, client)
+    way = _way(options, send_by)
     ordered = sorted(set(chosen), key=known.index)
     created = create_intake(
         session,
@@ -541,15 +623,23 @@ def send_measures_now(
         now=now,
     )
     intake = created.intake
-    email = (client.email or "").strip()
-    if email:
+    link = link_base.rstrip("/") + created.path
+    recipient: str | None = None
+    if way in ("email", "sms"):
+        if way == "sms":
+            organization = session.get(Organization, client.organization_id)
+            clinic = organization.name if organization is not None else "Your clinic"
+            recipient, body = options.mobile, measures_sms(link, clinic)
+        else:
+            recipient, body = options.email, reminder_text(link, ordered, None)
+        assert recipient is not None  # noqa: S101 - _way checked it
         enqueue(
             session,
             kind=REMINDER_KIND,
-            channel="email",
-            recipient=email,
+            channel=way,
+            recipient=recipient,
             subject="Your questionnaires from the clinic",
-            body=reminder_text(link_base.rstrip("/") + created.path, ordered, None),
+            body=body,
             # Ids only: the token is in the body, never in the payload or the key.
             payload={"intake_id": str(intake.id), "client_id": str(client.id)},
             idempotency_key=f"{REMINDER_KIND}:now:{intake.id}",
@@ -557,7 +647,7 @@ def send_measures_now(
             organization_id=client.organization_id,
             now=now,
         )
-    # The sender read the client's address and sent the link: recorded as theirs.
+    # The sender read the client's address or number and sent the link: recorded as theirs.
     audit_access(
         session,
         user=user,
@@ -573,13 +663,16 @@ def send_measures_now(
         intake_id=intake.id,
         instruments=tuple(ordered),
         expires_at=intake.expires_at,
-        emailed_to=email or None,
-        link_path=None if email else created.path,
+        sent_to=recipient,
+        sent_by=way if recipient else None,
+        link_path=None if recipient else created.path,
+        withdrawn_at=options.withdrawn_at if recipient is None else None,
     )
 
 
 def due_measures(session: Session, *, now: datetime, link_base: str) -> DueReport:
-    """Create the repeat-measure links that are due, and email them to clients who have email."""
+    """Create the repeat-measure links that are due, and email them to clients who have email
+    and did not withdraw consent to reminders."""
     report = DueReport()
     plans = list(
         session.scalars(
@@ -625,7 +718,8 @@ def due_measures(session: Session, *, now: datetime, link_base: str) -> DueRepor
         plan.last_intake_id = created.intake.id
         message_id: uuid.UUID | None = None
         email = client.email
-        if email:
+        # A client who withdrew consent to reminders gets none; the link waits for them.
+        if email and reminders_withdrawn_at(session, client.id) is None:
             link = link_base.rstrip("/") + created.path
             message = enqueue(
                 session,
@@ -673,12 +767,14 @@ def due_measures(session: Session, *, now: datetime, link_base: str) -> DueRepor
 __all__ = [
     "AttentionEntry",
     "ClientMeasures",
+    "ContactOptions",
     "DueLink",
     "DueReport",
     "SentMeasures",
     "attention_list",
     "client_measures",
     "client_summary",
+    "contact_options",
     "due_measures",
     "may_edit_plan",
     "plan_of",

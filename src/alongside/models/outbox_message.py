@@ -31,6 +31,8 @@ class OutboxChannel(enum.StrEnum):
 
     EMAIL = "email"
     WEBHOOK = "webhook"
+    # A text message to a client's phone, through the SMS gateway the clinic configured.
+    SMS = "sms"
 
 
 class OutboxMessage(EncryptedModel, IdMixin, Base):
@@ -72,8 +74,9 @@ class OutboxMessage(EncryptedModel, IdMixin, Base):
     client_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("clients.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    # An email address, or the name of a webhook configured in settings (never a raw URL,
-    # so a stored row cannot send data to an address the clinic did not configure).
+    # An email address, a phone number (texts), or the name of a webhook configured in
+    # settings (never a raw URL, so a stored row cannot send data to an address the clinic
+    # did not configure; texts go only to the one gateway in settings).
     recipient_ct: Mapped[bytes] = mapped_column("recipient", LargeBinary, info=phi())
     subject_ct: Mapped[bytes] = mapped_column("subject", LargeBinary, info=phi())
     body_ct: Mapped[bytes] = mapped_column("body", LargeBinary, info=phi())

@@ -39,6 +39,19 @@ class Sender(Protocol):
         """Deliver ``delivery``; ``now`` stamps signatures."""
 
 
+# Failures worth retrying although the status is 4xx: timeout, too early, rate limited.
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
+
+
+def http_failure(status_code: int, receiver: str) -> DeliveryError:
+    """The error for an HTTP receiver's unsuccessful answer: final for a 4xx that retrying
+    cannot change, retried for the rest (5xx, timeouts, rate limits)."""
+    error = f"{receiver} answered HTTP {status_code}"
+    if 400 <= status_code < 500 and status_code not in RETRYABLE_CLIENT_ERRORS:
+        return PermanentDeliveryError(error)
+    return DeliveryError(error)
+
+
 def short_error(exc: BaseException, limit: int = 480) -> str:
     """A one-line description of a failure, short enough for ``last_error``."""
     text = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()

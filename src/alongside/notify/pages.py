@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from alongside.deps import CurrentSignedIn, DbSession
+from alongside.config import Settings
+from alongside.deps import CurrentSignedIn, DbSession, get_settings_from
 from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
-from alongside.models import OutboxStatus
+from alongside.models import OutboxChannel, OutboxStatus
 from alongside.notify import service
 from alongside.notify.access import outbox_organization
 from alongside.security.declare import Permit, requires
@@ -19,6 +21,41 @@ from alongside.security.permissions import Action
 from alongside.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+# How each channel is named on the page.
+CHANNEL_WORDS = {
+    OutboxChannel.EMAIL.value: "Email",
+    OutboxChannel.SMS.value: "Text message",
+    OutboxChannel.WEBHOOK.value: "Pager (webhook)",
+}
+
+
+def delivery_routes(settings: Settings) -> list[tuple[str, str]]:
+    """(channel, how its messages leave) in words, from the settings: the administrator sees
+    at once whether text messages are set up (no address, token or password is shown)."""
+    if settings.is_demo:
+        email = "To the demo mailbox on this machine: nothing leaves it."
+        pager = email
+    else:
+        email = f"Through the mail relay at {settings.smtp_host}, port {settings.smtp_port}."
+        names = ", ".join(sorted(settings.webhooks))
+        pager = f"To the webhooks named {names}." if names else "No webhook is set up."
+    if settings.sms_gateway_url:
+        host = urlsplit(settings.sms_gateway_url).hostname or "?"
+        texts = f"Through the clinic's SMS gateway at {host}."
+    elif settings.sms_email_domain:
+        texts = f"By email to the SMS provider's domain {settings.sms_email_domain}."
+    else:
+        texts = (
+            "Not set up: staff can send links by email only, and no text is sent or faked. "
+            "To set it up, see 'Text messages' in the operators' guide "
+            "(ALONGSIDE_SMS_GATEWAY_URL or ALONGSIDE_SMS_EMAIL_DOMAIN)."
+        )
+    return [
+        (CHANNEL_WORDS["email"], email),
+        (CHANNEL_WORDS["sms"], texts),
+        (CHANNEL_WORDS["webhook"], pager),
+    ]
 
 
 @router.get("/admin/outbox")
@@ -42,6 +79,8 @@ def outbox_page(
             db, organization_id, statuses=(OutboxStatus.DELIVERED,), limit=20
         ),
         "retried": request.query_params.get("retried"),
+        "channel_words": CHANNEL_WORDS,
+        "routes": delivery_routes(get_settings_from(request)),
     }
     template = "notify/_outbox_table.html" if is_htmx(request) else "notify/outbox.html"
     return render(request, template, context)

@@ -12,8 +12,9 @@ Calling contract for other domains (keep stable)::
     enqueue(
         session,
         kind="crisis_alert",                 # what it is; shown to admins, used in logs
-        channel="email",                     # "email" or "webhook"
-        recipient="oncall@clinic.example",   # an address, or a webhook name from settings
+        channel="email",                     # "email", "sms" or "webhook"
+        recipient="oncall@clinic.example",   # an address, a phone number (sms_number), or a
+                                             # webhook name from settings
         subject="Urgent: intake needs review",
         body="An intake needs review now: https://.../review/<id>",  # no client names
         payload={"intake_id": str(intake.id)},  # JSON-serialisable; sent with webhooks
@@ -43,6 +44,7 @@ from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.models import OutboxChannel, OutboxMessage, OutboxStatus
 from alongside.models.encrypted import keyring_for, page_cursor_key
+from alongside.notify.phone import is_sms_number
 from alongside.sqltools import Keyset
 
 NOT_FOUND = "There is no such message in your organisation's outbox."
@@ -86,6 +88,11 @@ def enqueue(
     _require("idempotency_key", idempotency_key, MAX_KEY_LENGTH)
     if parsed_channel is OutboxChannel.EMAIL and "@" not in recipient:
         raise InvalidInput("recipient: an email message needs an email address.")
+    if parsed_channel is OutboxChannel.SMS and not is_sms_number(recipient):
+        raise InvalidInput(
+            "recipient: a text message needs a phone number of 6 to 15 digits, with an "
+            "optional leading +."
+        )
     if now.tzinfo is None:
         raise InvalidInput("now: pass a timezone-aware time.")
     try:
@@ -146,7 +153,10 @@ def list_messages(
 
 
 CLIENT_RECIPIENT = "a client (address not shown)"
+CLIENT_NUMBER = "a client (number not shown)"
 _ADDRESS = re.compile(r"[^\s<>\"'@,;:]+@[^\s<>\"',;:]+")
+# Anything that may be a phone number in a delivery error: 7 or more digits and separators.
+_PHONE = re.compile(r"\+?\d[\d ()./-]{5,}\d")
 
 
 @dataclass(frozen=True)
@@ -170,17 +180,19 @@ class OutboxEntry:
 
 def admin_entry(message: OutboxMessage) -> OutboxEntry:
     """What an administrator may see of ``message``: a message to or about a client shows
-    no address (it is not even decrypted), and addresses in its delivery error are hidden."""
+    no address or number (they are not even decrypted), and addresses and anything like a
+    phone number in its delivery error are hidden."""
     for_client = message.client_id is not None
     error = message.last_error
     if for_client and error:
-        error = _ADDRESS.sub("[address hidden]", error)
+        error = _PHONE.sub("[number hidden]", _ADDRESS.sub("[address hidden]", error))
+    hidden = CLIENT_NUMBER if message.channel is OutboxChannel.SMS else CLIENT_RECIPIENT
     return OutboxEntry(
         id=message.id,
         organization_id=message.organization_id,
         kind=message.kind,
         channel=message.channel,
-        recipient=CLIENT_RECIPIENT if for_client else message.recipient,
+        recipient=hidden if for_client else message.recipient,
         for_client=for_client,
         status=message.status,
         attempts=message.attempts,

@@ -22,14 +22,12 @@ from typing import Any
 
 import httpx
 
-from alongside.notify.delivery import Delivery, DeliveryError, PermanentDeliveryError, short_error
+from alongside.notify.delivery import Delivery, DeliveryError, http_failure, short_error
 
 TIMESTAMP_HEADER = "X-Alongside-Timestamp"
 SIGNATURE_HEADER = "X-Alongside-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_PREFIX = "sha256="
-# Failures worth retrying although the status is 4xx: timeout, too early, rate limited.
-_RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -124,9 +122,4 @@ class WebhookSender:
             raise DeliveryError(short_error(exc)) from exc
         if response.is_success:
             return
-        error = f"The receiver answered HTTP {response.status_code}"
-        if 400 <= response.status_code < 500 and (
-            response.status_code not in _RETRYABLE_CLIENT_ERRORS
-        ):
-            raise PermanentDeliveryError(error)
-        raise DeliveryError(error)
+        raise http_failure(response.status_code, "The receiver")

@@ -52,6 +52,7 @@ from alongside.notify.delivery import (
 )
 from alongside.notify.demo_mailbox import DemoMailbox
 from alongside.notify.email import SmtpEmailSender
+from alongside.notify.sms import EmailToSmsSender, SmsGatewaySender
 from alongside.notify.webhook import WebhookEndpoint, WebhookSender
 
 log = logging.getLogger("alongside.notify")
@@ -314,12 +315,49 @@ def escalate_crisis_alerts(session_factory: sessionmaker[Session], now: datetime
         return 0
 
 
+def sms_sender(settings: Settings, email: Sender) -> Sender | None:
+    """The text-message sender the settings describe, or None when the clinic set none up
+    (texts then wait in the outbox, failing, and nothing is sent anywhere)."""
+    if settings.sms_gateway_url:
+        return SmsGatewaySender(
+            settings.sms_gateway_url,
+            shape=settings.sms_gateway_format,
+            token=settings.sms_gateway_token,
+            username=settings.sms_gateway_username,
+            password=settings.sms_gateway_password,
+            timeout_s=settings.sms_gateway_timeout_seconds,
+        )
+    if settings.sms_email_domain:
+        return EmailToSmsSender(email, settings.sms_email_domain)
+    return None
+
+
 def build_senders(settings: Settings) -> dict[str, Sender]:
-    """The email and webhook senders the settings describe (the demo mailbox in demo mode)."""
+    """The email, webhook and text-message senders the settings describe. In demo mode email
+    and webhooks go to the demo mailbox; texts are never faked: they go to the gateway the
+    settings name, or nowhere."""
+    senders: dict[str, Sender]
+    email = _smtp_sender(settings)
     if settings.is_demo:
         mailbox = DemoMailbox()
-        return {OutboxChannel.EMAIL.value: mailbox, OutboxChannel.WEBHOOK.value: mailbox}
-    email = SmtpEmailSender(
+        senders = {OutboxChannel.EMAIL.value: mailbox, OutboxChannel.WEBHOOK.value: mailbox}
+    else:
+        webhook = WebhookSender(
+            {
+                name: WebhookEndpoint(url=target.url, secret=target.secret)
+                for name, target in settings.webhooks.items()
+            },
+            timeout_s=settings.webhook_timeout_seconds,
+        )
+        senders = {OutboxChannel.EMAIL.value: email, OutboxChannel.WEBHOOK.value: webhook}
+    texts = sms_sender(settings, email)
+    if texts is not None:
+        senders[OutboxChannel.SMS.value] = texts
+    return senders
+
+
+def _smtp_sender(settings: Settings) -> SmtpEmailSender:
+    return SmtpEmailSender(
         host=settings.smtp_host,
         port=settings.smtp_port,
         sender=settings.smtp_sender,
@@ -328,14 +366,6 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
         password=settings.smtp_password,
         timeout_s=settings.smtp_timeout_seconds,
     )
-    webhook = WebhookSender(
-        {
-            name: WebhookEndpoint(url=target.url, secret=target.secret)
-            for name, target in settings.webhooks.items()
-        },
-        timeout_s=settings.webhook_timeout_seconds,
-    )
-    return {OutboxChannel.EMAIL.value: email, OutboxChannel.WEBHOOK.value: webhook}
 
 
 class Worker:

@@ -7,6 +7,9 @@ API
 - :func:`set_my_consent` ``(session, user, actor, purpose, granted, now) -> ConsentState``:
   give or withdraw a consent (a new row: the earlier decisions stay, with their text
   versions), audited.
+- :func:`reminders_withdrawn_at` ``(session, client_id) -> datetime | None``: when the client
+  withdrew consent to reminders by email or text message, if that is their latest decision
+  (None: given, or never asked). Questionnaires and reminders are then not sent to them.
 - :func:`reader_consent_in_force` ``(session, intake, *, intake_consents=None) -> bool``:
   whether software may read this intake's words: the client's latest decision, whether made
   in the intake or later in "My consents" (so a withdrawal applies to everything submitted
@@ -186,6 +189,21 @@ def set_my_consent(
     return next(s for s in _states(session, client_id) if s.purpose == purpose)
 
 
+def reminders_withdrawn_at(session: Session, client_id: uuid.UUID) -> datetime | None:
+    """When the client withdrew consent to reminders (by email or text message), if their
+    latest decision about it is a withdrawal; None when they gave it or were never asked."""
+    latest = session.scalar(
+        select(Consent)
+        .where(Consent.client_id == client_id)
+        .where(Consent.purpose == REMINDERS)
+        .order_by(Consent.recorded_at.desc(), Consent.created_at.desc())
+        .limit(1)
+    )
+    if latest is None or latest.granted:
+        return None
+    return latest.recorded_at
+
+
 def reader_consent_in_force(
     session: Session, intake: Intake, *, intake_consents: Mapping[str, Consent] | None = None
 ) -> bool:
@@ -226,5 +244,6 @@ __all__ = [
     "ConsentState",
     "my_consents",
     "reader_consent_in_force",
+    "reminders_withdrawn_at",
     "set_my_consent",
 ]

@@ -25,7 +25,8 @@ from alongside.scheduling.availability import Leave, resolve_zone
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.security.policy import Resource, can
-from alongside.templating import OrganisationZone, clock, render
+from alongside.templating import render
+from alongside.zones import OrganisationZone, clock
 
 router = APIRouter(include_in_schema=False)
 

@@ -40,6 +40,7 @@ from alongside.notify.service import enqueue
 from alongside.security.passwords import hash_password, verify_password
 from alongside.security.throttle import check_not_throttled, record_failure
 from alongside.security.totp import new_totp_secret, provisioning_uri, verify_totp
+from alongside.zones import when_for
 
 REQUIRED_ROLES = frozenset({Role.CLINICAL_LEAD, Role.ADMIN})
 RECOVERY_CODE_COUNT = 10
@@ -196,7 +197,7 @@ def _notify(session: Session, user: User, change: str, now: datetime) -> None:
         recipient=user.email,
         subject="Your Alongside sign-in was changed",
         body=(
-            f"{CHANGE_WORDS[change]}\n\nWhen: {now:%Y-%m-%d %H:%M} UTC.\n\nIf this was not "
+            f"{CHANGE_WORDS[change]}\n\nWhen: {when_for(user, now)}.\n\nIf this was not "
             "you, tell your administrator now: someone may have your password."
         ),
         payload={"change": change},
