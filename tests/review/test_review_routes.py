@@ -118,15 +118,20 @@ def test_rules_and_oversight_are_the_clinical_leads(
     new = client.get("/rules/new")
     assert new.status_code == 200
     assert "ruleset" in new.text
+    # Wait targets are part of the rules: the settings refuse them, in words, and change nothing.
+    refused = client.put(
+        "/api/oversight/settings",
+        json={"urgent": 600, "escalation_minutes": 10},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 422
+    assert "part of the triage rules" in refused.json()["error"]
+    figures = client.get("/api/oversight").json()
+    assert figures["escalation_minutes"] == 15
+    assert figures["targets_minutes"]["urgent"] == 24 * 60
     saved = client.put(
         "/api/oversight/settings",
-        json={
-            "crisis": 30,
-            "urgent": 600,
-            "soon": 5000,
-            "routine": 20000,
-            "escalation_minutes": 10,
-        },
+        json={"escalation_minutes": 10},
         headers={"X-CSRF-Token": csrf},
     )
     assert saved.status_code == 204

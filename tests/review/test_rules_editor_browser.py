@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
-from alongside.models import ReviewSettings, RulesetVersion
+from alongside.models import RulesetVersion
 
 if TYPE_CHECKING:
     from tests.fixtures.live import LiveServer
@@ -26,21 +26,17 @@ AXE = Path(__file__).parent.parent / "vendor" / "axe-core" / "axe.min.js"
 
 @pytest.fixture
 def demo_rules_put_back(live_server: LiveServer) -> Iterator[None]:
-    """Whatever the test activates, the demo clinic is triaged with the built-in rules again
-    afterwards, with the wait targets it had."""
+    """Whatever the test activates, the demo clinic is triaged with the rules it had again
+    afterwards (and so has the wait targets it had: they are part of the rules)."""
     engine = build_engine(live_server.settings.database_url)
     factory = make_sessionmaker(engine, key_provider_for(live_server.settings))
     with session_scope(factory) as session:
-        settings = session.scalar(select(ReviewSettings))
-        kept = None if settings is None else settings.target_urgent_minutes
+        active = session.scalar(select(RulesetVersion.id).where(RulesetVersion.is_active))
     try:
         yield
     finally:
         with session_scope(factory) as session:
-            session.execute(update(RulesetVersion).values(is_active=False))
-            settings = session.scalar(select(ReviewSettings))
-            if settings is not None:
-                settings.target_urgent_minutes = kept
+            session.execute(update(RulesetVersion).values(is_active=RulesetVersion.id == active))
         engine.dispose()
 
 

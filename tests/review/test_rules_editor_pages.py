@@ -5,10 +5,12 @@ a tick naming the version. Others get 404."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alongside.models import AuditEvent, Role, RulesetActivation, RulesetVersion
@@ -157,10 +159,75 @@ def test_a_wrong_value_on_the_form_is_named_in_words(
     assert db.scalar(select(RulesetVersion)) is None
 
 
-def test_wait_targets_changed_on_the_form_are_set_when_the_version_is_activated(
+WHO5_BANDS = "b|who5-low-wellbeing|when.severity_in"
+
+
+def test_the_form_edits_urgencies_and_chooses_bands_among_the_published_ones(
     client: TestClient, db: Session, world: World
 ) -> None:
     csrf = sign_in(client, world.users[Role.CLINICAL_LEAD])
+    page = client.get("/rules/new").text
+    # Each band a box, with its published range; the page says the bands cannot be made up.
+    assert f'name="{WHO5_BANDS}" value="likely depression" checked' in page
+    assert f'name="{WHO5_BANDS}" value="adequate wellbeing">' in page
+    assert "poor wellbeing (29-50)" in page
+    assert "so no rule can make up a band of\n      its own" in page
+    assert 'name="u|phq9-severe"' in page
+    # The browser posts the ticked boxes under one name; the urgency as chosen.
+    data = _form(db, world, csrf, **{"u|phq9-severe": "urgent"})
+    posted = [(key, value) for key, value in data.items() if key != WHO5_BANDS]
+    posted.append((WHO5_BANDS, "likely depression"))
+    created = client.post(
+        "/rules/new",
+        content=urlencode(posted),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    row = _saved(db)
+    assert "when: {instrument: who5, severity_in: [likely depression]}" in row.yaml_text
+    shown = client.get(f"/rules/{row.id}").text
+    assert "PHQ-9 severe (20-27): urgency Soon → Urgent." in shown
+    assert "fires in these bands likely depression, poor wellbeing → likely depression." in shown
+    # No box ticked at all: said in words, nothing saved.
+    posted = [(key, value) for key, value in data.items() if key != WHO5_BANDS]
+    posted = [(key, "2.0.2" if key == "version" else value) for key, value in posted]
+    refused = client.post(
+        "/rules/new",
+        content=urlencode(posted),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert refused.status_code == 422
+    assert "WHO-5 low wellbeing (50 or below): tick at least one band" in refused.text
+    assert db.scalar(select(func.count()).select_from(RulesetVersion)) == 1
+
+
+def _activate(client: TestClient, csrf: str, row: RulesetVersion, reason: str) -> None:
+    done = client.post(
+        f"/rules/{row.id}/activate",
+        data={"csrf_token": csrf, "reason": reason, "confirm": row.version},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+
+
+def _oversight_target(client: TestClient, urgency: str) -> str:
+    """The wait target the oversight page shows for an urgency, as written there."""
+    page = client.get("/oversight").text
+    found = re.search(rf"<tr><td>{urgency}</td><td>([^<]+)</td></tr>", page)
+    assert found, page
+    return found.group(1)
+
+
+def test_wait_targets_changed_in_the_rules_are_the_ones_oversight_and_the_queue_use(
+    client: TestClient, db: Session, world: World
+) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    waiting = submitted(db, clinician, world.own_client, "urgent", words="", reading=False)
+    csrf = sign_in(client, world.users[Role.CLINICAL_LEAD])
+    # Positive control: before any change, the defaults everywhere.
+    assert _oversight_target(client, "Urgent") == "1 d"
+    assert "Alongside's defaults apply" in client.get("/oversight").text
     created = client.post(
         "/rules/new", data=_form(db, world, csrf, **{"w|urgent": "12"}), follow_redirects=False
     )
@@ -169,18 +236,76 @@ def test_wait_targets_changed_on_the_form_are_set_when_the_version_is_activated(
     assert "wait_targets:\n  crisis: 1\n  urgent: 12\n" in row.yaml_text
     shown = client.get(f"/rules/{row.id}")
     assert "Wait target for urgent proposals: 24 → 12 hours to first review." in shown.text
+    # Saved is not in force: oversight and the queue still measure against 24 hours.
     org = world.users[Role.CLINICAL_LEAD].organization_id
     assert review_targets(db, org)["urgent"].total_seconds() == 24 * 3600
-    done = client.post(
-        f"/rules/{row.id}/activate",
-        data={"csrf_token": csrf, "reason": "Urgent cases reviewed sooner", "confirm": "2.0.1"},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303
+    assert _oversight_target(client, "Urgent") == "1 d"
+    _activate(client, csrf, row, "Urgent cases reviewed sooner")
     assert review_targets(db, org)["urgent"].total_seconds() == 12 * 3600
+    assert _oversight_target(client, "Urgent") == "12 h"
+    assert "(version\n    2.0.1)" in client.get("/oversight").text
     activation = db.scalar(select(RulesetActivation))
     assert activation is not None
     assert activation.wait_targets == {"crisis": 60, "urgent": 720, "soon": 10080, "routine": 40320}
+    assert "the wait targets changed with it" in client.get("/rules").text
+    sign_in(client, clinician)
+    queue = client.get("/api/review/queue").json()["items"]
+    assert [(i["suggestion_id"], i["target_minutes"]) for i in queue] == [(str(waiting.id), 720)]
+    # The next form starts from the targets in force.
+    assert _form(db, world, csrf)["w|urgent"] == "12"
+
+
+def test_the_oversight_page_cannot_set_wait_targets_of_its_own(
+    client: TestClient, db: Session, world: World
+) -> None:
+    csrf = sign_in(client, world.users[Role.CLINICAL_LEAD])
+    page = client.get("/oversight").text
+    assert 'name="target_urgent"' not in page
+    assert 'href="/rules/new#waits-heading">Change the wait targets</a>' in page
+    # A post in the old form's shape: the escalation time is saved, the targets are not.
+    saved = client.post(
+        "/oversight/settings",
+        data={"csrf_token": csrf, "target_urgent": "2", "escalation_minutes": "20"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    org = world.users[Role.CLINICAL_LEAD].organization_id
+    assert review_targets(db, org)["urgent"].total_seconds() == 24 * 3600
+    figures = client.get("/api/oversight").json()
+    assert figures["escalation_minutes"] == 20
+    assert figures["targets_minutes"]["urgent"] == 24 * 60
+    audited = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.resource_type == "review_settings")
+    ).all()
+    assert audited == ["update"]
+
+
+def test_a_version_without_wait_targets_says_it_brings_back_the_defaults(
+    client: TestClient, db: Session, world: World
+) -> None:
+    csrf = sign_in(client, world.users[Role.CLINICAL_LEAD])
+    client.post("/rules/new", data=_form(db, world, csrf, **{"w|urgent": "12"}))
+    first = _saved(db)
+    _activate(client, csrf, first, "Urgent cases reviewed sooner")
+    # A version written without the targets (the YAML alone, as the API or an old file has it).
+    text = rule_changes.default_yaml_text().replace('version: "2.0.0"', 'version: "2.0.9"', 1)
+    headers = {"X-CSRF-Token": csrf}
+    created = client.post("/api/rules/versions", json={"yaml_text": text}, headers=headers)
+    assert created.status_code == 201
+    bare = db.get(RulesetVersion, uuid.UUID(created.json()["id"]))
+    assert bare is not None
+    shown = client.get(f"/rules/{bare.id}").text
+    assert "Wait target for urgent proposals: 12 → 24 hours to first review." in shown
+    assert "This version sets no wait targets of its own" in shown
+    assert "Alongside's defaults, as the version sets none of its own" in shown
+    # The version that sets them says so, and its own page lists them as its own.
+    mine = client.get(f"/rules/{first.id}").text
+    assert "This version sets no wait targets" not in mine
+    assert "urgent 12, soon 168" in mine
+    _activate(client, csrf, bare, "Back to the shipped rules")
+    org = world.users[Role.CLINICAL_LEAD].organization_id
+    assert review_targets(db, org)["urgent"].total_seconds() == 24 * 3600
+    assert _oversight_target(client, "Urgent") == "1 d"
 
 
 def test_the_api_refuses_an_activation_without_a_reason(

@@ -134,7 +134,7 @@ def _confirm(request: Request) -> dict[str, Any]:
     }
 
 
-SETTINGS = {"crisis": 1, "urgent": 24, "soon": 168, "routine": 672, "escalation_minutes": 15}
+SETTINGS = {"escalation_minutes": 15}
 # Valid bodies of the writes, by (method, path). {kind} in a string is the place's id of it.
 BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/clients/{client_id}/break-glass"): {
@@ -280,13 +280,7 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("POST", "/review/alerts/{alert_id}/acknowledge"): {"action": "client_called", "note": ""},
     ("POST", "/review/{suggestion_id}/decision"): {"outcome": "accepted", "reason": ""},
-    ("POST", "/oversight/settings"): {
-        "target_crisis": "1",
-        "target_urgent": "24",
-        "target_soon": "168",
-        "target_routine": "672",
-        "escalation_minutes": "15",
-    },
+    ("POST", "/oversight/settings"): {"escalation_minutes": "15"},
     ("POST", "/rules/new"): _yaml,
     # The cast's version is 2.0.1; the tick names it, and activation needs a reason.
     ("POST", "/rules/{version_id}/activate"): {

@@ -56,7 +56,14 @@ def test_the_form_shows_each_rules_cut_offs_pathway_and_source() -> None:
     assert severe.source.startswith("Kroenke, Spitzer & Williams 2001")
     assert [(v.label, v.value) for v in severe.values] == [
         ("PHQ-9 total at least", "20"),
+        ("Urgency it proposes", "soon"),
         ("Pathway it proposes", "high-intensity-therapy"),
+    ]
+    assert [words for _u, words in severe.values[1].choices] == [
+        "Crisis",
+        "Urgent",
+        "Soon",
+        "Routine",
     ]
     item9 = {v.label: v for v in rules["phq9-item9"].values}
     question = item9["PHQ-9 question 9: answer at least"]
@@ -146,7 +153,89 @@ def test_risk_levels_and_wait_targets() -> None:
     )
     assert check_ruleset_text(again).wait_targets.hours()["urgent"] == 6  # type: ignore[union-attr]
     assert again.count("wait_targets:") == 1
-    assert wait_target_changes(None, WAITS) == []
+    assert wait_target_changes(WAITS, WAITS) == []
+    # Without targets of its own a version brings back the defaults, and says so.
+    assert wait_target_changes(WAITS, ruleset.wait_targets.hours(), own=False) == [
+        "Wait target for urgent proposals: 12.5 → 24 hours to first review.",
+        "This version sets no wait targets of its own, so Alongside's defaults would apply; "
+        "to keep the ones in force, write them on the form or in the YAML.",
+    ]
+    assert wait_target_changes(WAITS, WAITS, own=False) == []
+
+
+def test_a_rules_urgency_is_changed_in_place() -> None:
+    new = _apply({"u|phq9-severe": "urgent"})
+    assert ("added", "    urgency: urgent") in _changed_lines(BASE, new)
+    assert len(_changed_lines(BASE, new)) == 4  # the version and the urgency
+    ruleset = check_ruleset_text(new)
+    assert "PHQ-9 severe (20-27): urgency Soon → Urgent." in describe_changes(
+        default_ruleset(), ruleset
+    )
+    with pytest.raises(RulesetProblems, match="choose one of the urgencies listed"):
+        _apply({"u|phq9-severe": "asap"})
+
+
+WHO5_BANDS = "b|who5-low-wellbeing|when.severity_in"
+
+
+def test_bands_are_chosen_among_the_published_ones_never_written() -> None:
+    rules = {rule.rule_id: rule for rule in _form().rules}
+    who5 = {v.kind: v for v in rules["who5-low-wellbeing"].values}
+    bands = who5["bands"]
+    assert bands.key == WHO5_BANDS
+    assert bands.value == "likely depression|poor wellbeing"
+    assert [words for _name, words in bands.choices] == [
+        "likely depression (0-28)",
+        "poor wellbeing (29-50)",
+        "adequate wellbeing (51-100)",
+    ]
+    assert "Topp et al. 2015" in bands.hint
+    assert "not changed here or in the YAML" in bands.hint
+    # A rule firing in bands has no number to type: only the bands, its urgency and pathway.
+    assert set(who5) == {"bands", "urgency", "pathway"}
+    assert [v.kind for v in rules["pcl5-probable-ptsd"].values] == ["bands", "urgency", "pathway"]
+    # Sex-specific bands show both published ranges.
+    auditc = next(v for v in rules["auditc-positive"].values if v.kind == "bands")
+    assert dict(auditc.choices)["positive"] == "positive (women 3-12, men 4-12)"
+
+    new = _apply({WHO5_BANDS: "likely depression"})
+    assert _changed_lines(BASE, new)[-2:] == [
+        ("removed", f"    {WHO5_WHEN}"),
+        ("added", "    when: {instrument: who5, severity_in: [likely depression]}"),
+    ]
+    changes = describe_changes(default_ruleset(), check_ruleset_text(new))
+    assert (
+        "WHO-5 low wellbeing (50 or below): fires in these bands likely depression, poor "
+        "wellbeing → likely depression." in changes
+    )
+    assert not any("when it applies changed" in line for line in changes)
+    # Ticked in any order, written in the instrument's order.
+    widened = _apply({WHO5_BANDS: "adequate wellbeing|likely depression|poor wellbeing"})
+    assert "severity_in: [likely depression, poor wellbeing, adequate wellbeing]}" in widened
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("", "tick at least one band", id="none-ticked"),
+        pytest.param("likely depression|29-40", "the instrument's published bands", id="made-up"),
+        pytest.param("severe", "the instrument's published bands", id="another-instruments"),
+    ],
+)
+def test_bands_outside_the_published_ones_are_refused(value: str, message: str) -> None:
+    with pytest.raises(RulesetProblems) as raised:
+        _apply({WHO5_BANDS: value})
+    assert any(message in problem.message for problem in raised.value.problems)
+
+
+def test_no_box_ticked_is_not_posted_and_still_refused() -> None:
+    form = _form()
+    was = form.values()
+    posted = {key: value for key, value in was.items() if key != WHO5_BANDS}
+    with pytest.raises(RulesetProblems, match="tick at least one band"):
+        apply_form(BASE, posted, was, version="2.0.1")
+    # Positive control: the same post with the box ticked saves as it was.
+    assert apply_form(BASE, {**posted, WHO5_BANDS: was[WHO5_BANDS]}, was, version="2.0.1")
 
 
 @pytest.mark.parametrize(

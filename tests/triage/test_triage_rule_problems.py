@@ -60,6 +60,22 @@ CASES = [
         id="unknown-key",
     ),
     pytest.param(
+        ("severity_in: [probable ptsd]", "severity_in: [probable ptsd, 29-32]"),
+        "severity_in: [probable ptsd, 29-32]",
+        "in the rule 'pcl5-probable-ptsd', '29-32' is not one of the PCL-5's published bands "
+        "(below threshold, probable ptsd); a rule chooses among them and cannot make up its own.",
+        id="made-up-band",
+    ),
+    pytest.param(
+        (
+            "{instrument: gad7, total_gte: 15}",
+            "{any: [{instrument: gad7, total_gte: 15}, {instrument: gad7, severity_in: [dire]}]}",
+        ),
+        "severity_in: [dire]",
+        "'dire' is not one of the GAD-7's published bands (minimal, mild, moderate, severe)",
+        id="made-up-band-inside-any",
+    ),
+    pytest.param(
         ("risk_level_at_least: high}", "risk_level_at_least: dire}"),
         "risk_level_at_least: dire}",
         "in the rule 'risk-high', a risk level must be one of none, low, moderate, high, "

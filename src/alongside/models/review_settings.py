@@ -1,8 +1,8 @@
-"""ReviewSettings: an organisation's review-wait targets and crisis escalation time.
+"""ReviewSettings: an organisation's crisis escalation time and reviewers' time after deciding.
 
-One row per organisation; a missing row or a NULL field means the default
-(:data:`alongside.review.queue.DEFAULT_TARGET_MINUTES`, escalation after 15 minutes). The
-defaults are starting points for a clinic to configure, not clinical standards.
+One row per organisation; a missing row or a NULL field means the default (escalation after
+15 minutes, 72 hours). The review-wait targets are not here: they are part of the triage rules
+(the active ruleset version's ``wait_targets``), so there is one place to change them.
 """
 
 from __future__ import annotations
@@ -17,17 +17,13 @@ from alongside.models.base import Base, IdMixin, UTCDateTime
 
 
 class ReviewSettings(IdMixin, Base):
-    """Targets for time to review by urgency, and minutes before a crisis alert escalates."""
+    """Minutes before a crisis alert escalates, and how long a reviewer keeps a decided case."""
 
     __tablename__ = "review_settings"
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
     )
-    target_crisis_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    target_urgent_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    target_soon_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    target_routine_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     escalation_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # How long an assigned reviewer keeps the case open after deciding (None: 72 hours).
     assignment_hours_after_decision: Mapped[int | None] = mapped_column(Integer, nullable=True)

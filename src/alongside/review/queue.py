@@ -6,9 +6,9 @@ The queue is ordered by urgency (crisis, urgent, soon, routine), then by time wa
 first). Urgency only orders the work: every proposal is in the queue whatever its urgency
 (DESIGN.md invariant 9).
 
-The wait targets below are Alongside's defaults for a clinic to configure (organisation
-settings on the oversight page); they are placeholders for the clinic's own service standards,
-not clinical standards.
+The wait targets are part of the triage rules: the active ruleset version's own, or, when it
+sets none, Alongside's defaults below (placeholders for the clinic's own service standards,
+not clinical standards). A clinical lead changes them by activating a new version of the rules.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from alongside.triage.rulesets import DEFAULT_WAIT_TARGET_HOURS
+
 URGENCIES: tuple[str, ...] = ("crisis", "urgent", "soon", "routine")
 
-# Defaults to configure, not clinical standards (see the module docstring).
+# Defaults to replace, not clinical standards (see the module docstring); one definition, in
+# the rules, so the queue and the rules editor cannot disagree about them.
 DEFAULT_TARGET_MINUTES: Mapping[str, int] = {
-    "crisis": 60,
-    "urgent": 24 * 60,
-    "soon": 7 * 24 * 60,
-    "routine": 28 * 24 * 60,
+    urgency: round(hours * 60) for urgency, hours in DEFAULT_WAIT_TARGET_HOURS.items()
 }
 DEFAULT_ESCALATION_MINUTES = 15
 

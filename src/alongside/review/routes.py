@@ -12,12 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from alongside.deps import CurrentSignedIn, DbSession
+from alongside.errors import InvalidInput
 from alongside.kit.schema import PageRead
 from alongside.kit.time import utcnow
 from alongside.models import CrisisAlert, Decision, RulesetVersion
 from alongside.review import rule_editor, service
 from alongside.review.oversight import OverrideRate
 from alongside.review.schemas import (
+    WAIT_TARGETS_ARE_RULES,
     AcknowledgeCreate,
     AlertRead,
     AnswerLineRead,
@@ -285,7 +287,8 @@ def rules_activate(
     body: RulesetActivate | None = None,
 ) -> RulesetVersionRead:
     """Make this version the one new intakes are triaged with; the reason is required (422
-    without one) and kept with the activation. A version that carries wait targets sets them."""
+    without one) and kept with the activation. Its wait targets (or, without any, Alongside's
+    defaults) come into force with it."""
     row = rule_editor.activate(
         db,
         user=signed_in.user,
@@ -354,17 +357,14 @@ def oversight_settings(
     db: DbSession,
     signed_in: CurrentSignedIn,
 ) -> None:
-    """Set the wait targets and the escalation time (the clinical lead)."""
+    """Set the escalation time (the clinical lead). Wait targets are refused (422): they are
+    part of the triage rules, changed by activating a version that sets them."""
+    if any(value is not None for value in (body.crisis, body.urgent, body.soon, body.routine)):
+        raise InvalidInput(WAIT_TARGETS_ARE_RULES)
     service.update_review_settings(
         db,
         user=signed_in.user,
         actor=signed_in.actor,
-        target_minutes={
-            "crisis": body.crisis,
-            "urgent": body.urgent,
-            "soon": body.soon,
-            "routine": body.routine,
-        },
         escalation_minutes=body.escalation_minutes,
         assignment_hours=body.assignment_hours_after_decision,
         now=utcnow(),

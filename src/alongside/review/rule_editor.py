@@ -1,15 +1,20 @@
 """The clinical lead's rule editor: a new version from the form for the common changes, what a
 version would change (in words, line by line, and over the last intakes), and activation with
-a reason, which also sets the review-wait targets the version carries.
+a reason.
+
+The review-wait targets are part of the rules: the active version's own, or Alongside's
+defaults when it sets none (:func:`alongside.triage.rule_changes.wait_targets_in_force`). The
+queue, the waitlist, the dashboard and oversight measure against them, and nothing else stores
+them, so changing them means activating a version here, with a reason, like any rule change.
 
 The triage side (:mod:`alongside.triage.rule_changes`) stores, previews and activates
-versions; this service puts that together with the review settings (the wait targets belong
-to the review queue), so a page or the API calls one function per use case.
+versions; this service puts together what the pages need, so a page or the API calls one
+function per use case.
 
 API
 ---
 - :func:`new_version_form` ``(session, *, actor) -> EditorState``: the form filled from the
-  active version and the organisation's wait targets.
+  active version (with the wait targets in force).
 - :func:`save_from_form` ``(session, *, user, actor, posted, now) -> RulesetVersion``: raises
   :class:`FormNotSaved` (422) with the problems in words and the form to show again.
 - :func:`version_view` ``(session, *, user, actor, version_id, last_n, now) -> VersionView``.
@@ -30,25 +35,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alongside.audit.service import record
 from alongside.errors import Conflict, InvalidInput
-from alongside.models import (
-    AuditAction,
-    AuditOutcome,
-    AuditPurpose,
-    RulesetActivation,
-    RulesetVersion,
-    User,
-)
-from alongside.review.service import (
-    escalation_minutes_for,
-    review_targets,
-    update_review_settings,
-)
+from alongside.models import RulesetActivation, RulesetVersion, User
 from alongside.security.policy import Actor
 from alongside.triage import rule_changes
 from alongside.triage.preview import PreviewWords
 from alongside.triage.rule_form import (
+    FORM_PREFIXES,
     DiffLine,
     RuleForm,
     apply_form,
@@ -61,7 +54,6 @@ from alongside.triage.rule_form import (
 from alongside.triage.rule_problems import Problem, RulesetProblems
 from alongside.triage.rulesets import load_ruleset
 
-VALUE_PREFIXES = ("t|", "l|", "p|", "w|")
 WAS = "was|"
 
 
@@ -88,10 +80,7 @@ class FormNotSaved(InvalidInput):
 
 
 def _wait_hours(session: Session, organization_id: uuid.UUID) -> dict[str, float]:
-    return {
-        urgency: target.total_seconds() / 3600
-        for urgency, target in review_targets(session, organization_id).items()
-    }
+    return rule_changes.wait_targets_in_force(session, organization_id).hours
 
 
 def _taken_versions(session: Session, actor: Actor) -> set[str]:
@@ -145,7 +134,7 @@ def save_from_form(
     # Without a version field (a post of the YAML alone), the YAML's own version stands.
     posted_version = posted.get("version")
     version = "" if posted_version is None else posted_version.strip()
-    values = {k: v for k, v in posted.items() if k.startswith(VALUE_PREFIXES)}
+    values = {k: v for k, v in posted.items() if k.startswith(FORM_PREFIXES)}
     was = {k.removeprefix(WAS): v for k, v in posted.items() if k.startswith(WAS)}
     try:
         final = apply_form(text, values, was, version=posted_version)
@@ -182,6 +171,8 @@ class VersionView:
     preview: PreviewWords | None
     last_n: int
     sets_wait_targets: bool
+    # Hours to first review by urgency while this version is active (its own or the defaults).
+    wait_hours: dict[str, float]
 
 
 def version_view(
@@ -200,8 +191,10 @@ def version_view(
     active_text = rule_changes.active_yaml_text(session, actor.organization_id)
     active = load_ruleset(active_text)
     changes = describe_changes(active, ruleset)
-    targets = ruleset.wait_targets.hours() if ruleset.wait_targets else None
-    changes += wait_target_changes(targets, _wait_hours(session, actor.organization_id))
+    own = ruleset.wait_targets is not None
+    changes += wait_target_changes(
+        ruleset.wait_hours(), _wait_hours(session, actor.organization_id), own=own
+    )
     diff = line_diff(active_text, row.yaml_text)
     preview = None
     if not row.is_active:
@@ -217,7 +210,8 @@ def version_view(
         removed=sum(line.kind == "removed" for line in diff),
         preview=preview,
         last_n=last_n,
-        sets_wait_targets=targets is not None,
+        sets_wait_targets=own,
+        wait_hours=ruleset.wait_hours(),
     )
 
 
@@ -233,8 +227,9 @@ def activate(
     now: datetime,
 ) -> RulesetVersion:
     """Make the version active for new intakes, with the lead's reason (required) and, from a
-    page, the tick confirming this version (``confirmed`` is the version the box names).
-    A version that carries wait targets sets them for the organisation in the same step."""
+    page, the tick confirming this version (``confirmed`` is the version the box names). Its
+    wait targets come into force with it; when they differ from the ones before, the
+    activation records them (in minutes)."""
     row = rule_changes.get_version(session, actor=actor, version_id=version_id)
     messages: list[str] = []
     try:
@@ -248,33 +243,10 @@ def activate(
         )
     if messages:
         raise InvalidInput(" ".join(messages))
-    ruleset = load_ruleset(row.yaml_text)
+    hours = load_ruleset(row.yaml_text).wait_hours()
     minutes = None
-    if ruleset.wait_targets is not None and not row.is_active:
-        minutes = {
-            urgency: max(1, round(hours * 60))
-            for urgency, hours in ruleset.wait_targets.hours().items()
-        }
-        settings = update_review_settings(
-            session,
-            user=user,
-            actor=actor,
-            target_minutes=minutes,
-            escalation_minutes=escalation_minutes_for(session, actor.organization_id),
-            now=now,
-        )
-        record(
-            session,
-            actor=user,
-            action=AuditAction.UPDATE,
-            resource_type="review_settings",
-            resource_id=settings.id,
-            client_id=None,
-            organization_id=actor.organization_id,
-            purpose=AuditPurpose.OPERATIONS,
-            outcome=AuditOutcome.SUCCESS,
-            now=now,
-        )
+    if hours != _wait_hours(session, actor.organization_id):
+        minutes = {urgency: max(1, round(value * 60)) for urgency, value in hours.items()}
     return rule_changes.activate_version(
         session,
         user=user,

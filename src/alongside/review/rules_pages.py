@@ -1,11 +1,11 @@
 """HTML pages for the clinical lead's rule changes: versions, a new version, preview, activate.
 
 A new version starts from the active one: a form for the common changes (the cut-offs a rule
-uses, the pathway it proposes, the wait targets), each value beside the source its rule cites,
-and the YAML for the rest. It is stored inactive; its page says what it changes in words and
-line by line, and previews it over the last 500 intakes ("12 would be less urgent"). Activating
-it asks for a reason and a tick naming the version. Old versions stay listed (and stored) for
-replaying past decisions.
+uses, the published bands it fires in, the urgency and pathway it proposes, the wait targets),
+each value beside the source its rule cites, and the YAML for the rest. It is stored
+inactive; its page says what it changes in words and line by line, and previews it over the
+last 500 intakes ("12 would be less urgent"). Activating it asks for a reason and a tick naming
+the version. Old versions stay listed (and stored) for replaying past decisions.
 """
 
 from __future__ import annotations
@@ -26,13 +26,19 @@ from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.templating import render
 from alongside.triage import rule_changes
-from alongside.triage.rule_form import RISK_LEVEL_WORDS
+from alongside.triage.rule_form import BAND_JOIN, RISK_LEVEL_WORDS
 
 router = APIRouter(include_in_schema=False)
 
 
 def _form(form: FormData) -> dict[str, str]:
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    found = {key: value for key, value in form.items() if isinstance(value, str)}
+    # A rule's bands are a box each, posted under one name: all the ticked ones, together.
+    for key in form:
+        if key.startswith("b|"):
+            ticked = [value for value in form.getlist(key) if isinstance(value, str)]
+            found[key] = BAND_JOIN.join(ticked)
+    return found
 
 
 @router.get("/rules")

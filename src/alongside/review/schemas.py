@@ -164,13 +164,20 @@ class RulesetVersionRead(Schema):
     built_in: bool
 
 
-class ReviewSettingsUpdate(Schema):
-    """Wait targets per urgency (minutes) and minutes before a crisis alert escalates."""
+WAIT_TARGETS_ARE_RULES = (
+    "Wait targets are not set here: they are part of the triage rules. Write them into a new "
+    "version of the rules (wait_targets, in hours) and activate it with a reason."
+)
 
-    crisis: int = Field(ge=1)
-    urgent: int = Field(ge=1)
-    soon: int = Field(ge=1)
-    routine: int = Field(ge=1)
+
+class ReviewSettingsUpdate(Schema):
+    """Minutes before a crisis alert escalates, and a reviewer's time after deciding. The wait
+    targets are part of the triage rules (a ruleset version's ``wait_targets``)."""
+
+    crisis: int | None = Field(default=None, description=WAIT_TARGETS_ARE_RULES)
+    urgent: int | None = Field(default=None, description=WAIT_TARGETS_ARE_RULES)
+    soon: int | None = Field(default=None, description=WAIT_TARGETS_ARE_RULES)
+    routine: int | None = Field(default=None, description=WAIT_TARGETS_ARE_RULES)
     escalation_minutes: int = Field(ge=1, le=1440)
     assignment_hours_after_decision: int | None = Field(
         default=None,

@@ -24,8 +24,11 @@ API
   nothing or names an unknown urgency or pathway. Accepted and amended decisions go on the
   waitlist (:func:`alongside.scheduling.waitlist.add_to_waitlist`).
 - :func:`decided_triage` ``(session, client_id) -> list[Decision]``: the record.
-- :func:`review_targets` / :func:`update_review_settings`: the organisation's wait targets
-  and escalation time (defaults in :mod:`alongside.review.queue`).
+- :func:`review_targets`: the wait targets in force, which belong to the active version of the
+  triage rules (:func:`alongside.triage.rule_changes.wait_targets_in_force`); a clinical lead
+  changes them by activating a new version, never anywhere else.
+- :func:`update_review_settings`: the escalation time and how long an assigned reviewer keeps
+  a case after deciding.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, Text, cast, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from alongside.audit.service import record
 from alongside.clients.service import readable_client_condition
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.instruments import get_instrument
@@ -48,6 +52,8 @@ from alongside.kit.keyset import CursorCodec, Page, check_limit
 from alongside.kit.time import utcnow
 from alongside.models import (
     AuditAction,
+    AuditOutcome,
+    AuditPurpose,
     Client,
     CrisisAlert,
     Decision,
@@ -95,7 +101,12 @@ from alongside.triage.escalation import (
     alerted_at_for,
     may_acknowledge,
 )
-from alongside.triage.rule_changes import require_rules_edit, ruleset_for_versions
+from alongside.triage.rule_changes import (
+    WaitTargetsInForce,
+    require_rules_edit,
+    ruleset_for_versions,
+    wait_targets_in_force,
+)
 from alongside.triage.rulesets import Ruleset, default_ruleset
 
 log = logging.getLogger("alongside.review")
@@ -198,17 +209,13 @@ class Case:
 
 
 def review_targets(session: Session, organization_id: uuid.UUID) -> dict[str, timedelta]:
-    """The organisation's wait targets per urgency (defaults where none is set)."""
-    row = _settings_row(session, organization_id)
-    minutes: dict[str, int | None] = {}
-    if row is not None:
-        minutes = {
-            "crisis": row.target_crisis_minutes,
-            "urgent": row.target_urgent_minutes,
-            "soon": row.target_soon_minutes,
-            "routine": row.target_routine_minutes,
-        }
-    return targets_from(minutes)
+    """The wait targets per urgency in force: the active rules version's (or the defaults)."""
+    return wait_targets_as_times(wait_targets_in_force(session, organization_id))
+
+
+def wait_targets_as_times(in_force: WaitTargetsInForce) -> dict[str, timedelta]:
+    """The targets in force as durations, by urgency (whole minutes, as waits are shown)."""
+    return targets_from({urgency: max(1, round(h * 60)) for urgency, h in in_force.hours.items()})
 
 
 def _settings_row(session: Session, organization_id: uuid.UUID) -> ReviewSettings | None:
@@ -222,18 +229,13 @@ def update_review_settings(
     *,
     user: User,
     actor: Actor,
-    target_minutes: Mapping[str, int],
     escalation_minutes: int,
     assignment_hours: int | None = None,
     now: datetime,
 ) -> ReviewSettings:
-    """Set the organisation's wait targets and escalation time (clinical lead only)."""
+    """Set the escalation time and the reviewer's time after deciding (clinical lead only).
+    The wait targets are not among them: they belong to the rules (:func:`review_targets`)."""
     require_rules_edit(actor)
-    for urgency, minutes in target_minutes.items():
-        if urgency not in URGENCIES:
-            raise InvalidInput(f"{urgency}: not an urgency ({', '.join(URGENCIES)}).")
-        if not 1 <= minutes <= 366 * 24 * 60:
-            raise InvalidInput(f"{urgency}: a target between 1 minute and a year.")
     if assignment_hours is not None and not 0 <= assignment_hours <= MAX_ASSIGNMENT_HOURS:
         raise InvalidInput(
             "Time a reviewer keeps the case after deciding: between 0 and "
@@ -242,11 +244,19 @@ def update_review_settings(
     row = set_escalation_minutes(session, actor.organization_id, escalation_minutes, now=now)
     if assignment_hours is not None:
         row.assignment_hours_after_decision = assignment_hours
-    row.target_crisis_minutes = target_minutes.get("crisis", row.target_crisis_minutes)
-    row.target_urgent_minutes = target_minutes.get("urgent", row.target_urgent_minutes)
-    row.target_soon_minutes = target_minutes.get("soon", row.target_soon_minutes)
-    row.target_routine_minutes = target_minutes.get("routine", row.target_routine_minutes)
     session.flush()
+    record(
+        session,
+        actor=user,
+        action=AuditAction.UPDATE,
+        resource_type="review_settings",
+        resource_id=row.id,
+        client_id=None,
+        organization_id=actor.organization_id,
+        purpose=AuditPurpose.OPERATIONS,
+        outcome=AuditOutcome.SUCCESS,
+        now=now,
+    )
     return row
 
 
@@ -255,7 +265,7 @@ def set_escalation_minutes(
 ) -> ReviewSettings:
     """Minutes before an unacknowledged crisis alert goes on to the next person (1 to 1440).
 
-    The caller checks who may change it: the clinical lead with the wait targets, or the
+    The caller checks who may change it: the clinical lead on the oversight page, or the
     administrator with the on-call rota.
     """
     if not 1 <= minutes <= 24 * 60:
@@ -771,6 +781,9 @@ class OversightFigures:
     review_times: list[ReviewTime]
     targets: dict[str, timedelta]
     escalation_minutes: int
+    # The version of the rules the targets belong to, and whether it sets them itself.
+    targets_version: str = ""
+    targets_own: bool = False
     by_week: list[OverrideRate] = field(default_factory=list)
     weeks: int | None = None  # the decisions counted: of the last so many weeks (None: all)
     # (week start ISO date, urgency) → median and 90th percentile of that week's decisions.
@@ -998,14 +1011,17 @@ def oversight_figures(
     decided = _decided(session, org, since)
     groups, by_week = _decision_counts(decided, session)
     rates = override_rates(groups)
+    in_force = wait_targets_in_force(session, org)
     return OversightFigures(
         overall=rates.overall,
         by_rule=rates.by_rule,
         by_ruleset=rates.by_ruleset,
         by_model=rates.by_model,
         review_times=_review_times(decided, session, org),
-        targets=review_targets(session, org),
+        targets=wait_targets_as_times(in_force),
         escalation_minutes=escalation_minutes_for(session, org),
+        targets_version=in_force.version,
+        targets_own=in_force.own,
         by_week=by_week,
         weeks=weeks,
         review_times_by_week=_review_times_by_week(decided, session),

@@ -9,6 +9,10 @@ API
 - :func:`active_ruleset` ``(session, organization_id) -> Ruleset``: what new intakes of the
   organisation should be triaged with. (:func:`alongside.triage.service.process_submission`
   should call it instead of ``default_ruleset()``.)
+- :func:`wait_targets_in_force` ``(session, organization_id) -> WaitTargetsInForce``: the
+  review-wait targets, which are part of the rules: the active version's own, or Alongside's
+  defaults when it sets none. Nothing else stores them, so what the rules editor shows and
+  what the queue, the waitlist and oversight measure against cannot differ.
 - :func:`ruleset_for_versions` ``(session, organization_id, versions) -> Ruleset | None``: the
   ruleset a past proposal recorded in its ``versions`` (for replay and for the pathways a
   clinician may amend to).
@@ -31,7 +35,9 @@ Only a person with ``rules.edit`` (the clinical lead) may do any of it; others g
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +72,8 @@ from alongside.triage.rulesets import (
     default_ruleset,
     load_ruleset,
 )
+
+log = logging.getLogger("alongside.triage")
 
 NOT_FOUND = "There is no such ruleset version available to you."
 MAX_YAML_LENGTH = 200_000
@@ -117,10 +125,51 @@ def _active_row(session: Session, organization_id: uuid.UUID) -> RulesetVersion 
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _stored_ruleset(yaml_text: str) -> Ruleset:
+    # A stored version's text never changes, so it is read once per process: every submission
+    # and every page measuring waits reads the active version.
+    return load_ruleset(yaml_text)
+
+
 def active_ruleset(session: Session, organization_id: uuid.UUID) -> Ruleset:
     """The ruleset new intakes of this organisation are triaged with."""
     row = _active_row(session, organization_id)
-    return default_ruleset() if row is None else load_ruleset(row.yaml_text)
+    return default_ruleset() if row is None else _stored_ruleset(row.yaml_text)
+
+
+@dataclass(frozen=True)
+class WaitTargetsInForce:
+    """The review-wait targets in force, in hours by urgency (most urgent first); the version
+    of the rules they belong to; whether that version sets them (else Alongside's defaults)."""
+
+    hours: dict[str, float]
+    version: str
+    own: bool
+
+
+def wait_targets_in_force(session: Session, organization_id: uuid.UUID) -> WaitTargetsInForce:
+    """The active version's wait targets (Alongside's defaults where it sets none)."""
+    row = _active_row(session, organization_id)
+    if row is None:
+        default = default_ruleset()
+        return WaitTargetsInForce(
+            default.wait_hours(), _label(default.id, default.version), own=False
+        )
+    try:
+        ruleset = _stored_ruleset(row.yaml_text)
+    except InvalidInput:
+        # A version stored under an older schema that this one rejects: waits are still
+        # measured (against the defaults) rather than the queue failing to show.
+        log.exception("active_ruleset_unreadable", extra={"event": "wait_targets_fallback"})
+        return WaitTargetsInForce(
+            default_ruleset().wait_hours(), _label(row.ruleset_id, row.version), own=False
+        )
+    return WaitTargetsInForce(
+        ruleset.wait_hours(),
+        _label(row.ruleset_id, row.version),
+        own=ruleset.wait_targets is not None,
+    )
 
 
 def ruleset_for_versions(
@@ -137,7 +186,7 @@ def ruleset_for_versions(
         .where(RulesetVersion.ruleset_id == str(ruleset_id))
         .where(RulesetVersion.version == str(version))
     )
-    return None if row is None else load_ruleset(row.yaml_text)
+    return None if row is None else _stored_ruleset(row.yaml_text)
 
 
 def list_versions(session: Session, *, actor: Actor) -> list[VersionSummary]:
@@ -373,7 +422,8 @@ def activate_version(
 ) -> RulesetVersion:
     """Make this version the one new intakes are triaged with; the others stay stored. The
     reason is required; it is kept with who activated it and what was active before.
-    ``wait_minutes``: the wait targets the caller sets with it, recorded with the activation."""
+    ``wait_minutes``: the wait targets it puts in force when they differ from the ones before
+    (the rules page says so beside the reason)."""
     row = get_version(session, actor=actor, version_id=version_id)
     cleaned = clean_reason(reason)
     load_ruleset(row.yaml_text)  # stored versions were validated; a newer schema may not agree

@@ -2,9 +2,14 @@
 what changed, in words and line by line.
 
 The form shows, for each rule of a version, the cut-offs its condition uses (a total at least
-or at most, a question's answer at least, the risk reader's level at least) and the pathway it
-proposes, with the source the rule cites; and the organisation's review-wait targets. The lead
-chooses the values: nothing here proposes one.
+or at most, a question's answer at least, the risk reader's level at least), the published
+severity bands it fires in, the urgency and the pathway it proposes, with the source the rule
+cites; and the review-wait targets in force (they are part of the rules). The lead chooses
+the values: nothing here proposes one.
+
+Bands are chosen, never written: a rule's ``severity_in`` may only name bands its instrument
+publishes (their score ranges come with the instrument's definition, which cites its source,
+and nothing here or in a ruleset changes them), so the form cannot make up a cut-off that way.
 
 Changing a value edits the YAML text in place (the scalar where the value is written, or the
 ``pathway:`` line of a rule), so the comments, anchors and layout of the version it started
@@ -45,6 +50,11 @@ from alongside.triage.rulesets import (
 from alongside.triage.wording import rule_words, urgency_words
 
 THRESHOLD, RISK_LEVEL, PATHWAY, WAIT_TARGET = "threshold", "risk_level", "pathway", "wait_target"
+URGENCY, BANDS = "urgency", "bands"
+# Field names on the form: the kind of value, then where it is ("t|rule|when.total_gte").
+FORM_PREFIXES = ("t|", "l|", "p|", "w|", "u|", "b|")
+# The bands a rule fires in, as one form value: their names joined by this.
+BAND_JOIN = "|"
 # Cut-offs are whole numbers within the instruments' ranges (WHO-5's percentage is the widest).
 MAX_CUT_OFF = 1000
 MAX_VERSION_LENGTH = 80
@@ -57,8 +67,9 @@ RISK_LEVEL_WORDS = {
     "imminent": "Imminent",
 }
 _WAIT_COMMENT = (
-    "# Review-wait targets (hours from proposal to first review, by urgency) that activating\n"
-    "# this version sets for the organisation: the clinic's own service standards.\n"
+    "# Review-wait targets (hours from proposal to first review, by urgency) while this version\n"
+    "# is active: the clinic's own service standards. The queue, the waitlist and oversight\n"
+    "# measure against them.\n"
 )
 
 
@@ -132,6 +143,40 @@ def _conditions(
                 yield from _conditions(condition, [*path, combinator, index])
 
 
+def _band_choices(instrument_id: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The instrument's published bands as (name, name with its score range), and a hint
+    citing where they come from; nothing for an instrument Alongside does not know."""
+    try:
+        definition = get_instrument(instrument_id)
+    except InvalidInput:
+        return (), ""
+    bands = definition.bands
+    if bands is None:
+        return (), ""
+    if bands.by_sex is not None:
+        ranges = {
+            sex: {band.name: f"{band.min}-{band.max}" for band in band_set}
+            for sex, band_set in bands.by_sex.items()
+        }
+        names = list(dict.fromkeys(b.name for band_set in bands.all_sets() for b in band_set))
+        choices = tuple(
+            (
+                name,
+                f"{name} (women {ranges['female'].get(name, 'none')}, "
+                f"men {ranges['male'].get(name, 'none')})",
+            )
+            for name in names
+        )
+    else:
+        choices = tuple((b.name, f"{b.name} ({b.min}-{b.max})") for b in bands.all_sets()[0])
+    hint = (
+        f"The {definition.short_name}'s published bands ({' '.join(bands.source.split())}). "
+        "A rule chooses among them; their score ranges come with the instrument and are not "
+        "changed here or in the YAML."
+    )
+    return choices, hint
+
+
 def _answer_hint(labels: Any) -> str:
     if not isinstance(labels, list) or not labels:
         return ""
@@ -159,6 +204,13 @@ def _rule_values(rule: Mapping[str, Any], answer_labels: Mapping[str, Any]) -> l
                     hint = ""
                 key = f"t|{rule_id}|{_path_key([*path, bound])}"
                 values.append(FormValue(key, THRESHOLD, label, str(value), hint=hint))
+        bands = condition.get("severity_in")
+        if isinstance(instrument, str) and isinstance(bands, list):
+            choices, hint = _band_choices(instrument)
+            if choices and all(isinstance(band, str) for band in bands):
+                key = f"b|{rule_id}|{_path_key([*path, 'severity_in'])}"
+                label = f"{_instrument_name(instrument)}: fires in these bands"
+                values.append(FormValue(key, BANDS, label, BAND_JOIN.join(bands), choices, hint))
         level = condition.get("risk_level_at_least")
         if isinstance(level, str):
             key = f"l|{rule_id}|{_path_key([*path, 'risk_level_at_least'])}"
@@ -195,7 +247,7 @@ def _load(text: str) -> Mapping[str, Any]:
 
 def rule_form(text: str, *, wait_hours: Mapping[str, float], version: str) -> RuleForm:
     """The form filled from a version's YAML (read leniently: what cannot be read is left
-    out), the organisation's wait targets and the version the new one should have."""
+    out), the wait targets in force and the version the new one should have."""
     raw = _load(text)
     pathways = _pathways(raw)
     answer_labels = raw.get("answer_labels")
@@ -206,6 +258,17 @@ def rule_form(text: str, *, wait_hours: Mapping[str, float], version: str) -> Ru
         if not isinstance(rule, Mapping) or not isinstance(rule.get("id"), str):
             continue
         values = _rule_values(rule, labels)
+        urgency = rule.get("urgency")
+        if isinstance(urgency, str):
+            values.append(
+                FormValue(
+                    f"u|{rule['id']}",
+                    URGENCY,
+                    "Urgency it proposes",
+                    urgency,
+                    tuple((u, urgency_words(u)) for u in reversed(URGENCY_ORDER)),
+                )
+            )
         pathway = rule.get("pathway")
         values.append(
             FormValue(
@@ -324,6 +387,39 @@ def _wait_edits(
     return [_Edit(len(text), len(text), f"{ending}\n{_WAIT_COMMENT}wait_targets:\n{lines}")]
 
 
+def _bands_edit(
+    rule: Mapping[str, Any], rule_node: yaml.MappingNode, path: str, value: str, name: str
+) -> tuple[_Edit | None, Problem | None]:
+    """Write the bands a rule fires in, chosen among its instrument's published bands only."""
+    parts = _path_parts(path)
+    condition: Any = rule
+    for part in parts[:-1]:
+        if isinstance(condition, Mapping) and isinstance(part, str):
+            condition = condition.get(part)
+        elif isinstance(condition, list) and isinstance(part, int) and part < len(condition):
+            condition = condition[part]
+        else:
+            condition = None
+    node = node_at(rule_node, parts)
+    instrument = condition.get("instrument") if isinstance(condition, Mapping) else None
+    if not isinstance(node, yaml.SequenceNode) or not isinstance(instrument, str):
+        return None, Problem(
+            None, f"{name}: these bands are not where they were in the YAML below."
+        )
+    published = [band for band, _words in _band_choices(instrument)[0]]
+    chosen = [band for band in value.split(BAND_JOIN) if band]
+    if not chosen:
+        return None, Problem(
+            None,
+            f"{name}: tick at least one band (to stop the rule firing, take it out in the YAML).",
+        )
+    if any(band not in published for band in chosen):
+        return None, Problem(None, f"{name}: choose among the instrument's published bands.")
+    ordered = [band for band in published if band in chosen]
+    flow = yaml.safe_dump(ordered, default_flow_style=True, width=1_000_000).strip()
+    return _replace(node, flow), None
+
+
 def _cut_off(value: str) -> int | None:
     cleaned = value.strip()
     if not re.fullmatch(r"\d{1,4}", cleaned):
@@ -363,10 +459,12 @@ def apply_form(
     version_problem = None if version is None else _version_problem(version.strip())
     if version_problem is not None:
         problems.append(version_problem)
+    # A band list with no box ticked is not posted at all: it was emptied.
+    emptied = {key: "" for key in was if key.startswith("b|") and key not in posted}
     changed = {
         key: value.strip()
-        for key, value in posted.items()
-        if key[:2] in ("t|", "l|", "p|", "w|") and value.strip() != was.get(key, "").strip()
+        for key, value in {**posted, **emptied}.items()
+        if key[:2] in FORM_PREFIXES and value.strip() != was.get(key, "").strip()
     }
     wait_keys = [f"w|{urgency}" for urgency in reversed(URGENCY_ORDER)]
     waits_shown = all(key in posted for key in wait_keys)
@@ -414,6 +512,24 @@ def apply_form(
             continue
         # The rule was found as a mapping with this id, so its node is that mapping.
         rule_node = cast(yaml.MappingNode, node_at(root, ["rules", index]))
+        if kind == "u":
+            urgency_node = node_at(rule_node, ["urgency"])
+            if value not in URGENCY_ORDER:
+                problems.append(Problem(None, f"{name}: choose one of the urgencies listed."))
+            elif not isinstance(urgency_node, yaml.ScalarNode):
+                problems.append(
+                    Problem(None, f"{name}: its urgency is not where it was in the YAML below.")
+                )
+            else:
+                edits.append(_replace(urgency_node, value))
+            continue
+        if kind == "b":
+            edit, problem = _bands_edit(raw["rules"][index], rule_node, path, value, name)
+            if problem is not None:
+                problems.append(problem)
+            if edit is not None:
+                edits.append(edit)
+            continue
         if kind == "p":
             if value and value not in pathway_ids:
                 problems.append(Problem(None, f"{name}: choose one of the pathways listed."))
@@ -484,6 +600,10 @@ def _pathway_words(ruleset: Ruleset, pathway: str | None) -> str:
     return next((p.label for p in ruleset.pathways if p.id == pathway), pathway)
 
 
+def _band_words(value: str) -> str:
+    return ", ".join(band for band in value.split(BAND_JOIN) if band)
+
+
 def _level_words(value: str) -> str:
     return RISK_LEVEL_WORDS.get(value, value).lower()
 
@@ -507,6 +627,12 @@ def describe_changes(old: Ruleset, new: Ruleset) -> list[str]:
             if previous is None or previous[1] == value:
                 continue
             label = label.replace("The ", "the ", 1) if label.startswith("The ") else label
+            if path.endswith("severity_in"):
+                lines.append(
+                    f"{name}: {label.lower().split(': ', 1)[-1]} "
+                    f"{_band_words(previous[1])} → {_band_words(value)}."
+                )
+                continue
             if path.endswith("risk_level_at_least"):
                 lines.append(
                     f"{name}: {label} {_level_words(previous[1])} → {_level_words(value)}."
@@ -592,12 +718,11 @@ def _without(shape: Any, cuts: Mapping[str, tuple[str, str]]) -> Any:
 
 
 def wait_target_changes(
-    targets: Mapping[str, float] | None, current: Mapping[str, float]
+    targets: Mapping[str, float], current: Mapping[str, float], *, own: bool = True
 ) -> list[str]:
-    """What activating a version would do to the wait targets, in words (nothing if it sets
-    none, or the ones in force)."""
-    if targets is None:
-        return []
+    """What activating a version would do to the wait targets in force, in words (nothing when
+    they stay as they are). ``targets``: the ones in force with the version; ``own``: whether
+    the version sets them itself (otherwise they are Alongside's defaults)."""
     lines = []
     for urgency in reversed(URGENCY_ORDER):
         new, now = targets.get(urgency), current.get(urgency)
@@ -606,6 +731,11 @@ def wait_target_changes(
                 f"Wait target for {urgency_words(urgency).lower()} proposals: "
                 f"{hours_text(now)} → {hours_text(new)} hours to first review."
             )
+    if lines and not own:
+        lines.append(
+            "This version sets no wait targets of its own, so Alongside's defaults would "
+            "apply; to keep the ones in force, write them on the form or in the YAML."
+        )
     return lines
 
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from alongside.errors import InvalidInput
+from alongside.instruments.library import get_instrument
 from alongside.triage.rulesets import (
     MAX_WAIT_TARGET_HOURS,
     RISK_LEVEL_ORDER,
@@ -288,6 +289,47 @@ def _error_words(item: ErrorDetails, raw: Any) -> str:
     return f"in {where}: {message}" if field or kind != "the ruleset" else message
 
 
+def _unpublished_bands(
+    when: Any, path: list[str | int], rule_id: Any, root: yaml.Node | None
+) -> list[Problem]:
+    """Bands a condition names that its instrument does not publish: such a rule would never
+    fire, and a rule can only choose among an instrument's bands, not make one up."""
+    if not isinstance(when, Mapping):
+        return []
+    problems: list[Problem] = []
+    instrument, bands = when.get("instrument"), when.get("severity_in")
+    if isinstance(instrument, str) and isinstance(bands, list):
+        try:
+            definition = get_instrument(instrument)
+        except InvalidInput:
+            definition = None  # an unknown instrument is said elsewhere, or never scored
+        published = (
+            [b.name for band_set in definition.bands.all_sets() for b in band_set]
+            if definition is not None and definition.bands is not None
+            else []
+        )
+        names = list(dict.fromkeys(published))
+        for position, band in enumerate(bands):
+            if names and band not in names:
+                problems.append(
+                    Problem(
+                        _nearest_line(root, [*path, "severity_in", position]),
+                        f"in the rule '{rule_id}', {_quoted(band)} is not one of the "
+                        f"{definition.short_name if definition else instrument}'s published "
+                        f"bands ({', '.join(names)}); a rule chooses among them and cannot "
+                        "make up its own.",
+                    )
+                )
+    for combinator in ("any", "all"):
+        inner = when.get(combinator)
+        if isinstance(inner, list):
+            for position, condition in enumerate(inner):
+                problems.extend(
+                    _unpublished_bands(condition, [*path, combinator, position], rule_id, root)
+                )
+    return problems
+
+
 def _references(raw: Mapping[str, Any], root: yaml.Node | None) -> list[Problem]:
     """Pathways named by rules and the fallback, and repeated ids, checked with their lines
     (the ruleset's own check stops at the first and cannot say where it is)."""
@@ -323,6 +365,9 @@ def _references(raw: Mapping[str, Any], root: yaml.Node | None) -> list[Problem]
                 )
             )
         rule_ids.add(rule_id)
+        problems.extend(
+            _unpublished_bands(rule.get("when"), ["rules", index, "when"], rule_id, root)
+        )
         pathway = rule.get("pathway")
         if ids and pathway is not None and pathway not in ids:
             problems.append(

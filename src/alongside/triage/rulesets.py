@@ -294,14 +294,22 @@ class Fallback(_Strict):
     source: str = Field(min_length=1)
 
 
-# A wait target is at least a minute and at most a year (what review settings accept).
+# A wait target is at least a minute and at most a year.
 MAX_WAIT_TARGET_HOURS = 366 * 24
+# Hours to first review while the active version sets no wait targets of its own: Alongside's
+# placeholders for the clinic's own service standards. No published source sets them.
+DEFAULT_WAIT_TARGET_HOURS: Mapping[str, float] = {
+    "crisis": 1,
+    "urgent": 24,
+    "soon": 7 * 24,
+    "routine": 28 * 24,
+}
 
 
 class WaitTargets(_Strict):
-    """Hours from proposal to first review, by urgency, that a version sets for its
-    organisation when it is activated: the clinic's own service standards, not clinical ones
-    (the review queue's defaults are placeholders for them)."""
+    """Hours from proposal to first review, by urgency, while this version is the active one:
+    the clinic's own service standards, not clinical ones. The review queue, the waitlist, the
+    dashboard and oversight all measure waits against the active version's targets."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -325,7 +333,8 @@ class Ruleset(_Strict):
     answer_labels: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = Field(min_length=1)
     fallback: Fallback
-    # Optional: the review-wait targets activating this version sets (triage ignores them).
+    # Optional: the review-wait targets while this version is active (triage ignores them);
+    # without them, Alongside's defaults (DEFAULT_WAIT_TARGET_HOURS) are in force.
     wait_targets: WaitTargets | None = None
 
     @model_validator(mode="after")
@@ -346,6 +355,15 @@ class Ruleset(_Strict):
         if self.fallback.pathway not in pathway_ids:
             raise ValueError(f"fallback pathway {self.fallback.pathway!r} is not a pathway")
         return self
+
+    def wait_hours(self) -> dict[str, float]:
+        """The review-wait targets in force while this version is active, in hours by urgency
+        (most urgent first): its own, or Alongside's defaults when it sets none."""
+        own = self.wait_targets.hours() if self.wait_targets is not None else {}
+        return {
+            urgency: float(own.get(urgency, DEFAULT_WAIT_TARGET_HOURS[urgency]))
+            for urgency in reversed(URGENCY_ORDER)
+        }
 
     def pathway_rank(self, pathway_id: str) -> int:
         """Position in the precedence order: 0 is chosen first."""
