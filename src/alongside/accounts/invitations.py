@@ -311,7 +311,18 @@ def organisation_invitations(
         .order_by(StaffInvitation.created_at.desc(), StaffInvitation.id)
         .limit(limit)
     ).all()
-    inviter_ids = {row.invited_by_id for row in rows if row.invited_by_id is not None}
+    return _rows(session, list(rows), now)
+
+
+def invitation_row(session: Session, invitation: StaffInvitation, now: datetime) -> InvitationRow:
+    """One invitation as the list shows it (its state now and who sent it)."""
+    return _rows(session, [invitation], now)[0]
+
+
+def _rows(
+    session: Session, invitations: list[StaffInvitation], now: datetime
+) -> list[InvitationRow]:
+    inviter_ids = {row.invited_by_id for row in invitations if row.invited_by_id is not None}
     names = dict(
         session.execute(select(User.id, User.display_name).where(User.id.in_(inviter_ids))).all()
     )
@@ -321,22 +332,8 @@ def organisation_invitations(
             state=row.state(now),
             invited_by=names.get(row.invited_by_id, "") if row.invited_by_id else "",
         )
-        for row in rows
+        for row in invitations
     ]
-
-
-def invitation_row(session: Session, invitation: StaffInvitation, now: datetime) -> InvitationRow:
-    """One invitation as the list shows it (its state now and who sent it)."""
-    inviter = (
-        session.get(User, invitation.invited_by_id)
-        if invitation.invited_by_id is not None
-        else None
-    )
-    return InvitationRow(
-        invitation=invitation,
-        state=invitation.state(now),
-        invited_by=inviter.display_name if inviter is not None else "",
-    )
 
 
 def open_invitation(session: Session, token: str, now: datetime) -> StaffInvitation:

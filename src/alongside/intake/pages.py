@@ -31,6 +31,7 @@ from alongside.intake.questions import (
 )
 from alongside.kit.time import utcnow
 from alongside.models import Intake, Organization, OutboxChannel
+from alongside.notify.sms import require_texts_ready
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
@@ -208,10 +209,10 @@ def _sending(choice: str, settings: Settings) -> service.LinkSending | None:
     """The way the form asks for the link to go: shown only (""), by email or by text."""
     if not choice:
         return None
-    if choice == OutboxChannel.SMS and not settings.sms_ready:
-        raise InvalidInput(service.TEXTS_NOT_SET_UP)
     if choice not in (OutboxChannel.EMAIL, OutboxChannel.SMS):
         raise InvalidInput("Sending the link: choose one of the ways offered.")
+    if choice == OutboxChannel.SMS:
+        require_texts_ready(settings)
     # The link starts with the clinic's configured address, never the request's Host header
     # (anyone could put any address there).
     return service.LinkSending(by=OutboxChannel(choice), link_base=_case_url_base(settings))

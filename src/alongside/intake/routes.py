@@ -14,6 +14,7 @@ from alongside.intake import service
 from alongside.intake.schemas import IntakeCreate, IntakeCreated
 from alongside.kit.time import utcnow
 from alongside.models import OutboxChannel
+from alongside.notify.sms import require_texts_ready
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 
@@ -63,8 +64,8 @@ def _sending(body: IntakeCreate, settings: Settings) -> service.LinkSending | No
     """How the body asks for the link to be sent, checked against what the clinic set up."""
     if body.send_email and body.send_text:
         raise InvalidInput("Choose one way to send the link: send_email or send_text, not both.")
-    if body.send_text and not settings.sms_ready:
-        raise InvalidInput(service.TEXTS_NOT_SET_UP)
+    if body.send_text:
+        require_texts_ready(settings)
     if not (body.send_email or body.send_text):
         return None
     by = OutboxChannel.SMS if body.send_text else OutboxChannel.EMAIL

@@ -55,7 +55,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,6 +103,7 @@ from alongside.triage.service import (
 )
 from alongside.triage.service import prepare_submission as triage_prepare
 from alongside.triage.service import read_submission as triage_read
+from alongside.zones import tz
 
 DEFAULT_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7", "cssrs-screen")
 DEFAULT_EXPIRY = timedelta(days=14)
@@ -122,10 +122,6 @@ NO_MOBILE_ON_RECORD = (
 NO_MOBILE_ENTERED = (
     "Send by text message: enter the new client's mobile number, or choose another way to "
     "send the link."
-)
-TEXTS_NOT_SET_UP = (
-    "Text messages are not set up at this clinic, so the link can go by email only (an "
-    "administrator can set up an SMS gateway)."
 )
 BAD_MOBILE = "Mobile number: enter the number with its area code, like +1 555 010 0123."
 MAX_EXPIRY = timedelta(days=90)
@@ -491,11 +487,7 @@ def _send_link(
     intake = created.intake
     organization = session.get(Organization, intake.organization_id)
     clinic = organization.name if organization is not None else "Your clinic"
-    zone_name = organization.timezone if organization is not None else "UTC"
-    try:
-        zone = ZoneInfo(zone_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = tz(organization.timezone if organization is not None else None)
     local = intake.expires_at.astimezone(zone)
     link = send.link_base.rstrip("/") + created.path
     if send.by is OutboxChannel.SMS:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn, get_settings_from
 from alongside.errors import InvalidInput
 from alongside.instruments import get_instrument, list_instruments
-from alongside.intake.service import TEXTS_NOT_SET_UP
 from alongside.kit.http import is_htmx
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
@@ -26,6 +25,7 @@ from alongside.measures.chart import chart_id, chart_svg
 from alongside.measures.trends import InstrumentTrend
 from alongside.models import Client
 from alongside.models.measurement_plan import Cadence
+from alongside.notify.sms import require_texts_ready
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action
 from alongside.templating import render
@@ -169,8 +169,8 @@ def send_now(
         "error": None,
     }
     try:
-        if send_by == "sms" and not settings.sms_ready:
-            raise InvalidInput(TEXTS_NOT_SET_UP)
+        if send_by == "sms":
+            require_texts_ready(settings)
         sent = service.send_measures_now(
             db,
             user=signed_in.user,

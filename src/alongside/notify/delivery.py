@@ -39,6 +39,10 @@ class Sender(Protocol):
         """Deliver ``delivery``; ``now`` stamps signatures."""
 
 
+# The header every channel carries the message's idempotency key in (the same on every retry),
+# so a receiver can recognise a duplicate.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
 # Failures worth retrying although the status is 4xx: timeout, too early, rate limited.
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 

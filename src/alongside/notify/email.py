@@ -10,9 +10,13 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from alongside.notify.delivery import Delivery, DeliveryError, PermanentDeliveryError, short_error
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+from alongside.notify.delivery import (
+    IDEMPOTENCY_HEADER,
+    Delivery,
+    DeliveryError,
+    PermanentDeliveryError,
+    short_error,
+)
 
 
 def message_id_for(idempotency_key: str, domain: str = "alongside.invalid") -> str:

@@ -36,11 +36,29 @@ from datetime import datetime
 
 import httpx
 
-from alongside.config import SmsFormat
-from alongside.notify.delivery import Delivery, DeliveryError, Sender, http_failure, short_error
+from alongside.config import Settings, SmsFormat
+from alongside.errors import InvalidInput
+from alongside.notify.delivery import (
+    IDEMPOTENCY_HEADER,
+    Delivery,
+    DeliveryError,
+    Sender,
+    http_failure,
+    short_error,
+)
 from alongside.notify.phone import is_sms_number
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+TEXTS_NOT_SET_UP = (
+    "Text messages are not set up at this clinic, so the link can go by email only (an "
+    "administrator can set up an SMS gateway)."
+)
+
+
+def require_texts_ready(settings: Settings) -> None:
+    """Refuse in words (422), before anything is made, to send a text when the clinic set up
+    no way to send one: every form and route that offers texts asks this one question."""
+    if not settings.sms_ready:
+        raise InvalidInput(TEXTS_NOT_SET_UP)
 
 
 def gateway_body(delivery: Delivery, shape: SmsFormat) -> bytes:

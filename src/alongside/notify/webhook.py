@@ -22,11 +22,16 @@ from typing import Any
 
 import httpx
 
-from alongside.notify.delivery import Delivery, DeliveryError, http_failure, short_error
+from alongside.notify.delivery import (
+    IDEMPOTENCY_HEADER,
+    Delivery,
+    DeliveryError,
+    http_failure,
+    short_error,
+)
 
 TIMESTAMP_HEADER = "X-Alongside-Timestamp"
 SIGNATURE_HEADER = "X-Alongside-Signature"
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_PREFIX = "sha256="
 
 

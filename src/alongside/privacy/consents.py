@@ -192,13 +192,7 @@ def set_my_consent(
 def reminders_withdrawn_at(session: Session, client_id: uuid.UUID) -> datetime | None:
     """When the client withdrew consent to reminders (by email or text message), if their
     latest decision about it is a withdrawal; None when they gave it or were never asked."""
-    latest = session.scalar(
-        select(Consent)
-        .where(Consent.client_id == client_id)
-        .where(Consent.purpose == REMINDERS)
-        .order_by(Consent.recorded_at.desc(), Consent.created_at.desc())
-        .limit(1)
-    )
+    latest = _latest(session, client_id).get(REMINDERS)
     if latest is None or latest.granted:
         return None
     return latest.recorded_at
