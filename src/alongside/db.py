@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, create_engine, event, inspect, or_, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -81,11 +83,103 @@ def _sqlite_configurer(
     return configure
 
 
-def _begin_sqlite(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: a transaction that reads and then writes (every
-    # audited access does) can otherwise fail with "database is locked" under WAL when another
-    # writer committed in between. The embedded default trades some read concurrency for that.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class WriteTurns:
+    """First come, first served turns on one SQLite file's write lock, within this process.
+
+    SQLite's own busy handler does not queue: a waiting writer sleeps and retries, and one that
+    arrives later can take the lock first. With a dozen people at once some requests then wait
+    seconds while others pass. Here the threads of one process queue in arrival order for the
+    lock instead, so a request waits only for those that came before it; SQLite's busy timeout
+    still arbitrates with other processes (the CLI, a second server). A turn not given within
+    ``timeout_s`` raises "database is locked", which the app answers with 503, as before.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: object | None = None
+        self._waiting: deque[tuple[object, threading.Event]] = deque()
+
+    def take(self, holder: object, timeout_s: float) -> None:
+        """Wait for the turn of ``holder`` (a connection); raise when it does not come."""
+        with self._lock:
+            if self._holder is None and not self._waiting:
+                self._holder = holder
+                return
+            called = threading.Event()
+            self._waiting.append((holder, called))
+        if called.wait(timeout_s):
+            return
+        with self._lock:
+            if called.is_set():  # given the turn just as the wait ended
+                return
+            self._waiting.remove((holder, called))
+        raise OperationalError(
+            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+        )
+
+    def give_back(self, holder: object) -> None:
+        """End ``holder``'s turn (nothing when it does not hold it) and call the next one."""
+        with self._lock:
+            if self._holder is not holder:
+                return
+            if self._waiting:
+                self._holder, called = self._waiting.popleft()
+                called.set()
+            else:
+                self._holder = None
+
+    def holds(self, holder: object) -> bool:
+        """True while ``holder`` has the turn."""
+        with self._lock:
+            return self._holder is holder
+
+    def queued(self) -> int:
+        """How many wait for a turn now."""
+        with self._lock:
+            return len(self._waiting)
+
+
+_TURNS: dict[str, WriteTurns] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def write_turns_for(database: Path | None) -> WriteTurns:
+    """The one queue of this process for ``database`` (a private one for an in-memory one)."""
+    if database is None:
+        return WriteTurns()
+    key = str(database.resolve())
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(key, WriteTurns())
+
+
+def _take_turns(engine: Engine, turns: WriteTurns, timeout_s: float) -> None:
+    def begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
+        # (every audited access does) can otherwise fail with "database is locked" under WAL
+        # when another writer committed in between. The embedded default trades some read
+        # concurrency for that; the turns make the writers wait in the order they came.
+        holder = connection.connection.dbapi_connection
+        turns.take(holder, timeout_s)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turns.give_back(holder)
+            raise
+
+    def end(connection: Any) -> None:
+        # Just before COMMIT or ROLLBACK: the next writer's BEGIN waits on SQLite's busy
+        # handler only for the end of this one.
+        turns.give_back(connection.connection.dbapi_connection)
+
+    def dropped(dbapi_connection: Any, *_args: Any) -> None:
+        # A connection returned, closed or invalidated mid-transaction never keeps the turn.
+        turns.give_back(dbapi_connection)
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+    for name in ("checkin", "close", "invalidate", "soft_invalidate", "reset"):
+        event.listen(engine.pool, name, dropped)
 
 
 def _private_sqlite_files(database: Path, *, create: bool) -> None:
@@ -118,7 +212,7 @@ def build_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
         event.listen(
             engine, "connect", _sqlite_configurer(options.sqlite_busy_timeout_ms, database)
         )
-        event.listen(engine, "begin", _begin_sqlite)
+        _take_turns(engine, write_turns_for(database), options.sqlite_busy_timeout_ms / 1000)
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
