@@ -73,7 +73,7 @@ def seed(factory: sessionmaker[Session], clients: int, responses: int) -> list[u
     ids: list[uuid.UUID] = []
     now = utcnow()
     with session_scope(factory) as session:
-        org = Organization(name="Bench clinic", slug=f"bench-{uuid.uuid4().hex[:8]}")
+        org = Organization(name="Bench clinic", slug=f"bench-{uuid.uuid4().hex[:8]}", country="GB")
         session.add(org)
         session.flush()
         for n in range(clients):

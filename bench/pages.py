@@ -133,7 +133,9 @@ def seed(
     engine = build_engine(url)
     factory = make_sessionmaker(engine, FileKeyProvider(key_file))
     with session_scope(factory) as session:
-        org = Organization(name="Benchmark clinic", slug="bench", timezone="Europe/London")
+        org = Organization(
+            name="Benchmark clinic", slug="bench", timezone="Europe/London", country="GB"
+        )
         session.add(org)
         session.flush()
         staff = {}
