@@ -4,7 +4,7 @@ agrees with the pure definitions; a clinician's small queue costs what its page 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -213,6 +213,24 @@ def test_oversight_figures_from_the_database_match_the_definitions(
     assert sum(week.decided for week in figures.by_week) == figures.overall.decided
     for week in figures.by_week:
         assert date.fromisoformat(week.key).weekday() == 0  # a Monday
+    # Review times by week of the decision and urgency: as the definitions give for the
+    # decisions of that week, and every decided (week, urgency) is there.
+    decided_records = [r for r in records if r.decided_at is not None]
+
+    def monday(moment: datetime) -> str:
+        day = moment.astimezone(UTC).date()
+        return (day - timedelta(days=day.weekday())).isoformat()
+
+    keys = {(monday(r.decided_at), r.urgency) for r in decided_records if r.decided_at}
+    assert set(figures.review_times_by_week) == keys
+    for (week_key, urgency), got in figures.review_times_by_week.items():
+        in_week = [
+            r
+            for r in decided_records
+            if r.decided_at and monday(r.decided_at) == week_key and r.urgency == urgency
+        ]
+        (expected,) = time_to_first_review(in_week, [urgency])
+        assert got == expected, (week_key, urgency)
     # Another organisation's decisions never count.
     other = create_client(db, world.other_org)
     _decide(db, proposal(db, other, "crisis", 10), DecisionOutcome.REJECTED, 5)

@@ -41,7 +41,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, Text, cast, func, or_, select, true, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    Select,
+    String,
+    Text,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
@@ -838,11 +856,12 @@ def _triage_of(organization_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [Suggestion.organization_id == organization_id, Suggestion.kind == TRIAGE_KIND]
 
 
-def _decided(session: Session, organization_id: uuid.UUID, since: datetime | None) -> Subquery:
+def _decided(session: Session, organization_id: uuid.UUID, since: datetime | None) -> CTE:
     """The organisation's triage decisions since ``since`` with what oversight needs of their
     proposals. Driven from the decisions' (organisation, time) index; on PostgreSQL each
     proposal is fetched by its key (LATERAL), so the cost follows the decisions counted, not
-    every proposal ever made. (SQLite joins by key anyway.)"""
+    every proposal ever made. (SQLite joins by key anyway.) A MATERIALIZED common table
+    expression: the figures below read it three times, and the lookups are done once."""
     proposal = select(
         Suggestion.urgency.label("urgency"),
         cast(Suggestion.fired_rules, Text).label("rules"),
@@ -869,127 +888,147 @@ def _decided(session: Session, organization_id: uuid.UUID, since: datetime | Non
             .join(Suggestion, Suggestion.id == Decision.suggestion_id)
             .where(Suggestion.kind == TRIAGE_KIND, *window)
         )
-    return query.subquery("decided")
+    return query.cte("decided").prefix_with("MATERIALIZED")
 
 
-def _decision_counts(
-    decided: Subquery, session: Session
-) -> tuple[list[DecisionGroup], list[OverrideRate]]:
-    """Override counts by rules and versions, and by week, from one grouped query."""
+COUNTS, BY_URGENCY, BY_WEEK = "counts", "by urgency", "by week"
+
+
+def _at_percentile_ranks(decided: CTE, part: str, by_week: bool) -> Select[Any]:
+    """The decisions at the ranks the median and the 90th percentile need (percentile_ranks)
+    of their urgency (and week), each carrying its group's count: one pass over the window."""
+    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
+    week = week_start(decided.c.decided_at)
+    groups = (decided.c.urgency, week) if by_week else (decided.c.urgency,)
+    ordered = select(
+        decided.c.urgency.label("urgency"),
+        (week if by_week else cast(null(), Date)).label("week"),
+        seconds.label("seconds"),
+        func.row_number()
+        .over(partition_by=groups, order_by=(seconds, decided.c.suggestion_id))
+        .label("rank"),
+        func.count().over(partition_by=groups).label("decided"),
+    ).subquery(part.replace(" ", "_"))
+    n = ordered.c.decided
+    return select(
+        literal(part).label("part"),
+        cast(null(), Text),
+        cast(null(), Text),
+        cast(null(), String),
+        ordered.c.week,
+        ordered.c.urgency,
+        ordered.c.seconds,
+        ordered.c.rank,
+        n,
+    ).where(
+        or_(
+            ordered.c.rank == (n + 1) // 2,
+            ordered.c.rank == n // 2 + 1,
+            ordered.c.rank == (9 * n + 9) // 10,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Decided:
+    groups: list[DecisionGroup]
+    by_week: list[OverrideRate]
+    counted: dict[str, int]
+    at_rank: dict[str, dict[int, timedelta]]
+    weekly_times: dict[tuple[str, str], ReviewTime]
+
+
+def _figures_of(decided: CTE, session: Session) -> _Decided:
+    """Override counts by rules and versions and by week, and review times by urgency and by
+    urgency and week, from one statement over the decisions of the window."""
     # Proposals share few combinations of fired rules and versions, so grouping by their JSON
     # text leaves a handful of rows per week however many proposals there are.
     week = week_start(decided.c.decided_at)
+    counts = select(
+        literal(COUNTS).label("part"),
+        decided.c.rules,
+        decided.c.versions,
+        cast(decided.c.outcome, String).label("outcome"),
+        week.label("week"),
+        cast(null(), String).label("urgency"),
+        cast(null(), Float).label("seconds"),
+        cast(null(), Integer).label("rank"),
+        func.count().label("n"),
+    ).group_by(decided.c.rules, decided.c.versions, decided.c.outcome, week)
     rows = session.execute(
-        select(decided.c.rules, decided.c.versions, decided.c.outcome, week, func.count()).group_by(
-            decided.c.rules, decided.c.versions, decided.c.outcome, week
+        union_all(
+            counts,
+            _at_percentile_ranks(decided, BY_URGENCY, by_week=False),
+            _at_percentile_ranks(decided, BY_WEEK, by_week=True),
         )
     ).all()
-    groups = []
-    weekly = []
-    for rules, versions, outcome, monday, count in rows:
-        recorded = json.loads(versions) if versions else {}
-        recorded = recorded if isinstance(recorded, dict) else {}
-        word = str(DecisionOutcome(outcome).value)
-        groups.append(
-            DecisionGroup(
-                fired_rules=tuple(json.loads(rules) or ()) if rules else (),
-                ruleset_version=_ruleset_version(recorded),
-                model_version=_model_version(recorded),
-                outcome=word,
-                count=int(count),
+    groups: list[DecisionGroup] = []
+    weekly: list[tuple[str, str, int]] = []
+    counted: dict[str, int] = {}
+    at_rank: dict[str, dict[int, timedelta]] = {}
+    counted_by_week: dict[tuple[str, str], int] = {}
+    at_rank_by_week: dict[tuple[str, str], dict[int, timedelta]] = {}
+    for part, rules, versions, outcome, monday, urgency, value, rank, count in rows:
+        if part == COUNTS:
+            recorded = json.loads(versions) if versions else {}
+            recorded = recorded if isinstance(recorded, dict) else {}
+            word = str(DecisionOutcome(outcome).value)
+            groups.append(
+                DecisionGroup(
+                    fired_rules=tuple(json.loads(rules) or ()) if rules else (),
+                    ruleset_version=_ruleset_version(recorded),
+                    model_version=_model_version(recorded),
+                    outcome=word,
+                    count=int(count),
+                )
             )
-        )
-        weekly.append((as_date(monday).isoformat(), word, int(count)))
-    return groups, override_rate_by_period(weekly)
+            weekly.append((as_date(monday).isoformat(), word, int(count)))
+            continue
+        spent = max(timedelta(seconds=float(value)), timedelta(0))
+        if part == BY_URGENCY:
+            counted[urgency] = int(count)
+            at_rank.setdefault(urgency, {})[int(rank)] = spent
+        else:
+            key = (as_date(monday).isoformat(), str(urgency))
+            counted_by_week[key] = int(count)
+            at_rank_by_week.setdefault(key, {})[int(rank)] = spent
+    return _Decided(
+        groups=groups,
+        by_week=override_rate_by_period(weekly),
+        counted=counted,
+        at_rank=at_rank,
+        weekly_times={
+            key: review_time_from_ranks(key[1], count, 0, at_rank_by_week[key])
+            for key, count in counted_by_week.items()
+        },
+    )
 
 
 def _review_times(
-    decided: Subquery, session: Session, organization_id: uuid.UUID
+    figures: _Decided, session: Session, organization_id: uuid.UUID
 ) -> list[ReviewTime]:
-    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
-    ordered = select(
-        decided.c.urgency.label("urgency"),
-        seconds.label("seconds"),
-        func.row_number()
-        .over(partition_by=decided.c.urgency, order_by=(seconds, decided.c.suggestion_id))
-        .label("rank"),
-        func.count().over(partition_by=decided.c.urgency).label("decided"),
-    ).subquery("ordered")
-    n = ordered.c.decided
-    # Only the rows at the ranks the median and the 90th percentile need (percentile_ranks),
-    # each carrying its urgency's count: one pass over the window's decisions.
-    picked = session.execute(
-        select(ordered.c.urgency, ordered.c.seconds, ordered.c.rank, n).where(
-            or_(
-                ordered.c.rank == (n + 1) // 2,
-                ordered.c.rank == n // 2 + 1,
-                ordered.c.rank == (9 * n + 9) // 10,
-            )
-        )
-    ).all()
-    counted: dict[str, int] = {}
-    at_rank: dict[str, dict[int, timedelta]] = {}
-    for urgency, value, rank, count in picked:
-        counted[urgency] = int(count)
-        at_rank.setdefault(urgency, {})[int(rank)] = max(
-            timedelta(seconds=float(value)), timedelta(0)
-        )
+    # Waiting: proposed and not decided. NOT EXISTS lets the database check each waiting
+    # proposal against the decisions' unique key instead of reading every decision.
     waiting = dict(
         session.execute(
             select(Suggestion.urgency, func.count())
-            .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
             .where(*_triage_of(organization_id))
             .where(Suggestion.status == SuggestionStatus.PROPOSED)
-            .where(Decision.id.is_(None))
+            .where(~select(Decision.id).where(Decision.suggestion_id == Suggestion.id).exists())
             .group_by(Suggestion.urgency)
         ).all()
     )
+    counted = figures.counted
     order = list(URGENCIES) + sorted((set(counted) | set(waiting)) - set(URGENCIES))
     return [
         review_time_from_ranks(
             urgency,
             counted.get(urgency, 0),
             int(waiting.get(urgency, 0)),
-            at_rank.get(urgency, {}),
+            figures.at_rank.get(urgency, {}),
         )
         for urgency in order
     ]
-
-
-def _review_times_by_week(decided: Subquery, session: Session) -> dict[tuple[str, str], ReviewTime]:
-    """Median and 90th-percentile time to decision per urgency and week of the decision, from
-    the rows at the ranks those need (as :func:`_review_times`, partitioned by week too)."""
-    seconds = seconds_between(decided.c.proposed_at, decided.c.decided_at)
-    week = week_start(decided.c.decided_at)
-    ordered = select(
-        decided.c.urgency.label("urgency"),
-        week.label("week"),
-        seconds.label("seconds"),
-        func.row_number()
-        .over(partition_by=(decided.c.urgency, week), order_by=(seconds, decided.c.suggestion_id))
-        .label("rank"),
-        func.count().over(partition_by=(decided.c.urgency, week)).label("decided"),
-    ).subquery("ordered_by_week")
-    n = ordered.c.decided
-    picked = session.execute(
-        select(ordered.c.urgency, ordered.c.week, ordered.c.seconds, ordered.c.rank, n).where(
-            or_(
-                ordered.c.rank == (n + 1) // 2,
-                ordered.c.rank == n // 2 + 1,
-                ordered.c.rank == (9 * n + 9) // 10,
-            )
-        )
-    ).all()
-    counted: dict[tuple[str, str], int] = {}
-    at_rank: dict[tuple[str, str], dict[int, timedelta]] = {}
-    for urgency, monday, value, rank, count in picked:
-        key = (as_date(monday).isoformat(), str(urgency))
-        counted[key] = int(count)
-        at_rank.setdefault(key, {})[int(rank)] = max(timedelta(seconds=float(value)), timedelta(0))
-    return {
-        key: review_time_from_ranks(key[1], count, 0, at_rank[key])
-        for key, count in counted.items()
-    }
 
 
 def oversight_figures(
@@ -1008,23 +1047,22 @@ def oversight_figures(
         raise InvalidInput(f"weeks: between 1 and {MAX_OVERSIGHT_WEEKS}.")
     since = None if weeks is None else (now or utcnow()) - timedelta(weeks=weeks)
     org = actor.organization_id
-    decided = _decided(session, org, since)
-    groups, by_week = _decision_counts(decided, session)
-    rates = override_rates(groups)
+    figures = _figures_of(_decided(session, org, since), session)
+    rates = override_rates(figures.groups)
     in_force = wait_targets_in_force(session, org)
     return OversightFigures(
         overall=rates.overall,
         by_rule=rates.by_rule,
         by_ruleset=rates.by_ruleset,
         by_model=rates.by_model,
-        review_times=_review_times(decided, session, org),
+        review_times=_review_times(figures, session, org),
         targets=wait_targets_as_times(in_force),
         escalation_minutes=escalation_minutes_for(session, org),
         targets_version=in_force.version,
         targets_own=in_force.own,
-        by_week=by_week,
+        by_week=figures.by_week,
         weeks=weeks,
-        review_times_by_week=_review_times_by_week(decided, session),
+        review_times_by_week=figures.weekly_times,
     )
 
 
