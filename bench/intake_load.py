@@ -215,6 +215,14 @@ async def _read_form(request: Request) -> FormData:
 PostedForm = Annotated[FormData, Depends(_read_form)]
 
 
+BASELINE_URL = "BENCH_BASELINE_URL"
+
+
+def baseline_from_environment() -> Any:
+    """The baseline app for uvicorn's worker processes (``--workers`` above 1)."""
+    return baseline_app(os.environ[BASELINE_URL])
+
+
 def baseline_app(url: str) -> Any:
     """A bare FastAPI + SQLAlchemy app: one indexed select per GET, one insert per POST."""
     from fastapi import FastAPI
@@ -329,14 +337,34 @@ def main() -> None:
     parser.add_argument("--database-url", default="sqlite://")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes, for Alongside (`serve --workers N`, PostgreSQL only) and the "
+        "baseline alike",
+    )
     parser.add_argument("--serve-baseline", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_baseline:
         import uvicorn
 
-        uvicorn.run(baseline_app(args.serve_baseline), host="127.0.0.1", port=args.port)
+        if args.workers > 1:
+            baseline_app(args.serve_baseline)  # its table, made once before the workers start
+            os.environ[BASELINE_URL] = args.serve_baseline
+            uvicorn.run(
+                "bench.intake_load:baseline_from_environment",
+                factory=True,
+                host="127.0.0.1",
+                port=args.port,
+                workers=args.workers,
+            )
+        else:
+            uvicorn.run(baseline_app(args.serve_baseline), host="127.0.0.1", port=args.port)
         return
+    if args.workers > 1 and make_url(args.database_url).get_backend_name() != "postgresql":
+        parser.error("--workers above 1 needs PostgreSQL (SQLite has one writer at a time)")
 
     backend = make_url(args.database_url).get_backend_name()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -352,7 +380,8 @@ def main() -> None:
                 "ALONGSIDE_PORT": str(port),
                 "ALONGSIDE_SMTP_PORT": str(_free_port()),
             }
-            with child_server(["-m", "alongside.cli", "serve"], env, port) as server:
+            serve = ["-m", "alongside.cli", "serve", "--workers", str(args.workers)]
+            with child_server(serve, env, port) as server:
                 shape = record_shape(server, paths.pop())
                 results, spent = drive(server, paths, args.concurrency, args.seconds)
             finished = [r for r in results if r.finished]
@@ -364,7 +393,17 @@ def main() -> None:
 
             base_port = _free_port()
             with child_server(
-                [__file__, "--serve-baseline", url, "--port", str(base_port)], {}, base_port
+                [
+                    __file__,
+                    "--serve-baseline",
+                    url,
+                    "--port",
+                    str(base_port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                {"PYTHONPATH": str(ROOT)},
+                base_port,
             ) as baseline:
                 base_done, base_errors, base_spent = replay(
                     baseline, shape, args.concurrency, args.seconds
@@ -386,6 +425,7 @@ def main() -> None:
             {
                 "database": "postgresql" if backend == "postgresql" else "sqlite",
                 "concurrency": args.concurrency,
+                "workers": args.workers,
                 "flows_per_s": round(flows_per_s, 3),
                 "baseline_flows_per_s": round(baseline_per_s, 3),
                 "ratio": round(flows_per_s / baseline_per_s, 3) if baseline_per_s else None,
