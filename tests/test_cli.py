@@ -19,6 +19,8 @@ from alongside.models import (
     CareTeam,
     Client,
     ClinicianProfile,
+    Decision,
+    DecisionOutcome,
     Organization,
     Role,
     Site,
@@ -27,6 +29,7 @@ from alongside.models import (
     User,
     WaitlistEntry,
 )
+from alongside.review.queue import URGENCIES
 from tests.fixtures.db import fresh_database_url
 
 runner = CliRunner()
@@ -163,7 +166,24 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         assert len(former) == PAST_INTAKES
         past = db.scalars(select(Suggestion).where(Suggestion.client_id.in_(former))).all()
         assert len(past) == PAST_INTAKES
-        assert {s.status for s in past} == {SuggestionStatus.ACCEPTED}
+        # Mostly accepted; some moved up by the clinician with a reason, a few not for the
+        # service (so the lead's oversight page has overrides to show).
+        statuses = [s.status for s in past]
+        assert set(statuses) == {
+            SuggestionStatus.ACCEPTED,
+            SuggestionStatus.AMENDED,
+            SuggestionStatus.REJECTED,
+        }
+        assert statuses.count(SuggestionStatus.ACCEPTED) > PAST_INTAKES * 0.7
+        overridden = db.scalars(
+            select(Decision).where(
+                Decision.client_id.in_(former), Decision.outcome != DecisionOutcome.ACCEPTED
+            )
+        ).all()
+        assert overridden
+        assert all(d.reason for d in overridden)
+        for amended in (d for d in overridden if d.outcome == DecisionOutcome.AMENDED):
+            assert URGENCIES.index(amended.urgency) == URGENCIES.index(amended.proposed_urgency) - 1
         assert "crisis" not in {s.urgency for s in past}
         still_waiting = (
             select(func.count())

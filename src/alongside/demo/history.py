@@ -4,8 +4,9 @@ rules of the day, decided by their clinician, seen and discharged.
 So the clinical lead's rule preview has past intakes to replay (a changed cut-off shows how many
 proposals would move), and the oversight charts have decisions over the weeks. Everything goes
 through the same services as a real intake: the link, consent, the questionnaires, submission
-(scores and the proposal), the clinician's decision (which puts the client on the waitlist) and
-their leaving the waitlist once seen. The former clients answered PHQ-9 and GAD-7 only and wrote
+(scores and the proposal), the clinician's decision (most accepted, some moved up, a few not
+for the service; accepting or amending puts the client on the waitlist) and their leaving the
+waitlist once seen. The former clients answered PHQ-9 and GAD-7 only and wrote
 nothing of their own, so no crisis alert is sent and the risk reader has nothing to read.
 
 Called from :func:`alongside.demo.seed.seed_demo_clinic` with the clinic's generator, so the
@@ -25,7 +26,8 @@ from sqlalchemy.orm import Session
 from alongside.instruments import get_instrument
 from alongside.intake import service as intake_service
 from alongside.intake.questions import asked_items, parts_of
-from alongside.models import CareTeam, Client, Intake, Site, User, WaitlistEntry
+from alongside.models import CareTeam, Client, Intake, Site, Suggestion, User, WaitlistEntry
+from alongside.review.queue import URGENCIES
 from alongside.review.service import decide
 from alongside.scheduling.waitlist import remove_from_waitlist
 from alongside.security.access import actor_for
@@ -62,6 +64,25 @@ def past_answers(rng: random.Random) -> dict[str, dict[str, int]]:
         "gad7": {f"q{i}": value for i, value in enumerate(gad7, start=1)},
         "cssrs-screen": {"q1": int(rng.random() < 0.4), "q2": 0, "q6": 0},
     }
+
+
+# Most proposals are accepted; some the clinician moves up after the first call, a few are
+# not for the service at all, so the lead's oversight page has overrides to show.
+AMENDED_SHARE = 0.12
+REJECTED_SHARE = 0.04
+AMEND_REASON = "Sounded worse on the phone than on the forms: seen sooner."
+REJECT_REASON = "Not for this service: referred back to their family doctor with advice."
+
+
+def past_decision(rng: random.Random, urgency: str) -> tuple[str, str | None, str | None]:
+    """The clinician's decision on a former client's proposal: (outcome, urgency, reason)."""
+    roll = rng.random()
+    if roll < REJECTED_SHARE:
+        return "rejected", None, REJECT_REASON
+    order = list(URGENCIES)
+    if roll < REJECTED_SHARE + AMENDED_SHARE and urgency in order and order.index(urgency) > 0:
+        return "amended", order[order.index(urgency) - 1], AMEND_REASON
+    return "accepted", None, None
 
 
 def _answer_all(
@@ -147,12 +168,19 @@ def seed_past_year(
         )
         decided = submitted + timedelta(hours=rng.randint(2, 60))
         actor = actor_for(session, clinician, decided)
+        proposed = session.get(Suggestion, outcome.suggestion_id)
+        choice, urgency, reason = past_decision(
+            random.Random(number),  # noqa: S311 - demo data, the same on every run
+            proposed.urgency if proposed else "",
+        )
         decide(
             session,
             user=clinician,
             actor=actor,
             suggestion_id=outcome.suggestion_id,
-            outcome="accepted",
+            outcome=choice,
+            urgency=urgency,
+            reason=reason,
             now=decided,
         )
         # Accepting put them on the waitlist; they were seen, and left it discharged.
