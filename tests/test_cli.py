@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from alongside import __version__
-from alongside.cli import app
+from alongside.cli import app, main
 from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.demo.history import PAST_INTAKES
+from alongside.migrate import upgrade
 from alongside.models import (
     CareTeam,
     Client,
+    ClientKey,
     ClinicianProfile,
     Decision,
     DecisionOutcome,
@@ -31,6 +39,7 @@ from alongside.models import (
 )
 from alongside.review.queue import URGENCIES
 from tests.fixtures.db import fresh_database_url
+from tests.fixtures.factories import create_client, create_organization, create_staff
 
 runner = CliRunner()
 # The demo's clients of today (its former clients are discharged).
@@ -330,3 +339,232 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path), "--workers", "2"])
     assert result.exit_code == 2
     assert "needs PostgreSQL" in result.stderr
+
+
+@pytest.fixture
+def committed_clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clinic]:
+    """A migrated database (the run's kind) the CLI reads through ALONGSIDE_* settings."""
+    for url in fresh_database_url(tmp_path, "cli"):
+        upgrade(url)
+        key_file = tmp_path / "keys" / "kek.key"
+        monkeypatch.setenv("ALONGSIDE_DATABASE_URL", url)
+        monkeypatch.setenv("ALONGSIDE_KEY_FILE", str(key_file))
+        monkeypatch.setenv("ALONGSIDE_DATA_DIR", str(tmp_path))
+        engine = build_engine(url)
+        try:
+            yield Clinic(url, key_file, make_sessionmaker(engine, FileKeyProvider(key_file)))
+        finally:
+            engine.dispose()
+
+
+@dataclass
+class Clinic:
+    """What ``committed_clinic`` made."""
+
+    url: str
+    key_file: Path
+    factory: sessionmaker[Session]
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """``alongside serve`` routes the app's loggers to stderr: put them back afterwards."""
+    names = ("alongside", "uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = {
+        n: (list(lg.handlers), lg.level, lg.propagate, lg.disabled)
+        for n in names
+        for lg in [logging.getLogger(n)]
+    }
+    try:
+        yield
+    finally:
+        for name, (handlers, level, propagate, disabled) in saved.items():
+            logger = logging.getLogger(name)
+            logger.handlers, logger.level = handlers, level
+            logger.propagate, logger.disabled = propagate, disabled
+
+
+def test_invalid_settings_exit_2_with_the_setting_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALONGSIDE_PORT", "70000")
+    result = runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "port" in result.stderr
+    assert "less than or equal to 65535" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no database made
+
+
+def test_user_add_refuses_another_country_for_an_existing_organisation(
+    committed_clinic: Clinic,
+) -> None:
+    with session_scope(committed_clinic.factory) as db:
+        db.add(Organization(name="Clinic", slug="clinic", country="IE"))
+    result = runner.invoke(
+        app,
+        [
+            *("user", "add", "new@clinic.test", "--name", "New", "--role", "clinician"),
+            *("--org", "clinic", "--country", "FR"),
+            *("--password", "a long and unusual passphrase 42"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert (
+        "The organisation 'clinic' is in IE; an administrator changes its country on the "
+        "Crisis resources page." in result.stderr
+    )
+    with session_scope(committed_clinic.factory) as db:
+        assert db.scalar(select(func.count()).select_from(User)) == 0
+        assert db.scalar(select(Organization.country).where(Organization.slug == "clinic")) == "IE"
+    # The same country, named again, is accepted.
+    same = runner.invoke(
+        app,
+        [
+            *("user", "add", "new@clinic.test", "--name", "New", "--role", "clinician"),
+            *("--org", "clinic", "--country", "ie"),
+            *("--password", "a long and unusual passphrase 42"),
+        ],
+    )
+    assert same.exit_code == 0, same.output
+    assert same.stdout.startswith("Added clinician new@clinic.test (")
+
+
+def test_user_totp_for_nobody_exits_2(committed_clinic: Clinic) -> None:
+    result = runner.invoke(app, ["user", "totp", "nobody@clinic.test"])
+    assert result.exit_code == 2
+    assert "error: No user with the email nobody@clinic.test." in result.stderr
+    assert result.stdout == ""
+
+
+def test_db_upgrade_encrypts_client_logins_stored_before_encryption(
+    committed_clinic: Clinic,
+) -> None:
+    with session_scope(committed_clinic.factory) as db:
+        org = create_organization(db)
+        client = create_client(db, org)
+        # A client's login as older versions stored it: email and name in plain text.
+        login = create_staff(db, org, Role.CLIENT, email="wren@example.org", display_name="Wren")
+        login.client_id = client.id
+        login_id = login.id
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Encrypted 1 client sign-ins with their clients' keys.",
+        "Database at head.",
+    ]
+    with session_scope(committed_clinic.factory) as db:
+        user = db.get_one(User, login_id)
+        assert user.email != "wren@example.org"
+        assert "wren" not in user.email
+        assert user.display_name != "Wren"
+        assert user.login_email == "wren@example.org"
+        assert user.login_name == "Wren"
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines() == ["Database at head."]
+
+
+def test_keys_rotate_rewraps_every_data_key_and_retires_the_old_key(
+    committed_clinic: Clinic,
+) -> None:
+    with session_scope(committed_clinic.factory) as db:
+        org = create_organization(db)
+        client_id = create_client(db, org, given_name="Wren", family_name="Okafor").id
+    first_key = FileKeyProvider(committed_clinic.key_file).key_id
+
+    rotated = runner.invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    second_key = FileKeyProvider(committed_clinic.key_file).key_id
+    assert second_key != first_key
+    assert rotated.stdout.splitlines() == [
+        f"New key-encryption key {second_key}; re-wrapped 1 data keys."
+    ]
+    with session_scope(committed_clinic.factory) as db:
+        assert set(db.scalars(select(ClientKey.kek_id))) == {second_key}
+
+    retired = runner.invoke(app, ["keys", "rotate", "--retire-old"])
+    assert retired.exit_code == 0, retired.output
+    provider = FileKeyProvider(committed_clinic.key_file)
+    third_key = provider.key_id
+    assert retired.stdout.splitlines() == [
+        f"New key-encryption key {third_key}; re-wrapped 1 data keys.",
+        "Retired: " + ", ".join(sorted([first_key, second_key])),
+    ]
+    assert provider.snapshot().key_ids == frozenset({third_key})
+    # The data is still readable with the key file as it is now.
+    engine = build_engine(committed_clinic.url)
+    try:
+        with session_scope(make_sessionmaker(engine, provider)) as db:
+            client = db.get_one(Client, client_id)
+            assert (client.given_name, client.family_name) == ("Wren", "Okafor")
+    finally:
+        engine.dispose()
+
+
+def test_main_makes_files_private_whatever_the_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALONGSIDE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ALONGSIDE_KEY_FILE", raising=False)
+    monkeypatch.setattr(sys, "argv", ["alongside", "keys", "rotate", "--data-dir", str(tmp_path)])
+    previous = os.umask(0o022)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+        umask_in_main = os.umask(0o022)
+    finally:
+        os.umask(previous)
+    assert exited.value.code == 2
+    # Whatever the shell's umask, Alongside's files are its owner's alone.
+    assert umask_in_main == 0o077
+
+
+def test_main_explains_an_unmigrated_database_and_lets_other_errors_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ALONGSIDE_DATABASE_URL", raising=False)
+    args = ["alongside", "user", "disable", "someone@clinic.test", "--data-dir", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", args)
+    previous = os.umask(0o077)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert "the database has no Alongside tables yet" in err
+        assert "Run `alongside db upgrade` with the same --data-dir first." in err
+        # A server that cannot be reached is not a missing upgrade: the error stays as it is.
+        monkeypatch.setenv("ALONGSIDE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/alongside")
+        with pytest.raises(OperationalError, match="Connection refused"):
+            main()
+    finally:
+        os.umask(previous)
+
+
+def test_serve_in_production_with_the_default_secret_is_refused(
+    committed_clinic: Clinic, monkeypatch: pytest.MonkeyPatch, logging_restored: None
+) -> None:
+    monkeypatch.setenv("ALONGSIDE_MODE", "production")
+    monkeypatch.delenv("ALONGSIDE_SECRET_KEY", raising=False)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "error: ALONGSIDE_SECRET_KEY is still the default." in result.stderr
+    assert result.stdout == ""
+
+
+def test_serve_several_workers_with_the_default_secret_is_refused(
+    committed_clinic: Clinic, monkeypatch: pytest.MonkeyPatch, logging_restored: None
+) -> None:
+    if not committed_clinic.url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL")
+    monkeypatch.setenv("ALONGSIDE_MODE", "production")
+    monkeypatch.delenv("ALONGSIDE_SECRET_KEY", raising=False)
+    # The command exports these for its worker processes: restored after the test.
+    for name in ("ALONGSIDE_HOST", "ALONGSIDE_PORT"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        monkeypatch.delenv(name)
+    result = runner.invoke(app, ["serve", "--workers", "2", "--port", "8123"])
+    assert result.exit_code == 2
+    assert "error: ALONGSIDE_SECRET_KEY is still the default." in result.stderr
+    assert "Traceback" not in result.output

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from alongside import __version__
 from alongside.config import Settings
@@ -85,16 +86,23 @@ def _new_directory(path: Path) -> Path:
     return private_dir(path)
 
 
-def _copy_key(source: Path, target: Path) -> Path:
+def _check_key(source: Path, target: Path) -> bool:
+    """Whether ``target`` already holds this key file; refuses a missing or different one."""
     if not source.is_file():
         raise BackupError(f"No key file at {source}; without it the database cannot be read.")
     if target.exists():
         if target.read_bytes() == source.read_bytes():
-            return target
+            return True
         raise BackupError(
             f"A different key file is already at {target}; restore into a new data directory "
             "(or move that key file away first)."
         )
+    return False
+
+
+def _copy_key(source: Path, target: Path) -> Path:
+    if _check_key(source, target):
+        return target
     private_dir(target.parent, own=False)
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -130,6 +138,8 @@ def _check_sqlite(path: Path) -> None:
         if connection.execute("PRAGMA integrity_check").fetchone() != ("ok",):
             raise BackupError(f"{path} failed SQLite's integrity check.")
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path} is not a readable SQLite database ({exc}).") from None
     finally:
         connection.close()
     if "alembic_version" not in tables:
@@ -165,6 +175,8 @@ def backup(settings: Settings, destination: Path, keys_to: Path) -> BackupResult
         if not source.is_file():
             raise BackupError(f"There is no database at {source}; check --data-dir.")
         _check_sqlite(source)
+    # Refused before anything is written: a half-made backup would block the next attempt.
+    _check_key(settings.effective_key_file, keys_to / KEY_NAME)
     directory = _new_directory(destination)
     if kind == "sqlite":
         written = directory / SQLITE_NAME
@@ -173,11 +185,16 @@ def backup(settings: Settings, destination: Path, keys_to: Path) -> BackupResult
     else:
         written = directory / PG_NAME
         address, env = _libpq(url)
-        _run(
-            ["pg_dump", "--format=custom", "--no-owner", f"--file={written}", address],
-            env,
-            "pg_dump",
-        )
+        try:
+            _run(
+                ["pg_dump", "--format=custom", "--no-owner", f"--file={written}", address],
+                env,
+                "pg_dump",
+            )
+        except BackupError:
+            # A failed dump leaves a partial file: removed, so the directory can be used again.
+            written.unlink(missing_ok=True)
+            raise
         tighten(written)
     manifest = directory / MANIFEST
     manifest.write_text(
@@ -217,7 +234,13 @@ def _create_database(url: URL) -> None:
         isolation_level="AUTOCOMMIT",
     )
     try:
-        with server.connect() as connection:
+        try:
+            connection = server.connect()
+        except OperationalError as exc:
+            raise BackupError(
+                f"Cannot reach the PostgreSQL server to create {name}: {str(exc.orig).strip()}"
+            ) from None
+        with connection:
             exists = connection.execute(
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             ).scalar()

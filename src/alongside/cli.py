@@ -94,7 +94,10 @@ def _serve(settings: Settings, workers: int = 1) -> None:
         # Several processes: uvicorn imports the app in each (settings from the environment,
         # which the command line has already exported). One process, or a separate
         # `alongside worker`, delivers the outbox: see docs/operators.md.
-        settings.check_secrets()
+        try:
+            settings.check_secrets()
+        except AlongsideError as exc:
+            raise fail(exc.message) from None
         uvicorn.run("alongside.app:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
         return
     try:

@@ -211,3 +211,39 @@ def test_the_server_can_leave_delivery_to_separate_workers(tmp_path: Path) -> No
     application = create_app(settings)
     with TestClient(application):
         assert application.state.outbox_worker is None
+
+
+@pytest.mark.parametrize("command", [["worker", "--once"], ["outbox", "list"]])
+def test_invalid_settings_exit_2_and_nothing_is_sent(outbox: Outbox, command: list[str]) -> None:
+    _enqueue(outbox.factory, "cli-waiting", "email", "oncall@clinic.test")
+    env = {**outbox.env, "ALONGSIDE_OUTBOX_BATCH_SIZE": "0"}
+    result = runner.invoke(cli, command, env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "outbox_batch_size" in result.stderr
+    assert result.stdout == ""
+    message = load(outbox.factory, "cli-waiting")
+    assert message.status is OutboxStatus.PENDING
+    assert message.attempts == 0
+
+
+def test_outbox_list_reads_the_data_directory_given(outbox: Outbox, tmp_path: Path) -> None:
+    _enqueue(outbox.factory, "cli-failed", "email", "oncall@clinic.test")
+    with session_scope(outbox.factory) as session:
+        session.execute(
+            update(OutboxMessage).values(
+                status=OutboxStatus.FAILED, attempts=2, last_error="SMTPError: 451"
+            )
+        )
+    message_id = load(outbox.factory, "cli-failed").id
+    # Only the database URL in the environment: the rest from --data-dir.
+    env = {"ALONGSIDE_DATABASE_URL": outbox.env["ALONGSIDE_DATABASE_URL"]}
+    listed = runner.invoke(
+        cli, ["outbox", "list", "--status", "failed", "--data-dir", str(tmp_path)], env=env
+    )
+    assert listed.exit_code == 0, listed.output
+    (line,) = listed.stdout.splitlines()
+    assert line.startswith(f"{message_id}  failed    crisis_alert")
+    assert "oncall@clinic.test" in line
+    assert line.endswith("attempts=2  SMTPError: 451")
+    assert "clinic.test/review" not in listed.stdout

@@ -113,3 +113,69 @@ def test_erase_command_refuses_bad_input_with_exit_2(
     result = runner.invoke(app, ["clients", "erase", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_erase_command_prints_a_readable_certificate(
+    committed: tuple[sessionmaker[Session], uuid.UUID, uuid.UUID], tmp_path: Path
+) -> None:
+    factory, erased_id, kept_id = committed
+    with session_scope(factory) as db:
+        kept_before = encrypted_values(db, kept_id)
+
+    result = runner.invoke(
+        app,
+        [
+            *("clients", "erase", str(erased_id), "--reason", "Court order 13/2026"),
+            *("--data-dir", str(tmp_path)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Erased record {erased_id} at ")
+    erased_lines = [line for line in lines if line.startswith("  erased: ")]
+    assert erased_lines, result.stdout
+    assert all(line.rstrip().endswith(")") for line in erased_lines)
+    assert "  messages not sent: 1" in lines
+    assert "  login erased: yes" in lines
+    kept = [line for line in lines if line.startswith("  kept: ")]
+    assert len(kept) == 3
+    assert kept[0].startswith("  kept: The access log: who opened the record, when and why: ")
+    with session_scope(factory) as db:
+        assert db.get_one(Client, erased_id).status == "erased"
+        assert all(v == ERASED for vs in encrypted_values(db, erased_id).values() for v in vs)
+        assert encrypted_values(db, kept_id) == kept_before
+
+    # The other client, who never had a login: the certificate says so.
+    other = runner.invoke(app, ["clients", "erase", str(kept_id), "--reason", "Court order 14"])
+    assert other.exit_code == 0, other.output
+    assert "  login erased: there was none" in other.stdout.splitlines()
+
+
+def test_erase_command_refuses_invalid_settings_and_erases_nothing(
+    committed: tuple[sessionmaker[Session], uuid.UUID, uuid.UUID],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    factory, erased_id, _kept_id = committed
+    monkeypatch.setenv("ALONGSIDE_PORT", "not-a-port")
+    result = runner.invoke(app, ["clients", "erase", str(erased_id), "--reason", "x"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "port" in result.stderr
+    assert result.stdout == ""
+    with session_scope(factory) as db:
+        assert db.get_one(Client, erased_id).status != "erased"
+        assert "Canaryerased" in str(encrypted_values(db, erased_id))
+
+
+def test_erase_command_on_an_empty_data_directory_says_to_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALONGSIDE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ALONGSIDE_KEY_FILE", raising=False)
+    result = runner.invoke(
+        app,
+        ["clients", "erase", str(uuid.UUID(int=7)), "--reason", "x", "--data-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 2
+    assert "The database has no tables yet. Run `alongside db upgrade` first." in result.stderr
+    assert not (tmp_path / "keys").exists()  # no key file made for a database that is not there

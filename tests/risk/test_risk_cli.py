@@ -286,3 +286,113 @@ def test_eval_needs_something_to_evaluate() -> None:
     result = runner.invoke(app, ["risk", "eval"])
     assert result.exit_code == 2
     assert "at least one" in result.stderr
+
+
+def test_text_after_a_double_dash_is_read_even_when_it_looks_like_an_option() -> None:
+    result = runner.invoke(app, ["risk", "--", "--I", "want", "to", "kill", "myself", "tonight"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["level"] in ("high", "imminent")
+    assert any("kill myself" in e["text"] for e in data["evidence"])
+    # A double dash with nothing after it is no text at all.
+    empty = runner.invoke(app, ["risk", "--"])
+    assert empty.exit_code == 2
+    assert empty.stdout == ""
+    assert "give a text" in empty.stderr
+
+
+def test_jsonl_skips_blank_lines_and_answers_a_line_that_is_no_object() -> None:
+    lines = [
+        "",
+        '["a list", "not an object"]',
+        "   ",
+        json.dumps({"id": "b", "text": NEGATIVE[7]}),
+    ]
+    result = runner.invoke(app, ["risk", "--jsonl"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 2
+    assert out[0] == {"id": None, "error": "line 2: expected a JSON object"}
+    assert out[1]["id"] == "b"
+    assert out[1]["level"] == "none"
+    assert "error: line 2: expected a JSON object" in result.stderr
+
+
+def _examples(tmp_path: Path) -> Path:
+    examples = tmp_path / "examples.jsonl"
+    rows = [{"text": t, "label": 1} for t in POSITIVE] + [{"text": t, "label": 0} for t in NEGATIVE]
+    examples.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return examples
+
+
+def test_eval_refuses_missing_inputs_before_reading_anything(tmp_path: Path) -> None:
+    examples = _examples(tmp_path)
+    card = tmp_path / "card.md"
+    cases = [
+        (
+            ["--holdout", str(tmp_path / "holdout.jsonl")],
+            f"{tmp_path / 'holdout.jsonl'} does not exist",
+        ),
+        (["--corpus", str(tmp_path)], f"{tmp_path} has no dev.jsonl"),
+        (
+            ["--model", str(tmp_path / "none.onnx")],
+            "the risk model is unavailable; train it first (alongside risk train)",
+        ),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(app, ["risk", "eval", str(examples), "--card", str(card), *extra])
+        assert result.exit_code == 2, result.output
+        assert f"error: {message}" in result.stderr
+        assert result.stdout == ""
+        assert not card.exists()
+
+
+def test_a_card_from_a_report_refuses_what_is_not_a_report_of_this_model(tmp_path: Path) -> None:
+    card = tmp_path / "card.md"
+    not_json = tmp_path / "notes.txt"
+    not_json.write_text("these are notes")
+    other_model = tmp_path / "other.json"
+    other_model.write_text(json.dumps({"versions": {"model": "some other model"}, "sets": {}}))
+    cases = [
+        (tmp_path / "missing.json", f"{tmp_path / 'missing.json'}: not a saved eval report"),
+        (not_json, f"{not_json}: not a saved eval report"),
+        (other_model, "the report was made with {'model': 'some other model'}, not "),
+    ]
+    for saved, message in cases:
+        result = runner.invoke(
+            app, ["risk", "eval", "--from-report", str(saved), "--card", str(card)]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"error: {message}" in result.stderr
+        assert result.stdout == ""
+        assert not card.exists()
+
+
+def _training_extra_installed() -> bool:
+    import importlib.util
+
+    return any(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
+
+
+def test_train_and_loco_without_the_training_extra_say_how_to_install_it(tmp_path: Path) -> None:
+    if _training_extra_installed():
+        pytest.skip("the training extra is installed: a test never trains a model")
+    data, corpus = tmp_path / "data", tmp_path / "corpus"
+    (data / "train").mkdir(parents=True)
+    corpus.mkdir()
+    for name in ("sdcnl-train.csv", "dreaddit-train.csv"):
+        (data / "train" / name).write_text("text,label\n")
+    for name in ("train.jsonl", "dev.jsonl", "folds.json"):
+        (corpus / name).write_text("")
+    out = tmp_path / "model"
+    result = runner.invoke(
+        app, ["risk", "train", "--data", str(data), "--corpus", str(corpus), "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "error: training needs the training extra: pip install -e '.[train]'" in result.stderr
+    assert not out.exists()
+    loco_out = tmp_path / "loco.json"
+    loco = runner.invoke(app, ["risk", "loco", "--corpus", str(corpus), "--out", str(loco_out)])
+    assert loco.exit_code == 2, loco.output
+    assert "error: LOCO needs the training extra: pip install -e '.[train]'" in loco.stderr
+    assert not loco_out.exists()

@@ -42,8 +42,8 @@ def due_command(data_dir: DataDir = None) -> None:
         raise _fail(str(exc)) from None
     if current_revision(get_engine(settings.effective_database_url)) is None:
         raise _fail("The database has no tables yet. Run `alongside db upgrade` first.")
-    # The same base the intake pages put in clinicians' emails (never a request's Host).
-    link_base = f"http://{settings.host}:{settings.port}"
+    # The same base the worker's job and the pages put in emails (never a request's Host).
+    link_base = settings.effective_public_url
     with session_scope(session_factory_for(settings)) as session:
         report = due_measures(session, now=utcnow(), link_base=link_base)
         created = [(str(d.plan_id), d.message_id is not None) for d in report.created]

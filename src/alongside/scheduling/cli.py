@@ -82,7 +82,9 @@ def rescreens_command(
             if user is None or not user.is_active:
                 raise _fail(f"No active user with the email {acting_as}.")
             now = utcnow()
-            returned = check_rescreens(session, now=now)
+            returned = check_rescreens(
+                session, now=now, case_url_base=settings.effective_public_url
+            )
             due = due_rescreens(session, user=user, now=now)
             lines = [f"{r.entry.id} {r.link_path}" for r in due]
     except AlongsideError as exc:
