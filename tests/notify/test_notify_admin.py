@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from alongside.config import Settings
+from alongside.errors import NotFound
 from alongside.models import OutboxMessage, OutboxStatus, Role
 from alongside.notify import service
+from alongside.notify.access import outbox_organization
 from tests.fixtures.factories import World
 from tests.fixtures.web import sign_in
 
@@ -105,6 +107,21 @@ def test_every_other_role_gets_404_on_page_api_and_retry(
     headers = {"X-CSRF-Token": csrf}
     assert client.post(f"/api/outbox/{target}/retry", headers=headers).status_code == 404
     assert client.post(f"/admin/outbox/{target}/retry", headers=headers).status_code == 404
+
+
+def test_the_outbox_gate_itself_answers_not_found_to_every_role_but_the_administrator(
+    world: World,
+) -> None:
+    """The routes also declare the permission; the gate shared by page and API refuses on its
+    own, in the same words, so a route that forgot the declaration would still be closed."""
+    assert outbox_organization(world.users[Role.ADMIN]) == world.org.id
+    for role in Role:
+        if role is Role.ADMIN:
+            continue
+        with pytest.raises(NotFound) as refused:
+            outbox_organization(world.users[role])
+        assert refused.value.status_code == 404
+        assert refused.value.message.startswith("There is nothing at this address.")
 
 
 def test_without_a_session_the_api_answers_401_and_the_page_sends_to_sign_in(

@@ -195,8 +195,11 @@ def rename_site(
     name = name.strip()
     if not name:
         raise InvalidInput("Give the site a name, as staff and clients know it.")
+    # The zone is checked before anything changes: a refused form is still committed with
+    # its page, so a new name set first would be stored although the page said it was not.
+    zone = _zone(timezone)
     site.name = name
-    site.timezone = _zone(timezone)
+    site.timezone = zone
     session.flush()
     _audit(session, by=by, resource_type="site", resource_id=site.id, now=now)
     return site
