@@ -243,6 +243,9 @@ def seed(
                     pathway="step2",
                     proposed_urgency=urgency,
                     proposed_pathway="step2",
+                    proposed_at=proposed_at,
+                    proposed_rules=list(suggestion.fired_rules),
+                    proposed_versions=dict(suggestion.versions),
                     reason=None if outcome is DecisionOutcome.ACCEPTED else "Seen differently.",
                 )
             )

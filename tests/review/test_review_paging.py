@@ -175,6 +175,9 @@ def _decide(db: Session, suggestion: Suggestion, outcome: DecisionOutcome, after
             decided_at=suggestion.proposed_at + timedelta(minutes=after),
             proposed_urgency=suggestion.urgency,
             proposed_pathway=suggestion.pathway,
+            proposed_at=suggestion.proposed_at,
+            proposed_rules=list(suggestion.fired_rules),
+            proposed_versions=dict(suggestion.versions),
         )
     )
 

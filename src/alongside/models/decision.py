@@ -4,8 +4,11 @@ One row per suggestion (a unique constraint: a suggestion is decided once). Fiel
 ``outcome`` (``accepted`` | ``amended`` | ``rejected``), ``decided_by_id``, ``decided_at``,
 ``urgency`` and ``pathway`` (the clinician's version: the proposal's when accepted, the
 clinician's own when amended, None when rejected), ``proposed_urgency`` and
-``proposed_pathway`` (copied from the suggestion so oversight figures need no join), ``reason``
-(encrypted: why it was amended or rejected; it may describe the client).
+``proposed_pathway``, ``proposed_at``, ``proposed_rules`` (the rule ids that fired) and
+``proposed_versions`` (the ruleset and model versions that made the proposal): copied from the
+suggestion when it is decided, so oversight figures read the decisions alone, never a join to
+every proposal; ``reason`` (encrypted: why it was amended or rejected; it may describe the
+client).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alongside.models.base import Base, IdMixin, UTCDateTime, phi
@@ -62,6 +66,9 @@ class Decision(EncryptedModel, IdMixin, Base):
     pathway: Mapped[str | None] = mapped_column(String(80), nullable=True)
     proposed_urgency: Mapped[str] = mapped_column(String(20))
     proposed_pathway: Mapped[str] = mapped_column(String(80))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    proposed_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    proposed_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason_ct: Mapped[bytes | None] = mapped_column(
         "reason", LargeBinary, nullable=True, info=phi()
     )

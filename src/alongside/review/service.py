@@ -56,7 +56,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     union_all,
     update,
 )
@@ -734,6 +733,9 @@ def decide(
         pathway=final_pathway,
         proposed_urgency=suggestion.urgency,
         proposed_pathway=suggestion.pathway,
+        proposed_at=suggestion.proposed_at,
+        proposed_rules=list(suggestion.fired_rules or ()),
+        proposed_versions=dict(suggestion.versions or {}),
         reason=cleaned or None,
     )
     session.add(decision)
@@ -856,38 +858,24 @@ def _triage_of(organization_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [Suggestion.organization_id == organization_id, Suggestion.kind == TRIAGE_KIND]
 
 
-def _decided(session: Session, organization_id: uuid.UUID, since: datetime | None) -> CTE:
-    """The organisation's triage decisions since ``since`` with what oversight needs of their
-    proposals. Driven from the decisions' (organisation, time) index; on PostgreSQL each
-    proposal is fetched by its key (LATERAL), so the cost follows the decisions counted, not
-    every proposal ever made. (SQLite joins by key anyway.) A MATERIALIZED common table
-    expression: the figures below read it three times, and the lookups are done once."""
-    proposal = select(
-        Suggestion.urgency.label("urgency"),
-        cast(Suggestion.fired_rules, Text).label("rules"),
-        cast(Suggestion.versions, Text).label("versions"),
-        Suggestion.proposed_at.label("proposed_at"),
-        Suggestion.id.label("suggestion_id"),
-    ).where(Suggestion.id == Decision.suggestion_id, Suggestion.kind == TRIAGE_KIND)
+def _decided(organization_id: uuid.UUID, since: datetime | None) -> CTE:
+    """The organisation's triage decisions since ``since`` with the facts of their proposals,
+    which each decision keeps (proposed urgency, time, rules and versions): read from the
+    decisions' (organisation, time) index alone, so the cost follows the decisions counted,
+    never every proposal ever made. A MATERIALIZED common table expression: the figures below
+    read it three times, and the rows are read once."""
     window = [Decision.organization_id == organization_id]
     if since is not None:
         window.append(Decision.decided_at >= since)
-    columns = (Decision.outcome.label("outcome"), Decision.decided_at.label("decided_at"))
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        # LIMIT 1 (the key is unique) keeps the planner from flattening the LATERAL into a
-        # hash join over every proposal; each decision then looks its proposal up by key.
-        lateral = proposal.limit(1).lateral("proposal")
-        query = (
-            select(*columns, *lateral.c).select_from(Decision).join(lateral, true()).where(*window)
-        )
-    else:
-        query = (
-            select(*columns, *(c for c in proposal.selected_columns))
-            .select_from(Decision)
-            .join(Suggestion, Suggestion.id == Decision.suggestion_id)
-            .where(Suggestion.kind == TRIAGE_KIND, *window)
-        )
+    query = select(
+        Decision.outcome.label("outcome"),
+        Decision.decided_at.label("decided_at"),
+        Decision.proposed_urgency.label("urgency"),
+        cast(Decision.proposed_rules, Text).label("rules"),
+        cast(Decision.proposed_versions, Text).label("versions"),
+        Decision.proposed_at.label("proposed_at"),
+        Decision.suggestion_id.label("suggestion_id"),
+    ).where(*window)
     return query.cte("decided").prefix_with("MATERIALIZED")
 
 
@@ -1047,7 +1035,7 @@ def oversight_figures(
         raise InvalidInput(f"weeks: between 1 and {MAX_OVERSIGHT_WEEKS}.")
     since = None if weeks is None else (now or utcnow()) - timedelta(weeks=weeks)
     org = actor.organization_id
-    figures = _figures_of(_decided(session, org, since), session)
+    figures = _figures_of(_decided(org, since), session)
     rates = override_rates(figures.groups)
     in_force = wait_targets_in_force(session, org)
     return OversightFigures(
