@@ -31,13 +31,17 @@ from alongside.models import (
     DecisionOutcome,
     Organization,
     Role,
+    RulesetVersion,
     Site,
     Suggestion,
     SuggestionStatus,
     User,
     WaitlistEntry,
 )
+from alongside.kit.time import utcnow
 from alongside.review.queue import URGENCIES
+from alongside.security.access import actor_for
+from alongside.triage.rule_changes import DEFAULT_PREVIEW_COUNT, preview_version
 from tests.fixtures.db import fresh_database_url
 from tests.fixtures.factories import create_client, create_organization, create_staff
 
@@ -173,6 +177,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         # (the past intakes the lead's rule preview replays).
         former = db.scalars(select(Client.id).where(Client.status == "discharged")).all()
         assert len(former) == PAST_INTAKES
+        assert len(former) >= DEFAULT_PREVIEW_COUNT
         past = db.scalars(select(Suggestion).where(Suggestion.client_id.in_(former))).all()
         assert len(past) == PAST_INTAKES
         # Mostly accepted; some moved up by the clinician with a reason, a few not for the
@@ -200,6 +205,15 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
             .where(WaitlistEntry.client_id.in_(former), WaitlistEntry.status == "waiting")
         )
         assert db.scalar(still_waiting) == 0
+        # The lead's preview of the demo's stored version reads a full 500 past intakes.
+        lead = db.scalar(select(User).where(User.email == "lead@demo.test"))
+        assert lead is not None
+        stored = db.scalar(select(RulesetVersion.id).where(RulesetVersion.is_active.is_(False)))
+        assert stored is not None
+        preview = preview_version(
+            db, user=lead, actor=actor_for(db, lead, utcnow()), version_id=stored, now=utcnow()
+        )
+        assert preview.total == DEFAULT_PREVIEW_COUNT == 500
         # The demo organisation names its country, and one case is urgent from words alone.
         org = db.scalar(select(Organization))
         assert org is not None
