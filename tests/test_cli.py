@@ -21,6 +21,7 @@ from alongside.cli import app, main
 from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.demo.history import PAST_INTAKES
+from alongside.kit.time import utcnow
 from alongside.migrate import upgrade
 from alongside.models import (
     CareTeam,
@@ -38,7 +39,6 @@ from alongside.models import (
     User,
     WaitlistEntry,
 )
-from alongside.kit.time import utcnow
 from alongside.review.queue import URGENCIES
 from alongside.security.access import actor_for
 from alongside.triage.rule_changes import DEFAULT_PREVIEW_COUNT, preview_version
@@ -152,6 +152,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     ]:
         assert login in result.stdout
     assert "alongside-demo" in result.stdout
+    assert f"Past year: {PAST_INTAKES} former clients' intakes" in result.stdout
     engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     keys = FileKeyProvider(tmp_path / "keys" / "kek.key")
     with session_scope(make_sessionmaker(engine, keys)) as db:
