@@ -21,6 +21,7 @@ from alongside.cli import app, main
 from alongside.crypto.keys import FileKeyProvider
 from alongside.db import build_engine, make_sessionmaker, session_scope
 from alongside.demo.history import PAST_INTAKES
+from alongside.kit.time import utcnow
 from alongside.migrate import upgrade
 from alongside.models import (
     CareTeam,
@@ -31,6 +32,7 @@ from alongside.models import (
     DecisionOutcome,
     Organization,
     Role,
+    RulesetVersion,
     Site,
     Suggestion,
     SuggestionStatus,
@@ -38,6 +40,8 @@ from alongside.models import (
     WaitlistEntry,
 )
 from alongside.review.queue import URGENCIES
+from alongside.security.access import actor_for
+from alongside.triage.rule_changes import DEFAULT_PREVIEW_COUNT, preview_version
 from tests.fixtures.db import fresh_database_url
 from tests.fixtures.factories import create_client, create_organization, create_staff
 
@@ -148,6 +152,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     ]:
         assert login in result.stdout
     assert "alongside-demo" in result.stdout
+    assert f"Past year: {PAST_INTAKES} former clients' intakes" in result.stdout
     engine = build_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     keys = FileKeyProvider(tmp_path / "keys" / "kek.key")
     with session_scope(make_sessionmaker(engine, keys)) as db:
@@ -173,6 +178,7 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
         # (the past intakes the lead's rule preview replays).
         former = db.scalars(select(Client.id).where(Client.status == "discharged")).all()
         assert len(former) == PAST_INTAKES
+        assert len(former) >= DEFAULT_PREVIEW_COUNT
         past = db.scalars(select(Suggestion).where(Suggestion.client_id.in_(former))).all()
         assert len(past) == PAST_INTAKES
         # Mostly accepted; some moved up by the clinician with a reason, a few not for the
@@ -200,6 +206,15 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
             .where(WaitlistEntry.client_id.in_(former), WaitlistEntry.status == "waiting")
         )
         assert db.scalar(still_waiting) == 0
+        # The lead's preview of the demo's stored version reads a full 500 past intakes.
+        lead = db.scalar(select(User).where(User.email == "lead@demo.test"))
+        assert lead is not None
+        stored = db.scalar(select(RulesetVersion.id).where(RulesetVersion.is_active.is_(False)))
+        assert stored is not None
+        preview = preview_version(
+            db, user=lead, actor=actor_for(db, lead, utcnow()), version_id=stored, now=utcnow()
+        )
+        assert preview.total == DEFAULT_PREVIEW_COUNT == 500
         # The demo organisation names its country, and one case is urgent from words alone.
         org = db.scalar(select(Organization))
         assert org is not None

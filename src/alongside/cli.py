@@ -194,6 +194,7 @@ def demo(
                 intake_links = list(clinic.intake_links)
                 calendar_feed_path = clinic.calendar_feed_path
                 client_count = len(clinic.clients)
+                former_count = len(clinic.former_clients)
     finally:
         engine.dispose()
     where = demo_db if base.database_url is None else _safe_url(url)
@@ -202,6 +203,10 @@ def demo(
         typer.echo(f"The demo clinic is already in {where}; serving it as it is.")
     else:
         typer.echo(f"Demo clinic ready: {client_count} synthetic clients in {where}")
+        typer.echo(
+            f"Past year: {former_count} former clients' intakes, decided and discharged "
+            "(the lead's rule preview replays them)."
+        )
         typer.echo(f"Sign in with password '{DEMO_PASSWORD}' as:")
         for email, role in logins:
             typer.echo(f"  {email:<28} {role}")

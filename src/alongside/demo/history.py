@@ -32,10 +32,11 @@ from alongside.review.service import decide
 from alongside.scheduling.waitlist import remove_from_waitlist
 from alongside.security.access import actor_for
 
-# How many former clients (one past intake each). The preview reads up to the last 500
-# intakes; seeding each through the services takes about 25 ms, so 120 keep `alongside demo`
-# within a few seconds while a changed cut-off still moves some.
-PAST_INTAKES = 120
+# How many former clients (one past intake each). The lead's preview reads the last 500
+# intakes (DEFAULT_PREVIEW_COUNT), so the demo has more than that and the preview reads a
+# full 500. Each goes through the services (about 20 ms on SQLite), so the past year adds
+# about 10 s to `alongside demo`.
+PAST_INTAKES = 520
 INSTRUMENTS = ("phq9", "gad7")
 DISCHARGED = "discharged"
 CASE_URL_BASE = "http://127.0.0.1:8000"
