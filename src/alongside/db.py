@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from alongside.config import Settings
 from alongside.crypto.keys import FileKeyProvider, KeyEncryptionKeyProvider
+from alongside.errors import AlongsideError
 from alongside.kit.files import private_dir, private_file, tighten
 from alongside.models.encrypted import KEYRING_PROVIDER
 
@@ -275,6 +276,38 @@ def after_rollback(session: Session, write: Callable[[Session], object]) -> None
     """Keep ``write`` even if this transaction fails: it runs in a new transaction after the
     rollback (used to audit refused accesses, which answer with an error)."""
     session.info.setdefault(AFTER_ROLLBACK, []).append(write)
+
+
+@contextmanager
+def refusable(
+    session: Session, refusals: tuple[type[BaseException], ...] = (AlongsideError,)
+) -> Iterator[None]:
+    """Attempt a change that may be refused, when the caller answers the refusal itself (a
+    page that shows the error) instead of letting it roll the request back.
+
+    The attempt runs in a SAVEPOINT. When one of ``refusals`` escapes, the savepoint is rolled
+    back, so nothing of the refused change is stored even though the request commits; the
+    :func:`after_rollback` writes registered during the attempt (the audit of a refused
+    access, a counted sign-in failure) then run in the request's transaction, and the error
+    is raised again for the caller to show. Those writes stay registered: if the request
+    then commits, :func:`session_scope` drops the list (each write is stored once, here); if
+    it fails, its rollback undoes them and :func:`session_scope` replays them (once, there).
+    Any other error rolls the savepoint back and escapes as it came.
+    """
+    start = len(session.info.get(AFTER_ROLLBACK, ()))
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except refusals:
+        savepoint.rollback()
+        for write in list(session.info.get(AFTER_ROLLBACK, ()))[start:]:
+            write(session)
+        session.flush()
+        raise
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alongside.accounts import invitations, organisation, second_factor_resets, service
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
@@ -97,16 +98,17 @@ def invite(
     """Invite a colleague: they get an email with a link to choose their own password."""
     service.require_user_manage(signed_in.actor)
     try:
-        sent = invitations.invite(
-            db,
-            actor=signed_in.actor,
-            by=signed_in.user,
-            email=email,
-            display_name=display_name,
-            role=invitations.staff_role(role),
-            link_base=_link_base(request),
-            now=utcnow(),
-        )
+        with refusable(db):
+            sent = invitations.invite(
+                db,
+                actor=signed_in.actor,
+                by=signed_in.user,
+                email=email,
+                display_name=display_name,
+                role=invitations.staff_role(role),
+                link_base=_link_base(request),
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -133,14 +135,15 @@ def send_invitation_again(
     """Email the invitation again with a new link and a new expiry (the old link stops)."""
     service.require_user_manage(signed_in.actor)
     try:
-        invitations.send_again(
-            db,
-            actor=signed_in.actor,
-            by=signed_in.user,
-            invitation_id=_invitation_id(invitation_id),
-            link_base=_link_base(request),
-            now=utcnow(),
-        )
+        with refusable(db):
+            invitations.send_again(
+                db,
+                actor=signed_in.actor,
+                by=signed_in.user,
+                invitation_id=_invitation_id(invitation_id),
+                link_base=_link_base(request),
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -159,13 +162,14 @@ def withdraw_invitation(
     """Withdraw an invitation; its link stops working."""
     service.require_user_manage(signed_in.actor)
     try:
-        invitations.withdraw(
-            db,
-            actor=signed_in.actor,
-            by=signed_in.user,
-            invitation_id=_invitation_id(invitation_id),
-            now=utcnow(),
-        )
+        with refusable(db):
+            invitations.withdraw(
+                db,
+                actor=signed_in.actor,
+                by=signed_in.user,
+                invitation_id=_invitation_id(invitation_id),
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -191,9 +195,10 @@ def change_role(
     """Give a staff member another role; they are signed out so it applies at once."""
     target = _target(db, signed_in, user_id)
     try:
-        service.change_role(
-            db, target, invitations.staff_role(role), by=signed_in.user, now=utcnow()
-        )
+        with refusable(db):
+            service.change_role(
+                db, target, invitations.staff_role(role), by=signed_in.user, now=utcnow()
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -212,7 +217,8 @@ def disable_user(
     """Disable an account; the person is signed out everywhere."""
     target = _target(db, signed_in, user_id)
     try:
-        service.disable_user(db, target, by=signed_in.user, now=utcnow())
+        with refusable(db):
+            service.disable_user(db, target, by=signed_in.user, now=utcnow())
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -232,15 +238,16 @@ def ask_for_reset(
     """Ask a clinical lead to approve resetting a colleague's second factor (with a reason)."""
     target = _target(db, signed_in, user_id)
     try:
-        second_factor_resets.request_reset(
-            db,
-            actor=signed_in.actor,
-            by=signed_in.user,
-            user_id=target.id,
-            reason=reason,
-            link_base=_link_base(request),
-            now=utcnow(),
-        )
+        with refusable(db):
+            second_factor_resets.request_reset(
+                db,
+                actor=signed_in.actor,
+                by=signed_in.user,
+                user_id=target.id,
+                reason=reason,
+                link_base=_link_base(request),
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -289,14 +296,15 @@ def _decide(
 ) -> Response:
     parsed: uuid.UUID = parse_id(reset_id, second_factor_resets.NOT_FOUND)
     try:
-        second_factor_resets.decide(
-            db,
-            actor=signed_in.actor,
-            by=signed_in.user,
-            reset_id=parsed,
-            approve=approve,
-            now=utcnow(),
-        )
+        with refusable(db):
+            second_factor_resets.decide(
+                db,
+                actor=signed_in.actor,
+                by=signed_in.user,
+                reset_id=parsed,
+                approve=approve,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -370,15 +378,16 @@ def save_on_call(
     """Save the rota order, who is on call now and the escalation time."""
     service.require_user_manage(signed_in.actor)
     try:
-        organisation.save_on_call(
-            db,
-            by=signed_in.user,
-            actor=signed_in.actor,
-            member_ids=member,
-            on_call_slot=on_call,
-            escalation_minutes=escalation_minutes,
-            now=utcnow(),
-        )
+        with refusable(db):
+            organisation.save_on_call(
+                db,
+                by=signed_in.user,
+                actor=signed_in.actor,
+                member_ids=member,
+                on_call_slot=on_call,
+                escalation_minutes=escalation_minutes,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -427,9 +436,15 @@ def add_site(
     """Add a site."""
     service.require_user_manage(signed_in.actor)
     try:
-        organisation.add_site(
-            db, by=signed_in.user, actor=signed_in.actor, name=name, timezone=timezone, now=utcnow()
-        )
+        with refusable(db):
+            organisation.add_site(
+                db,
+                by=signed_in.user,
+                actor=signed_in.actor,
+                name=name,
+                timezone=timezone,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -451,15 +466,16 @@ def change_site(
     service.require_user_manage(signed_in.actor)
     parsed: uuid.UUID = parse_id(site_id, "There is no such site in your organisation.")
     try:
-        organisation.rename_site(
-            db,
-            by=signed_in.user,
-            actor=signed_in.actor,
-            site_id=parsed,
-            name=name,
-            timezone=timezone,
-            now=utcnow(),
-        )
+        with refusable(db):
+            organisation.rename_site(
+                db,
+                by=signed_in.user,
+                actor=signed_in.actor,
+                site_id=parsed,
+                name=name,
+                timezone=timezone,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise

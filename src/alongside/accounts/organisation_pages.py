@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alongside.accounts import organisation
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.time import utcnow
@@ -70,9 +71,15 @@ def change_organisation(
 ) -> Response:
     """Rename the organisation or change its time zone (audited)."""
     try:
-        organisation.change_details(
-            db, by=signed_in.user, actor=signed_in.actor, name=name, timezone=timezone, now=utcnow()
-        )
+        with refusable(db):
+            organisation.change_details(
+                db,
+                by=signed_in.user,
+                actor=signed_in.actor,
+                name=name,
+                timezone=timezone,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise

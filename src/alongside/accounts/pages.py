@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from alongside.accounts import invitations, service
 from alongside.accounts.web import clear_session_cookie, set_session_cookie
 from alongside.clients.service import list_readable_clients
+from alongside.db import refusable
 from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
 from alongside.errors import (
     AlongsideError,
@@ -63,19 +64,20 @@ def login_submit(
     return_to = local_return_path(next)
     now = utcnow()
     try:
-        user = service.sign_in(
-            db,
-            email=email,
-            password=password,
-            totp=totp,
-            address=client_address(request),
-            now=now,
-            provider=request.app.state.kek_provider,
-            demo=request.app.state.settings.is_demo,
-            setup_allowed=True,
-        )
+        with refusable(db):
+            user = service.sign_in(
+                db,
+                email=email,
+                password=password,
+                totp=totp,
+                address=client_address(request),
+                now=now,
+                provider=request.app.state.kek_provider,
+                demo=request.app.state.settings.is_demo,
+                setup_allowed=True,
+            )
     except (NotAuthenticated, TooManyRequests) as exc:
-        # Rendered, not raised, so a failed attempt's count is committed.
+        # The refused attempt stored only its failure count (see refusable).
         return render(
             request,
             "accounts/login.html",
@@ -130,11 +132,17 @@ def second_factor_setup(
     provider = request.app.state.kek_provider
     now = utcnow()
     try:
-        user, codes = service.finish_factor_setup(
-            db, step=step, code=code, provider=provider, now=now, address=client_address(request)
-        )
+        with refusable(db):
+            user, codes = service.finish_factor_setup(
+                db,
+                step=step,
+                code=code,
+                provider=provider,
+                now=now,
+                address=client_address(request),
+            )
     except (InvalidInput, TooManyRequests) as exc:
-        # Rendered, not raised, so a wrong code's count is committed.
+        # The refused attempt stored only the wrong code's count (see refusable).
         shown = service.setup_shown_again(db, step, provider, now)
         if shown is None or isinstance(exc, TooManyRequests):
             return render(
@@ -193,7 +201,8 @@ def invitation_page(
 ) -> Response:
     """The invited colleague chooses their own password."""
     try:
-        invitation = invitations.open_invitation(db, token, utcnow())
+        with refusable(db):
+            invitation = invitations.open_invitation(db, token, utcnow())
     except NotFound as exc:
         return _invitation_page(request, None, error=exc.message, status_code=404)
     return _invitation_page(request, invitation)
@@ -212,14 +221,15 @@ def accept_invitation(
     one, else straight in."""
     now = utcnow()
     try:
-        user = invitations.accept(
-            db,
-            token=token,
-            password=password,
-            password_again=password_again,
-            now=now,
-            demo=request.app.state.settings.is_demo,
-        )
+        with refusable(db):
+            user = invitations.accept(
+                db,
+                token=token,
+                password=password,
+                password_again=password_again,
+                now=now,
+                demo=request.app.state.settings.is_demo,
+            )
     except NotFound as exc:
         return _invitation_page(request, None, error=exc.message, status_code=404)
     except AlongsideError as exc:
@@ -248,7 +258,8 @@ def save_time_zone(
     if not signed_in.user.is_staff:
         raise NotFound("There is nothing at this address.")
     try:
-        service.set_time_zone(db, signed_in.user, timezone, now=utcnow())
+        with refusable(db):
+            service.set_time_zone(db, signed_in.user, timezone, now=utcnow())
     except InvalidInput as exc:
         return render(
             request,

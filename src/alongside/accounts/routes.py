@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from alongside.accounts import service
 from alongside.accounts.schemas import SessionCreate, SessionRead
 from alongside.accounts.web import clear_session_cookie, set_session_cookie
+from alongside.db import refusable
 from alongside.deps import SESSION_COOKIE, CurrentSignedIn, DbSession, client_address
 from alongside.errors import InvalidInput, NotAuthenticated
 from alongside.kit.time import utcnow
@@ -33,18 +34,19 @@ def create_session(
     """Sign in; the response sets the session cookie and returns the CSRF token."""
     now = utcnow()
     try:
-        user = service.sign_in(
-            db,
-            email=body.email,
-            password=body.password,
-            totp=body.totp,
-            address=client_address(request),
-            now=now,
-            provider=request.app.state.kek_provider,
-            demo=request.app.state.settings.is_demo,
-        )
+        with refusable(db):
+            user = service.sign_in(
+                db,
+                email=body.email,
+                password=body.password,
+                totp=body.totp,
+                address=client_address(request),
+                now=now,
+                provider=request.app.state.kek_provider,
+                demo=request.app.state.settings.is_demo,
+            )
     except NotAuthenticated as exc:
-        # Answer without raising so the failure count is committed.
+        # The refused attempt stored only its failure count (see refusable).
         return error_response(request, 401, exc.message)
     old = request.cookies.get(SESSION_COOKIE)
     if old:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
 from alongside.crypto.keys import KeyEncryptionKeyProvider
-from alongside.db import touch
+from alongside.db import after_rollback, touch
 from alongside.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from alongside.kit.time import check_zone_name
 from alongside.models import (
@@ -212,8 +212,9 @@ def sign_in(
     then takes them through the set-up before any session starts); elsewhere they are told
     to sign in on the page.
 
-    A failure is counted before it is raised; the caller must still commit (answer 401
-    without rolling back), or repeated guessing would never be throttled.
+    A failure is counted even though the request fails: the count is an
+    :func:`~alongside.db.after_rollback` write (a page that shows the error runs the attempt
+    in :func:`~alongside.db.refusable`, which stores the count and nothing else).
     """
     check_not_throttled(session, email, address, now)
     known = find_user_by_email(session, email)
@@ -224,7 +225,8 @@ def sign_in(
         if not user.totp_setup_required and second_factor_required(user, demo=demo):
             check_second_factor(user, totp, provider, now, session)
     except NotAuthenticated:
-        record_failure(session, email, address, now, user_id=known.id if known else None)
+        known_id = known.id if known else None
+        after_rollback(session, lambda s: record_failure(s, email, address, now, known_id))
         raise NotAuthenticated(INVALID_LOGIN) from None
     clear_account(session, email, address)
     if user.totp_setup_required and not setup_allowed:
@@ -481,14 +483,15 @@ def finish_factor_setup(
     address: str | None,
 ) -> tuple[User, list[str]]:
     """Turn the new factor on with the app's first code; returns the person and their new
-    recovery codes (shown once). A wrong code counts towards sign-in throttling: the caller
-    must commit after the error (render it, do not raise it)."""
+    recovery codes (shown once). A wrong code counts towards sign-in throttling, even though
+    the request fails (an :func:`~alongside.db.after_rollback` write)."""
     user = user_of_setup_step(session, step, provider, now)
     check_not_throttled(session, user.email, address, now)
     try:
         codes = confirm_change(session, user, code, provider, now)
     except InvalidInput:
-        record_failure(session, user.email, address, now, user_id=user.id)
+        email, user_id = user.email, user.id
+        after_rollback(session, lambda s: record_failure(s, email, address, now, user_id))
         raise InvalidInput(SETUP_CODE_WRONG) from None
     user.totp_setup_required = False
     clear_account(session, user.email, address)

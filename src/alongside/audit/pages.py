@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from alongside.audit import service
 from alongside.clients.service import list_readable_clients, names_of_readable_clients
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, InvalidInput
 from alongside.kit.http import page_url
@@ -130,32 +131,33 @@ def audit_viewer(
         "verified": None,
     }
     try:
-        client_ids = None
-        if form["client"].strip():
-            found = list_readable_clients(
-                db, signed_in.user, signed_in.actor, now, q=form["client"], limit=200
+        with refusable(db):
+            client_ids = None
+            if form["client"].strip():
+                found = list_readable_clients(
+                    db, signed_in.user, signed_in.actor, now, q=form["client"], limit=200
+                )
+                client_ids = frozenset(c.id for c in found.items)
+            actor_id = (
+                parse_id(form["user"], "Choose a person from the list.") if form["user"] else None
             )
-            client_ids = frozenset(c.id for c in found.items)
-        actor_id = (
-            parse_id(form["user"], "Choose a person from the list.") if form["user"] else None
-        )
-        action = form["action"] or None
-        if action is not None and action not in ACTION_WORDS:
-            raise InvalidInput("Action: choose one from the list.")
-        since = _day(form["from"], "From", zone)
-        until = _day(form["to"], "To", zone)
-        page = service.search_events(
-            db,
-            signed_in.user,
-            client_id=None,
-            client_ids=client_ids,
-            actor_id=actor_id,
-            action=action,
-            since=since,
-            until=until + timedelta(days=1) if until is not None else None,
-            cursor=params.get("cursor") or None,
-            now=now,
-        )
+            action = form["action"] or None
+            if action is not None and action not in ACTION_WORDS:
+                raise InvalidInput("Action: choose one from the list.")
+            since = _day(form["from"], "From", zone)
+            until = _day(form["to"], "To", zone)
+            page = service.search_events(
+                db,
+                signed_in.user,
+                client_id=None,
+                client_ids=client_ids,
+                actor_id=actor_id,
+                action=action,
+                since=since,
+                until=until + timedelta(days=1) if until is not None else None,
+                cursor=params.get("cursor") or None,
+                now=now,
+            )
     except AlongsideError as exc:
         context["error"] = exc.message
         return render(request, "audit/viewer.html", context, status_code=exc.status_code)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from alongside.clients import care_team
 from alongside.clients.service import list_readable_clients
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.http import page_url
@@ -129,15 +130,16 @@ def change_care_team(
         )
     action = care_team.add_to_care_team if change == "add" else care_team.remove_from_care_team
     try:
-        action(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            client_id=parsed,
-            clinician_id=clinician,
-            reason=reason,
-            now=utcnow(),
-        )
+        with refusable(db):
+            action(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                client_id=parsed,
+                clinician_id=clinician,
+                reason=reason,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise

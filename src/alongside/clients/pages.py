@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from alongside.clients import service, timeline
 from alongside.clients.timeline import CONSENT_PURPOSE_WORDS
 from alongside.clients.timeline_pdf import timeline_pdf
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.http import page_url
@@ -59,10 +60,11 @@ def find_clients(
         "care_team_only": readable_clients(signed_in.actor).client_ids is not None,
     }
     try:
-        page = service.list_readable_clients(
-            db, user, signed_in.actor, now, cursor=params.get("cursor") or None, q=q or None
-        )
-        outside, more = service.find_outside_care_team(db, user, signed_in.actor, q, now)
+        with refusable(db):
+            page = service.list_readable_clients(
+                db, user, signed_in.actor, now, cursor=params.get("cursor") or None, q=q or None
+            )
+            outside, more = service.find_outside_care_team(db, user, signed_in.actor, q, now)
     except AlongsideError as exc:
         message = exc.message.removeprefix("q: ")
         context["error"] = message[:1].upper() + message[1:]
@@ -175,15 +177,16 @@ def client_details_save(
         "preferred_language": preferred_language,
     }
     try:
-        changed = service.update_details(
-            db,
-            signed_in.user,
-            signed_in.actor,
-            parsed,
-            dict(values),
-            utcnow(),
-            languages=set(LANGUAGES),
-        )
+        with refusable(db):
+            changed = service.update_details(
+                db,
+                signed_in.user,
+                signed_in.actor,
+                parsed,
+                dict(values),
+                utcnow(),
+                languages=set(LANGUAGES),
+            )
     except InvalidInput as exc:
         return _client_page(
             request,

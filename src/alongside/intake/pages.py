@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alongside.config import Settings
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, get_settings_from
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
@@ -156,35 +157,36 @@ def new_intake_submit(
     values: dict[str, Any] = _form_values(form)
     values["instruments"] = [v for v in form.getlist("instruments") if isinstance(v, str)]
     try:
-        client_id = _uuid_or_none(values.get("client_id", ""), "client_id")
-        reviewer_id = _uuid_or_none(values.get("reviewer_id", ""), "reviewer_id")
-        try:
-            days = int(values.get("expires_in_days", "14"))
-        except ValueError:
-            raise InvalidInput("Link valid for: enter a number of days from 1 to 90.") from None
-        new_client = None
-        if client_id is None:
-            new_client = service.NewClientDetails(
-                given_name=values.get("given_name", ""),
-                family_name=values.get("family_name", ""),
-                email=values.get("email") or None,
-                phone=values.get("phone") or None,
-                preferred_language=values.get("preferred_language", "en"),
+        with refusable(db):
+            client_id = _uuid_or_none(values.get("client_id", ""), "client_id")
+            reviewer_id = _uuid_or_none(values.get("reviewer_id", ""), "reviewer_id")
+            try:
+                days = int(values.get("expires_in_days", "14"))
+            except ValueError:
+                raise InvalidInput("Link valid for: enter a number of days from 1 to 90.") from None
+            new_client = None
+            if client_id is None:
+                new_client = service.NewClientDetails(
+                    given_name=values.get("given_name", ""),
+                    family_name=values.get("family_name", ""),
+                    email=values.get("email") or None,
+                    phone=values.get("phone") or None,
+                    preferred_language=values.get("preferred_language", "en"),
+                )
+            if not 1 <= days <= 90:
+                raise InvalidInput("Link valid for: enter a number of days from 1 to 90.")
+            created = service.create_intake(
+                db,
+                actor=signed_in.user,
+                client_id=client_id,
+                new_client=new_client,
+                instruments=values["instruments"] or None,
+                reviewer_id=reviewer_id,
+                reason=values.get("reason") or None,
+                expires_in=timedelta(days=days),
+                now=utcnow(),
+                send=_sending(values.get("send_by", ""), get_settings_from(request)),
             )
-        if not 1 <= days <= 90:
-            raise InvalidInput("Link valid for: enter a number of days from 1 to 90.")
-        created = service.create_intake(
-            db,
-            actor=signed_in.user,
-            client_id=client_id,
-            new_client=new_client,
-            instruments=values["instruments"] or None,
-            reviewer_id=reviewer_id,
-            reason=values.get("reason") or None,
-            expires_in=timedelta(days=days),
-            now=utcnow(),
-            send=_sending(values.get("send_by", ""), get_settings_from(request)),
-        )
     except InvalidInput as exc:
         context = _staff_form_context(db, signed_in, values)
         context["error"] = exc.message
@@ -263,7 +265,8 @@ def intake_start(
 ) -> Response:
     """The consent page, or where the client left off."""
     try:
-        intake, saved = service.open_intake_with_saved(db, token, utcnow())
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, utcnow())
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     state = service.progress(db, intake, saved)
@@ -283,16 +286,18 @@ def intake_consent(
     """Record consent per purpose, with the version of the text shown."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
     processing = form.get("intake_processing") == "yes"
     reading = form.get("software_reading")
     try:
-        service.record_consent(
-            db, intake, processing=processing, software_reading=reading, now=now, saved=saved
-        )
+        with refusable(db):
+            service.record_consent(
+                db, intake, processing=processing, software_reading=reading, now=now, saved=saved
+            )
     except service.IntakeFormInvalid as exc:
         return _consent_page(
             request,
@@ -414,7 +419,8 @@ def intake_questions(
     """One page of one questionnaire, answers saved so far filled in."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     if instrument_id not in intake.instruments:
@@ -446,7 +452,8 @@ def intake_questions_save(
     """Save one page of answers and go on; a missing answer names its question."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
@@ -455,7 +462,10 @@ def intake_questions_save(
     except ValueError:
         part = -1
     try:
-        next_part = service.save_instrument_part(db, intake, instrument_id, part, form, now, saved)
+        with refusable(db):
+            next_part = service.save_instrument_part(
+                db, intake, instrument_id, part, form, now, saved
+            )
     except service.IntakeFormInvalid as exc:
         state = service.progress(db, intake, saved)
         answers = dict(state.answers.get(instrument_id, {}))
@@ -490,7 +500,8 @@ def intake_words(
     """The "in your own words" page."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     state = service.progress(db, intake, saved)
@@ -514,13 +525,15 @@ def intake_words_save(
     """Save the client's own words and go on."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
     text = form.get("own_words", "")
     try:
-        service.save_own_words(db, intake, text, now, saved)
+        with refusable(db):
+            service.save_own_words(db, intake, text, now, saved)
     except service.IntakeFormInvalid as exc:
         state = service.progress(db, intake, saved)
         context = _base_context(db, intake, token, service.WORDS_STEP)
@@ -580,7 +593,8 @@ def intake_review(
     """Everything the client answered, to check before sending."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     state = service.progress(db, intake, saved)
@@ -597,12 +611,14 @@ def intake_submit(
     """Submit: the response is the "what happens next" page, with crisis resources if needed."""
     now = utcnow()
     try:
-        intake, saved = service.open_intake_with_saved(db, token, now)
+        with refusable(db):
+            intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     settings = get_settings_from(request)
     try:
-        prepared = service.prepare_submission(db, intake, saved)
+        with refusable(db):
+            prepared = service.prepare_submission(db, intake, saved)
     except service.IntakeFormInvalid as exc:
         context = _review_context(db, intake, saved, token)
         context["errors"] = exc.errors

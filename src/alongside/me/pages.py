@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError
 from alongside.kit.http import wants_html
@@ -130,15 +131,16 @@ def correction_submit(
 ) -> Response:
     """Ask for a correction of one of your details."""
     try:
-        corrections.request_correction(
-            db,
-            signed_in.user,
-            signed_in.actor,
-            field=field,
-            value=value,
-            reason=reason,
-            now=utcnow(),
-        )
+        with refusable(db):
+            corrections.request_correction(
+                db,
+                signed_in.user,
+                signed_in.actor,
+                field=field,
+                value=value,
+                reason=reason,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if exc.status_code != 422:
             raise
@@ -171,16 +173,17 @@ def note_correction_submit(
 ) -> Response:
     """Ask for a correction of one of your notes."""
     try:
-        corrections.request_correction(
-            db,
-            signed_in.user,
-            signed_in.actor,
-            field=corrections.NOTE,
-            value=value,
-            reason=reason,
-            now=utcnow(),
-            note_id=parse_id(note_id, corrections.NOT_FOUND),
-        )
+        with refusable(db):
+            corrections.request_correction(
+                db,
+                signed_in.user,
+                signed_in.actor,
+                field=corrections.NOTE,
+                value=value,
+                reason=reason,
+                now=utcnow(),
+                note_id=parse_id(note_id, corrections.NOT_FOUND),
+            )
     except AlongsideError as exc:
         if exc.status_code != 422:
             raise

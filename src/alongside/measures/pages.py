@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn, get_settings_from
 from alongside.errors import InvalidInput
 from alongside.instruments import get_instrument, list_instruments
@@ -115,18 +116,19 @@ def plan_submit(
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     now = utcnow()
     try:
-        service.set_plan(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            client_id=parsed,
-            instruments=instruments,
-            cadence=values.get("cadence", ""),
-            interval_days=_whole_number(values.get("interval_days"), "interval_days"),
-            lead_hours=_whole_number(values.get("lead_hours"), "lead_hours"),
-            active=values.get("active") == "yes",
-            now=now,
-        )
+        with refusable(db):
+            service.set_plan(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                client_id=parsed,
+                instruments=instruments,
+                cadence=values.get("cadence", ""),
+                interval_days=_whole_number(values.get("interval_days"), "interval_days"),
+                lead_hours=_whole_number(values.get("lead_hours"), "lead_hours"),
+                active=values.get("active") == "yes",
+                now=now,
+            )
     except InvalidInput as error:
         view = service.client_measures(
             db, user=signed_in.user, actor=signed_in.actor, client_id=parsed, now=now
@@ -169,19 +171,20 @@ def send_now(
         "error": None,
     }
     try:
-        if send_by == "sms":
-            require_texts_ready(settings)
-        sent = service.send_measures_now(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            client_id=parsed,
-            instruments=chosen,
-            now=utcnow(),
-            # The link starts with the clinic's configured address, not the Host header.
-            link_base=settings.effective_public_url,
-            send_by=send_by if isinstance(send_by, str) else None,
-        )
+        with refusable(db):
+            if send_by == "sms":
+                require_texts_ready(settings)
+            sent = service.send_measures_now(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                client_id=parsed,
+                instruments=chosen,
+                now=utcnow(),
+                # The link starts with the clinic's configured address, not the Host header.
+                link_base=settings.effective_public_url,
+                send_by=send_by if isinstance(send_by, str) else None,
+            )
     except InvalidInput as error:
         context["error"] = error.message
         return render(request, "measures/sent.html", context, status_code=error.status_code)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
@@ -96,15 +97,16 @@ def erasure_decision(
 ) -> Response:
     """Approve (erase now) or decline an erasure request, with a reason."""
     try:
-        erasure.decide_erasure(
-            db,
-            signed_in.user,
-            signed_in.actor,
-            parse_id(request_id, erasure.NOT_FOUND),
-            approve=decision == "approved",
-            reason=reason,
-            now=utcnow(),
-        )
+        with refusable(db):
+            erasure.decide_erasure(
+                db,
+                signed_in.user,
+                signed_in.actor,
+                parse_id(request_id, erasure.NOT_FOUND),
+                approve=decision == "approved",
+                reason=reason,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if exc.status_code not in (409, 422):
             raise
@@ -129,15 +131,16 @@ def correction_decision(
 ) -> Response:
     """Accept or decline a correction, with a reason."""
     try:
-        corrections.decide_correction(
-            db,
-            signed_in.user,
-            signed_in.actor,
-            parse_id(request_id, erasure.NOT_FOUND),
-            accept=decision == "accepted",
-            reason=reason,
-            now=utcnow(),
-        )
+        with refusable(db):
+            corrections.decide_correction(
+                db,
+                signed_in.user,
+                signed_in.actor,
+                parse_id(request_id, erasure.NOT_FOUND),
+                accept=decision == "accepted",
+                reason=reason,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if exc.status_code not in (409, 422):
             raise

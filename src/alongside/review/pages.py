@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.http import is_htmx, page_url
@@ -193,17 +194,18 @@ def case_decide(
     form = _form(posted)
     outcome = form.get("outcome", "")
     try:
-        service.decide(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            suggestion_id=parsed,
-            outcome=outcome,
-            urgency=form.get("urgency") or None,
-            pathway=form.get("pathway") or None,
-            reason=form.get("reason"),
-            now=utcnow(),
-        )
+        with refusable(db):
+            service.decide(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                suggestion_id=parsed,
+                outcome=outcome,
+                urgency=form.get("urgency") or None,
+                pathway=form.get("pathway") or None,
+                reason=form.get("reason"),
+                now=utcnow(),
+            )
     except InvalidInput as exc:
         context = _case_context(db, signed_in, parsed, [exc.message], form)
         return render(request, "review/case.html", context, status_code=422)
@@ -311,13 +313,14 @@ def oversight_settings(
     rules: they change with a new version of the rules, never here."""
     form = _form(posted)
     try:
-        service.update_review_settings(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            escalation_minutes=_whole_minutes(form.get("escalation_minutes", "")),
-            now=utcnow(),
-        )
+        with refusable(db):
+            service.update_review_settings(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                escalation_minutes=_whole_minutes(form.get("escalation_minutes", "")),
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm
 from alongside.errors import AlongsideError, NotFound
 from alongside.kit.ids import parse_id
@@ -93,9 +94,10 @@ def rules_create(
 ) -> Response:
     """Write the changed values into the YAML, store the new version, show what it changes."""
     try:
-        row = rule_editor.save_from_form(
-            db, user=signed_in.user, actor=signed_in.actor, posted=_form(posted), now=utcnow()
-        )
+        with refusable(db):
+            row = rule_editor.save_from_form(
+                db, user=signed_in.user, actor=signed_in.actor, posted=_form(posted), now=utcnow()
+            )
     except rule_editor.FormNotSaved as exc:
         errors = [str(problem) for problem in exc.problems]
         context = _new_context(signed_in, exc.state, errors)
@@ -168,16 +170,17 @@ def rules_activate(
     again saying what is missing (422)."""
     form = _form(posted)
     try:
-        row = rule_editor.activate(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            version_id=parse_id(version_id, rule_changes.NOT_FOUND),
-            reason=form.get("reason"),
-            confirmed=form.get("confirm"),
-            require_confirmation=True,
-            now=utcnow(),
-        )
+        with refusable(db):
+            row = rule_editor.activate(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                version_id=parse_id(version_id, rule_changes.NOT_FOUND),
+                reason=form.get("reason"),
+                confirmed=form.get("confirm"),
+                require_confirmation=True,
+                now=utcnow(),
+            )
     except AlongsideError as exc:
         if isinstance(exc, NotFound):
             raise

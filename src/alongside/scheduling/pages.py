@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, SignedIn
 from alongside.errors import Conflict, InvalidInput, NotFound
 from alongside.kit.http import is_htmx, page_url
@@ -139,14 +140,15 @@ def remove_entry(
     parsed = parse_id(entry_id, waitlist.ENTRY_NOT_FOUND)
     reason = _form(posted).get("reason", "")
     try:
-        waitlist.remove_from_waitlist(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            entry_id=parsed,
-            reason=reason,
-            now=utcnow(),
-        )
+        with refusable(db):
+            waitlist.remove_from_waitlist(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                entry_id=parsed,
+                reason=reason,
+                now=utcnow(),
+            )
     except (InvalidInput, Conflict) as exc:
         return _waitlist(
             request,
@@ -356,14 +358,15 @@ def no_show_submit(
     reason = _form(posted).get("reason", "")
     zone = resolve_zone(_local(db, signed_in)[0])
     try:
-        appointment = booking.mark_no_show(
-            db,
-            user=signed_in.user,
-            actor=signed_in.actor,
-            appointment_id=parsed,
-            reason=reason,
-            now=utcnow(),
-        )
+        with refusable(db):
+            appointment = booking.mark_no_show(
+                db,
+                user=signed_in.user,
+                actor=signed_in.actor,
+                appointment_id=parsed,
+                reason=reason,
+                now=utcnow(),
+            )
     except (InvalidInput, Conflict) as exc:
         found = booking.get_appointment(
             db, user=signed_in.user, actor=signed_in.actor, appointment_id=parsed, now=utcnow()
@@ -687,7 +690,8 @@ def _change_hours(
     if target is None:
         raise NotFound(service.NOT_FOUND)
     try:
-        change(form, target)
+        with refusable(db):
+            change(form, target)
     except InvalidInput as exc:
         return _availability_page(
             request,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from alongside.audit.service import record
 from alongside.clients.service import names_of_readable_clients
 from alongside.crypto.blind_index import EMAIL
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.ids import parse_id
@@ -55,32 +56,33 @@ def emergency_submit(
     found by exact email (blind index)."""
     now = utcnow()
     try:
-        if client_id:
-            chosen = parse_id(client_id, access.CLIENT_NOT_FOUND)
-        else:
-            if not email or not email.strip():
-                raise InvalidInput(
-                    "Find the client by name, date of birth or email first, or give their "
-                    "exact email address."
+        with refusable(db):
+            if client_id:
+                chosen = parse_id(client_id, access.CLIENT_NOT_FOUND)
+            else:
+                if not email or not email.strip():
+                    raise InvalidInput(
+                        "Find the client by name, date of birth or email first, or give their "
+                        "exact email address."
+                    )
+                index = blind_index_for(db, email, purpose=EMAIL)
+                client = db.scalar(
+                    select(Client).where(
+                        Client.email_index == index,
+                        Client.organization_id == signed_in.actor.organization_id,
+                    )
                 )
-            index = blind_index_for(db, email, purpose=EMAIL)
-            client = db.scalar(
-                select(Client).where(
-                    Client.email_index == index,
-                    Client.organization_id == signed_in.actor.organization_id,
-                )
+                if client is None:
+                    raise NotFound("No client of your organisation has exactly this email address.")
+                chosen = client.id
+            grant = access.request_break_glass(
+                db,
+                signed_in.actor,
+                client_id=chosen,
+                reason=reason,
+                now=now,
+                minutes=request.app.state.settings.break_glass_minutes,
             )
-            if client is None:
-                raise NotFound("No client of your organisation has exactly this email address.")
-            chosen = client.id
-        grant = access.request_break_glass(
-            db,
-            signed_in.actor,
-            client_id=chosen,
-            reason=reason,
-            now=now,
-            minutes=request.app.state.settings.break_glass_minutes,
-        )
     except AlongsideError as exc:
         return render(
             request,
@@ -203,15 +205,16 @@ def account_totp(
     """Start adding or replacing the second factor: your password, and a current code (or a
     recovery code) when one is on."""
     try:
-        secret, uri = mfa.start_change(
-            db,
-            signed_in.user,
-            password=password,
-            code=code,
-            provider=request.app.state.kek_provider,
-            now=utcnow(),
-            address=client_address(request),
-        )
+        with refusable(db):
+            secret, uri = mfa.start_change(
+                db,
+                signed_in.user,
+                password=password,
+                code=code,
+                provider=request.app.state.kek_provider,
+                now=utcnow(),
+                address=client_address(request),
+            )
     except AlongsideError as exc:
         if exc.status_code >= 500:
             raise
@@ -229,9 +232,10 @@ def account_totp_confirm(
 ) -> Response:
     """Turn the new second factor on with the new app's code; shows recovery codes once."""
     try:
-        codes = mfa.confirm_change(
-            db, signed_in.user, code, request.app.state.kek_provider, utcnow()
-        )
+        with refusable(db):
+            codes = mfa.confirm_change(
+                db, signed_in.user, code, request.app.state.kek_provider, utcnow()
+            )
     except AlongsideError as exc:
         if exc.status_code >= 500:
             raise
@@ -250,15 +254,16 @@ def account_totp_remove(
 ) -> Response:
     """Turn the second factor off (not for roles that require one)."""
     try:
-        mfa.remove_second_factor(
-            db,
-            signed_in.user,
-            password=password,
-            code=code,
-            provider=request.app.state.kek_provider,
-            now=utcnow(),
-            address=client_address(request),
-        )
+        with refusable(db):
+            mfa.remove_second_factor(
+                db,
+                signed_in.user,
+                password=password,
+                code=code,
+                provider=request.app.state.kek_provider,
+                now=utcnow(),
+                address=client_address(request),
+            )
     except AlongsideError as exc:
         if exc.status_code >= 500:
             raise
@@ -277,15 +282,16 @@ def account_recovery_codes(
 ) -> Response:
     """New recovery codes, shown once (the old ones stop working)."""
     try:
-        codes = mfa.new_recovery_codes(
-            db,
-            signed_in.user,
-            password=password,
-            code=code,
-            provider=request.app.state.kek_provider,
-            now=utcnow(),
-            address=client_address(request),
-        )
+        with refusable(db):
+            codes = mfa.new_recovery_codes(
+                db,
+                signed_in.user,
+                password=password,
+                code=code,
+                provider=request.app.state.kek_provider,
+                now=utcnow(),
+                address=client_address(request),
+            )
     except AlongsideError as exc:
         if exc.status_code >= 500:
             raise
@@ -306,14 +312,15 @@ def account_token_create(
     error = None
     new_token = None
     try:
-        new_token, _token = tokens.create_token(
-            db,
-            signed_in.user,
-            name=name,
-            scopes=[s for s in scopes.replace(",", " ").split()],
-            now=utcnow(),
-            lifetime=timedelta(days=request.app.state.settings.api_token_days),
-        )
+        with refusable(db):
+            new_token, _token = tokens.create_token(
+                db,
+                signed_in.user,
+                name=name,
+                scopes=[s for s in scopes.replace(",", " ").split()],
+                now=utcnow(),
+                lifetime=timedelta(days=request.app.state.settings.api_token_days),
+            )
     except AlongsideError as exc:
         error = exc.message
     return _account(request, db, signed_in, new_token=new_token, error=error)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession
 from alongside.errors import InvalidInput
 from alongside.kit.time import utcnow
@@ -77,7 +78,8 @@ def crisis_country(
 ) -> Response:
     """Change the organisation's country (audited)."""
     try:
-        crisis_admin.set_country(db, actor=signed_in.user, country=country, now=utcnow())
+        with refusable(db):
+            crisis_admin.set_country(db, actor=signed_in.user, country=country, now=utcnow())
     except InvalidInput as error:
         return _page(request, db, signed_in.user, signed_in.csrf_token, error=error.message)
     return RedirectResponse(f"{PAGE}?saved=country", status_code=303)
@@ -106,7 +108,8 @@ def crisis_service_save(
         "url": url.strip(),
     }
     try:
-        crisis_admin.save_local_service(db, actor=signed_in.user, entry=entry, now=utcnow())
+        with refusable(db):
+            crisis_admin.save_local_service(db, actor=signed_in.user, entry=entry, now=utcnow())
     except InvalidInput as error:
         return _page(
             request, db, signed_in.user, signed_in.csrf_token, error=error.message, form=entry
