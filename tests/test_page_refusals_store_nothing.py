@@ -25,6 +25,7 @@ from alongside.intake.service import MAX_ASSIGNMENT_REASON
 from alongside.models import (
     AuditEvent,
     AuditOutcome,
+    BreakGlassGrant,
     CareTeamChange,
     Client,
     Intake,
@@ -192,6 +193,46 @@ def test_a_refused_access_inside_a_page_attempt_is_audited_exactly_once(
         AuditEvent.outcome == AuditOutcome.REFUSED.value,
     )
     assert events == 1
+
+
+def test_a_refused_emergency_access_on_the_page_is_audited_as_the_api_audits_it(
+    client: TestClient, db: Session, world: World
+) -> None:
+    # Another organisation's client chosen on the emergency-access page: the page says it found
+    # nothing (404), stores no grant, and keeps one REFUSED audit event, as the API does.
+    clinician = world.users[Role.CLINICIAN]
+    csrf = sign_in(client, clinician)
+    foreign = world.foreign_client
+    reason = "Client rang the crisis line; their clinician is away today."
+    refused = client.post(
+        "/access/emergency",
+        data={"csrf_token": csrf, "client_id": str(foreign.id), "reason": reason},
+    )
+    assert refused.status_code == 404
+    assert "<form" in refused.text  # the page again, with its message
+    where = (AuditEvent.actor_id == clinician.id, AuditEvent.resource_id == str(foreign.id))
+    assert _count(db, AuditEvent, *where, AuditEvent.outcome == AuditOutcome.REFUSED.value) == 1
+    assert _count(db, BreakGlassGrant, BreakGlassGrant.client_id == foreign.id) == 0
+    # Positive control: the same page opens a client of the clinician's own organisation
+    # outside their care team, and that access is audited as a success, not a refusal.
+    own = world.outside_client
+    opened = client.post(
+        "/access/emergency",
+        data={"csrf_token": csrf, "client_id": str(own.id), "reason": reason},
+        follow_redirects=False,
+    )
+    assert opened.status_code in (200, 303), opened.text[:300]
+    assert _count(db, BreakGlassGrant, BreakGlassGrant.client_id == own.id) == 1
+    assert (
+        _count(
+            db,
+            AuditEvent,
+            AuditEvent.actor_id == clinician.id,
+            AuditEvent.resource_id == str(own.id),
+            AuditEvent.outcome == AuditOutcome.REFUSED.value,
+        )
+        == 0
+    )
 
 
 # --- The helper itself -----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, Us
 from alongside.models.encrypted import blind_index_for
 from alongside.security import access, mfa, tokens
 from alongside.security.declare import Permit, requires
+from alongside.security.guard import refuse
 from alongside.security.permissions import Action
 from alongside.templating import render
 
@@ -75,14 +76,28 @@ def emergency_submit(
                 if client is None:
                     raise NotFound("No client of your organisation has exactly this email address.")
                 chosen = client.id
-            grant = access.request_break_glass(
-                db,
-                signed_in.actor,
-                client_id=chosen,
-                reason=reason,
-                now=now,
-                minutes=request.app.state.settings.break_glass_minutes,
-            )
+            try:
+                grant = access.request_break_glass(
+                    db,
+                    signed_in.actor,
+                    client_id=chosen,
+                    reason=reason,
+                    now=now,
+                    minutes=request.app.state.settings.break_glass_minutes,
+                )
+            except NotFound as refused:
+                # As the API does: a refused emergency access is audited (kept though nothing
+                # else of the attempt is), and the page says what the service said.
+                raise refuse(
+                    db,
+                    user=signed_in.user,
+                    actor=signed_in.actor,
+                    resource_type="client",
+                    resource_id=chosen,
+                    client_id=None,
+                    now=now,
+                    message=refused.message,
+                ) from None
     except AlongsideError as exc:
         return render(
             request,
