@@ -42,6 +42,8 @@ from alongside.triage.crisis_resources import CrisisResources
 router = APIRouter(include_in_schema=False)
 
 UNAVAILABLE = (service.IntakeNotFound, service.IntakeExpired, service.IntakeAlreadySubmitted)
+# Opening an intake only reads, so a link that does not open needs no savepoint (refusable);
+# the saves below do write, and run in one so a refused save stores nothing.
 
 
 def _form_values(form: Any) -> dict[str, str]:
@@ -265,8 +267,7 @@ def intake_start(
 ) -> Response:
     """The consent page, or where the client left off."""
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, utcnow())
+        intake, saved = service.open_intake_with_saved(db, token, utcnow())
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     state = service.progress(db, intake, saved)
@@ -286,8 +287,7 @@ def intake_consent(
     """Record consent per purpose, with the version of the text shown."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
@@ -419,8 +419,7 @@ def intake_questions(
     """One page of one questionnaire, answers saved so far filled in."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     if instrument_id not in intake.instruments:
@@ -452,8 +451,7 @@ def intake_questions_save(
     """Save one page of answers and go on; a missing answer names its question."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
@@ -500,8 +498,7 @@ def intake_words(
     """The "in your own words" page."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     state = service.progress(db, intake, saved)
@@ -525,8 +522,7 @@ def intake_words_save(
     """Save the client's own words and go on."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     form = _form_values(posted)
@@ -593,8 +589,7 @@ def intake_review(
     """Everything the client answered, to check before sending."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     state = service.progress(db, intake, saved)
@@ -611,8 +606,7 @@ def intake_submit(
     """Submit: the response is the "what happens next" page, with crisis resources if needed."""
     now = utcnow()
     try:
-        with refusable(db):
-            intake, saved = service.open_intake_with_saved(db, token, now)
+        intake, saved = service.open_intake_with_saved(db, token, now)
     except UNAVAILABLE as exc:
         return _unavailable(request, exc)
     settings = get_settings_from(request)
