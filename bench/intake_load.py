@@ -140,6 +140,14 @@ def seed(url: str, data_dir: Path, links: int) -> list[str]:
     return paths
 
 
+_CHILDREN: list[int] = []
+
+
+def last_child_pid() -> int:
+    """The process id of the server :func:`child_server` started last."""
+    return _CHILDREN[-1]
+
+
 @contextmanager
 def child_server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
     """Run a server process until the block ends; yields its base URL once it answers."""
@@ -152,6 +160,7 @@ def child_server(args: list[str], env: dict[str, str], port: int) -> Iterator[st
         stderr=log,
         cwd=ROOT,
     )
+    _CHILDREN.append(process.pid)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
