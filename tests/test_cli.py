@@ -517,6 +517,30 @@ def test_keys_rotate_rewraps_every_data_key_and_retires_the_old_key(
         engine.dispose()
 
 
+def test_keys_rotate_with_another_key_file_exits_2_and_leaves_the_data_keys_as_they_were(
+    committed_clinic: Clinic,
+) -> None:
+    with session_scope(committed_clinic.factory) as db:
+        org = create_organization(db)
+        create_client(db, org, given_name="Wren", family_name="Okafor")
+    kept_key = FileKeyProvider(committed_clinic.key_file).key_id
+    # The key file was replaced (say, by another installation's): it lacks the clinic's KEK.
+    committed_clinic.key_file.unlink()
+    FileKeyProvider(committed_clinic.key_file)
+
+    result = runner.invoke(app, ["keys", "rotate"])
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: KEK {kept_key!r} is not in {committed_clinic.key_file}; "
+        "restore a key file (from backup) that holds it.\n"
+    )
+    assert "Traceback" not in result.output
+    with session_scope(committed_clinic.factory) as db:
+        assert set(db.scalars(select(ClientKey.kek_id))) == {kept_key}
+
+
 def test_main_makes_files_private_whatever_the_umask(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

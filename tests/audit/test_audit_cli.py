@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from alongside.audit.chain import seal
-from alongside.audit.cli import parse_head, reader_engine
+from alongside.audit.cli import _sqlite_reader_begin, parse_head, reader_engine
 from alongside.audit.sealer import checkpoint_key, checkpoint_mac, seal_pending
 from alongside.audit.service import iter_stored_chain, record
 from alongside.cli import app
@@ -400,6 +400,28 @@ def test_audit_seal_prints_the_checkpoint_and_appends_it_to_the_file(
     again = runner.invoke(app, ["audit", "seal"])
     assert "Sealed 0 event(s)." in again.stdout
     assert checkpoints.read_text(encoding="ascii").splitlines() == [line]
+
+
+def test_audit_seal_on_an_empty_log_seals_nothing_and_prints_no_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for url in fresh_database_url(tmp_path, "audit_cli_new"):
+        upgrade(url)
+        monkeypatch.setenv("ALONGSIDE_DATABASE_URL", url)
+        result = runner.invoke(app, ["audit", "seal"])
+        assert result.exit_code == 0, result.stderr
+        # Nothing has been sealed yet: there is no head worth keeping outside the database.
+        assert result.stdout == "Sealed 0 event(s).\n"
+
+
+def test_the_reader_on_postgresql_is_the_applications_engine() -> None:
+    # Only SQLite needs a reader that begins deferred; no connection is opened here.
+    reader = reader_engine("postgresql://reader@127.0.0.1:1/alongside")
+    try:
+        assert reader.dialect.driver == "psycopg"
+        assert not event.contains(reader, "begin", _sqlite_reader_begin)
+    finally:
+        reader.dispose()
 
 
 def test_the_demo_data_dir_is_found_and_a_missing_database_is_not_created(

@@ -136,3 +136,32 @@ def test_seal_pending_reports_nothing_to_seal_with_the_current_head(
     assert again is not None
     assert again.sealed == 0
     assert again.checkpoint == first.checkpoint
+
+
+def test_seal_pending_commits_batch_by_batch_and_stops_at_max_batches(
+    db: Session, world: World, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    seal_pending(session_factory, KEY)
+    for _ in range(5):
+        _read(db, world)
+    db.commit()
+    checkpoints = tmp_path / "audit.txt"
+
+    result = seal_pending(
+        session_factory, KEY, batch_size=2, max_batches=2, checkpoint_file=checkpoints
+    )
+
+    assert result is not None
+    assert result.sealed == 4
+    assert count_unsealed(db) == 1  # left for the next round
+    # One line for the call, naming the head it left, which the stored chain agrees with.
+    (line,) = checkpoints.read_text(encoding="ascii").splitlines()
+    assert _checkpoint(line) == result.checkpoint
+    verified = verify_stored_chain(
+        db, expected_head=(result.checkpoint.sequence, result.checkpoint.hash)
+    )
+    assert verified.ok, verified
+    rest = seal_pending(session_factory, KEY, batch_size=2)
+    assert rest is not None
+    assert rest.sealed == 1
+    assert rest.checkpoint.sequence == result.checkpoint.sequence + 1

@@ -50,6 +50,23 @@ def test_a_correction_of_an_unknown_detail_or_a_bad_date_is_refused_on_the_page(
     assert _corrections(db, records) == []
 
 
+def test_the_details_form_naming_a_note_is_not_found_and_stores_nothing(
+    client: TestClient,
+    records: World,  # noqa: F811
+    db: Session,
+) -> None:
+    # Notes are corrected from the notes page, which names the note; the details form cannot.
+    csrf = sign_in(client, records.client_user)
+    named = client.post(
+        "/me/corrections",
+        data={"csrf_token": csrf, "field": "note", "value": "It was in May.", "reason": ""},
+    )
+    assert named.status_code == 404
+    assert NOT_FOUND in named.text
+    assert "Traceback" not in named.text
+    assert _corrections(db, records) == []
+
+
 def test_an_accepted_correction_form_is_stored_and_listed_on_the_data_page(
     client: TestClient,
     records: World,  # noqa: F811

@@ -98,12 +98,12 @@ def parse_head(text: str) -> tuple[int, str]:
     return sequence, digest
 
 
-def _seal_now(settings: Settings) -> SealResult | None:
+def _seal_now(settings: Settings) -> SealResult:
     from alongside.db import DatabaseOptions, make_sessionmaker
 
     engine = build_engine(settings.effective_database_url, DatabaseOptions.from_settings(settings))
     try:
-        return seal_pending(
+        result = seal_pending(
             make_sessionmaker(engine),
             checkpoint_key(settings.secret_key),
             checkpoint_file=settings.effective_audit_checkpoint_file,
@@ -111,6 +111,9 @@ def _seal_now(settings: Settings) -> SealResult | None:
         )
     finally:
         engine.dispose()
+    # With wait, a sealer at work is waited for, never skipped: there is always a result.
+    assert result is not None  # noqa: S101 - seal_pending returns None only without wait
+    return result
 
 
 def _load_settings(data_dir: Path | None) -> Settings:
@@ -144,9 +147,6 @@ def seal_command(
         result = _seal_now(settings)
     except (DBAPIError, ConfigurationError) as error:
         raise _bad_input(_unreadable(error)) from None
-    if result is None:
-        typer.echo("Another sealer is at work; nothing sealed by this one.")
-        return
     typer.echo(f"Sealed {result.sealed} event(s).")
     if result.checkpoint.sequence:
         typer.echo(f"Checkpoint (keep it outside the database): {result.checkpoint}")

@@ -86,26 +86,24 @@ class SealResult:
 
 def _lock_head(session: Session, *, wait: bool) -> tuple[int, str] | None:
     """Lock the head row for this transaction; None if another sealer holds it and ``wait`` is
-    false (PostgreSQL; on SQLite the transaction's write lock serialises sealers anyway)."""
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(
-            select(AuditHead.sequence, AuditHead.hash)
-            .where(AuditHead.id == HEAD_ROW_ID)
-            .with_for_update(skip_locked=not wait)
-        ).one_or_none()
-        if row is None:
-            exists = session.scalar(select(AuditHead.id).where(AuditHead.id == HEAD_ROW_ID))
-            if exists is None:
-                raise _no_head()
-            return None
-        return int(row[0]), str(row[1])
-    # SQLite: the transaction began IMMEDIATE, so this process already holds the write lock.
+    false.
+
+    One statement for both databases: PostgreSQL takes the row lock (``FOR UPDATE``, with
+    ``SKIP LOCKED`` unless ``wait``); SQLite has no row locks and SQLAlchemy renders the
+    statement without the clause, but the transaction began IMMEDIATE, so this process already
+    holds the database's write lock and no other sealer can be at work.
+    """
     row = session.execute(
-        select(AuditHead.sequence, AuditHead.hash).where(AuditHead.id == HEAD_ROW_ID)
+        select(AuditHead.sequence, AuditHead.hash)
+        .where(AuditHead.id == HEAD_ROW_ID)
+        .with_for_update(skip_locked=not wait)
     ).one_or_none()
-    if row is None:
+    if row is not None:
+        return int(row[0]), str(row[1])
+    # Skipped because another sealer holds it (PostgreSQL only), or not there at all.
+    if session.scalar(select(AuditHead.id).where(AuditHead.id == HEAD_ROW_ID)) is None:
         raise _no_head()
-    return int(row[0]), str(row[1])
+    return None
 
 
 def _no_head() -> ConfigurationError:

@@ -29,8 +29,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIME = alongside.models.base.UTCDateTime(timezone=True)
-COPIED = (("proposed_at", "proposed_at"), ("proposed_rules", "fired_rules"))
-COPIED += (("proposed_versions", "versions"),)
+# (decision column, proposal column)
+COPIED = (
+    ("proposed_at", "proposed_at"),
+    ("proposed_rules", "fired_rules"),
+    ("proposed_versions", "versions"),
+)
 
 
 def upgrade() -> None:
