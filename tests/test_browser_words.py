@@ -219,3 +219,26 @@ def test_the_outbox_names_each_kind_of_message_in_words(live_server: LiveServer)
     assert "Appointment reminder" in text
     retry = page.get_by_role("button", name="Retry this message (crisis alert to the on-call")
     assert retry.count() >= 1
+
+
+def test_a_form_sent_without_a_required_field_is_answered_in_words(
+    live_server: LiveServer,
+) -> None:
+    """The staff invitation sent with its name left empty (the browser's own check bypassed)
+    says "Display name: left empty", not "display_name: Field required", and nothing is sent."""
+    page = live_server.new_page()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill("admin@demo.test")
+    page.get_by_label("Password").fill("alongside-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/home")
+    page.goto(live_server.url + "/admin/users")
+    email = page.locator("main form input[type=email]").first
+    email.fill("new.colleague@demo.test")
+    with page.expect_navigation():
+        email.evaluate("(e) => { e.form.noValidate = true; e.form.requestSubmit(); }")
+    alert = page.get_by_role("alert").inner_text()
+    assert "Display name: left empty" in alert
+    assert "nothing was saved" in alert
+    assert "display_name" not in alert
+    assert "Field required" not in alert
