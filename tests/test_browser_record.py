@@ -160,6 +160,10 @@ def test_the_waitlist_counts_one_day_as_a_day_and_names_the_zone(live_server: Li
     assert "(1 day)" in text
     assert "(1 days)" not in text
     assert re.search(r"\d\d:\d\d E[SD]T", text)
+    # The zone is named in words, as on the week ("America/New York", not the identifier).
+    intro = page.locator("main").inner_text()
+    assert "Times are shown in America/New York." in intro
+    assert "New_York" not in intro
     # Each wait is marked against the default targets (crisis 1 hour, urgent 24 hours, soon
     # 7 days, routine 28 days). Other tests may book people from the list meanwhile.
     rows = table.locator("tbody tr").all_inner_texts()
