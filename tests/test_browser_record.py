@@ -160,6 +160,10 @@ def test_the_waitlist_counts_one_day_as_a_day_and_names_the_zone(live_server: Li
     assert "(1 day)" in text
     assert "(1 days)" not in text
     assert re.search(r"\d\d:\d\d E[SD]T", text)
+    # The zone is named in words, as on the week ("America/New York", not the identifier).
+    intro = page.locator("main").inner_text()
+    assert "Times are shown in America/New York." in intro
+    assert "New_York" not in intro
     # Each wait is marked against the default targets (crisis 1 hour, urgent 24 hours, soon
     # 7 days, routine 28 days). Other tests may book people from the list meanwhile.
     rows = table.locator("tbody tr").all_inner_texts()
@@ -172,3 +176,39 @@ def test_the_waitlist_counts_one_day_as_a_day_and_names_the_zone(live_server: Li
             assert "over target" in row, row
         elif days < targets[urgency]:
             assert "over target" not in row, row
+
+
+def test_the_timeline_names_the_client_once_when_they_opened_their_record(
+    live_server: LiveServer,
+) -> None:
+    """The demo client reads their own record; the timeline says "The client viewed", not
+    "The client (the client) viewed"."""
+    from alongside.accounts.service import find_user_by_email
+
+    engine = build_engine(live_server.settings.database_url)
+    try:
+        factory = make_sessionmaker(engine, key_provider_for(live_server.settings))
+        with session_scope(factory) as session:
+            user = find_user_by_email(session, "client@demo.test")
+            assert user is not None
+            assert user.client_id is not None
+            client_id = str(user.client_id)
+            clinician = session.scalar(
+                select(User.email)
+                .join(CareTeam, CareTeam.clinician_id == User.id)
+                .where(CareTeam.client_id == user.client_id)
+            )
+            assert clinician is not None
+    finally:
+        engine.dispose()
+    # The client opens their own record first, so the timeline has something to say.
+    page = live_server.new_page()
+    _sign_in(page, live_server, "client@demo.test")
+    for path in ("/me/progress", "/me/consents", "/me/access-log"):
+        page.goto(live_server.url + path)
+    page = live_server.new_page()
+    _sign_in(page, live_server, clinician)
+    page.goto(live_server.url + f"/clients/{client_id}/timeline")
+    main = page.locator("main")
+    assert main.get_by_text(re.compile(r"^The client viewed")).first.is_visible()
+    assert "(the client)" not in main.inner_text()

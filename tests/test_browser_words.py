@@ -166,3 +166,79 @@ def test_the_walk_would_catch_a_rule_id(live_server: LiveServer) -> None:
     assert _offences("Proposed 2026-11-30 14:05 UTC", patterns) == ["a time in UTC"]
     assert _offences("low-intensity intervention or guided self-help", patterns) == []
     assert _offences("PHQ-9 question 9 answered; Step 3: high-intensity therapy", patterns) == []
+
+
+def test_the_outbox_names_each_kind_of_message_in_words(live_server: LiveServer) -> None:
+    """The administrator's outbox says "Crisis alert to the on-call clinician", not the stored
+    kind ``crisis_alert``, for a dead message and for a delivered one."""
+    from alongside.accounts.service import find_user_by_email
+    from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
+    from alongside.kit.time import utcnow
+    from alongside.models import OutboxStatus
+    from alongside.notify.service import enqueue
+
+    engine = build_engine(live_server.settings.effective_database_url)
+    try:
+        factory = make_sessionmaker(engine, key_provider_for(live_server.settings))
+        with session_scope(factory) as session:
+            admin = find_user_by_email(session, "admin@demo.test")
+            assert admin is not None
+            now = utcnow()
+            for kind, status in (
+                ("crisis_alert", OutboxStatus.DEAD),
+                ("appointment_reminder", OutboxStatus.DELIVERED),
+            ):
+                message = enqueue(
+                    session,
+                    kind=kind,
+                    channel="email",
+                    recipient="on-call@demo.test",
+                    subject="A test message",
+                    body="A test message.",
+                    payload={},
+                    idempotency_key=f"words-outbox-{kind}",
+                    organization_id=admin.organization_id,
+                    now=now,
+                )
+                message.status = status
+                message.attempts = 1
+                if status is OutboxStatus.DELIVERED:
+                    message.delivered_at = now
+    finally:
+        engine.dispose()
+    page = live_server.new_page()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill("admin@demo.test")
+    page.get_by_label("Password").fill("alongside-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/home")
+    page.goto(live_server.url + "/admin/outbox")
+    text = page.evaluate(VISIBLE_TEXT)
+    assert _offences(text, developer_tokens()) == []
+    assert "Crisis alert to the on-call clinician" in text
+    assert "Appointment reminder" in text
+    retry = page.get_by_role("button", name="Retry this message (crisis alert to the on-call")
+    assert retry.count() >= 1
+
+
+def test_a_form_sent_without_a_required_field_is_answered_in_words(
+    live_server: LiveServer,
+) -> None:
+    """The staff invitation sent with its name left empty (the browser's own check bypassed)
+    says "Display name: left empty", not "display_name: Field required", and nothing is sent."""
+    page = live_server.new_page()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill("admin@demo.test")
+    page.get_by_label("Password").fill("alongside-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/home")
+    page.goto(live_server.url + "/admin/users")
+    email = page.locator("main form input[type=email]").first
+    email.fill("new.colleague@demo.test")
+    with page.expect_navigation():
+        email.evaluate("(e) => { e.form.noValidate = true; e.form.requestSubmit(); }")
+    alert = page.get_by_role("alert").inner_text()
+    assert "Display name: left empty" in alert
+    assert "nothing was saved" in alert
+    assert "display_name" not in alert
+    assert "Field required" not in alert

@@ -170,6 +170,28 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for error in exc.errors():
         location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
         parts.append(f"{location or 'request'}: {error.get('msg', 'invalid')}")
+    if wants_html(request):
+        # A person sent a form (its own checks were bypassed or failed): the fields in words,
+        # not "display_name: Field required".
+        from alongside.templating import field_words
+
+        words = []
+        for error in exc.errors():
+            names = [str(p) for p in error.get("loc", ()) if p not in ("body", "query")]
+            label = field_words(names[-1]) if names else "The form"
+            problem = (
+                "left empty"
+                if error.get("type") == "missing"
+                else "not in the form expected (" + str(error.get("msg", "invalid")).lower() + ")"
+            )
+            words.append(f"{label}: {problem}")
+        return error_response(
+            request,
+            422,
+            "The form could not be read, and nothing was saved. "
+            + "; ".join(words)
+            + ". Go back to the form, correct it and send it again.",
+        )
     return error_response(request, 422, "Please correct the request. " + "; ".join(parts))
 
 

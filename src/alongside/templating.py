@@ -270,6 +270,11 @@ FIELD_WORDS: dict[str, str] = {
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_.]*): (.*)$", re.DOTALL)
 
 
+def field_words(field: str) -> str:
+    """A form field's name in words ("display_name" → "Display name")."""
+    return FIELD_WORDS.get(field) or field.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
 def in_words(message: object) -> str:
     """An error message for a page: a leading field name ("starts_at: ...") in words."""
     text = str(message or "")
@@ -277,8 +282,7 @@ def in_words(message: object) -> str:
     if match is None:
         return text
     field, rest = match.groups()
-    label = FIELD_WORDS.get(field) or field.rsplit(".", 1)[-1].replace("_", " ").capitalize()
-    return f"{label}: {rest}"
+    return f"{field_words(field)}: {rest}"
 
 
 def language_choices() -> list[tuple[str, str]]:

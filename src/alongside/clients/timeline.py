@@ -433,11 +433,13 @@ def _accesses(session: Session, client_id: uuid.UUID, zone: ZoneInfo) -> list[Ti
         times = f" ({len(moments)} times)" if len(moments) > 1 else ""
         emergency = " in an emergency" if purpose == "emergency" and action != "break_glass" else ""
         role_words = ROLE_WORDS.get(role, role.replace("_", " "))
+        # "The client viewed", not "The client (the client) viewed".
+        who = name if name.casefold() == role_words.casefold() else f"{name} ({role_words})"
         out.append(
             TimelineEntry(
                 at=max(moments),
                 kind="access",
-                title=f"{name} ({role_words}) {verb}{emergency}{times}",
+                title=f"{who} {verb}{emergency}{times}",
             )
         )
     return out

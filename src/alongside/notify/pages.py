@@ -28,6 +28,23 @@ CHANNEL_WORDS = {
     OutboxChannel.SMS.value: "Text message",
     OutboxChannel.WEBHOOK.value: "Pager (webhook)",
 }
+# What each kind of message is, in words (the stored kind is for logs, not for the page).
+KIND_WORDS = {
+    "crisis_alert": "Crisis alert to the on-call clinician",
+    "crisis_escalation": "Crisis alert, escalated (not acknowledged in time)",
+    "appointment_reminder": "Appointment reminder",
+    "intake_link": "Intake link",
+    "measures_due": "Questionnaires due",
+    "waitlist_back_to_triage": "Waitlist: back to triage",
+    "staff_invitation": "Staff invitation",
+    "second_factor_reset_waiting": "Second-factor reset waiting for a lead",
+    "account_security": "Account security notice",
+}
+
+
+def kind_words(kind: str) -> str:
+    """A message's kind in words; an unknown kind reads as words, not as an identifier."""
+    return KIND_WORDS.get(kind) or kind.replace("_", " ").replace("-", " ").capitalize()
 
 
 def delivery_routes(settings: Settings) -> list[tuple[str, str]]:
@@ -80,6 +97,7 @@ def outbox_page(
         ),
         "retried": request.query_params.get("retried"),
         "channel_words": CHANNEL_WORDS,
+        "kind_words": kind_words,
         "routes": delivery_routes(get_settings_from(request)),
     }
     template = "notify/_outbox_table.html" if is_htmx(request) else "notify/outbox.html"

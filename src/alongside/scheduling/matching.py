@@ -340,7 +340,7 @@ def _proposal(
         f"day{'' if client.waited_days == 1 else 's'}; {how}.",
         *_hard_reasons(client, clinician),
         (
-            f"Slot: free {local:%a %d %b %Y %H:%M} ({clinician.time_zone}), "
+            f"Slot: free {local:%a %d %b %Y %H:%M} ({clinician.time_zone.replace('_', ' ')}), "
             f"{days:.1f} days from now; caseload has room for {caseload_before} new "
             f"client{'' if caseload_before == 1 else 's'}, this one included."
         ),
