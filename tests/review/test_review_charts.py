@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -16,6 +17,9 @@ from alongside.review.charts import (
     line_chart,
     nice_ceiling,
 )
+from alongside.review.oversight import OverrideRate, ReviewTime
+from alongside.review.pages import oversight_charts
+from alongside.review.service import OversightFigures
 
 
 @pytest.mark.parametrize(
@@ -64,3 +68,58 @@ def test_the_chart_names_itself_escapes_text_and_leaves_gaps() -> None:
     assert "style=" not in svg  # the page's CSP allows no inline styles
     # A missing week breaks the line instead of drawing through it.
     assert len(re.findall(r"<polyline", svg)) == 2
+
+
+def _figures(weeks: dict[str, tuple[int, int]]) -> OversightFigures:
+    """Oversight figures with these weeks' (decided, amended) and a review time for each."""
+    rates = [OverrideRate(week, decided, amended, 0) for week, (decided, amended) in weeks.items()]
+    hour = timedelta(hours=1)
+    return OversightFigures(
+        overall=OverrideRate("all", 0, 0, 0),
+        by_rule=[],
+        by_ruleset=[],
+        by_model=[],
+        review_times=[],
+        targets={"soon": 10 * hour},
+        escalation_minutes=15,
+        by_week=rates,
+        review_times_by_week={
+            (w, "soon"): ReviewTime("soon", 1, 0, 5 * hour, 5 * hour) for w in weeks
+        },
+    )
+
+
+def test_weeks_without_decisions_keep_their_place_on_the_time_axis() -> None:
+    # Decisions in the weeks of 2 and 9 November and of 30 November, none in between: the
+    # chart has all five weeks, the line breaks over the empty ones, and 30 November is never
+    # drawn next to 9 November as if it followed it.
+    charts = oversight_charts(
+        _figures({"2026-11-02": (4, 1), "2026-11-09": (2, 1), "2026-11-30": (5, 0)})
+    )
+    override = str(charts["override"])
+    for label in ("2 Nov", "9 Nov", "16 Nov", "23 Nov", "30 Nov"):
+        assert label in override
+    xs = [
+        float(point.split(",")[0])
+        for points in re.findall(r'<polyline[^>]*points="([^"]*)"', override)
+        for point in points.split()
+    ]
+    # 2 and 9 November joined, 30 November on its own, three weeks on from 9 November.
+    assert len(xs) == 3
+    assert xs[2] - xs[1] == pytest.approx(3 * (xs[1] - xs[0]))
+    waits = str(charts["waits"])
+    assert "16 Nov" in waits
+
+
+def test_the_charts_span_at_most_the_last_twelve_weeks_up_to_the_latest() -> None:
+    weeks = {(date(2026, 1, 5) + timedelta(weeks=k)).isoformat(): (3, 1) for k in range(30)}
+    override = str(oversight_charts(_figures(weeks))["override"])
+    xs = [
+        float(point.split(",")[0])
+        for points in re.findall(r'<polyline[^>]*points="([^"]*)"', override)
+        for point in points.split()
+    ]
+    assert len(xs) == 12  # the twelve weeks up to the latest, 11 May to 27 July
+    assert "27 Jul" in override
+    assert "11 May" in override
+    assert "4 May" not in override

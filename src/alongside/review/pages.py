@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -253,12 +253,15 @@ CHART_WEEKS = 12
 
 def oversight_charts(figures: service.OversightFigures) -> dict[str, Markup]:
     """The override rate and the median time to decision (against each urgency's target) by
-    week, as inline SVG, over the last weeks with decisions."""
-    weeks = sorted(
-        {row.key for row in figures.by_week} | {w for w, _u in figures.review_times_by_week}
-    )[-CHART_WEEKS:]
-    if not weeks:
+    week, as inline SVG, over the last weeks up to the latest with decisions. Every week of
+    that span has its place, so a week without decisions is a gap in the line, never two
+    weeks drawn side by side as if they followed each other."""
+    known = {row.key for row in figures.by_week} | {w for w, _u in figures.review_times_by_week}
+    if not known:
         return {}
+    last = date.fromisoformat(max(known))
+    first = max(date.fromisoformat(min(known)), last - timedelta(weeks=CHART_WEEKS - 1))
+    weeks = [(first + timedelta(weeks=k)).isoformat() for k in range((last - first).days // 7 + 1)]
     labels = [date.fromisoformat(w).strftime("%d %b").lstrip("0") for w in weeks]
     rates: dict[str, float | None] = {row.key: row.rate for row in figures.by_week}
     percent = [None if rates.get(w) is None else 100 * float(rates[w] or 0) for w in weeks]
