@@ -52,3 +52,34 @@ def test_the_dashboard_is_the_leads_alone(live_server: LiveServer) -> None:
         response = page.goto(live_server.url + "/dashboard")
         assert response is not None
         assert response.status == 404, email
+
+
+def test_on_a_phone_each_stacked_figure_keeps_its_column_name(live_server: LiveServer) -> None:
+    # At phone width the tables stack their cells and hide the header row; each figure then
+    # says what it is ("Over target: none", "Target: 1 hour"), not a bare "none" or "1 hour".
+    page = live_server.new_page(width=390, height=800)
+    _sign_in(page, live_server, "lead@demo.test")
+    page.goto(live_server.url + "/dashboard")
+    queue = page.get_by_role("table", name="Proposals waiting for a first review")
+    first_row = queue.locator("tbody tr").first
+    names = first_row.locator("td").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert names == [
+        '"Urgency: "',
+        '"Waiting: "',
+        '"Over target: "',
+        '"Target: "',
+        '"Longest wait: "',
+    ]
+    # Positive control: at desktop width the header row names the columns and the cells
+    # carry no name of their own.
+    wide = live_server.new_page()
+    _sign_in(wide, live_server, "lead@demo.test")
+    wide.goto(live_server.url + "/dashboard")
+    table = wide.get_by_role("table", name="Proposals waiting for a first review")
+    assert table.locator("thead").is_visible()
+    before = table.locator("tbody tr td").first.evaluate(
+        "c => getComputedStyle(c, '::before').content"
+    )
+    assert before in ("none", "normal")
