@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from alongside.instruments.library import get_instrument, list_instruments
+from alongside.risk.classifier import shipped_version
 from alongside.scheduling.vocabulary import LANGUAGES
 from alongside.templating import NAV_BY_ROLE
 from alongside.triage.rulesets import default_ruleset
@@ -62,6 +63,8 @@ def developer_tokens() -> dict[str, re.Pattern[str]]:
     tokens |= {pathway.id for pathway in ruleset.pathways}
     tokens |= {"crisis_alert", "appointment_reminder", "step3_high_intensity"}
     tokens |= {"intake-consent-en-1", "intake-consent-en-2", "my-consents-en-1"}
+    # The risk model's version and the ruleset's id are for the details disclosure.
+    tokens |= {str(shipped_version()), ruleset.id}
     for instrument_id in list_instruments():
         tokens.add(instrument_id)
         tokens |= {flag.flag for flag in get_instrument(instrument_id).flags}
@@ -164,6 +167,7 @@ def test_the_walk_would_catch_a_rule_id(live_server: LiveServer) -> None:
     assert _offences("Language\nes\n", patterns) == ["language code 'es'"]
     assert _offences("Pathway\nlow-intensity\n", patterns) == ["low-intensity"]
     assert _offences("Proposed 2026-11-30 14:05 UTC", patterns) == ["a time in UTC"]
+    assert _offences(f"Model version\n{shipped_version()}\n", patterns) == [shipped_version()]
     assert _offences("low-intensity intervention or guided self-help", patterns) == []
     assert _offences("PHQ-9 question 9 answered; Step 3: high-intensity therapy", patterns) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -17,9 +18,10 @@ from alongside.review.charts import (
     line_chart,
     nice_ceiling,
 )
-from alongside.review.oversight import OverrideRate, ReviewTime
-from alongside.review.pages import oversight_charts
+from alongside.review.oversight import NOT_READ_BY_SOFTWARE, OverrideRate, ReviewTime
+from alongside.review.pages import oversight_charts, version_names
 from alongside.review.service import OversightFigures
+from alongside.risk.classifier import shipped_version
 
 
 @pytest.mark.parametrize(
@@ -123,3 +125,21 @@ def test_the_charts_span_at_most_the_last_twelve_weeks_up_to_the_latest() -> Non
     assert "27 Jul" in override
     assert "11 May" in override
     assert "4 May" not in override
+
+
+def test_versions_are_named_as_a_lead_would_name_them() -> None:
+    figures = replace(
+        _figures({}),
+        by_model=[
+            OverrideRate(str(shipped_version()), 10, 1, 0),
+            OverrideRate("risk-ft1-0123456789ab-s2", 5, 2, 0),
+            OverrideRate(NOT_READ_BY_SOFTWARE, 3, 0, 0),
+        ],
+        by_ruleset=[OverrideRate("alongside-default 2.0.1", 18, 3, 0)],
+    )
+    assert version_names(figures) == {
+        str(shipped_version()): "The risk reader in use now",
+        "risk-ft1-0123456789ab-s2": "An earlier risk reader",
+        NOT_READ_BY_SOFTWARE: "Not read by software (no consent to it, or nothing written)",
+        "alongside-default 2.0.1": "Rules version 2.0.1",
+    }

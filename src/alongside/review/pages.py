@@ -24,7 +24,9 @@ from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.review import service
 from alongside.review.charts import Series, line_chart
+from alongside.review.oversight import NOT_READ_BY_SOFTWARE
 from alongside.review.queue import URGENCIES, describe_duration
+from alongside.risk.classifier import shipped_version
 from alongside.security.declare import Permit, requires
 from alongside.security.permissions import Action, role_allows
 from alongside.templating import render
@@ -228,6 +230,7 @@ def oversight_page(
     context = {
         **nav_context(signed_in),
         "figures": figures,
+        "names": version_names(figures),
         "charts": oversight_charts(figures),
         "saved": request.query_params.get("saved"),
         "errors": [],
@@ -246,6 +249,25 @@ def dashboard_page(
     figures = service.dashboard(db, actor=signed_in.actor, now=utcnow())
     context = {**nav_context(signed_in), "board": figures, "now": utcnow()}
     return render(request, "review/dashboard.html", context)
+
+
+def version_names(figures: service.OversightFigures) -> dict[str, str]:
+    """Ruleset and risk-model versions as a lead would name them (the exact version goes in
+    the page's "details" disclosure)."""
+    current = shipped_version()
+    names: dict[str, str] = {}
+    for row in figures.by_model:
+        if row.key == NOT_READ_BY_SOFTWARE:
+            names[row.key] = "Not read by software (no consent to it, or nothing written)"
+        elif row.key == current:
+            names[row.key] = "The risk reader in use now"
+        elif row.key == "unknown":
+            names[row.key] = "A risk reader whose version was not recorded"
+        else:
+            names[row.key] = "An earlier risk reader"
+    for row in figures.by_ruleset:
+        names[row.key] = f"Rules version {row.key.rsplit(' ', 1)[-1]}"
+    return names
 
 
 CHART_WEEKS = 12

@@ -9,6 +9,7 @@ fails closed. No torch at run time: onnxruntime and tokenizers only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -107,6 +108,18 @@ class RiskModel:
         risk = self.calibration(raw[:, 0])
         constructs: FloatArray = 1.0 / (1.0 + np.exp(-raw[:, 1:]))
         return risk, constructs
+
+
+@functools.cache
+def shipped_version() -> str | None:
+    """The version of the shipped model (from its JSON file, without loading the model);
+    None when the file is missing or unreadable."""
+    try:
+        raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    version = raw.get("version") if isinstance(raw, dict) else None
+    return str(version) if version else None
 
 
 def load_model(path: Path | None = None, *, threads: int = 1) -> RiskModel:
