@@ -72,7 +72,8 @@ def test_the_admin_page_lists_dead_and_failing_messages_without_bodies(
     assert str(messages["delivered"].id) not in html
     assert str(messages["foreign"].id) not in html
     assert "The receiver answered HTTP 503" in html
-    assert "crisis_alert" in html
+    assert "Crisis alert to the on-call clinician" in html  # the kind in words
+    assert "crisis_alert" not in html
     assert "secret-case-link" not in html
     assert 'name="csrf_token"' in html
 
@@ -224,7 +225,7 @@ def test_administrators_never_see_client_addresses_or_names(
     assert rows[str(to_staff.id)]["recipient"] == "oncall"
     page = client.get("/admin/outbox")
     assert page.status_code == 200
-    assert "appointment_reminder" in page.text
+    assert "Appointment reminder" in page.text  # the kind in words
     assert address not in page.text
     assert name not in page.text
     assert "oncall" in page.text

@@ -363,7 +363,7 @@ def test_administrators_see_a_texts_kind_and_state_never_the_number(
     for number in (NUMBER, "15550100123", "010-0123"):
         assert number not in page.text
     assert "Text message" in page.text
-    assert "intake_link" in page.text
+    assert "Intake link" in page.text  # the kind in words
     assert "a client (number not shown)" in page.text
     # Texts are not set up in this app, and the page says so in words.
     assert "Not set up: staff can send links by email only" in page.text
