@@ -52,3 +52,41 @@ def test_several_runs_record_each_files_lowest_figure() -> None:
         "db.py": 93.0,
         "sqltools.py": 0.0,
     }
+
+
+def _run_covering(tool: ModuleType, data_file: Path, name: str, lines: set[int]) -> None:
+    """A coverage data file in which only `lines` of the package's file `name` ran."""
+    import coverage
+
+    data = coverage.CoverageData(basename=str(data_file))
+    data.add_lines({str(TOOL.parent.parent / "src" / "alongside" / name): lines})
+    data.write()
+
+
+def test_the_union_holds_a_strict_file_at_every_line_over_both_databases(tmp_path: Path) -> None:
+    import coverage
+
+    tool = _tool()
+    name = "crypto/errors.py"
+    path = TOOL.parent.parent / "src" / "alongside" / name
+    _, statements, _, _, _ = coverage.Coverage().analysis2(str(path))
+    assert len(statements) >= 2
+    half = len(statements) // 2
+    sqlite, postgres = tmp_path / "sqlite", tmp_path / "postgres"
+    _run_covering(tool, sqlite, name, set(statements[:half]))
+    _run_covering(tool, postgres, name, set(statements[half:]))
+    # Each run alone is short of 100% on that file; together every line ran.
+    assert tool.measured(sqlite)[name] < 100.0
+    assert tool.measured(postgres)[name] < 100.0
+    together = tool.union([sqlite, postgres], tmp_path / "union")
+    assert together[name] == 100.0
+    assert name not in " ".join(tool.check_union(together))
+    # A line that ran in neither run fails the check, naming the file.
+    short = tmp_path / "short"
+    _run_covering(tool, short, name, set(statements[1:]))
+    failing = tool.check_union(tool.union([short, short], tmp_path / "union-short"))
+    assert any(line.startswith(f"{name}:") for line in failing)
+    # Files outside the strict packages are not held at 100% by the union.
+    assert not any(line.startswith("db.py:") for line in failing)
+    assert sqlite.exists()  # the runs' own data is kept
+    assert postgres.exists()
