@@ -310,3 +310,28 @@ def test_emergency_access_by_the_email_a_client_signs_in_with(
     )
     assert opened.status_code == 200, opened.text
     assert outside.family_name in opened.text
+
+
+def test_emergency_access_by_an_email_two_clients_share_asks_for_the_name_instead(
+    client: TestClient, db: Session, world: World
+) -> None:
+    for family_name in ("Sharedmail", "Sharedmail-Twin"):
+        create_client(
+            db,
+            world.org,
+            clinicians=(world.other_clinician,),
+            family_name=family_name,
+            email="family-inbox@example.org",
+        )
+    csrf = _page_login(client, world, Role.CLINICIAN)
+    refused = client.post(
+        "/access/emergency",
+        data={
+            "csrf_token": csrf,
+            "email": "family-inbox@example.org",
+            "reason": "Their mother rang: a plan for tonight",
+        },
+    )
+    assert refused.status_code == 422
+    assert "More than one client has this email address" in refused.text
+    assert "Sharedmail" not in refused.text
