@@ -4,13 +4,15 @@ by the client's name."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
 
+from alongside.crypto.blind_index import search_words
 from alongside.db import build_engine, key_provider_for, make_sessionmaker, session_scope
-from alongside.models import CareTeam, Client, User
+from alongside.models import CareTeam, Client, Intake, User
 
 if TYPE_CHECKING:
     from tests.fixtures.live import LiveServer
@@ -114,3 +116,66 @@ def test_a_search_too_short_is_explained_in_words(live_server: LiveServer) -> No
     page.goto(live_server.url + "/clients?q=a")
     alert = page.get_by_role("alert")
     assert alert.inner_text().startswith("Type at least 2 letters of a name")
+
+
+def test_staff_find_the_demo_client_by_the_email_they_sign_in_with(
+    live_server: LiveServer,
+) -> None:
+    page = live_server.new_page()
+    _sign_in(page, live_server, "coordinator@demo.test")
+    page.get_by_role("search", name="Find a client").get_by_role("searchbox").fill(
+        "client@demo.test"
+    )
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.wait_for_url(lambda url: "/clients?q=" in url)
+    found = page.get_by_role("region", name=re.compile("Clients you can open"))
+    assert found.get_by_role("link").count() == 1
+    found.get_by_role("link").click()
+    # The record of the client who signs in as client@demo.test (their record's address is
+    # another one).
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert "client@demo.test" not in page.get_by_role("main").inner_text()
+
+
+def test_coordinator_chooses_the_client_of_a_new_intake_by_searching_without_javascript(
+    live_server: LiveServer,
+) -> None:
+    mine, others = _demo_clients(live_server, "clinician1@demo.test")
+    everyone = [c for c in mine + others if c.status == "active"]
+    chosen = next(
+        c
+        for c in mine
+        if c.status == "active"
+        and len(search_words(c.family_name)) == 1
+        and sum(o.family_name == c.family_name for o in everyone) == 1
+    )
+    context = live_server.browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    live_server.contexts.append(context)
+    page = context.new_page()
+    _sign_in(page, live_server, "coordinator@demo.test")
+    page.get_by_role("navigation").get_by_role("link", name="New intake").click()
+    page.wait_for_url("**/intakes/new")
+    # Hundreds of clients in the demo, and none listed before a search.
+    assert page.locator("select#client_id").count() == 0
+    client_choice = page.get_by_role("group", name="Client")
+    assert client_choice.get_by_role("radio").count() == 1  # a new client
+    page.get_by_label("Find an existing client").fill(chosen.family_name)
+    page.get_by_role("button", name="Find the client").click()
+    page.wait_for_url(lambda url: "client_q=" in url)
+    label = f"{chosen.family_name}, {chosen.given_name}"
+    client_choice.get_by_role("radio", name=re.compile("^" + re.escape(label))).check()
+    page.get_by_label("Reviewing clinician").select_option(label="Dr Amara Okafor")
+    page.get_by_role("button", name="Create the link").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Intake link")
+    with session_scope(
+        make_sessionmaker(
+            engine := build_engine(live_server.settings.database_url),
+            key_provider_for(live_server.settings),
+        )
+    ) as session:
+        newest = session.scalars(select(Intake).order_by(Intake.created_at.desc())).first()
+        assert newest is not None
+        assert newest.client_id == chosen.id
+    engine.dispose()

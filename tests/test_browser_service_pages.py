@@ -6,6 +6,7 @@ what the page promised; axe-core finds nothing serious on the new pages."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -302,7 +303,13 @@ def test_a_coordinator_sends_an_intake_link_by_email(live_server: LiveServer) ->
     _sign_in(page, live_server, COORDINATOR)
     page.get_by_role("navigation").get_by_role("link", name="New intake").click()
     page.wait_for_url("**/intakes/new")
-    page.get_by_label("Existing client").select_option(label=label)
+    # The client is found by the exact email on their record, as on every search box.
+    page.get_by_label("Find an existing client").fill(email)
+    page.get_by_role("button", name="Find the client").click()
+    page.wait_for_url(lambda url: "client_q=" in url)
+    page.get_by_role("group", name="Client").get_by_role(
+        "radio", name=re.compile("^" + re.escape(label))
+    ).check()
     page.get_by_label("Reviewing clinician").select_option(label=reviewer_name)
     page.get_by_label("Send it to the client by email").check()
     _axe(page)

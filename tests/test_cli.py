@@ -40,6 +40,7 @@ from alongside.models import (
     WaitlistEntry,
 )
 from alongside.review.queue import URGENCIES
+from alongside.review.service import dashboard
 from alongside.security.access import actor_for
 from alongside.triage.rule_changes import DEFAULT_PREVIEW_COUNT, preview_version
 from tests.fixtures.db import fresh_database_url
@@ -142,6 +143,7 @@ def test_user_add_checks_the_password_policy_and_duplicates(tmp_path: Path) -> N
 
 def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])
+    seeded = utcnow()
     assert result.exit_code == 0, result.output
     for login in [
         "admin@demo.test",
@@ -229,6 +231,21 @@ def test_demo_seeds_a_synthetic_clinic(tmp_path: Path) -> None:
             and s.urgency in ("urgent", "crisis")
         ]
         assert by_words, "no case escalated by the client's words alone"
+        # One story: the crisis client on the waitlist is seen within the crisis target (no
+        # crisis waiting days there), and the crisis cases left undecided in the review queue
+        # are each counted over target, as the queue marks them.
+        board = dashboard(db, actor=actor_for(db, lead, seeded), now=seeded)
+        listed = {line.urgency: line for line in board.waitlist}
+        assert listed["crisis"].waiting >= 1
+        assert listed["crisis"].over_target == 0
+        assert listed["crisis"].oldest is not None
+        assert listed["crisis"].target is not None
+        assert seeded - listed["crisis"].oldest < listed["crisis"].target
+        queued = {line.urgency: line for line in board.queue}
+        assert queued["crisis"].waiting >= 1
+        assert queued["crisis"].over_target == queued["crisis"].waiting
+        # Positive control: waits past their targets are still there to be marked.
+        assert sum(line.over_target for line in board.waitlist) >= 1
     engine.dispose()
     # Running it again starts from a fresh clinic rather than piling up data.
     again = runner.invoke(app, ["demo", "--seed-only", "--data-dir", str(tmp_path)])

@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alongside.accounts.service import create_client_login
 from alongside.models import AuditEvent, Role
 from tests.fixtures.factories import PASSWORD, World, create_client
-from tests.fixtures.web import totp_code
+from tests.fixtures.web import sign_in, totp_code
 
 
 def _page_login(client: TestClient, world: World, role: Role) -> str:
@@ -246,3 +247,91 @@ def test_a_mobile_number_a_text_cannot_go_to_is_refused_in_words(
     db.refresh(own)
     assert own.phone == "+1 555 010 0123"
     assert "<dt>Mobile phone</dt><dd>+1 555 010 0123</dd>" in saved.text
+
+
+def test_exact_email_finds_a_client_by_the_address_they_sign_in_with(
+    client: TestClient, db: Session, world: World
+) -> None:
+    own = world.own_client
+    login = world.client_user.sign_in_email
+    assert login != own.email  # the record's address and the sign-in address differ
+    _page_login(client, world, Role.COORDINATOR)
+    # Control: the address on the record finds them.
+    by_record = client.get("/clients", params={"q": own.email})
+    assert f'href="/clients/{own.id}"' in by_record.text
+    # The address they sign in with finds them too, whatever its case.
+    by_login = client.get("/clients", params={"q": f"  {login.upper()} "})
+    assert by_login.status_code == 200
+    assert f'href="/clients/{own.id}"' in by_login.text
+    # Another organisation's client signing in with an address is never found from here.
+    foreign_login = create_client_login(
+        db,
+        client=world.foreign_client,
+        email="elsewhere-login@example.org",
+        display_name="Elsewhere",
+        password=PASSWORD,
+        enforce_policy=False,
+    )
+    db.flush()
+    elsewhere = client.get("/clients", params={"q": foreign_login.sign_in_email})
+    assert f"/clients/{world.foreign_client.id}" not in elsewhere.text
+
+
+def test_api_search_by_exact_email_finds_the_sign_in_address(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.users[Role.COORDINATOR])
+    found = client.get("/api/clients", params={"q": world.client_user.sign_in_email})
+    assert found.status_code == 200
+    assert [item["id"] for item in found.json()["items"]] == [str(world.own_client.id)]
+
+
+def test_emergency_access_by_the_email_a_client_signs_in_with(
+    client: TestClient, db: Session, world: World
+) -> None:
+    outside = world.outside_client
+    create_client_login(
+        db,
+        client=outside,
+        email="outside-login@example.org",
+        display_name=outside.given_name,
+        password=PASSWORD,
+        enforce_policy=False,
+    )
+    db.flush()
+    csrf = _page_login(client, world, Role.CLINICIAN)
+    opened = client.post(
+        "/access/emergency",
+        data={
+            "csrf_token": csrf,
+            "email": "Outside-Login@example.org",
+            "reason": "Their mother rang: a plan for tonight",
+        },
+    )
+    assert opened.status_code == 200, opened.text
+    assert outside.family_name in opened.text
+
+
+def test_emergency_access_by_an_email_two_clients_share_asks_for_the_name_instead(
+    client: TestClient, db: Session, world: World
+) -> None:
+    for family_name in ("Sharedmail", "Sharedmail-Twin"):
+        create_client(
+            db,
+            world.org,
+            clinicians=(world.other_clinician,),
+            family_name=family_name,
+            email="family-inbox@example.org",
+        )
+    csrf = _page_login(client, world, Role.CLINICIAN)
+    refused = client.post(
+        "/access/emergency",
+        data={
+            "csrf_token": csrf,
+            "email": "family-inbox@example.org",
+            "reason": "Their mother rang: a plan for tonight",
+        },
+    )
+    assert refused.status_code == 422
+    assert "More than one client has this email address" in refused.text
+    assert "Sharedmail" not in refused.text

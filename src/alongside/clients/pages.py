@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -19,7 +20,7 @@ from alongside.kit.http import page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.measures.pages import client_section
-from alongside.models import CareTeam, Organization, User
+from alongside.models import CareTeam, Client, Organization, User
 from alongside.notes.pages import STATUS_WORDS
 from alongside.notes.pages import client_section as notes_section
 from alongside.scheduling.vocabulary import LANGUAGES
@@ -77,6 +78,58 @@ def find_clients(
         first_url=page_url(request, None) if params.get("cursor") else None,
     )
     return render(request, "clients/search.html", context)
+
+
+# A form that needs one client lists this many matches; more means "type more of the name".
+CHOOSER_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class ClientChoice:
+    """What a form that needs one existing client shows: the search typed, the clients it
+    found (those the user may see), whether there were more, the client already chosen and
+    a search problem in words."""
+
+    q: str
+    found: list[Client]
+    more: bool
+    chosen: Client | None
+    error: str | None
+
+
+def client_chooser(db: Session, signed_in: SignedIn, q: str, chosen_id: str) -> ClientChoice:
+    """Search for one client to choose in a form (the same search as *Find a client*: name
+    prefix, date of birth or exact email, only clients the user may see, audited), keeping
+    the client already chosen; a form works without JavaScript by searching with a GET that
+    shows the page again with the results to choose from."""
+    q = q.strip()[:200]
+    now = utcnow()
+    chosen: Client | None = None
+    if chosen_id.strip():
+        try:
+            with refusable(db):
+                chosen = service.get_readable_client(
+                    db,
+                    signed_in.user,
+                    signed_in.actor,
+                    parse_id(chosen_id.strip(), service.NOT_FOUND),
+                    now,
+                )
+        except NotFound:
+            chosen = None  # gone or not theirs: the form offers no choice of it
+    if not q:
+        return ClientChoice(q=q, found=[], more=False, chosen=chosen, error=None)
+    try:
+        with refusable(db):
+            page = service.list_readable_clients(
+                db, signed_in.user, signed_in.actor, now, limit=CHOOSER_LIMIT, q=q
+            )
+    except AlongsideError as exc:
+        message = exc.message.removeprefix("q: ")
+        error = message[:1].upper() + message[1:]
+        return ClientChoice(q=q, found=[], more=False, chosen=chosen, error=error)
+    found = [c for c in page.items if c.status != "erased"]
+    return ClientChoice(q=q, found=found, more=page.next is not None, chosen=chosen, error=None)
 
 
 def organisation_zone(db: Session, organization_id: object) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
+from alongside.accounts.service import normalise_email
 from alongside.crypto.blind_index import EMAIL, MAX_PREFIX, MIN_PREFIX, SEARCH, search_words
 from alongside.errors import InvalidInput, NotFound
 from alongside.kit.keyset import CursorCodec, Page, check_limit
@@ -25,6 +26,7 @@ from alongside.models import (
 )
 from alongside.models.client import SEARCH_TERMS_VERSION, queue_search_terms, search_term
 from alongside.models.encrypted import blind_index_for, keyring_for, page_cursor_key
+from alongside.models.user import LOGIN_EMAIL
 from alongside.notify.phone import sms_number
 from alongside.security.guard import audit_access, load_or_refuse
 from alongside.security.permissions import Action, Scope, scope_of
@@ -75,11 +77,30 @@ def readable_clients_query(actor: Actor, action: Action = Action.CLIENT_READ) ->
     return query
 
 
+def email_condition(
+    session: Session, organization_id: uuid.UUID, address: str
+) -> ColumnElement[bool]:
+    """SQL for "the client has exactly this email address": on their record, or the one they
+    sign in with (the two can differ, and a client who rings gives the one they use). Both are
+    found through their blind indexes, so no row is decrypted to look."""
+    on_record = Client.email_index == blind_index_for(session, address, purpose=EMAIL)
+    signs_in = Client.id.in_(
+        select(User.client_id)
+        .where(User.organization_id == organization_id)
+        .where(User.client_id.is_not(None))
+        .where(
+            User.email_index
+            == blind_index_for(session, normalise_email(address), purpose=LOGIN_EMAIL)
+        )
+    )
+    return or_(on_record, signs_in)
+
+
 def _search_condition(session: Session, organization_id: uuid.UUID, q: str) -> ColumnElement[bool]:
     """Which clients ``q`` finds: an exact email, a date of birth, or name prefixes."""
     text = q.strip()
     if "@" in text:
-        return Client.email_index == blind_index_for(session, text, purpose=EMAIL)
+        return email_condition(session, organization_id, text)
     key = keyring_for(session).index_key(SEARCH)
     if _ISO_DATE.fullmatch(text):
         try:

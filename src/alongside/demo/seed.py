@@ -351,6 +351,7 @@ def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
     from sqlalchemy import select
 
     from alongside.kit.time import utcnow
+    from alongside.review.service import review_targets
     from alongside.scheduling import booking, ical, service, waitlist
     from alongside.scheduling.availability import Leave
     from alongside.scheduling.vocabulary import LANGUAGES
@@ -403,14 +404,20 @@ def seed_scheduling(session: Session, clinic: DemoClinic) -> str:
         note="Annual leave",
     )
     urgencies = ["urgent", "routine", "soon", "routine", "crisis", "routine", "soon", "routine"]
+    # A clinic sees a crisis within its target (an hour, by default): the crisis client joined
+    # the list a third of that ago. The others have waited days, some beyond their urgency's
+    # target, which the waitlist and the lead's dashboard mark.
+    crisis_target = review_targets(session, clinic.organization.id)["crisis"]
     for offset, client in enumerate(clinic.clients[20:28]):
+        urgency = urgencies[offset]
+        waited = crisis_target / 3 if urgency == "crisis" else timedelta(days=3 * offset + 1)
         waitlist.add_to_waitlist(
             session,
             client_id=client.id,
-            urgency=urgencies[offset],
+            urgency=urgency,
             pathway="low-intensity" if offset % 2 else "high-intensity-therapy",
             decided_by=clinic.clinicians[offset % len(clinic.clinicians)],
-            now=now - timedelta(days=3 * offset + 1),
+            now=now - waited,
         )
     as_coordinator = actor_for(session, coordinator, now)
     rules = service.rules_for(session, clinic.organization.id)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from alongside.clients.pages import client_chooser
 from alongside.config import Settings
 from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, PostedForm, get_settings_from
@@ -117,14 +118,17 @@ def _staff_form_context(
         "expires_in_days": "14",
         "reason": "",
         "send_by": "",
+        "client_q": "",
     }
+    filled = {**defaults, **(values or {})}
     return {
         "user": user,
         "csrf_token": signed_in.csrf_token,
-        "clients": service.clients_for_form(db, user, utcnow()),
+        # The client search every staff page uses, not a list of every client.
+        "chooser": client_chooser(db, signed_in, filled["client_q"], filled["client_id"]),
         "reviewers": service.reviewer_choices(db, user),
         "instruments": instruments,
-        "values": {**defaults, **(values or {})},
+        "values": filled,
         "error": None,
     }
 
@@ -143,7 +147,10 @@ def new_intake_page(
 ) -> Response:
     """The form staff use to create an intake link."""
     _require_intake_create(signed_in)
-    return render(request, "intake/staff_new.html", _staff_form_context(db, signed_in))
+    # A search for the client (and a client already chosen) come back as query parameters.
+    params = request.query_params
+    found = {name: params.get(name) or "" for name in ("client_q", "client_id")}
+    return render(request, "intake/staff_new.html", _staff_form_context(db, signed_in, found))
 
 
 @router.post("/intakes/new")

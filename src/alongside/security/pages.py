@@ -11,15 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
-from alongside.clients.service import names_of_readable_clients
-from alongside.crypto.blind_index import EMAIL
+from alongside.clients.service import email_condition, names_of_readable_clients
 from alongside.db import refusable
 from alongside.deps import CurrentSignedIn, DbSession, SignedIn, client_address
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.kit.ids import parse_id
 from alongside.kit.time import utcnow
 from alongside.models import AuditAction, AuditOutcome, AuditPurpose, Client, User
-from alongside.models.encrypted import blind_index_for
 from alongside.security import access, mfa, tokens
 from alongside.security.declare import Permit, requires
 from alongside.security.guard import refuse
@@ -66,16 +64,22 @@ def emergency_submit(
                         "Find the client by name, date of birth or email first, or give their "
                         "exact email address."
                     )
-                index = blind_index_for(db, email, purpose=EMAIL)
-                client = db.scalar(
-                    select(Client).where(
-                        Client.email_index == index,
-                        Client.organization_id == signed_in.actor.organization_id,
-                    )
-                )
-                if client is None:
+                organization_id = signed_in.actor.organization_id
+                # The address on their record or the one they sign in with (blind indexes).
+                matches = db.scalars(
+                    select(Client.id)
+                    .where(Client.organization_id == organization_id)
+                    .where(email_condition(db, organization_id, email))
+                    .limit(2)
+                ).all()
+                if not matches:
                     raise NotFound("No client of your organisation has exactly this email address.")
-                chosen = client.id
+                if len(matches) > 1:
+                    raise InvalidInput(
+                        "More than one client has this email address: find the client by name "
+                        "or date of birth instead."
+                    )
+                chosen = matches[0]
             try:
                 grant = access.request_break_glass(
                     db,
