@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from alongside.accounts.service import resolve_session
 from alongside.config import Settings
-from alongside.db import session_scope
+from alongside.db import fail_session, finish_session
 from alongside.errors import AlongsideError, NotAuthenticated, NotFound
 from alongside.kit.time import utcnow
 from alongside.models import Role, User
@@ -42,11 +43,21 @@ def get_settings_from(request: Request) -> Settings:
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Async so that FastAPI does not hop to the threadpool just to make the session: making one
+    does no I/O (it connects on its first statement, in the route's thread). Committing or
+    rolling back does I/O, so the end runs in the threadpool (it finishes even if the request
+    is cancelled meanwhile: anyio does not abandon a worker thread)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with session_scope(factory) as session:
+    session = factory()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(fail_session, session)
+        raise
+    await run_in_threadpool(finish_session, session)
 
 
 # scope="function": commit before the response is sent, so a client that follows a redirect
