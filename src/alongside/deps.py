@@ -105,7 +105,7 @@ def _committing_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any
 class CommitsInRouteThread(APIRoute):
     """A route whose plain ``def`` endpoint commits the request's transaction itself, at its
     end in the threadpool thread it runs in, so that :func:`get_db` needs no second hop to the
-    threadpool to commit (each hop is a thread hand-off, the largest fixed cost of a request).
+    threadpool to commit (each hop is a hand-off to a worker thread and back).
     Async endpoints are left as they are (a commit is blocking I/O)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
