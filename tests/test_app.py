@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.routing import Match
 
 from alongside.app import create_app
 from alongside.config import Mode, Settings
 from alongside.errors import Conflict
+from alongside.intake import pages
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
@@ -114,3 +118,47 @@ def test_alongside_errors_keep_their_status_and_message(app: FastAPI) -> None:
         response = client.get("/api/conflict")
     assert response.status_code == 409
     assert response.json()["error"] == "That slot was just taken; pick another."
+
+
+def _leaf_routes(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _leaf_routes(included.routes)
+        else:
+            yield route
+
+
+def test_only_the_intake_pages_answer_intake_addresses(app: FastAPI) -> None:
+    # The intake pages are matched first (the busiest routes); that changes nothing only while
+    # no other route could answer one of their addresses, nor they another route's.
+    samples = [
+        ("GET", "/intake/t0ken"),
+        ("POST", "/intake/t0ken/consent"),
+        ("GET", "/intake/t0ken/questions/phq9"),
+        ("POST", "/intake/t0ken/questions/phq9"),
+        ("GET", "/intake/t0ken/words"),
+        ("POST", "/intake/t0ken/words"),
+        ("GET", "/intake/t0ken/review"),
+        ("POST", "/intake/t0ken/submit"),
+        ("GET", "/intakes/new"),
+        ("POST", "/intakes/new"),
+    ]
+    routes = list(_leaf_routes(app.router.routes))
+    intake_pages = {id(route) for route in _leaf_routes(pages.router.routes)}
+    assert len(intake_pages) == len(samples)
+    for method, path in samples:
+        scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+        others = [
+            route.path
+            for route in routes
+            if id(route) not in intake_pages and route.matches(scope)[0] is not Match.NONE
+        ]
+        assert others == [], (method, path)
+    assert all(
+        route.path.startswith(("/intake/", "/intakes/"))
+        for route in routes
+        if id(route) in intake_pages
+    )
+    included = [route for route in app.router.routes if hasattr(route, "original_router")]
+    assert included[0].original_router is pages.router

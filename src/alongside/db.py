@@ -310,24 +310,44 @@ def refusable(
     savepoint.commit()
 
 
-@contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    session = factory()
+def finish_session(session: Session) -> None:
+    """End a :func:`session_scope`-style use of ``session`` that succeeded: commit, close.
+
+    When the commit fails, the session is rolled back and closed (as :func:`fail_session`)
+    and the error escapes."""
     try:
-        yield session
         session.info.pop(AFTER_ROLLBACK, None)
         session.commit()
     except BaseException:
+        fail_session(session)
+        raise
+    session.close()
+
+
+def fail_session(session: Session) -> None:
+    """End a use of ``session`` that failed: roll back, store the :func:`after_rollback`
+    writes in a new transaction, close."""
+    try:
         session.rollback()
         writes = session.info.pop(AFTER_ROLLBACK, [])
         if writes:
             for write in writes:
                 write(session)
             session.commit()
-        raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        fail_session(session)
+        raise
+    finish_session(session)
 
 
 def readiness_probe(url: str) -> Callable[[], bool]:

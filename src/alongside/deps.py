@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
-from collections.abc import Iterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from alongside.accounts.service import resolve_session
 from alongside.config import Settings
-from alongside.db import session_scope
+from alongside.db import AFTER_ROLLBACK, fail_session, finish_session
 from alongside.errors import AlongsideError, NotAuthenticated, NotFound
 from alongside.kit.time import utcnow
 from alongside.models import Role, User
@@ -42,16 +46,72 @@ def get_settings_from(request: Request) -> Settings:
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Async so that FastAPI does not hop to the threadpool just to make the session: making one
+    does no I/O (it connects on its first statement, in the route's thread). Committing or
+    rolling back does I/O, so the end runs in the threadpool (it finishes even if the request
+    is cancelled meanwhile: anyio does not abandon a worker thread)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with session_scope(factory) as session:
+    session = factory()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(fail_session, session)
+        raise
+    if session.info.pop(COMMITTED_IN_ROUTE, False) and not session.in_transaction():
+        # Committed at the end of the route's own thread (CommitsInRouteThread) and nothing
+        # began since: closing is bookkeeping, no I/O.
+        session.close()
+        return
+    await run_in_threadpool(finish_session, session)
 
 
 # scope="function": commit before the response is sent, so a client that follows a redirect
 # (or acts on a 200) always finds the change stored, and a failed commit is an error response.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+COMMITTED_IN_ROUTE = "alongside_committed_in_route"
+_ROUTE_SESSION = "alongside_route_session"
+
+
+def _committing_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` (a plain ``def``), committing the request's session when it returns, in
+    the same threadpool thread; the session comes as one more parameter (the same one the
+    endpoint and its dependencies get: FastAPI makes one per request)."""
+    signature = inspect.signature(endpoint, eval_str=True)
+    if _ROUTE_SESSION in signature.parameters:
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def committing(*args: Any, **kwargs: Any) -> Any:
+        session: Session = kwargs.pop(_ROUTE_SESSION)
+        result = endpoint(*args, **kwargs)
+        # As finish_session does, less the close: get_db closes (or, if this commit failed,
+        # rolls back and stores the after-rollback writes).
+        session.info.pop(AFTER_ROLLBACK, None)
+        session.commit()
+        session.info[COMMITTED_IN_ROUTE] = True
+        return result
+
+    extra = inspect.Parameter(_ROUTE_SESSION, inspect.Parameter.KEYWORD_ONLY, annotation=DbSession)
+    committing.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), extra]
+    )
+    return committing
+
+
+class CommitsInRouteThread(APIRoute):
+    """A route whose plain ``def`` endpoint commits the request's transaction itself, at its
+    end in the threadpool thread it runs in, so that :func:`get_db` needs no second hop to the
+    threadpool to commit (each hop is a hand-off to a worker thread and back).
+    Async endpoints are left as they are (a commit is blocking I/O)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing_in_its_thread(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
 
 @dataclass(frozen=True)

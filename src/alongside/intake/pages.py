@@ -19,7 +19,13 @@ from fastapi.responses import RedirectResponse, Response
 from alongside.clients.pages import client_chooser
 from alongside.config import Settings
 from alongside.db import refusable
-from alongside.deps import CurrentSignedIn, DbSession, PostedForm, get_settings_from
+from alongside.deps import (
+    CommitsInRouteThread,
+    CurrentSignedIn,
+    DbSession,
+    PostedForm,
+    get_settings_from,
+)
 from alongside.errors import AlongsideError, InvalidInput, NotFound
 from alongside.instruments import get_instrument, list_instruments
 from alongside.intake import service
@@ -40,7 +46,8 @@ from alongside.templating import render
 from alongside.triage.crisis_admin import resources_for_organization
 from alongside.triage.crisis_resources import CrisisResources
 
-router = APIRouter(include_in_schema=False)
+# The client's pages are the busiest: each commits in its own thread (no second hop to commit).
+router = APIRouter(include_in_schema=False, route_class=CommitsInRouteThread)
 
 UNAVAILABLE = (service.IntakeNotFound, service.IntakeExpired, service.IntakeAlreadySubmitted)
 # Opening an intake only reads, so a link that does not open needs no savepoint (refusable);

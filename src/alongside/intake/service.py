@@ -56,7 +56,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from alongside.audit.service import record
@@ -579,6 +579,25 @@ def open_intake(session: Session, token: str, now: datetime) -> Intake:
     return _check_open(intake, now)
 
 
+# Built once: every page of every intake runs it, and building it anew each time (with its
+# cache key) cost about a tenth of the query's CPU.
+_OPEN_WITH_SAVED = (
+    select(
+        Intake,
+        Organization,
+        Consent,
+        QuestionnaireResponse,
+        ClientKey.wrapped_key,
+        ClientKey.kek_id,
+    )
+    .join(Organization, Organization.id == Intake.organization_id)
+    .outerjoin(ClientKey, ClientKey.client_id == Intake.client_id)
+    .outerjoin(Consent, Consent.intake_id == Intake.id)
+    .outerjoin(QuestionnaireResponse, QuestionnaireResponse.intake_id == Intake.id)
+    .where(Intake.token_hash == bindparam("token_hash"))
+)
+
+
 def open_intake_with_saved(
     session: Session, token: str, now: datetime
 ) -> tuple[Intake, SavedSoFar]:
@@ -591,21 +610,7 @@ def open_intake_with_saved(
     """
     if not token or len(token) > 200:
         raise IntakeNotFound(LINK_NOT_FOUND)
-    rows = session.execute(
-        select(
-            Intake,
-            Organization,
-            Consent,
-            QuestionnaireResponse,
-            ClientKey.wrapped_key,
-            ClientKey.kek_id,
-        )
-        .join(Organization, Organization.id == Intake.organization_id)
-        .outerjoin(ClientKey, ClientKey.client_id == Intake.client_id)
-        .outerjoin(Consent, Consent.intake_id == Intake.id)
-        .outerjoin(QuestionnaireResponse, QuestionnaireResponse.intake_id == Intake.id)
-        .where(Intake.token_hash == hash_token(token))
-    ).all()
+    rows = session.execute(_OPEN_WITH_SAVED, {"token_hash": hash_token(token)}).all()
     intake = _check_open(rows[0][0] if rows else None, now)
     saved = SavedSoFar(
         consents={row[2].purpose: row[2] for row in rows if row[2] is not None},
