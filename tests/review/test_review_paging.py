@@ -250,3 +250,16 @@ def test_oversight_figures_from_the_database_match_the_definitions(
     assert sorted(windowed.review_times, key=lambda r: r.urgency) == sorted(
         time_to_first_review(recent, URGENCIES), key=lambda r: r.urgency
     )
+
+
+def test_the_queue_page_names_urgencies_in_words(
+    client: TestClient, db: Session, world: World
+) -> None:
+    clinician = world.users[Role.CLINICIAN]
+    for urgency in ("crisis", "routine"):
+        proposal(db, create_client(db, world.org, clinicians=(clinician,)), urgency, 10)
+    sign_in(client, clinician)
+    html = client.get("/review").text
+    assert 'badge-crisis">Crisis</span>' in html
+    assert 'badge-routine">Routine</span>' in html
+    assert 'badge-crisis">crisis</span>' not in html
