@@ -249,33 +249,6 @@ def actor_for_user(session: Session, user: User) -> Actor:
     )
 
 
-def clients_for_form(session: Session, actor: User, now: datetime) -> list[Client]:
-    """Clients the actor may create an intake for, by name (an audited list access)."""
-    policy_actor = actor_for_user(session, actor)
-    if not can(policy_actor, Action.INTAKE_CREATE):
-        raise NotFound("There is nothing at this address.")
-    scope = readable_clients(policy_actor, Action.CLIENT_READ)
-    query = select(Client).where(Client.organization_id == scope.organization_id)
-    if scope.client_ids is not None:
-        query = query.where(Client.id.in_(list(scope.client_ids)))
-    clients = list(session.scalars(query))
-    record(
-        session,
-        actor=actor,
-        action=AuditAction.LIST,
-        resource_type="client",
-        resource_id=None,
-        client_id=None,
-        organization_id=actor.organization_id,
-        purpose=AuditPurpose.TREATMENT,
-        outcome=AuditOutcome.SUCCESS,
-        now=now,
-    )
-    return sorted(
-        clients, key=lambda c: (str(c.family_name).casefold(), str(c.given_name).casefold())
-    )
-
-
 def reviewer_choices(session: Session, actor: User) -> list[User]:
     """Active clinicians and clinical leads of the actor's organisation, by name."""
     users = session.scalars(
