@@ -57,10 +57,29 @@ def target_for(name: str) -> float:
     return STRICT_TARGET if name.split("/", 1)[0] in STRICT_PACKAGES else TARGET
 
 
+def _remapped(data_file: Path) -> Path:
+    """The data file with its paths made this checkout's (a run made in a CI clone or another
+    worktree names the package's files under that checkout's path)."""
+    into = data_file.with_name(data_file.name + ".here")
+    cov = coverage.Coverage(data_file=str(into))
+    cov.set_option("paths", {"alongside": [str(ROOT / "src" / "alongside"), "*/src/alongside"]})
+    cov.combine([str(data_file)], keep=True)
+    cov.save()
+    return into
+
+
 def measured(data_file: Path) -> dict[str, float]:
     """Line coverage per file of the package, in percent."""
-    cov = coverage.Coverage(data_file=str(data_file))
-    cov.load()
+    here = _remapped(data_file)
+    try:
+        cov = coverage.Coverage(data_file=str(here))
+        cov.load()
+        return _figures(cov)
+    finally:
+        here.unlink(missing_ok=True)
+
+
+def _figures(cov: coverage.Coverage) -> dict[str, float]:
     data = cov.get_data()
     package = ROOT / "src" / "alongside"
     out: dict[str, float] = {}
@@ -81,6 +100,8 @@ def measured(data_file: Path) -> dict[str, float]:
 def union(data_files: list[Path], into: Path) -> dict[str, float]:
     """Line coverage per file over several runs together (a line run in any run counts)."""
     cov = coverage.Coverage(data_file=str(into))
+    # Runs made in another checkout of the project (a CI clone, a worktree) count too.
+    cov.set_option("paths", {"alongside": [str(ROOT / "src" / "alongside"), "*/src/alongside"]})
     cov.combine([str(f) for f in data_files], keep=True)
     cov.save()
     return measured(into)
@@ -140,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         strict = [n for n in together if target_for(n) == STRICT_TARGET]
         print(
             f"coverage over {len(data_files)} runs together: {len(strict) - len(failures)} of "
-            f"{len(strict)} security/audit/triage/crypto files at 100% of their lines"
+            f"{len(strict)} security/audit/triage/crypto files at 100% of their lines",
+            flush=True,
         )
         for line in failures:
             print(f"short of its target: {line}", file=sys.stderr)

@@ -660,3 +660,62 @@ def test_without_a_version_field_the_yaml_keeps_its_own() -> None:
     new = apply_form(BASE, {**was, SEVERE: "21"}, was, version=None)
     assert 'version: "2.0.0"' in new
     assert "total_gte: 21}" in new
+
+
+@pytest.mark.parametrize(
+    "instrument",
+    [
+        pytest.param("nosuch", id="an-instrument-alongside-does-not-know"),
+        pytest.param("cssrs-screen", id="an-instrument-without-published-bands"),
+    ],
+)
+def test_bands_are_offered_only_where_the_instrument_publishes_them(instrument: str) -> None:
+    text = BASE.replace(WHO5_WHEN, f"when: {{instrument: {instrument}, severity_in: [mild]}}", 1)
+    assert text != BASE
+    rules = {rule.rule_id: rule for rule in _form(text).rules}
+    assert "bands" not in {v.kind for v in rules["who5-low-wellbeing"].values}
+    # Positive control: the shipped rule offers its instrument's bands.
+    assert "bands" in {
+        v.kind for v in {r.rule_id: r for r in _form().rules}["who5-low-wellbeing"].values
+    }
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(WHO5_BANDS, id="no-longer-a-list-of-bands"),
+        pytest.param("b|who5-low-wellbeing|when.any.3.severity_in", id="a-path-not-in-the-rule"),
+    ],
+)
+def test_bands_moved_in_the_yaml_are_not_written_somewhere_else(key: str) -> None:
+    moved = BASE.replace(WHO5_WHEN, "when: {flag: phq9-item9}", 1)
+    assert moved != BASE
+    with pytest.raises(RulesetProblems, match="these bands are not where they were"):
+        _apply({key: "likely depression"}, text=moved)
+
+
+def test_an_urgency_that_is_not_a_plain_value_is_not_overwritten() -> None:
+    listed = BASE.replace(
+        "when: {instrument: phq9, total_gte: 20}\n    urgency: soon\n",
+        "when: {instrument: phq9, total_gte: 20}\n    urgency: [soon]\n",
+        1,
+    )
+    assert listed != BASE
+    with pytest.raises(RulesetProblems, match="its urgency is not where it was"):
+        _apply({"u|phq9-severe": "urgent"}, text=listed)
+
+
+def test_bands_inside_an_any_list_are_changed_where_they_are() -> None:
+    nested = BASE.replace(
+        WHO5_WHEN,
+        "when: {any: [{flag: phq9-item9}, "
+        "{instrument: who5, severity_in: [likely depression, poor wellbeing]}]}",
+        1,
+    )
+    assert nested != BASE
+    key = "b|who5-low-wellbeing|when.any.1.severity_in"
+    rules = {rule.rule_id: rule for rule in _form(nested).rules}
+    assert key in {v.key for v in rules["who5-low-wellbeing"].values}
+    new = _apply({key: "likely depression"}, text=nested)
+    assert "{instrument: who5, severity_in: [likely depression]}]}" in new
+    assert "{flag: phq9-item9}" in new

@@ -327,3 +327,25 @@ def test_other_problems_get_general_words() -> None:
         "in the rule 'words-self-harm', 'construct' must be one of 'wish_dead'" in p.message
         for p in problems
     ), problems
+
+
+def test_bands_are_judged_only_against_an_instrument_that_publishes_them() -> None:
+    # A condition that is not a mapping is named once, as a condition, not as bands.
+    words = BASE.replace(
+        "    when: {flag: cssrs-q4}\n",
+        "    when: {any: [just words, {instrument: phq9, severity_in: [mild]}]}\n",
+        1,
+    )
+    problems = _problems(words)
+    assert any("a condition is a mapping" in p.message for p in problems)
+    assert not any("published bands" in p.message for p in problems)
+    # An instrument Alongside does not know has no published bands to hold a rule to.
+    unknown = BASE.replace(
+        "    when: {flag: cssrs-q4}\n", "    when: {instrument: nosuch, severity_in: [mild]}\n", 1
+    )
+    check_ruleset_text(unknown)
+    # Positive control: a known instrument's made-up band is refused.
+    made_up = BASE.replace(
+        "    when: {flag: cssrs-q4}\n", "    when: {instrument: phq9, severity_in: [awful]}\n", 1
+    )
+    assert any("published bands" in p.message for p in _problems(made_up))
