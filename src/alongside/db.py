@@ -310,14 +310,20 @@ def refusable(
     savepoint.commit()
 
 
+def commit_session(session: Session) -> None:
+    """Commit a use of ``session`` that succeeded: the :func:`after_rollback` writes are not
+    needed then (they were for a failure), so they are dropped first."""
+    session.info.pop(AFTER_ROLLBACK, None)
+    session.commit()
+
+
 def finish_session(session: Session) -> None:
     """End a :func:`session_scope`-style use of ``session`` that succeeded: commit, close.
 
     When the commit fails, the session is rolled back and closed (as :func:`fail_session`)
     and the error escapes."""
     try:
-        session.info.pop(AFTER_ROLLBACK, None)
-        session.commit()
+        commit_session(session)
     except BaseException:
         fail_session(session)
         raise

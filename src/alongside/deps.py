@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from alongside.accounts.service import resolve_session
 from alongside.config import Settings
-from alongside.db import AFTER_ROLLBACK, fail_session, finish_session
+from alongside.db import commit_session, fail_session, finish_session
 from alongside.errors import AlongsideError, NotAuthenticated, NotFound
 from alongside.kit.time import utcnow
 from alongside.models import Role, User
@@ -88,10 +88,9 @@ def _committing_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any
     def committing(*args: Any, **kwargs: Any) -> Any:
         session: Session = kwargs.pop(_ROUTE_SESSION)
         result = endpoint(*args, **kwargs)
-        # As finish_session does, less the close: get_db closes (or, if this commit failed,
-        # rolls back and stores the after-rollback writes).
-        session.info.pop(AFTER_ROLLBACK, None)
-        session.commit()
+        # get_db closes (or, if this commit failed, rolls back and stores the after-rollback
+        # writes).
+        commit_session(session)
         session.info[COMMITTED_IN_ROUTE] = True
         return result
 

@@ -67,8 +67,7 @@ def find_clients(
             )
             outside, more = service.find_outside_care_team(db, user, signed_in.actor, q, now)
     except AlongsideError as exc:
-        message = exc.message.removeprefix("q: ")
-        context["error"] = message[:1].upper() + message[1:]
+        context["error"] = search_problem(exc)
         return render(request, "clients/search.html", context, status_code=exc.status_code)
     context.update(
         clients=page.items,
@@ -78,6 +77,13 @@ def find_clients(
         first_url=page_url(request, None) if params.get("cursor") else None,
     )
     return render(request, "clients/search.html", context)
+
+
+def search_problem(exc: AlongsideError) -> str:
+    """What was wrong with a client search, in words for the box it was typed in (the API's
+    message names its field, ``q``)."""
+    message = exc.message.removeprefix("q: ")
+    return message[:1].upper() + message[1:]
 
 
 # A form that needs one client lists this many matches; more means "type more of the name".
@@ -125,9 +131,7 @@ def client_chooser(db: Session, signed_in: SignedIn, q: str, chosen_id: str) -> 
                 db, signed_in.user, signed_in.actor, now, limit=CHOOSER_LIMIT, q=q
             )
     except AlongsideError as exc:
-        message = exc.message.removeprefix("q: ")
-        error = message[:1].upper() + message[1:]
-        return ClientChoice(q=q, found=[], more=False, chosen=chosen, error=error)
+        return ClientChoice(q=q, found=[], more=False, chosen=chosen, error=search_problem(exc))
     found = [c for c in page.items if c.status != "erased"]
     return ClientChoice(q=q, found=found, more=page.next is not None, chosen=chosen, error=None)
 
