@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test test-postgres check bench clean
+.PHONY: install install-train demo test test-postgres check bench clean
 
 install: $(VENV)/.installed
 
@@ -12,6 +12,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The training-only extra (torch CPU, transformers, onnx) for `alongside risk train` and its
+# tests (tests/risk/test_risk_train.py, skipped without it). CI installs it. `torch==2.13.0`
+# is the CPU build on this project's machines; elsewhere see README.md (The two commands).
+install-train: $(VENV)/.installed-train
+
+$(VENV)/.installed-train: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
 	touch $@
 
 demo: install

@@ -26,6 +26,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -379,6 +380,19 @@ def export_int8(model: Any, directory: Path) -> Path:
     fp32 = directory / "model-fp32.onnx"
     ids = torch.ones((2, 16), dtype=torch.int64)
     mask = torch.ones((2, 16), dtype=torch.int64)
+    # The TorchScript exporter, on purpose: the newer one needs onnxscript, and this one gives
+    # the graph the shipped model was made with. torch warns that it is the legacy exporter,
+    # of deprecated functions inside it, and (TracerWarning) of shape checks in transformers'
+    # code that the trace fixes (the axes are declared dynamic below): quiet for this call.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _export(torch, model, ids, mask, fp32)
+    int8 = directory / ONNX_NAME
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return int8
+
+
+def _export(torch: Any, model: Any, ids: Any, mask: Any, fp32: Path) -> None:
     torch.onnx.export(
         model,
         (ids, mask),
@@ -393,9 +407,6 @@ def export_int8(model: Any, directory: Path) -> Path:
         opset_version=17,
         dynamo=False,
     )
-    int8 = directory / ONNX_NAME
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-    return int8
 
 
 def fit_isotonic(
