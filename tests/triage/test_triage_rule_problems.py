@@ -76,6 +76,26 @@ CASES = [
         id="made-up-band-inside-any",
     ),
     pytest.param(
+        ("{instrument: phq9, total_gte: 20}", "{instrument: phq-9, total_gte: 20}"),
+        "{instrument: phq-9, total_gte: 20}",
+        "in the rule 'phq9-severe', 'phq-9' is not an instrument Alongside scores, so the rule "
+        "would never fire; instruments: phq9, phq2, gad7, gad2, cssrs-screen, pcl5",
+        id="unknown-instrument",
+    ),
+    pytest.param(
+        ("{instrument: phq9, item: 9, gte: 1}", "{instrument: phq9, item: 10, gte: 1}"),
+        "{instrument: phq9, item: 10, gte: 1}",
+        "in the rule 'phq9-item9', the PHQ-9 has 9 items, so item 10 is never answered.",
+        id="item-past-the-last",
+    ),
+    pytest.param(
+        ("{any: [{flag: cssrs-q1}, {flag: cssrs-q2}]}", "{any: [{flag: cssrs-q1}, {flag: q2}]}"),
+        "{any: [{flag: cssrs-q1}, {flag: q2}]}",
+        "no instrument raises the flag 'q2', so the rule would never fire; flags: cssrs-q1, "
+        "cssrs-q2, cssrs-q3, cssrs-q4, cssrs-q5, cssrs-q6, phq9-item9.",
+        id="unknown-flag-inside-any",
+    ),
+    pytest.param(
         ("risk_level_at_least: high}", "risk_level_at_least: dire}"),
         "risk_level_at_least: dire}",
         "in the rule 'risk-high', a risk level must be one of none, low, moderate, high, "
@@ -339,11 +359,15 @@ def test_bands_are_judged_only_against_an_instrument_that_publishes_them() -> No
     problems = _problems(words)
     assert any("a condition is a mapping" in p.message for p in problems)
     assert not any("published bands" in p.message for p in problems)
-    # An instrument Alongside does not know has no published bands to hold a rule to.
+    # An instrument Alongside does not know is named as such, once: it has no bands to judge.
     unknown = BASE.replace(
         "    when: {flag: cssrs-q4}\n", "    when: {instrument: nosuch, severity_in: [mild]}\n", 1
     )
-    check_ruleset_text(unknown)
+    assert [p.message for p in _problems(unknown)] == [
+        "in the rule 'cssrs-q4-intent', 'nosuch' is not an instrument Alongside scores, so the "
+        "rule would never fire; instruments: phq9, phq2, gad7, gad2, cssrs-screen, pcl5, auditc, "
+        "auditc-uk, who5."
+    ]
     # Positive control: a known instrument's made-up band is refused.
     made_up = BASE.replace(
         "    when: {flag: cssrs-q4}\n", "    when: {instrument: phq9, severity_in: [awful]}\n", 1

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from alongside.errors import InvalidInput
-from alongside.instruments.library import get_instrument
+from alongside.instruments.library import get_instrument, list_instruments
 from alongside.triage.rulesets import (
     MAX_WAIT_TARGET_HOURS,
     RISK_LEVEL_ORDER,
@@ -289,23 +289,47 @@ def _error_words(item: ErrorDetails, raw: Any) -> str:
     return f"in {where}: {message}" if field or kind != "the ruleset" else message
 
 
-def _unpublished_bands(
+def _known_flags() -> list[str]:
+    """Every flag an instrument can raise (a flag condition can only wait for one of them)."""
+    return sorted({f.flag for i in list_instruments() for f in get_instrument(i).flags})
+
+
+def _instrument_problems(
     when: Any, path: list[str | int], rule_id: Any, root: yaml.Node | None
 ) -> list[Problem]:
-    """Bands a condition names that its instrument does not publish: such a rule would never
-    fire, and a rule can only choose among an instrument's bands, not make one up."""
+    """What a condition names that no instrument has: an instrument Alongside does not score,
+    an item past the instrument's last, a band it does not publish, a flag none raises. Such
+    a rule would never fire (a typo in "phq9" would silently switch off a safety rule), and a
+    rule can only choose among an instrument's bands, not make one up."""
     if not isinstance(when, Mapping):
         return []
     problems: list[Problem] = []
-    instrument, bands = when.get("instrument"), when.get("severity_in")
-    if isinstance(instrument, str) and isinstance(bands, list):
+    instrument, bands, item = when.get("instrument"), when.get("severity_in"), when.get("item")
+    definition = None
+    if isinstance(instrument, str) and instrument:
         try:
             definition = get_instrument(instrument)
         except InvalidInput:
-            definition = None  # an unknown instrument is said elsewhere, or never scored
+            problems.append(
+                Problem(
+                    _nearest_line(root, [*path, "instrument"]),
+                    f"in the rule '{rule_id}', {_quoted(instrument)} is not an instrument "
+                    f"Alongside scores, so the rule would never fire; instruments: "
+                    f"{', '.join(list_instruments())}.",
+                )
+            )
+    if definition is not None and isinstance(item, int) and item > len(definition.items):
+        problems.append(
+            Problem(
+                _nearest_line(root, [*path, "item"]),
+                f"in the rule '{rule_id}', the {definition.short_name} has "
+                f"{len(definition.items)} items, so item {item} is never answered.",
+            )
+        )
+    if definition is not None and isinstance(bands, list):
         published = (
             [b.name for band_set in definition.bands.all_sets() for b in band_set]
-            if definition is not None and definition.bands is not None
+            if definition.bands is not None
             else []
         )
         names = list(dict.fromkeys(published))
@@ -315,17 +339,25 @@ def _unpublished_bands(
                     Problem(
                         _nearest_line(root, [*path, "severity_in", position]),
                         f"in the rule '{rule_id}', {_quoted(band)} is not one of the "
-                        f"{definition.short_name if definition else instrument}'s published "
-                        f"bands ({', '.join(names)}); a rule chooses among them and cannot "
-                        "make up its own.",
+                        f"{definition.short_name}'s published bands ({', '.join(names)}); a "
+                        "rule chooses among them and cannot make up its own.",
                     )
                 )
+    flag = when.get("flag")
+    if isinstance(flag, str) and flag and flag not in (flags := _known_flags()):
+        problems.append(
+            Problem(
+                _nearest_line(root, [*path, "flag"]),
+                f"in the rule '{rule_id}', no instrument raises the flag {_quoted(flag)}, so "
+                f"the rule would never fire; flags: {', '.join(flags)}.",
+            )
+        )
     for combinator in ("any", "all"):
         inner = when.get(combinator)
         if isinstance(inner, list):
             for position, condition in enumerate(inner):
                 problems.extend(
-                    _unpublished_bands(condition, [*path, combinator, position], rule_id, root)
+                    _instrument_problems(condition, [*path, combinator, position], rule_id, root)
                 )
     return problems
 
@@ -366,7 +398,7 @@ def _references(raw: Mapping[str, Any], root: yaml.Node | None) -> list[Problem]
             )
         rule_ids.add(rule_id)
         problems.extend(
-            _unpublished_bands(rule.get("when"), ["rules", index, "when"], rule_id, root)
+            _instrument_problems(rule.get("when"), ["rules", index, "when"], rule_id, root)
         )
         pathway = rule.get("pathway")
         if ids and pathway is not None and pathway not in ids:
