@@ -155,6 +155,44 @@ def test_coordinator_waitlist_page_confirms_a_proposal(
     assert db.query(Appointment).filter(Appointment.client_id == newcomer.id).count() == 1
 
 
+def test_a_proposal_says_when_its_client_has_waited_past_the_target(
+    db: Session, world: World, client: TestClient
+) -> None:
+    _working(db, world)
+    now = utcnow()
+    waiting = {}
+    for given, urgency, since in (
+        ("Ada", "crisis", now - timedelta(days=3)),
+        ("Bo", "routine", now),
+    ):
+        person = create_client(db, world.org, given_name=given, family_name="Waits")
+        waiting[given] = waitlist.add_to_waitlist(
+            db,
+            client_id=person.id,
+            urgency=urgency,
+            pathway="step3",
+            decided_by=world.users[Role.CLINICIAN],
+            now=since,
+        )
+    db.flush()
+    sign_in(client, world.users[Role.COORDINATOR])
+    page = client.get("/scheduling/waitlist")
+    assert page.status_code == 200
+
+    def heading(given: str) -> str:
+        entry_id = waiting[given].id
+        start = page.text.index(f'<h3 id="proposal-{entry_id}">')
+        return page.text[start : page.text.index("</h3>", start)]
+
+    # The crisis client waited three days: the proposal to book them says it is over target,
+    # in words; the routine client who joined today is within theirs (the control).
+    assert "Ada Waits (Crisis)" in heading("Ada")
+    assert "over target" in heading("Ada")
+    assert "waiting 3 days, target" in heading("Ada")
+    assert "Bo Waits (Routine)" in heading("Bo")
+    assert "over target" not in heading("Bo")
+
+
 def test_waitlist_page_is_404_for_clinicians_and_clients(
     db: Session, world: World, client: TestClient
 ) -> None:
