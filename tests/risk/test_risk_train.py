@@ -87,23 +87,28 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return data, corpus
 
 
-def _train(small: tuple[Path, Path], out: Path, *seeds: int, everyday: int = 0) -> dict:
+def _train(
+    small: tuple[Path, Path], out: Path, *seeds: int, everyday: int = 0, consistency: float = 0
+) -> dict:
     data, corpus = small
     args = ["risk", "train", "--data", str(data), "--corpus", str(corpus), "--out", str(out)]
     for seed in seeds:
         args += ["--seed", str(seed)]
     args += ["--epochs", "1", "--threads", "2", "--everyday", str(everyday)]
+    args += ["--consistency", str(consistency)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert f"wrote {out / 'risk-model.json'}" in result.stderr
+    # The consistency loss reads (text, variant) pairs of the corpus families, or none.
+    assert (f"pairs, consistency {consistency:g}" in result.stderr) == (consistency > 0)
     return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
 def trained(small: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two seeds with two everyday passages, the better one kept (the CLI, as documented)."""
+    """Two seeds with two everyday passages and the consistency loss, the better one kept."""
     out = tmp_path_factory.mktemp("model")
-    _train(small, out, 0, 1, everyday=2)
+    _train(small, out, 0, 1, everyday=2, consistency=0.5)
     return out
 
 
@@ -118,12 +123,13 @@ def test_train_writes_a_model_that_loads_under_its_recorded_digests(
         + [data / "train" / n for n in training.TRAIN_FILES]
     )
     assert raw["data_digest"] == digest
-    assert raw["version"] == f"risk-ft2e2-{digest[:12]}-s{meta['seed']}"
+    assert raw["version"] == f"risk-ft2e2c0.5-{digest[:12]}-s{meta['seed']}"
     assert meta["seeds"] == [0, 1]
     assert meta["seed"] in (0, 1)
     assert [r["seed"] for r in meta["runs"]] == [0, 1]
     kept = max(meta["runs"], key=lambda r: r["dev_roc_auc_fp32"])
     assert kept["seed"] == meta["seed"]  # the better seed on corpus dev is the one kept
+    assert meta["consistency"] == 0.5
     assert meta["everyday_sample"] == 2
     assert meta["epochs"] == 1
     # The long text of the split is not trained on; every other row is.
@@ -165,8 +171,8 @@ def test_a_seed_reproduces_its_model_and_another_seed_does_not(
     small: tuple[Path, Path], trained: Path, tmp_path: Path
 ) -> None:
     kept = json.loads((trained / "risk-model.json").read_text())["metadata"]["seed"]
-    again = _train(small, tmp_path / "again", kept, everyday=2)
-    other = _train(small, tmp_path / "other", 1 - kept, everyday=2)
+    again = _train(small, tmp_path / "again", kept, everyday=2, consistency=0.5)
+    other = _train(small, tmp_path / "other", 1 - kept, everyday=2, consistency=0.5)
     assert again["seed"] == kept
     assert other["seed"] == 1 - kept
     first = load_model(trained / "risk-model.json").logits(PROBES)
@@ -245,3 +251,21 @@ def test_loco_reads_each_held_out_category_with_a_model_that_never_saw_it(
     assert figures["data_digest"] == training.data_digest(
         [corpus / "train.jsonl", corpus / "dev.jsonl"]
     )
+
+
+def test_variant_pairs_join_each_family_to_its_base() -> None:
+    def example(family: str, variant: str, text: str) -> training.Example:
+        return training.Example(text, 1, (), "t", family=family, variant=variant)
+
+    examples = [
+        example("a", "typos", "i wnat to die"),
+        example("a", "base", "I want to die."),
+        example("", "", "a Reddit post"),
+        example("a", "identity_prefix", "As a nurse, I want to die."),
+        example("b", "base", "I had lunch."),
+        example("", "", "an everyday passage"),
+    ]
+    # The base is the anchor wherever it stands; posts and passages without a family pair
+    # with nothing; a family of one text gives no pair.
+    assert training.variant_pairs(examples) == [(1, 0), (1, 3)]
+    assert training.variant_pairs(examples[2:3]) == []

