@@ -263,9 +263,10 @@ def test_variant_pairs_join_each_family_to_its_base() -> None:
         example("", "", "a Reddit post"),
         example("a", "identity_prefix", "As a nurse, I want to die."),
         example("b", "base", "I had lunch."),
+        example("b", "embedded", "The bus was late. I had lunch. My sister rang."),
         example("", "", "an everyday passage"),
     ]
     # The base is the anchor wherever it stands; posts and passages without a family pair
-    # with nothing; a family of one text gives no pair.
+    # with nothing; nor does an embedded variant (long: it would set every batch's length).
     assert training.variant_pairs(examples) == [(1, 0), (1, 3)]
     assert training.variant_pairs(examples[2:3]) == []

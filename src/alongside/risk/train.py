@@ -77,7 +77,7 @@ _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
 CONSTRUCT_WEIGHT: Final = 0.5
 # Consistency between a text and its variants (`--consistency L`, off in the shipped recipe):
 # each step also reads this many (text, variant) pairs of one corpus family (the base text
-# and its identity, lowercase, typo, txt, locale or embedded variant, or an identity swap)
+# and its identity, lowercase, typo, txt or locale variant, or an identity swap)
 # and adds L times the mean squared difference of their risk logits to the loss, so that who
 # writes and how they type do not move the reading (counterfactual logit pairing, Garg et al.
 # 2019, "Counterfactual fairness in text classification through robustness").
@@ -232,9 +232,17 @@ def identity_swaps(examples: Sequence[Example], rng: random.Random) -> list[Exam
     return out
 
 
+# The variants a text is paired with: the same words said by someone else or typed another
+# way. Not the embedded ones (the text inside filler): four times longer, they would set the
+# padded length, hence the cost, of every pair batch.
+PAIRED_VARIANTS: Final = frozenset(
+    {"base", "identity_prefix", "identity_suffix", "typos", "lower_nopunct", "txt", "locale_swap"}
+)
+
+
 def variant_pairs(examples: Sequence[Example]) -> list[tuple[int, int]]:
-    """(text, variant) index pairs of one corpus family: its base text with each other text
-    of the family (its variants and identity-swapped copies)."""
+    """(text, variant) index pairs of one corpus family: its base text with each other short
+    text of the family (its variants and identity-swapped copies)."""
     anchor: dict[str, int] = {}
     for i, e in enumerate(examples):
         # Reddit posts and everyday passages have no family, hence no variants.
@@ -243,7 +251,9 @@ def variant_pairs(examples: Sequence[Example]) -> list[tuple[int, int]]:
         ):
             anchor[e.family] = i
     return [
-        (anchor[e.family], i) for i, e in enumerate(examples) if e.family and i != anchor[e.family]
+        (anchor[e.family], i)
+        for i, e in enumerate(examples)
+        if e.family and i != anchor[e.family] and e.variant in PAIRED_VARIANTS
     ]
 
 
