@@ -34,6 +34,18 @@ def test_the_ratchet_holds_a_file_at_its_recorded_floor_and_never_above_its_targ
     assert [f.split(":")[0] for f in failing] == ["triage/escalation.py"]
 
 
+def test_the_training_code_is_held_to_its_target_only_where_its_tests_ran() -> None:
+    tool = _tool()
+    figures = {"risk/train.py": 20.0, "risk/reader.py": 95.0}
+    # With the training extra (CI) the training code is checked like any other file...
+    assert [f.split(":")[0] for f in tool.check(tool.checked(figures, True), {})] == [
+        "risk/train.py"
+    ]
+    # ... without it its tests were skipped: it is left out, and nothing else is.
+    assert tool.checked(figures, False) == {"risk/reader.py": 95.0}
+    assert tool.check(tool.checked(figures, False), {}) == []
+
+
 def test_the_recorded_ratchet_only_names_real_files_below_their_target() -> None:
     tool = _tool()
     floors = json.loads(tool.FLOORS_FILE.read_text())
