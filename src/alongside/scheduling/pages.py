@@ -19,7 +19,7 @@ from alongside.kit.http import is_htmx, page_url
 from alongside.kit.ids import parse_id
 from alongside.kit.time import EARLIEST, LATEST, check_day, check_moment, utcnow
 from alongside.models import AppointmentStatus, Availability, WaitlistStatus
-from alongside.review.queue import describe_duration
+from alongside.review.queue import describe_duration, wait_of
 from alongside.review.service import review_targets
 from alongside.scheduling import booking, ical, service, waitlist
 from alongside.scheduling.availability import Leave, resolve_zone
@@ -103,6 +103,7 @@ def _waitlist(
     result = waitlist.match_proposals(
         db, user=signed_in.user, actor=signed_in.actor, now=now, entries=entries
     )
+    targets = review_targets(db, signed_in.user.organization_id)
     context = _context(
         db,
         signed_in,
@@ -115,7 +116,8 @@ def _waitlist(
         back_to_triage=WaitlistStatus.BACK_TO_TRIAGE,
         booked=request.query_params.get("booked"),
         rescreens=None,
-        targets=review_targets(db, signed_in.user.organization_id),
+        # Each person's wait against their urgency's target, for the row and their proposal.
+        waits={e.id: wait_of(e.added_at, e.urgency, targets, now) for e in entries},
         duration=describe_duration,
         removed=removed,
         problem=problem,
