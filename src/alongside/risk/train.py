@@ -243,13 +243,16 @@ PAIRED_VARIANTS: Final = frozenset(
 def variant_pairs(examples: Sequence[Example]) -> list[tuple[int, int]]:
     """(text, variant) index pairs of one corpus family: its base text with each other short
     text of the family (its variants and identity-swapped copies)."""
-    anchor: dict[str, int] = {}
+    # Each family's first base text (an identity swap of it is a "base" too, but comes
+    # later), else its first text. Reddit posts and everyday passages have no family.
+    first: dict[str, int] = {}
+    first_base: dict[str, int] = {}
     for i, e in enumerate(examples):
-        # Reddit posts and everyday passages have no family, hence no variants.
-        if e.family and (
-            e.family not in anchor or e.variant == "base" != examples[anchor[e.family]].variant
-        ):
-            anchor[e.family] = i
+        if e.family:
+            first.setdefault(e.family, i)
+            if e.variant == "base":
+                first_base.setdefault(e.family, i)
+    anchor = {**first, **first_base}
     return [
         (anchor[e.family], i)
         for i, e in enumerate(examples)
