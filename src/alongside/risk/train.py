@@ -439,27 +439,23 @@ def export_int8(model: Any, directory: Path) -> Path:
     # code that the trace fixes (the axes are declared dynamic below): quiet for this call.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _export(torch, model, ids, mask, fp32)
+        torch.onnx.export(
+            model,
+            (ids, mask),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "logits": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
     int8 = directory / ONNX_NAME
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     return int8
-
-
-def _export(torch: Any, model: Any, ids: Any, mask: Any, fp32: Path) -> None:
-    torch.onnx.export(
-        model,
-        (ids, mask),
-        str(fp32),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["logits"],
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "tokens"},
-            "attention_mask": {0: "batch", 1: "tokens"},
-            "logits": {0: "batch"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
 
 
 def fit_isotonic(
