@@ -28,7 +28,7 @@ demo: install
 
 # The suite, then each file's line coverage against its floor (tools/coverage-floors.json).
 test: install
-	$(BIN)/python -m pytest --cov=alongside --cov-report=term:skip-covered
+	$(BIN)/python -m pytest --cov=alongside --cov-report=term:skip-covered --durations=15
 	$(BIN)/python tools/coverage_floors.py
 
 test-postgres: install
