@@ -14,7 +14,9 @@ from typing import Final, Literal, NamedTuple
 
 from alongside.risk.reading import Signal
 
-RULES_VERSION: Final = "rules-2026.4"
+# rules-2026.5: a text with words in no English word list is read a second time with their
+# spelling put right (risk/spelling.py), and the higher reading kept.
+RULES_VERSION: Final = "rules-2026.5"
 
 # How a phrase refers to its subject: "self" phrases name the writer themselves ("kill myself",
 # "my life"), so a third person or a media context cannot explain them away; "open" phrases

@@ -4,7 +4,9 @@ It reads every window of the text (a few sentences each) and the whole text, and
 is the highest any of them supports, so one risk sentence in 2,000 words counts. The rules
 are evidence, never a veto: nothing is blanked before the classifier, and a phrase the rules
 would set aside (negated, about someone else, an idiom, a question) is set aside only when
-the classifier agrees that its window carries no risk.
+the classifier agrees that its window carries no risk. An English text with words in no
+English word list is read a second time with their spelling put right, and the higher
+reading is kept, its evidence quoting the client's own words (``alongside.risk.spelling``).
 
 It fails closed: a missing, altered or corrupt model, an error or a text that takes longer
 than its budget gives ``high`` with ``needs_human_reading``, never ``none`` (DESIGN.md,
@@ -13,6 +15,7 @@ invariant 2). It reads; it never decides (NICE NG225): the level only orders the
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import Final, TypeVar
 from alongside.errors import InvalidInput
 from alongside.risk import lexicon
 from alongside.risk.classifier import RiskModel, load_model
-from alongside.risk.language import detect, load_detector
+from alongside.risk.language import Detected, detect, load_detector
 from alongside.risk.reading import Evidence, Level, RiskReading, RiskSignal, unavailable_reading
 from alongside.risk.rules import Mention, level_of, normalise, read_rules
 from alongside.risk.signals import (
@@ -32,6 +35,7 @@ from alongside.risk.signals import (
     sentences,
     windows,
 )
+from alongside.risk.spelling import Corrected, correct, speller
 
 DEFAULT_BUDGET_S: Final = 1.0
 
@@ -115,6 +119,7 @@ class RiskReader:
             # Loaded now, so that the first text does not pay for it (and a broken detector
             # fails closed at load rather than on a client's text).
             load_detector()
+            speller()
         except Exception as exc:  # any failure to load must fail closed
             return cls(None, budget_s=budget_s, error=f"model not loaded: {exc}")
         return cls(model, budget_s=budget_s)
@@ -195,10 +200,37 @@ class RiskReader:
         model = self._model
         assert model is not None  # noqa: S101 - guarded by self._error in read()
         text = normalise(raw_text)
+        language = detect(text) if text.strip() else None
+        # One cache of the classifier's readings for both readings below: a window that no
+        # correction touched is the same passage, looked up rather than read again.
+        read = _Reads(model)
+        first = self._read_text(text, language, read, items_level, items_evidence, items_reasons)
+        if language is not None and not language.validated:
+            return first  # English spelling says nothing about another language
+        fixed = correct(text)
+        if not fixed.changed:
+            return first
+        # A typo in the one word that carries the risk must not hide it: read the text again
+        # with each unknown word put right, and keep the higher reading (module spelling).
+        second = self._read_text(fixed.text, language, read, Level.NONE, [], [])
+        if second.level.rank <= first.level.rank:
+            return first
+        return _with_spelling_reading(first, second, fixed, text)
+
+    def _read_text(
+        self,
+        text: str,
+        language: Detected | None,
+        read: _Reads,
+        items_level: Level,
+        items_evidence: list[Evidence],
+        items_reasons: list[str],
+    ) -> RiskReading:
+        model = self._model
+        assert model is not None  # noqa: S101 - guarded by self._error in read()
         reasons: list[str] = []
         evidence: list[Evidence] = []
         signals: list[RiskSignal] = []
-        language = detect(text) if text.strip() else None
         rules = read_rules(text)
         threshold = model.thresholds["moderate"]
         spans = windows(text)
@@ -206,7 +238,6 @@ class RiskReader:
         model_level = Level.NONE
         window_p: list[float] = []
         window_c: list[list[float]] = []
-        read = _Reads(model)
         if spans:
             window_p, window_c = read([text[a:b] for a, b in spans])
             best = max(range(len(spans)), key=lambda i: window_p[i])
@@ -369,6 +400,40 @@ class _Reads:
             for k, p, heads in zip(new, risk, constructs, strict=True):
                 self._seen[k] = (float(p), [float(v) for v in heads])
         return [self._seen[k][0] for k in keys], [self._seen[k][1] for k in keys]
+
+
+def _with_spelling_reading(
+    first: RiskReading, second: RiskReading, fixed: Corrected, text: str
+) -> RiskReading:
+    """The first reading raised to the one of the text with its spelling put right.
+
+    Its evidence and signals are mapped back onto the client's own words (the misspelt word
+    is quoted as written); its reasons say which words were read as what.
+    """
+    evidence = []
+    for e in second.evidence:
+        a, b = fixed.span(e.start, e.end)
+        evidence.append(Evidence(start=a, end=b, text=text[a:b], signal=e.signal))
+    signals = []
+    for s in second.signals:
+        a, b = fixed.span(s.start, s.end)
+        signals.append(dataclasses.replace(s, start=a, end=b, text=text[a:b]))
+    words = ", ".join(f'"{wrong}" as "{right}"' for wrong, right in fixed.words[:6])
+    more = f" and {len(fixed.words) - 6} more" if len(fixed.words) > 6 else ""
+    reasons = (
+        *first.reasons,
+        f"Read again with spelling put right ({words}{more}): {second.level.value}.",
+        *(f"With spelling put right: {r}" for r in second.reasons if r not in first.reasons),
+    )
+    return first.model_copy(
+        update={
+            "level": second.level,
+            "probability": max(first.probability, second.probability),
+            "evidence": _unique(evidence + list(first.evidence)),
+            "reasons": reasons,
+            "signals": _unique(signals + list(first.signals)),
+        }
+    )
 
 
 def _around(text: str, spans: list[tuple[int, int]], position: int) -> str:
