@@ -100,6 +100,19 @@ def test_a_misspelt_thought_reads_as_the_thought(
     assert not reader.read(text).needs_prompt_review
 
 
+def test_a_misspelt_thought_at_the_same_level_still_names_its_construct(
+    reader: RiskReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Honestly I think about endnig my life most nights now."
+    reading = reader.read(text)
+    assert "ideation" in {s.construct for s in reading.signals}
+    assert any(e.text == "endnig my life" for e in reading.evidence), reading.evidence
+    _without_spelling(monkeypatch)
+    plain = reader.read(text)
+    assert plain.level is reading.level
+    assert "ideation" not in {s.construct for s in plain.signals}
+
+
 def test_a_misspelt_text_without_risk_stays_as_it_was(reader: RiskReader) -> None:
     text = "I had a lovley walk with the dgo today and then cooked tea."
     assert correct(text).changed

@@ -1,5 +1,5 @@
-"""Demo data for the intake: submitted intakes with proposals (crisis by the screener, and a
-words-only case), and one open link.
+"""Demo data for the intake: submitted intakes with proposals (crisis by the screener, and
+words-only cases, one misspelt), and one open link.
 
 Called from :func:`alongside.demo.seed.seed_demo_clinic`, so a newcomer sees the whole path
 of an intake working: the review queue has proposals to look at, the outbox has a crisis
@@ -75,6 +75,18 @@ DEMO_INTAKES: tuple[DemoIntake, ...] = (
         },
         "Two weeks ago I took an overdose of my tablets. I did not tell anyone and I still "
         "have some saved.",
+        True,
+    ),
+    # Words only, typed in a hurry: the risk word is misspelt. The reader reads the text again
+    # with its spelling put right, and the case shows the note as the client wrote it, with
+    # the reason saying which word was read as what.
+    DemoIntake(
+        {
+            "phq9": _phq9([1, 2, 1, 1, 1, 1, 1, 0, 0]),
+            "gad7": _gad7([1, 1, 1, 1, 0, 1, 0]),
+            "cssrs-screen": {"q1": 0, "q2": 0, "q6": 0},
+        },
+        "Work is fine. I wrote a suicde note last week and keep rereading it.",
         True,
     ),
 )

@@ -213,7 +213,12 @@ class RiskReader:
         # A typo in the one word that carries the risk must not hide it: read the text again
         # with each unknown word put right, and keep the higher reading (module spelling).
         second = self._read_text(fixed.text, language, read, Level.NONE, [], [])
-        if second.level.rank <= first.level.rank:
+        # Kept when it reads higher, or names a C-SSRS fact the first did not ("endnig my
+        # life" is ideation once spelt right): triage reads the facts, not only the level.
+        named = {s.construct for s in first.signals}
+        if second.level.rank <= first.level.rank and all(
+            s.construct in named for s in second.signals
+        ):
             return first
         return _with_spelling_reading(first, second, fixed, text)
 
@@ -405,7 +410,8 @@ class _Reads:
 def _with_spelling_reading(
     first: RiskReading, second: RiskReading, fixed: Corrected, text: str
 ) -> RiskReading:
-    """The first reading raised to the one of the text with its spelling put right.
+    """The first reading with what the reading of the text spelt right adds: its level when
+    higher, its evidence and its C-SSRS facts.
 
     Its evidence and signals are mapped back onto the client's own words (the misspelt word
     is quoted as written); its reasons say which words were read as what.
@@ -427,7 +433,7 @@ def _with_spelling_reading(
     )
     return first.model_copy(
         update={
-            "level": second.level,
+            "level": Level.highest(first.level, second.level),
             "probability": max(first.probability, second.probability),
             "evidence": _unique(evidence + list(first.evidence)),
             "reasons": reasons,
