@@ -27,6 +27,7 @@ def test_an_unknown_word_one_edit_from_a_known_one_is_put_right() -> None:
         "I wouldn't ever hurt myself, I have my kids to think about.",  # a contraction
         "ive been low and idk what to do, dont want to bother anyone",  # text-speak
         "CBT and DBT helped; my GP referred me.",  # acronyms
+        "Dr Okonkwo at the NHSX clinic referred me.",  # a name nothing is one edit from
         "I had a lovely walk with the dog today.",  # every word known
         "",
     ],
