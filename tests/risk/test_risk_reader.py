@@ -430,3 +430,38 @@ def test_a_negation_is_not_undone_by_risk_read_elsewhere_in_the_text(reader: Ris
     cutting = "Slept about 6 hours most nights.\nCutting herself most nights.\nP: sleep diary."
     cutting_me = cutting.replace("herself", "myself")
     assert "self_harm" in {s.construct for s in reader.read(cutting_me).signals}
+
+
+def test_evidence_for_the_classifier_alone_is_a_sentence_at_risk_or_the_whole_passage(
+    reader: RiskReader,
+) -> None:
+    """A long text the classifier flags shows, as evidence, a sentence that reads at risk on
+    its own, or the passage that does together: never an ordinary sentence that only scored
+    highest in its window ("I can do video calls but I'd rather come in person.").
+
+    Over the dev split's long texts of filler alone (a known failure: some are flagged).
+    """
+    from types import SimpleNamespace
+
+    from alongside.risk.card import filler_rows
+    from alongside.risk.signals import sentences
+
+    corpus = Path(__file__).resolve().parents[2] / "data" / "intake-risk" / "dev.jsonl"
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    rows = [SimpleNamespace(**json.loads(line)) for line in lines if line.strip()]
+    model = reader.model
+    assert model is not None
+    threshold = model.thresholds["moderate"]
+    passages = 0
+    for text in filler_rows(rows):
+        reading = reader.read(text)
+        for e in reading.evidence:
+            inside = [s for s in sentences(text) if e.start <= s[0] and s[1] <= e.end + 1]
+            if len(inside) > 1:
+                passages += 1  # the passage: no one sentence of it reads at risk alone
+                risk, _ = model.probabilities([text[a:b].strip() for a, b in inside])
+                assert max(risk) < threshold, e.text
+            else:
+                risk, _ = model.probabilities([e.text])
+                assert risk[0] >= threshold, e.text
+    assert passages > 0  # the case this test is about occurred

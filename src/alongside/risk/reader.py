@@ -376,8 +376,12 @@ class RiskReader:
             else:
                 risk, constructs = read([text[s:e] for s, e in parts])
                 top = max(range(len(parts)), key=lambda i: risk[i])
-                sentence = parts[top]
-                sentence_heads = constructs[top]
+                if risk[top] >= threshold:
+                    sentence, sentence_heads = parts[top], constructs[top]
+                else:
+                    # No sentence carries it alone: the passage together does. Show the
+                    # passage, not an ordinary sentence that happened to score highest.
+                    sentence, sentence_heads = (parts[0][0], parts[-1][1]), heads
             s, e = _trim(text, sentence)
             found = model_signal(sentence_heads, model.construct_thresholds)
             evidence.append(Evidence(start=s, end=e, text=text[s:e], signal=found.evidence))
