@@ -49,6 +49,7 @@ def test_lead_filters_the_audit_log_and_verifies_it(live_server: LiveServer) -> 
     page = live_server.new_page()
     _sign_in(page, live_server, "lead@demo.test")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    page.get_by_role("heading", name="Audit log", level=1).wait_for()
     assert page.get_by_role("heading", name="Audit log", level=1).is_visible()
     page.get_by_label("Client (name, date of birth or email)").fill(email)
     page.get_by_label("Person").select_option(label="Casey Coordinator (intake coordinator)")

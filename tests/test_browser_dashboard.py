@@ -25,6 +25,7 @@ def test_lead_sees_the_service_against_its_targets(live_server: LiveServer) -> N
     page = live_server.new_page()
     _sign_in(page, live_server, "lead@demo.test")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    page.get_by_role("heading", name="The service today").wait_for()
     assert page.get_by_role("heading", name="The service today").is_visible()
     waitlist = page.get_by_role("table", name="People waiting for a first appointment")
     cells = [row.locator("td").all_inner_texts() for row in waitlist.locator("tbody tr").all()]

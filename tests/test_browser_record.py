@@ -88,6 +88,7 @@ def test_clinician_reads_the_crisis_story_newest_first_and_downloads_it(
         box.uncheck()
     page.get_by_role("checkbox", name="Crisis alerts").check()
     page.get_by_role("button", name="Show these").click()
+    main.get_by_text("Crisis alert acknowledged").wait_for()
     assert main.get_by_text("Crisis alert acknowledged").is_visible()
     assert main.get_by_text("Intake submitted").count() == 0
     with page.expect_download() as download_info:
@@ -112,6 +113,7 @@ def test_coordinator_corrects_a_detail_and_sees_no_timeline(live_server: LiveSer
     page.get_by_label("Phone number").fill("+1-555-0100-0000")
     page.get_by_label("Preferred language").select_option(label="Spanish")
     page.get_by_role("button", name="Save the details").click()
+    page.get_by_text("The details were saved.").wait_for()
     assert page.get_by_text("The details were saved.").is_visible()
     assert page.locator("dd", has_text="+1-555-0100-0000").is_visible()
     assert page.locator("dd", has_text="Spanish").is_visible()

@@ -314,6 +314,7 @@ def test_a_coordinator_sends_an_intake_link_by_email(live_server: LiveServer) ->
     page.get_by_label("Send it to the client by email").check()
     _axe(page)
     page.get_by_role("button", name="Create the link").click()
+    page.get_by_role("heading", name="Intake link sent by email").wait_for()
     assert page.get_by_role("heading", name="Intake link sent by email").is_visible()
     assert (
         page.get_by_role("status")
@@ -357,6 +358,7 @@ def test_a_clinician_asks_for_questionnaires_again(live_server: LiveServer) -> N
     section.get_by_label("GAD-7").uncheck()
     section.get_by_label("PHQ-9").check()
     section.get_by_role("button", name="Send these questionnaires now").click()
+    page.get_by_role("heading", name="Questionnaires sent").wait_for()
     assert page.get_by_role("heading", name="Questionnaires sent").is_visible()
     assert (
         page.get_by_role("status")

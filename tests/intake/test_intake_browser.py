@@ -89,6 +89,7 @@ def _consent(page: Any, checked: list[str], *, reading: bool = True) -> None:
     _axe(page, checked)
     # Saving without agreeing names what is missing, and the error page passes axe too.
     page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("link", name="Please tick the box").wait_for()
     assert page.get_by_role("link", name="Please tick the box").is_visible()
     _axe(page, checked)
     page.get_by_label("I agree that the clinic stores my answers").check()
