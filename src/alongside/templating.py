@@ -205,6 +205,13 @@ def flag_words_in(text: str | None) -> str:
     return with_flag_words(text)
 
 
+def reader_reasons(reasons: list[str] | None) -> object:
+    """The risk reader's reasons as plain sentences, and its figures apart (for Details)."""
+    from alongside.risk.wording import reason_words
+
+    return reason_words(reasons or [])
+
+
 def instrument_label(instrument_id: str | None) -> str:
     """An instrument's short name (PHQ-9) rather than its id (phq9)."""
     from alongside.instruments.library import get_instrument
@@ -298,6 +305,7 @@ templates.env.filters["pathway_label"] = pathway_label
 templates.env.filters["rule_label"] = rule_label
 templates.env.filters["flag_words_in"] = flag_words_in
 templates.env.filters["flag_label"] = flag_label
+templates.env.filters["reader_reasons"] = reader_reasons
 templates.env.filters["instrument_label"] = instrument_label
 templates.env.filters["urgency_label"] = urgency_label
 templates.env.filters["clock"] = clock_in_context

@@ -60,19 +60,32 @@ def test_threshold_keeps_the_target_share_of_positives() -> None:
     assert t == pytest.approx(0.1)
 
 
-def test_threshold_spends_spare_specificity_on_sensitivity() -> None:
-    # Sensitivity 0.9 is reached at 0.7, and a threshold as low as 0.45 still clears 0.9 of
-    # the negatives: the lower one is taken, and finds every positive.
+def test_threshold_keeps_equal_margins_over_both_targets() -> None:
+    # Targets 0.8 and 0.8. At 0.7 sensitivity is 0.9 (margin 0.1) and specificity 1.0 (0.2);
+    # at 0.45 sensitivity 1.0 (0.2) but specificity 0.8 (0.0); at 0.5 both margins are at
+    # least 0.2: taken. The old policy (sensitivity 0.8 reached, specificity to spare over
+    # 0.9 spent) would take 0.45 and leave no margin on specificity.
     positives = [0.95, 0.9, 0.9, 0.85, 0.8, 0.8, 0.75, 0.7, 0.7, 0.5]
-    negatives = [0.45, 0.3, 0.3, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1]
+    negatives = [0.45, 0.45, 0.3, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1]
     p = np.array(positives + negatives)
     y = np.array([1] * 10 + [0] * 10)
     floor = np.zeros(20, dtype=bool)
-    t, policy = choose_threshold(p, y, floor, target=0.9, min_specificity=0.9)
-    assert t == pytest.approx(0.45)
-    assert "specificity" in policy
+    t, policy = choose_threshold(p, y, floor, target=0.8, min_specificity=0.8)
+    assert t == pytest.approx(0.5)
+    assert "equal margin" in policy
     assert (p[y == 1] >= t).mean() == 1.0
-    assert (p[y == 0] < t).mean() >= 0.9
+    assert (p[y == 0] < t).mean() == 1.0
+
+
+def test_threshold_margin_goes_to_sensitivity_when_specificity_has_more() -> None:
+    # Targets 0.9 and 0.5: every negative is below 0.3, so any threshold from 0.3 to 0.6
+    # has specificity 1.0; the smaller margin is sensitivity's, largest at the lowest (0.3).
+    positives = [0.9, 0.8, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.3]
+    negatives = [0.25, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]
+    p = np.array(positives + negatives)
+    y = np.array([1] * 10 + [0] * 10)
+    t, _ = choose_threshold(p, y, np.zeros(20, dtype=bool), target=0.9, min_specificity=0.5)
+    assert t == pytest.approx(0.3)
 
 
 def test_threshold_keeps_the_sensitivity_target_when_specificity_is_short() -> None:

@@ -204,10 +204,10 @@ def test_windows_cover_a_long_text_and_keep_the_level_of_the_riskiest() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Known failure of risk-ft2-678bdfbf3cd7-s0 (model card, known failure modes): this "
-    "everyday paragraph calibrates to 0.68, on the isotonic step the operating point sits on "
-    "(chosen for dev sensitivity >= 0.95), so it is read moderate. The earlier model read it "
-    "none but missed more at-risk held-out texts. Strict: "
+    reason="Known failure of risk-ft3-678bdfbf3cd7-s0 (model card, known failure modes): this "
+    "everyday paragraph calibrates onto the isotonic step the operating point sits on (chosen "
+    "for equal margins over dev sensitivity >= 0.95 and specificity >= 0.85), so it is read "
+    "moderate. risk-ft1 read it none but missed more at-risk held-out texts. Strict: "
     "the day a model reads it none again, this test fails until the mark is removed.",
 )
 def test_filler_alone_is_not_flagged(reader: RiskReader) -> None:
@@ -439,22 +439,43 @@ def test_evidence_for_the_classifier_alone_is_a_sentence_at_risk_or_the_whole_pa
     its own, or the passage that does together: never an ordinary sentence that only scored
     highest in its window ("I can do video calls but I'd rather come in person.").
 
-    Over the dev split's long texts of filler alone (a known failure: some are flagged).
+    Over the dev split's long texts of filler alone. The operating point is set between a
+    window's reading and the readings of its sentences, so that the case this test is about
+    (a window flagged that no one sentence of it carries) occurs whatever the model.
     """
+    import dataclasses
     from types import SimpleNamespace
 
     from alongside.risk.card import filler_rows
-    from alongside.risk.signals import sentences
+    from alongside.risk.signals import sentences, windows
 
     corpus = Path(__file__).resolve().parents[2] / "data" / "intake-risk" / "dev.jsonl"
     lines = corpus.read_text(encoding="utf-8").splitlines()
     rows = [SimpleNamespace(**json.loads(line)) for line in lines if line.strip()]
     model = reader.model
     assert model is not None
-    threshold = model.thresholds["moderate"]
+    texts = filler_rows(rows)
+    # The highest window whose sentences all read lower than it: the threshold goes between.
+    gaps = []
+    for text in texts:
+        for a, b in windows(text):
+            parts = [text[s:e].strip() for s, e in sentences(text) if a <= s and e <= b]
+            parts = [p for p in parts if p]
+            if len(parts) > 1:
+                window_p = model.probabilities([text[a:b]])[0][0]
+                sentence_p = max(model.probabilities(parts)[0])
+                if window_p > sentence_p:
+                    gaps.append((window_p, sentence_p))
+    assert gaps  # windows that read higher than any of their sentences exist
+    window_p, sentence_p = max(gaps)
+    threshold = (window_p + sentence_p) / 2
+    here = RiskReader(
+        dataclasses.replace(model, thresholds={**model.thresholds, "moderate": threshold}),
+        budget_s=None,
+    )
     passages = 0
-    for text in filler_rows(rows):
-        reading = reader.read(text)
+    for text in texts:
+        reading = here.read(text)
         for e in reading.evidence:
             inside = [s for s in sentences(text) if e.start <= s[0] and s[1] <= e.end + 1]
             if len(inside) > 1:

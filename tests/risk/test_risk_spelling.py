@@ -114,12 +114,18 @@ def test_a_misspelt_thought_at_the_same_level_still_names_its_construct(
     assert "ideation" not in {s.construct for s in plain.signals}
 
 
-def test_a_misspelt_text_without_risk_stays_as_it_was(reader: RiskReader) -> None:
-    text = "I had a lovley walk with the dgo today and then cooked tea."
+def test_a_misspelt_text_without_risk_stays_as_it_was(
+    reader: RiskReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Putting the spelling right adds nothing to a text without risk: the reading is the one
+    the reader gives with the spelling step off, and says nothing of spelling."""
+    text = "I went for a lovley walk with the dgo."
     assert correct(text).changed
     reading = reader.read(text)
     assert reading.level is Level.NONE
     assert not any("spelling" in r for r in reading.reasons)
+    _without_spelling(monkeypatch)
+    assert reader.read(text) == reading
 
 
 def test_text_in_another_language_is_not_spelt_as_english(reader: RiskReader) -> None:

@@ -123,7 +123,7 @@ def test_train_writes_a_model_that_loads_under_its_recorded_digests(
         + [data / "train" / n for n in training.TRAIN_FILES]
     )
     assert raw["data_digest"] == digest
-    assert raw["version"] == f"risk-ft2e2c0.5-{digest[:12]}-s{meta['seed']}"
+    assert raw["version"] == f"risk-ft3e2c0.5-{digest[:12]}-s{meta['seed']}"
     assert meta["seeds"] == [0, 1]
     assert meta["seed"] in (0, 1)
     assert [r["seed"] for r in meta["runs"]] == [0, 1]

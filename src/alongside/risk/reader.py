@@ -204,7 +204,9 @@ class RiskReader:
         # One cache of the classifier's readings for both readings below: a window that no
         # correction touched is the same passage, looked up rather than read again.
         read = _Reads(model)
-        first = self._read_text(text, language, read, items_level, items_evidence, items_reasons)
+        first = self._read_text(
+            model, text, language, read, items_level, items_evidence, items_reasons
+        )
         if language is not None and not language.validated:
             return first  # English spelling says nothing about another language
         fixed = correct(text)
@@ -212,7 +214,7 @@ class RiskReader:
             return first
         # A typo in the one word that carries the risk must not hide it: read the text again
         # with each unknown word put right, and keep the higher reading (module spelling).
-        second = self._read_text(fixed.text, language, read, Level.NONE, [], [])
+        second = self._read_text(model, fixed.text, language, read, Level.NONE, [], [])
         # Kept when it reads higher, or names a C-SSRS fact the first did not ("endnig my
         # life" is ideation once spelt right): triage reads the facts, not only the level.
         named = {s.construct for s in first.signals}
@@ -224,6 +226,7 @@ class RiskReader:
 
     def _read_text(
         self,
+        model: RiskModel,
         text: str,
         language: Detected | None,
         read: _Reads,
@@ -231,8 +234,7 @@ class RiskReader:
         items_evidence: list[Evidence],
         items_reasons: list[str],
     ) -> RiskReading:
-        model = self._model
-        assert model is not None  # noqa: S101 - guarded by self._error in read()
+        """One reading of one text (the client's, or the same with its spelling put right)."""
         reasons: list[str] = []
         evidence: list[Evidence] = []
         signals: list[RiskSignal] = []
@@ -318,7 +320,7 @@ class RiskReader:
             # client's words that a clinician can check (the classifier's construct heads
             # fire together on ordinary sentences such as "hello, I had lunch").
             evidence.extend(
-                self._model_evidence(text, spans, window_p, window_c, threshold, counted, read)
+                _model_evidence(model, text, spans, window_p, window_c, threshold, counted, read)
             )
         if rules.level.rank > model_level.rank:
             reasons.append(f"Rules raise the level to {rules.level.value}.")
@@ -347,47 +349,46 @@ class RiskReader:
             language=language.code if language is not None else None,
         )
 
-    def _model_evidence(
-        self,
-        text: str,
-        spans: list[tuple[int, int]],
-        window_p: list[float],
-        window_c: list[list[float]],
-        threshold: float,
-        counted: list[Mention],
-        read: _Reads,
-    ) -> list[Evidence]:
-        """Evidence for windows the classifier reads as risk: the sentence that carried it."""
-        model = self._model
-        assert model is not None  # noqa: S101 - only called with a model
-        evidence: list[Evidence] = []
-        for (a, b), p, heads in zip(spans, window_p, window_c, strict=True):
-            if p < threshold:
-                continue
-            if any(a <= m.start < b for m in counted):
-                continue  # the rules already name the sentence in this window
-            parts = [
-                s for s in sentences(text) if a <= s[0] and s[1] <= b and text[s[0] : s[1]].strip()
-            ]
-            if not parts:
-                continue
-            if len(parts) == 1:
-                sentence, sentence_heads = parts[0], heads
+
+def _model_evidence(
+    model: RiskModel,
+    text: str,
+    spans: list[tuple[int, int]],
+    window_p: list[float],
+    window_c: list[list[float]],
+    threshold: float,
+    counted: list[Mention],
+    read: _Reads,
+) -> list[Evidence]:
+    """Evidence for windows the classifier reads as risk: the sentence that carried it."""
+    evidence: list[Evidence] = []
+    for (a, b), p, heads in zip(spans, window_p, window_c, strict=True):
+        if p < threshold:
+            continue
+        if any(a <= m.start < b for m in counted):
+            continue  # the rules already name the sentence in this window
+        parts = [
+            s for s in sentences(text) if a <= s[0] and s[1] <= b and text[s[0] : s[1]].strip()
+        ]
+        if not parts:
+            continue
+        if len(parts) == 1:
+            sentence, sentence_heads = parts[0], heads
+        else:
+            risk, constructs = read([text[s:e] for s, e in parts])
+            top = max(range(len(parts)), key=lambda i: risk[i])
+            if risk[top] >= threshold:
+                sentence, sentence_heads = parts[top], constructs[top]
             else:
-                risk, constructs = read([text[s:e] for s, e in parts])
-                top = max(range(len(parts)), key=lambda i: risk[i])
-                if risk[top] >= threshold:
-                    sentence, sentence_heads = parts[top], constructs[top]
-                else:
-                    # No sentence carries it alone: the passage together does. Show the
-                    # passage, not an ordinary sentence that happened to score highest.
-                    sentence, sentence_heads = (parts[0][0], parts[-1][1]), heads
-            s, e = _trim(text, sentence)
-            found = model_signal(sentence_heads, model.construct_thresholds)
-            evidence.append(Evidence(start=s, end=e, text=text[s:e], signal=found.evidence))
-            if len(spans) == 1:
-                break
-        return evidence
+                # No sentence carries it alone: the passage together does. Show the
+                # passage, not an ordinary sentence that happened to score highest.
+                sentence, sentence_heads = (parts[0][0], parts[-1][1]), heads
+        s, e = _trim(text, sentence)
+        found = model_signal(sentence_heads, model.construct_thresholds)
+        evidence.append(Evidence(start=s, end=e, text=text[s:e], signal=found.evidence))
+        if len(spans) == 1:
+            break
+    return evidence
 
 
 class _Reads:

@@ -37,7 +37,9 @@ import numpy as np
 from alongside.risk import lexicon
 from alongside.risk.classifier import CONSTRUCTS, FORMAT, MODEL_DIR, OUTPUTS, sha256_file
 
-RECIPE: Final = "ft2"
+# ft3 (2026-12-01): ft2's training, with the weights quantised in 7 bits (reduce_range) and
+# the threshold kept at equal margins over both dev targets.
+RECIPE: Final = "ft3"
 TRAIN_FILES: Final = ("sdcnl-train.csv", "dreaddit-train.csv")
 DEV_FILES: Final = ("sdcnl-dev.csv", "dreaddit-dev.csv")
 CORPUS_TRAIN: Final = "train.jsonl"
@@ -45,8 +47,8 @@ CORPUS_DEV: Final = "dev.jsonl"
 # Operating point, chosen on the corpus dev split alone: the highest threshold on the
 # calibrated probability that keeps this share of dev positives at moderate or above.
 TARGET_SENSITIVITY: Final = 0.95
-# ... unless a lower threshold still keeps this share of dev negatives (see choose_threshold).
-MIN_SPECIFICITY: Final = 0.90
+# ... and the issue's specificity target: the threshold keeps equal margins over both.
+TARGET_SPECIFICITY: Final = 0.85
 MAX_TOKENS: Final = 128
 EPOCHS: Final = 3
 BATCH: Final = 32
@@ -454,7 +456,14 @@ def export_int8(model: Any, directory: Path) -> Path:
             dynamo=False,
         )
     int8 = directory / ONNX_NAME
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    # Weights in 7 bits (reduce_range): CPUs without VNNI (AVX2, AVX-512 without VNNI)
+    # multiply u8 x s8 pairs into 16-bit sums that saturate with full-range weights, so the
+    # same file read differently there (dev specificity 0.876 on an AVX-512 VNNI machine,
+    # 0.864 on an AVX2 one). With 7-bit weights the sums cannot saturate and every CPU
+    # reads the same (ONNX Runtime's quantization guide).
+    quantize_dynamic(
+        str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
+    )
     return int8
 
 
@@ -516,23 +525,35 @@ def choose_threshold(
     y: np.ndarray[Any, Any],
     floor: np.ndarray[Any, Any],
     target: float = TARGET_SENSITIVITY,
-    min_specificity: float = MIN_SPECIFICITY,
+    min_specificity: float = TARGET_SPECIFICITY,
 ) -> tuple[float, str]:
-    """The moderate threshold on dev: sensitivity first, spare specificity spent on it.
+    """The moderate threshold on dev: equal margins over both targets, sensitivity first.
 
-    Start from the highest threshold that finds ``target`` of the dev positives (with the
-    rules). When a lower threshold still clears ``min_specificity`` of the dev negatives,
-    take the lowest such one instead: more positives found while dev specificity keeps a
-    margin over the 0.85 target (dev flatters, being written like train).
+    Dev flatters both figures (it is written like train), so the threshold keeps the largest
+    margin it can over *both* targets: of the thresholds that meet them on dev, the one whose
+    smaller margin (sensitivity over ``target``, specificity over ``min_specificity``) is
+    largest; on a tie, the larger other margin, then the lower threshold. A margin on
+    specificity alone would leave none for sensitivity, the figure that matters for safety.
+    When no threshold meets both, the highest that still finds ``target`` of the dev
+    positives (with the rules).
     """
-    t_sens = threshold_with_rules(p, y, floor, target)
-    negatives = y == 0
+    positives, negatives = y == 1, y == 0
+    best: tuple[float, float, float] | None = None  # (smaller margin, both margins, t)
     for t in sorted({float(v) for v in p}):
-        if (~(floor | (p >= t)))[negatives].mean() >= min_specificity:
-            if t < t_sens:
-                return max(1e-6, t), f"lowest with dev specificity >= {min_specificity}"
-            break
-    return t_sens, f"highest with dev sensitivity >= {target}"
+        flagged = floor | (p >= t)
+        margins = (
+            float(flagged[positives].mean()) - target,
+            float((~flagged)[negatives].mean()) - min_specificity,
+        )
+        key = (min(margins), sum(margins), t)
+        if key[0] >= 0 and (best is None or key[:2] > best[:2]):
+            best = key
+    if best is not None:
+        return max(1e-6, best[2]), (
+            f"largest equal margin over dev sensitivity >= {target} and specificity >= "
+            f"{min_specificity}"
+        )
+    return threshold_with_rules(p, y, floor, target), f"highest with dev sensitivity >= {target}"
 
 
 @dataclass(frozen=True)
@@ -557,6 +578,11 @@ def calibrate_on_dev(model_json: Path, corpus_dev: Sequence[Example]) -> DevCali
         [runtime.logits(dev_texts[k : k + 64]) for k in range(0, len(dev_texts), 64)]
     )
     xs, ys = fit_isotonic(dev_logits[:, 0], y_dev)
+    # The threshold is chosen on the calibration as it is written to the model file, and
+    # kept exactly: rounding either moves the operating point. On a step of the isotonic fit
+    # the probabilities differ only in the sixth decimal, so a threshold rounded to six
+    # decimals flagged the whole step (an everyday text among them) instead of its top part.
+    xs, ys = [round(v, 6) for v in xs], [round(v, 6) for v in ys]
     calibrated = np.interp(dev_logits[:, 0], xs, ys)
     floor = rule_floor(dev_texts)
     t_mod, policy = choose_threshold(calibrated, y_dev, floor)
@@ -710,7 +736,7 @@ def train(
         digest=digest,
         out_dir=out_dir,
         calibration=(dev.xs, dev.ys),
-        thresholds={"moderate": round(dev.moderate, 6)},
+        thresholds={"moderate": dev.moderate},
         construct_thresholds=dev.construct_thresholds,
         metadata=metadata,
     )
@@ -853,10 +879,10 @@ def recalibrate(model_json: Path, corpus_dir: Path) -> dict[str, Any]:
     corpus_dev = [e for e in read_corpus(corpus_dir / CORPUS_DEV) if e.variant not in LONG_VARIANTS]
     dev = calibrate_on_dev(model_json, corpus_dev)
     raw["calibration"] = {
-        "x": [round(v, 6) for v in dev.xs],
-        "y": [round(v, 6) for v in dev.ys],
+        "x": dev.xs,
+        "y": dev.ys,
     }
-    raw["thresholds"] = {"moderate": round(dev.moderate, 6)}
+    raw["thresholds"] = {"moderate": dev.moderate}
     raw["construct_thresholds"] = dev.construct_thresholds
     raw["metadata"] = {**raw.get("metadata", {}), **dev.summary}
     model_json.write_text(json.dumps(raw, indent=1, sort_keys=True) + "\n")
