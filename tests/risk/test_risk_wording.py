@@ -73,6 +73,22 @@ def test_the_classifier_line_becomes_a_sentence_with_its_figures_apart() -> None
     assert words.technical == (reasons[0], reasons[6])
 
 
+def test_a_spelling_reason_that_repeats_the_first_reading_is_not_shown_twice() -> None:
+    reasons = [
+        "Classifier: probability 0.93; moderate from 0.57 (moderate).",
+        'Read again with spelling put right ("suicde" as "suicide"): high.',
+        "With spelling put right: Classifier: probability 0.95; moderate from 0.57 (moderate).",
+        "With spelling put right: Rules raise the level to high.",
+    ]
+    words = reason_words(reasons)
+    assert words.plain == (
+        "The reader's language model reads the words as a sign of risk.",
+        'Read again with spelling put right ("suicde" as "suicide"): high.',
+        "With spelling put right: phrases in the words raise the level to high.",
+    )
+    assert words.technical == (reasons[0], reasons[2])
+
+
 def test_a_classifier_that_found_nothing_adds_no_sentence() -> None:
     reasons = ["Classifier: probability 0.05; moderate from 0.68 (none)."]
     words = reason_words(reasons)

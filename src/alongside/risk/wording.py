@@ -74,7 +74,10 @@ def reason_words(reasons: Iterable[str]) -> ReasonWords:
     technical: list[str] = []
     for reason in reasons:
         words, figures = _one(str(reason))
-        if words and words not in plain:
+        inner = _one(str(reason).removeprefix(_SPELT))[0] if reason.startswith(_SPELT) else None
+        # "With spelling put right: the model reads the words as a sign of risk" says nothing
+        # the first reading did not already say in the same words.
+        if words and words not in plain and (inner is None or inner not in plain):
             plain.append(words)
         if figures and figures not in technical:
             technical.append(figures)
